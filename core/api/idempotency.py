@@ -1,0 +1,66 @@
+"""``Idempotency-Key`` on POST: the same key and body within the TTL replays the first answer."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.exceptions import ApplicationError, Conflict
+from core.models import IdempotencyKey
+
+from .errors import IdempotentReplay
+
+HEADER = "Idempotency-Key"
+
+
+class IdempotencyKeyReused(ApplicationError):
+    status = 422
+    default_code = "idempotency_key_reused"
+
+
+def _fingerprint(method: str, path: str, body: bytes) -> str:
+    digest = hashlib.sha256()
+    for part in (method.encode(), b"\0", path.encode(), b"\0", body):
+        digest.update(part)
+    return digest.hexdigest()
+
+
+def idempotency_begin(*, user, key: str, method: str, path: str, body: bytes) -> IdempotencyKey:
+    """Claim ``key`` for this request, or raise: replay, 422 on another body, 409 if in flight."""
+    if len(key) > 255:
+        raise ApplicationError(_("The Idempotency-Key header is longer than 255 characters."), code="invalid")
+    fingerprint = _fingerprint(method, path, body)
+    user = user if user is not None and user.is_authenticated else None
+    cutoff = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
+    IdempotencyKey.objects.filter(user=user, key=key, created_at__lt=cutoff).delete()
+    existing = IdempotencyKey.objects.filter(user=user, key=key).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                return IdempotencyKey.objects.create(
+                    user=user, key=key, method=method, path=path, request_hash=fingerprint
+                )
+        except IntegrityError:
+            existing = IdempotencyKey.objects.get(user=user, key=key)
+    if existing.request_hash != fingerprint:
+        raise IdempotencyKeyReused(_("This Idempotency-Key was already used with a different request."))
+    if existing.response_status is None:
+        raise Conflict(
+            _("A request with this Idempotency-Key is still being processed."), code="idempotency_in_progress"
+        )
+    raise IdempotentReplay(existing.response_status, existing.response_body)
+
+
+def idempotency_finish(*, record: IdempotencyKey, status_code: int, body) -> None:
+    """Store the answer to replay, or free the key after a server error so a retry can run."""
+    if status_code >= 500:
+        record.delete()
+        return
+    record.response_status = status_code
+    record.response_body = body
+    record.save(update_fields=("response_status", "response_body"))

@@ -1,0 +1,64 @@
+"""The one audit mechanism for every state machine: services call ``transition_log_write``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils import timezone
+
+from core.models import TransitionLog
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+
+def transition_log_write(
+    *,
+    subject: models.Model,
+    transition: str,
+    from_state: str,
+    to_state: str,
+    actor,
+    actor_role: str,
+    reason: str = "",
+    at: datetime | None = None,
+) -> TransitionLog:
+    """Record one state change of ``subject``; call inside the transition's transaction."""
+    return TransitionLog.objects.create(
+        content_type=ContentType.objects.get_for_model(subject),
+        object_id=subject.pk,
+        transition=transition,
+        from_state=from_state,
+        to_state=to_state,
+        actor=actor,
+        actor_role=actor_role,
+        reason=reason,
+        at=at or timezone.now(),
+    )
+
+
+def transition_log_build(
+    *,
+    subject: models.Model,
+    transition: str,
+    from_state: str,
+    to_state: str,
+    actor,
+    actor_role: str,
+    reason: str = "",
+    at: datetime | None = None,
+) -> TransitionLog:
+    """Build an unsaved log row, for sweeps that write many with ``bulk_create``."""
+    return TransitionLog(
+        content_type=ContentType.objects.get_for_model(subject),
+        object_id=subject.pk,
+        transition=transition,
+        from_state=from_state,
+        to_state=to_state,
+        actor=actor,
+        actor_role=actor_role,
+        reason=reason,
+        at=at or timezone.now(),
+    )

@@ -1,0 +1,79 @@
+"""The one upload check: size limit, and type decided by the file's content, not its name."""
+
+from __future__ import annotations
+
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext as _
+
+from core.exceptions import ApplicationError
+
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+
+# Leading bytes of each accepted kind of file.
+_SIGNATURES: dict[str, tuple[bytes, ...]] = {
+    "png": (b"\x89PNG\r\n\x1a\n",),
+    "jpeg": (b"\xff\xd8\xff",),
+    "gif": (b"GIF87a", b"GIF89a"),
+    "pdf": (b"%PDF-",),
+    "zip": (b"PK\x03\x04",),
+}
+_GROUPS = {"image": ("png", "jpeg", "gif", "webp"), "pdf": ("pdf",), "zip": ("zip",), "text": ("text",)}
+_MIME = {
+    "png": "image/png",
+    "jpeg": "image/jpeg",
+    "gif": "image/gif",
+    "webp": "image/webp",
+    "pdf": "application/pdf",
+    "zip": "application/zip",
+    "text": "text/plain",
+}
+
+
+class UploadTooLarge(ApplicationError):
+    status = 413
+    default_code = "upload_too_large"
+
+
+class UploadTypeRefused(ApplicationError):
+    status = 415
+    default_code = "unsupported_media_type"
+
+
+def sniff(head: bytes) -> str | None:
+    """The kind of file ``head`` (its first bytes) starts, or None."""
+    for kind, signatures in _SIGNATURES.items():
+        if head.startswith(signatures):
+            return kind
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    if head and b"\x00" not in head:
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            # A multi-byte character cut off at the end of the sample is still text.
+            if exc.start < len(head) - 4:
+                return None
+        return "text"
+    return None
+
+
+def upload_check(upload: UploadedFile, *, allowed: tuple[str, ...], field: str = "file") -> tuple[UploadedFile, str]:
+    """Refuse a file over 10 MB (413) or of a type outside ``allowed`` (415); returns its MIME type."""
+    if upload.size is not None and upload.size > MAX_UPLOAD_BYTES:
+        message = _("%(name)s is larger than 10 MB.") % {"name": upload.name}
+        raise UploadTooLarge(message, errors={field: [message]})
+    if not upload.size:
+        message = _("%(name)s is empty.") % {"name": upload.name}
+        raise ApplicationError(message, code="empty_file", errors={field: [message]})
+    upload.seek(0)
+    head = upload.read(2048)
+    upload.seek(0)
+    kind = sniff(head)
+    accepted = [k for group in allowed for k in _GROUPS[group]]
+    if kind not in accepted:
+        message = _("%(name)s is not an accepted file type (%(kinds)s).") % {
+            "name": upload.name,
+            "kinds": ", ".join(sorted({_MIME[k] for k in accepted})),
+        }
+        raise UploadTypeRefused(message, errors={field: [message]})
+    return upload, _MIME[kind]

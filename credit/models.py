@@ -1,0 +1,1 @@
+"""Credit scores and completion rates (see the credit issue)."""

@@ -1,0 +1,1 @@
+"""Resolution requests, support cases and after-sales tickets (see the Resolution Center issue)."""

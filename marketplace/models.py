@@ -1,0 +1,106 @@
+"""People and what they offer: users and listings."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from core.models import TimeStampedModel
+
+CURRENCIES = [("EUR", "EUR"), ("USD", "USD"), ("GBP", "GBP"), ("CNY", "CNY"), ("BRL", "BRL")]
+
+
+class User(AbstractUser):
+    """One account: a client on some orders and a provider on others."""
+
+    email = models.EmailField(_("email address"))
+    display_name = models.CharField(_("display name"), max_length=80, blank=True)
+    bio = models.TextField(_("about"), blank=True)
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+
+    @property
+    def public_name(self) -> str:
+        return self.display_name or self.username
+
+
+class ListingKind(models.TextChoices):
+    SERVICE = "service", _("Service (offered by a provider)")
+    SHIFT = "shift", _("Shift (posted by a client)")
+
+
+class ListingQuerySet(models.QuerySet):
+    def active(self) -> ListingQuerySet:
+        return self.filter(is_active=True)
+
+
+class Listing(TimeStampedModel):
+    """What can be ordered: a service a provider offers, or a shift a client posts."""
+
+    kind = models.CharField(_("kind"), max_length=16, choices=ListingKind.choices)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="listings"
+    )
+    title = models.CharField(_("title"), max_length=140)
+    description = models.TextField(_("description"), blank=True)
+    price = models.DecimalField(
+        _("price"), max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCIES, default="EUR")
+    # service
+    delivery_days = models.PositiveSmallIntegerField(
+        _("delivery days"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(365)]
+    )
+    revisions = models.PositiveSmallIntegerField(
+        _("revisions included"), null=True, blank=True, validators=[MaxValueValidator(20)]
+    )
+    # shift
+    starts_at = models.DateTimeField(_("starts at"), null=True, blank=True)
+    ends_at = models.DateTimeField(_("ends at"), null=True, blank=True)
+    location = models.CharField(_("location"), max_length=200, blank=True)
+    min_credit_score = models.PositiveSmallIntegerField(
+        _("minimum credit score"), null=True, blank=True, validators=[MaxValueValidator(100)]
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    objects = ListingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        verbose_name = _("listing")
+        verbose_name_plural = _("listings")
+        indexes = [models.Index(fields=("kind", "is_active", "-created_at"))]
+        constraints = [
+            models.CheckConstraint(condition=Q(price__gt=0), name="listing_price_positive"),
+            models.CheckConstraint(
+                condition=Q(kind="shift") | Q(delivery_days__isnull=False, revisions__isnull=False),
+                name="listing_service_has_delivery_terms",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="service")
+                | Q(starts_at__isnull=False, ends_at__isnull=False, ends_at__gt=models.F("starts_at")),
+                name="listing_shift_has_valid_times",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_credit_score__isnull=True) | Q(min_credit_score__lte=100),
+                name="listing_min_credit_score_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_service(self) -> bool:
+        return self.kind == ListingKind.SERVICE
+
+    @property
+    def is_shift(self) -> bool:
+        return self.kind == ListingKind.SHIFT

@@ -1,0 +1,54 @@
+"""Double-entry bookkeeping: every money movement is one balanced transaction."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Sum
+
+from .models import Account, AccountKind, LedgerEntry, LedgerTransaction, Order
+
+
+class UnbalancedTransaction(ValueError):
+    pass
+
+
+def account_for(*, kind: str, currency: str, user=None) -> Account:
+    """The ledger account of this kind and currency (and provider), created on first use."""
+    account, _ = Account.objects.get_or_create(kind=kind, currency=currency, user=user)
+    return account
+
+
+@transaction.atomic
+def ledger_post(
+    *, kind: str, currency: str, lines: list[tuple[Account, Decimal]], order: Order | None = None, memo: str = ""
+) -> LedgerTransaction:
+    """Write one transaction; refuses lines that do not sum to zero. Zero lines are dropped."""
+    lines = [(account, Decimal(amount)) for account, amount in lines if Decimal(amount) != 0]
+    if not lines:
+        raise UnbalancedTransaction("A ledger transaction needs at least one non-zero line.")
+    total = sum((amount for _, amount in lines), Decimal("0"))
+    if total != 0:
+        raise UnbalancedTransaction(f"Ledger lines sum to {total}, not zero.")
+    for account, _ in lines:
+        if account.currency != currency:
+            raise UnbalancedTransaction("Every line of a transaction is in its currency.")
+    txn = LedgerTransaction.objects.create(kind=kind, currency=currency, order=order, memo=memo)
+    LedgerEntry.objects.bulk_create(
+        LedgerEntry(transaction=txn, account=account, amount=amount) for account, amount in lines
+    )
+    return txn
+
+
+def account_balance(account: Account) -> Decimal:
+    return account.entries.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
+
+
+def escrow_balance_for(order: Order) -> Decimal:
+    """What escrow still holds for ``order``."""
+    total = LedgerEntry.objects.filter(transaction__order=order, account__kind=AccountKind.ESCROW).aggregate(
+        total=Sum("amount")
+    )["total"]
+    # Escrow is a liability: money in is a credit (negative), so what it holds is the negation.
+    return -(total or Decimal("0.00"))

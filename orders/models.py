@@ -1,0 +1,364 @@
+"""Orders as state machines, the policy they were made under, and the money ledger."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, FSMModelMixin, transition
+
+from core.models import TimeStampedModel, TransitionLog
+from marketplace.models import CURRENCIES, ListingKind
+
+CENT = Decimal("0.01")
+
+
+def money(value: Decimal) -> Decimal:
+    """Round an amount to cents, half up, as every money figure in Gigfair is."""
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+class Policy(models.Model):
+    """The rules in force: a numbered version, never edited once orders were made under it.
+
+    Staff change the rules by saving a new version; every order keeps the version it was made
+    under. The defaults (version 1) come from a data migration.
+    """
+
+    version = models.PositiveIntegerField(_("version"), unique=True)
+    name = models.CharField(_("name"), max_length=120, default="Gigfair standard terms")
+    platform_fee_percent = models.DecimalField(
+        _("platform fee %"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("10.00"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+    )
+    service_auto_complete_hours = models.PositiveIntegerField(
+        _("service auto-complete after delivery (hours)"), default=72
+    )
+    shift_auto_complete_hours = models.PositiveIntegerField(_("shift auto-complete after its end (hours)"), default=24)
+    check_in_opens_minutes = models.PositiveIntegerField(_("check-in opens before start (minutes)"), default=120)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ("-version",)
+        verbose_name = _("policy version")
+        verbose_name_plural = _("policy versions")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(platform_fee_percent__gte=0, platform_fee_percent__lte=100), name="policy_fee_percent_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.version} — {self.name}"
+
+
+class OrderState(models.TextChoices):
+    AWAITING_REQUIREMENTS = "awaiting_requirements", _("awaiting requirements")
+    IN_PROGRESS = "in_progress", _("in progress")
+    LATE = "late", _("late")
+    DELIVERED = "delivered", _("delivered")
+    BOOKED = "booked", _("booked")
+    CHECKED_IN = "checked_in", _("checked in")
+    COMPLETED = "completed", _("completed")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+OPEN_STATES = (
+    OrderState.AWAITING_REQUIREMENTS,
+    OrderState.IN_PROGRESS,
+    OrderState.LATE,
+    OrderState.DELIVERED,
+    OrderState.BOOKED,
+    OrderState.CHECKED_IN,
+)
+CLOSED_STATES = (OrderState.COMPLETED, OrderState.CANCELLED)
+
+
+class Order(FSMModelMixin, TimeStampedModel):
+    """One piece of work between a client and a provider, at a price held in escrow."""
+
+    kind = models.CharField(_("kind"), max_length=16, choices=ListingKind.choices)
+    listing = models.ForeignKey(
+        "marketplace.Listing", verbose_name=_("listing"), on_delete=models.PROTECT, related_name="orders"
+    )
+    client = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("client"), on_delete=models.PROTECT, related_name="orders_as_client"
+    )
+    provider = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("provider"),
+        on_delete=models.PROTECT,
+        related_name="orders_as_provider",
+    )
+    state = FSMField(_("state"), max_length=32, choices=OrderState.choices, protected=True, db_index=True)
+    policy = models.ForeignKey(Policy, verbose_name=_("policy version"), on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(_("title"), max_length=140)
+    price = models.DecimalField(_("price"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCIES)
+    # service
+    requirements = models.TextField(_("requirements"), blank=True)
+    requirements_submitted_at = models.DateTimeField(_("requirements received"), null=True, blank=True)
+    delivery_days = models.PositiveSmallIntegerField(_("delivery days"), null=True, blank=True)
+    due_at = models.DateTimeField(_("due"), null=True, blank=True, db_index=True)
+    revisions_allowed = models.PositiveSmallIntegerField(_("revisions allowed"), default=0)
+    revisions_used = models.PositiveSmallIntegerField(_("revisions used"), default=0)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    # shift
+    starts_at = models.DateTimeField(_("starts at"), null=True, blank=True)
+    ends_at = models.DateTimeField(_("ends at"), null=True, blank=True)
+    location = models.CharField(_("location"), max_length=200, blank=True)
+    checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
+    # both
+    auto_complete_at = models.DateTimeField(_("completes itself at"), null=True, blank=True, db_index=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+
+    history = GenericRelation(TransitionLog, related_query_name="order")
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        indexes = [
+            models.Index(fields=("state", "auto_complete_at"), name="order_state_autocomplete_idx"),
+            models.Index(fields=("client", "-created_at"), name="order_client_recent_idx"),
+            models.Index(fields=("provider", "-created_at"), name="order_provider_recent_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(client=models.F("provider")), name="order_parties_differ"),
+            models.CheckConstraint(condition=Q(price__gt=0), name="order_price_positive"),
+            models.CheckConstraint(
+                condition=Q(revisions_used__lte=models.F("revisions_allowed")), name="order_revisions_bounded"
+            ),
+            # A shift is worked by one person: at most one live booking per shift listing.
+            models.UniqueConstraint(
+                fields=("listing",),
+                condition=Q(kind="shift") & ~Q(state="cancelled"),
+                name="order_one_live_booking_per_shift",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.title}"
+
+    @property
+    def is_service(self) -> bool:
+        return self.kind == ListingKind.SERVICE
+
+    @property
+    def is_shift(self) -> bool:
+        return self.kind == ListingKind.SHIFT
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    @property
+    def revisions_left(self) -> int:
+        return self.revisions_allowed - self.revisions_used
+
+    @property
+    def platform_fee(self) -> Decimal:
+        return money(self.price * self.policy.platform_fee_percent / 100)
+
+    def role_of(self, user) -> str | None:
+        """``"client"``, ``"provider"`` or None: the role belongs to the order, not the user."""
+        if user is None or not user.is_authenticated:
+            return None
+        if user.pk == self.client_id:
+            return "client"
+        if user.pk == self.provider_id:
+            return "provider"
+        return None
+
+    # --- transitions: pure, they set only this model's own fields -------------------------
+
+    def has_revisions_left(self) -> bool:
+        return self.revisions_used < self.revisions_allowed
+
+    def check_in_is_open(self) -> bool:
+        opens = self.starts_at - timedelta(minutes=self.policy.check_in_opens_minutes)
+        return opens <= timezone.now() < self.ends_at
+
+    @transition(field=state, source=OrderState.AWAITING_REQUIREMENTS, target=OrderState.IN_PROGRESS)
+    def submit_requirements(self, *, requirements: str, at) -> None:
+        self.requirements = requirements
+        self.requirements_submitted_at = at
+        self.due_at = at + timedelta(days=self.delivery_days)
+
+    @transition(field=state, source=(OrderState.IN_PROGRESS, OrderState.LATE), target=OrderState.DELIVERED)
+    def deliver(self, *, at) -> None:
+        self.delivered_at = at
+        self.auto_complete_at = at + timedelta(hours=self.policy.service_auto_complete_hours)
+
+    @transition(
+        field=state, source=OrderState.DELIVERED, target=OrderState.IN_PROGRESS, conditions=[has_revisions_left]
+    )
+    def request_revision(self, *, at) -> None:
+        self.revisions_used += 1
+        self.auto_complete_at = None
+        # The provider gets the listing's delivery time again, never less than first promised.
+        self.due_at = max(self.due_at, at + timedelta(days=self.delivery_days))
+
+    @transition(field=state, source=OrderState.DELIVERED, target=OrderState.COMPLETED)
+    def accept_delivery(self, *, at) -> None:
+        self.completed_at = at
+        self.auto_complete_at = None
+
+    @transition(field=state, source=OrderState.BOOKED, target=OrderState.CHECKED_IN, conditions=[check_in_is_open])
+    def check_in(self, *, at) -> None:
+        self.checked_in_at = at
+        self.auto_complete_at = self.ends_at + timedelta(hours=self.policy.shift_auto_complete_hours)
+
+    @transition(field=state, source=OrderState.CHECKED_IN, target=OrderState.COMPLETED)
+    def complete(self, *, at) -> None:
+        self.completed_at = at
+        self.auto_complete_at = None
+
+    @transition(field=state, source=(OrderState.DELIVERED, OrderState.CHECKED_IN), target=OrderState.COMPLETED)
+    def auto_complete(self, *, at) -> None:
+        self.completed_at = at
+        self.auto_complete_at = None
+
+
+class Delivery(TimeStampedModel):
+    """What a provider handed over: a message and optional files, kept as evidence."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="deliveries")
+    message = models.TextField(_("message"))
+    revision_request = models.TextField(_("revision asked for"), blank=True)
+
+    class Meta:
+        ordering = ("created_at", "id")
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+
+    def __str__(self) -> str:
+        return f"Delivery {self.pk} on order {self.order_id}"
+
+
+class DeliveryFile(models.Model):
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="files")
+    file = models.FileField(_("file"), upload_to="deliveries/%Y/%m/")
+    name = models.CharField(_("name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveIntegerField(_("size"))
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# --- Money --------------------------------------------------------------------------------
+
+
+class PaymentStatus(models.TextChoices):
+    SUCCEEDED = "succeeded", _("succeeded")
+    FAILED = "failed", _("failed")
+
+
+class Payment(TimeStampedModel):
+    """A charge of the client through the payment gateway, held in escrow for the order."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payments")
+    gateway = models.CharField(_("gateway"), max_length=64)
+    reference = models.CharField(_("gateway reference"), max_length=128, unique=True)
+    method = models.CharField(_("payment method"), max_length=64)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    status = models.CharField(_("status"), max_length=16, choices=PaymentStatus.choices)
+
+    class Meta:
+        ordering = ("created_at", "id")
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency} ({self.reference})"
+
+
+class AccountKind(models.TextChoices):
+    GATEWAY = "gateway", _("money held at the payment gateway")
+    ESCROW = "escrow", _("escrow")
+    PROVIDER = "provider", _("owed to a provider")
+    PLATFORM = "platform", _("platform revenue")
+
+
+class Account(models.Model):
+    """A ledger account: one per kind and currency, and one per provider and currency."""
+
+    kind = models.CharField(_("kind"), max_length=16, choices=AccountKind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_accounts"
+    )
+    currency = models.CharField(_("currency"), max_length=3)
+
+    class Meta:
+        verbose_name = _("ledger account")
+        verbose_name_plural = _("ledger accounts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("kind", "currency"), condition=Q(user__isnull=True), name="account_unique_system"
+            ),
+            models.UniqueConstraint(
+                fields=("kind", "user", "currency"), condition=Q(user__isnull=False), name="account_unique_user"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        who = f" {self.user}" if self.user_id else ""
+        return f"{self.get_kind_display()}{who} ({self.currency})"
+
+
+class LedgerTransactionKind(models.TextChoices):
+    CHARGE = "charge", _("client charged into escrow")
+    RELEASE = "release", _("escrow released on completion")
+
+
+class LedgerTransaction(models.Model):
+    """A balanced set of ledger entries: they always sum to zero."""
+
+    kind = models.CharField(_("kind"), max_length=32, choices=LedgerTransactionKind.choices)
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_transactions"
+    )
+    currency = models.CharField(_("currency"), max_length=3)
+    memo = models.CharField(_("memo"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ("created_at", "id")
+        verbose_name = _("ledger transaction")
+        verbose_name_plural = _("ledger transactions")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+
+class LedgerEntry(models.Model):
+    """One side of a ledger transaction: positive is a debit, negative a credit."""
+
+    transaction = models.ForeignKey(LedgerTransaction, on_delete=models.PROTECT, related_name="entries")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+
+    class Meta:
+        ordering = ("id",)
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger entries")
+        constraints = [models.CheckConstraint(condition=~Q(amount=0), name="ledger_entry_nonzero")]
+
+    def __str__(self) -> str:
+        return f"{self.account}: {self.amount}"

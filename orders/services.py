@@ -1,0 +1,370 @@
+"""The only code that writes orders and moves their money."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import can_proceed
+
+from core.audit import transition_log_write
+from core.exceptions import Conflict, NotFound, PaymentFailed, PermissionDenied, ValidationFailed
+from core.models import ActorRole
+from core.uploads import upload_check
+from marketplace.models import Listing, ListingKind, User
+from marketplace.services import listing_get_for_order
+
+from .gateways import gateway_get
+from .ledger import account_for, ledger_post
+from .models import (
+    AccountKind,
+    Delivery,
+    DeliveryFile,
+    LedgerTransactionKind,
+    Order,
+    OrderState,
+    Payment,
+    PaymentStatus,
+    Policy,
+)
+
+MAX_TEXT = 20_000
+DELIVERY_FILE_TYPES = ("image", "pdf", "zip", "text")
+
+
+def policy_current() -> Policy:
+    """The newest policy version: new orders are made under it."""
+    policy = Policy.objects.order_by("-version").first()
+    if policy is None:  # a database without the data migration's defaults
+        policy = Policy.objects.create(version=1)
+    return policy
+
+
+def order_lock(*, order_id: int) -> Order:
+    """Re-read the order under a row lock; call inside a transaction."""
+    try:
+        return Order.objects.select_for_update(of=("self",)).select_related("policy").get(pk=order_id)
+    except Order.DoesNotExist:
+        raise NotFound(_("No such order.")) from None
+
+
+def _require_role(order: Order, actor: User, role: str, action: str) -> None:
+    actual = order.role_of(actor)
+    if actual is None:
+        raise NotFound(_("No such order."))
+    if actual != role:
+        who = _("client") if role == "client" else _("provider")
+        raise PermissionDenied(
+            _("Only the %(who)s of this order can %(action)s.") % {"who": who, "action": action},
+            code="wrong_party",
+        )
+
+
+def _refuse_transition(order: Order, action: str, hint: str = "") -> Conflict:
+    message = _("You cannot %(action)s an order that is %(state)s.") % {
+        "action": action,
+        "state": order.get_state_display(),
+    }
+    if hint:
+        message = f"{message} {hint}"
+    return Conflict(message, code="invalid_transition", extra={"state": order.state})
+
+
+def _text(value: str | None, field: str, *, required: bool, label: str) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise ValidationFailed(label, errors={field: [label]})
+    if len(value) > MAX_TEXT:
+        message = _("At most %(n)d characters.") % {"n": MAX_TEXT}
+        raise ValidationFailed(message, errors={field: [message]})
+    return value
+
+
+def _apply(order: Order, name: str, *, actor: User | None, role: str, reason: str = "", **kwargs) -> tuple[str, str]:
+    """Run transition ``name`` on a locked order, save it and log it; returns (from, to)."""
+    from_state = order.state
+    getattr(order, name)(**kwargs)
+    order.save()
+    transition_log_write(
+        subject=order,
+        transition=name,
+        from_state=from_state,
+        to_state=order.state,
+        actor=actor,
+        actor_role=role,
+        reason=reason,
+        at=kwargs.get("at"),
+    )
+    return from_state, order.state
+
+
+# --- Making an order ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def order_create(*, actor: User, listing_id, requirements: str = "") -> Order:
+    """Order a service (actor becomes client) or book a shift (actor becomes provider).
+
+    The client is charged through the payment gateway and the money is held in escrow.
+    A refused request leaves nothing behind: the whole thing is one transaction.
+    """
+    listing: Listing = listing_get_for_order(listing_id=listing_id)
+    requirements = _text(requirements, "requirements", required=False, label="")
+    now = timezone.now()
+    if listing.owner_id == actor.pk:
+        message = (
+            _("You cannot order your own service.") if listing.is_service else _("You cannot book your own shift.")
+        )
+        raise ValidationFailed(message, code="own_listing", errors={"listing": [message]})
+    policy = policy_current()
+    common = {
+        "kind": listing.kind,
+        "listing": listing,
+        "policy": policy,
+        "title": listing.title,
+        "price": listing.price,
+        "currency": listing.currency,
+        "created_at": now,
+    }
+    if listing.kind == ListingKind.SERVICE:
+        order = Order(
+            client=actor,
+            provider=listing.owner,
+            state=OrderState.AWAITING_REQUIREMENTS,
+            delivery_days=listing.delivery_days,
+            revisions_allowed=listing.revisions or 0,
+            **common,
+        )
+        role = ActorRole.CLIENT
+    else:
+        if listing.starts_at <= now:
+            raise Conflict(_("This shift has already started."), code="shift_started")
+        if Order.objects.filter(listing=listing).exclude(state=OrderState.CANCELLED).exists():
+            raise Conflict(_("Someone has already booked this shift."), code="shift_already_booked")
+        order = Order(
+            client=listing.owner,
+            provider=actor,
+            state=OrderState.BOOKED,
+            starts_at=listing.starts_at,
+            ends_at=listing.ends_at,
+            location=listing.location,
+            **common,
+        )
+        role = ActorRole.PROVIDER
+    try:
+        with transaction.atomic():
+            order.save()
+    except IntegrityError:
+        raise Conflict(_("Someone has already booked this shift."), code="shift_already_booked") from None
+    transition_log_write(
+        subject=order,
+        transition="create",
+        from_state="",
+        to_state=order.state,
+        actor=actor,
+        actor_role=role,
+        reason=_("Order placed") if order.is_service else _("Shift booked"),
+        at=now,
+    )
+    _charge_into_escrow(order)
+    if order.is_service and requirements:
+        _apply(
+            order,
+            "submit_requirements",
+            actor=actor,
+            role=ActorRole.CLIENT,
+            reason=_("Requirements sent with the order"),
+            requirements=requirements,
+            at=now,
+        )
+    return order
+
+
+def _charge_into_escrow(order: Order) -> Payment:
+    gateway = gateway_get()
+    result = gateway.charge(
+        customer_id=order.client_id, amount=order.price, currency=order.currency, idempotency_key=f"order-{order.pk}"
+    )
+    if not result.ok:
+        raise PaymentFailed(
+            _("The client's payment was declined: %(why)s") % {"why": result.failure_reason or _("no reason given")}
+        )
+    payment = Payment.objects.create(
+        order=order,
+        gateway=gateway.name,
+        reference=result.reference,
+        method=result.method,
+        amount=order.price,
+        currency=order.currency,
+        status=PaymentStatus.SUCCEEDED,
+    )
+    ledger_post(
+        kind=LedgerTransactionKind.CHARGE,
+        currency=order.currency,
+        order=order,
+        memo=f"Payment {payment.reference}",
+        lines=[
+            (account_for(kind=AccountKind.GATEWAY, currency=order.currency), order.price),
+            (account_for(kind=AccountKind.ESCROW, currency=order.currency), -order.price),
+        ],
+    )
+    return payment
+
+
+def _release_escrow(order: Order) -> None:
+    fee = order.platform_fee
+    ledger_post(
+        kind=LedgerTransactionKind.RELEASE,
+        currency=order.currency,
+        order=order,
+        memo=f"Order #{order.pk} completed",
+        lines=[
+            (account_for(kind=AccountKind.ESCROW, currency=order.currency), order.price),
+            (
+                account_for(kind=AccountKind.PROVIDER, currency=order.currency, user=order.provider),
+                -(order.price - fee),
+            ),
+            (account_for(kind=AccountKind.PLATFORM, currency=order.currency), -fee),
+        ],
+    )
+
+
+# --- Service orders -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def order_submit_requirements(*, order: Order, actor: User, requirements: str) -> Order:
+    """The client sends requirements: work starts and the due date is set."""
+    order = order_lock(order_id=order.pk)
+    _require_role(order, actor, "client", _("send requirements"))
+    requirements = _text(requirements, "requirements", required=True, label=_("Describe what you need."))
+    if not can_proceed(order.submit_requirements):
+        raise _refuse_transition(order, _("send requirements for"))
+    _apply(
+        order,
+        "submit_requirements",
+        actor=actor,
+        role=ActorRole.CLIENT,
+        reason=_("Requirements sent"),
+        requirements=requirements,
+        at=timezone.now(),
+    )
+    return order
+
+
+@transaction.atomic
+def order_deliver(*, order: Order, actor: User, message: str, files: Sequence[UploadedFile] = ()) -> Order:
+    """The provider hands over the work, with a message and optional files."""
+    order = order_lock(order_id=order.pk)
+    _require_role(order, actor, "provider", _("deliver"))
+    message = _text(message, "message", required=True, label=_("Tell the client what you deliver."))
+    checked = [upload_check(f, allowed=DELIVERY_FILE_TYPES, field="files") for f in files]
+    if not can_proceed(order.deliver):
+        raise _refuse_transition(order, _("deliver"))
+    now = timezone.now()
+    _apply(order, "deliver", actor=actor, role=ActorRole.PROVIDER, reason=_("Work delivered"), at=now)
+    delivery = Delivery.objects.create(order=order, message=message, created_at=now)
+    for upload, kind in checked:
+        DeliveryFile.objects.create(
+            delivery=delivery, file=upload, name=upload.name[:255], content_type=kind, size=upload.size
+        )
+    return order
+
+
+@transaction.atomic
+def order_request_revision(*, order: Order, actor: User, message: str) -> Order:
+    """The client sends the delivery back for a revision, within the listing's bound."""
+    order = order_lock(order_id=order.pk)
+    _require_role(order, actor, "client", _("ask for a revision"))
+    message = _text(message, "message", required=True, label=_("Say what should change."))
+    if order.state == OrderState.DELIVERED and not order.has_revisions_left():
+        raise Conflict(
+            _("All %(n)d revisions included with this order have been used.") % {"n": order.revisions_allowed},
+            code="no_revisions_left",
+        )
+    if not can_proceed(order.request_revision):
+        raise _refuse_transition(order, _("ask for a revision of"))
+    _apply(order, "request_revision", actor=actor, role=ActorRole.CLIENT, reason=message, at=timezone.now())
+    last = order.deliveries.order_by("-created_at", "-id").first()
+    if last is not None:
+        last.revision_request = message
+        last.save(update_fields=("revision_request", "updated_at"))
+    return order
+
+
+@transaction.atomic
+def order_accept_delivery(*, order: Order, actor: User) -> Order:
+    """The client accepts the delivery: the order completes and escrow goes to the provider."""
+    order = order_lock(order_id=order.pk)
+    _require_role(order, actor, "client", _("accept the delivery"))
+    if not can_proceed(order.accept_delivery):
+        raise _refuse_transition(order, _("accept the delivery of"))
+    _apply(
+        order, "accept_delivery", actor=actor, role=ActorRole.CLIENT, reason=_("Delivery accepted"), at=timezone.now()
+    )
+    _release_escrow(order)
+    return order
+
+
+# --- Shift orders -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def order_check_in(*, order: Order, actor: User) -> Order:
+    """The provider checks in to the shift, from the policy's window before the start."""
+    order = order_lock(order_id=order.pk)
+    _require_role(order, actor, "provider", _("check in"))
+    if order.state == OrderState.BOOKED and not order.check_in_is_open():
+        opens = order.starts_at - timedelta(minutes=order.policy.check_in_opens_minutes)
+        if timezone.now() < opens:
+            raise Conflict(
+                _("Check-in opens at %(at)s.") % {"at": timezone.localtime(opens).strftime("%Y-%m-%d %H:%M %Z")},
+                code="check_in_not_open",
+            )
+        raise Conflict(_("This shift is over; it can no longer be checked in."), code="check_in_closed")
+    if not can_proceed(order.check_in):
+        raise _refuse_transition(order, _("check in to"))
+    _apply(order, "check_in", actor=actor, role=ActorRole.PROVIDER, reason=_("Checked in"), at=timezone.now())
+    return order
+
+
+@transaction.atomic
+def order_complete(*, order: Order, actor: User) -> Order:
+    """The client confirms the shift was worked: escrow goes to the provider."""
+    order = order_lock(order_id=order.pk)
+    _require_role(order, actor, "client", _("confirm the shift"))
+    if not can_proceed(order.complete):
+        hint = _("The worker must check in first.") if order.state == OrderState.BOOKED else ""
+        raise _refuse_transition(order, _("confirm"), hint)
+    _apply(order, "complete", actor=actor, role=ActorRole.CLIENT, reason=_("Shift confirmed"), at=timezone.now())
+    _release_escrow(order)
+    return order
+
+
+# --- System -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def order_auto_complete(*, order_id: int) -> Order | None:
+    """Complete an order whose auto-complete time has passed; no-op if no longer due."""
+    try:
+        order = (
+            Order.objects.select_for_update(of=("self",), skip_locked=True).select_related("policy").get(pk=order_id)
+        )
+    except Order.DoesNotExist:
+        return None
+    now = timezone.now()
+    if order.auto_complete_at is None or order.auto_complete_at > now or not can_proceed(order.auto_complete):
+        return None
+    reason = (
+        _("Completed automatically: the client did not respond to the delivery in time")
+        if order.is_service
+        else _("Completed automatically after the shift ended")
+    )
+    _apply(order, "auto_complete", actor=None, role=ActorRole.SYSTEM, reason=reason, at=now)
+    _release_escrow(order)
+    return order
