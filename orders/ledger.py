@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Sum
 
-from .models import Account, AccountKind, LedgerEntry, LedgerTransaction, Order
+from .models import Account, AccountKind, LedgerEntry, LedgerTransaction, Order, money
 
 
 class UnbalancedTransaction(ValueError):
@@ -42,7 +42,8 @@ def ledger_post(
 
 
 def account_balance(account: Account) -> Decimal:
-    return account.entries.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
+    # Quantized: SQLite adds NUMERIC columns as floats; PostgreSQL is exact either way.
+    return money(account.entries.aggregate(total=Sum("amount"))["total"] or 0)
 
 
 def escrow_balance_for(order: Order) -> Decimal:
@@ -51,4 +52,4 @@ def escrow_balance_for(order: Order) -> Decimal:
         total=Sum("amount")
     )["total"]
     # Escrow is a liability: money in is a credit (negative), so what it holds is the negation.
-    return -(total or Decimal("0.00"))
+    return money(-(total or 0))

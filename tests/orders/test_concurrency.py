@@ -1,0 +1,90 @@
+"""Two parties acting on one order at the same moment cannot corrupt it (PostgreSQL, threads)."""
+
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.db import connection
+
+from core.exceptions import ApplicationError
+from orders import services
+from orders.models import Order, OrderState
+from tests.factories import ShiftListingFactory, UserFactory, service_order
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def race(*actions: Callable[[], object]) -> list[object]:
+    """Run the actions in threads released together; return each result or exception."""
+    barrier = threading.Barrier(len(actions))
+    results: list[object] = [None] * len(actions)
+
+    def run(i: int, action: Callable[[], object]) -> None:
+        try:
+            barrier.wait()
+            results[i] = action()
+        except Exception as exc:  # noqa: BLE001 - the test inspects what each side got
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(actions)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def _delivered():
+    order = service_order(revisions=2)
+    order = services.order_submit_requirements(order=order, actor=order.client, requirements="x")
+    return services.order_deliver(order=order, actor=order.provider, message="done")
+
+
+def test_accept_and_revision_at_once_leave_one_outcome():
+    order = _delivered()
+    stale_a = Order.objects.get(pk=order.pk)
+    stale_b = Order.objects.get(pk=order.pk)
+
+    results = race(
+        lambda: services.order_accept_delivery(order=stale_a, actor=order.client),
+        lambda: services.order_request_revision(order=stale_b, actor=order.client, message="again"),
+    )
+
+    order.refresh_from_db()
+    errors = [r for r in results if isinstance(r, ApplicationError)]
+    assert len(errors) == 1 and errors[0].code == "invalid_transition"
+    assert order.state in (OrderState.COMPLETED, OrderState.IN_PROGRESS)
+    assert order.history.count() == 4
+    releases = order.ledger_transactions.filter(kind="release").count()
+    assert releases == (1 if order.state == OrderState.COMPLETED else 0)
+
+
+def test_client_accept_and_auto_complete_sweep_at_once_release_escrow_once():
+    order = _delivered()
+
+    with time_machine.travel(order.auto_complete_at + timedelta(seconds=1), tick=True):
+        race(
+            lambda: services.order_accept_delivery(order=Order.objects.get(pk=order.pk), actor=order.client),
+            lambda: services.order_auto_complete(order_id=order.pk),
+        )
+
+    order.refresh_from_db()
+    assert order.state == OrderState.COMPLETED
+    assert order.ledger_transactions.filter(kind="release").count() == 1
+    assert order.history.filter(to_state=OrderState.COMPLETED).count() == 1
+
+
+def test_two_workers_booking_one_shift_leave_one_booking():
+    listing = ShiftListingFactory()
+    workers = [UserFactory(), UserFactory(), UserFactory()]
+
+    results = race(*[lambda w=w: services.order_create(actor=w, listing_id=listing.pk) for w in workers])
+
+    assert sum(isinstance(r, Order) for r in results) == 1
+    assert all(r.code == "shift_already_booked" for r in results if isinstance(r, ApplicationError))
+    assert Order.objects.filter(listing=listing).count() == 1
+    assert listing.orders.get().payments.count() == 1
