@@ -20,6 +20,35 @@ def account_for(*, kind: str, currency: str, user=None) -> Account:
     return account
 
 
+def ledger_build(
+    *, kind: str, currency: str, lines: list[tuple[Account, Decimal]], order: Order | None = None, memo: str = ""
+) -> tuple[LedgerTransaction, list[LedgerEntry]]:
+    """An unsaved balanced transaction and its entries, for writing many at once."""
+    lines = [(account, Decimal(amount)) for account, amount in lines if Decimal(amount) != 0]
+    if not lines:
+        raise UnbalancedTransaction("A ledger transaction needs at least one non-zero line.")
+    total = sum((amount for _, amount in lines), Decimal("0"))
+    if total != 0:
+        raise UnbalancedTransaction(f"Ledger lines sum to {total}, not zero.")
+    if any(account.currency != currency for account, _ in lines):
+        raise UnbalancedTransaction("Every line of a transaction is in its currency.")
+    txn = LedgerTransaction(kind=kind, currency=currency, order=order, memo=memo)
+    return txn, [LedgerEntry(transaction=txn, account=account, amount=amount) for account, amount in lines]
+
+
+def ledger_post_many(built: list[tuple[LedgerTransaction, list[LedgerEntry]]]) -> None:
+    """Write transactions from ``ledger_build`` with two bulk inserts."""
+    if not built:
+        return
+    LedgerTransaction.objects.bulk_create([txn for txn, _ in built])
+    entries = []
+    for txn, txn_entries in built:
+        for entry in txn_entries:
+            entry.transaction = txn
+            entries.append(entry)
+    LedgerEntry.objects.bulk_create(entries)
+
+
 @transaction.atomic
 def ledger_post(
     *, kind: str, currency: str, lines: list[tuple[Account, Decimal]], order: Order | None = None, memo: str = ""

@@ -46,6 +46,17 @@ class Policy(models.Model):
     )
     shift_auto_complete_hours = models.PositiveIntegerField(_("shift auto-complete after its end (hours)"), default=24)
     check_in_opens_minutes = models.PositiveIntegerField(_("check-in opens before start (minutes)"), default=120)
+    late_grace_hours = models.PositiveIntegerField(_("force-cancel allowed this long past due (hours)"), default=24)
+    no_show_minutes = models.PositiveIntegerField(_("no-show after start (minutes)"), default=60)
+    requirements_timeout_days = models.PositiveIntegerField(
+        _("close orders without requirements after (days)"), default=14
+    )
+    refund_settlement_business_days = models.PositiveSmallIntegerField(
+        _("refunds settle after (business days)"), default=3, validators=[MinValueValidator(1), MaxValueValidator(10)]
+    )
+    quote_valid_minutes = models.PositiveSmallIntegerField(
+        _("a cancellation quote is valid for (minutes)"), default=15, validators=[MinValueValidator(1)]
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -63,6 +74,94 @@ class Policy(models.Model):
 
     def __str__(self) -> str:
         return f"v{self.version} — {self.name}"
+
+
+class Fault(models.TextChoices):
+    CLIENT = "client", _("client responsible")
+    PROVIDER = "provider", _("provider responsible")
+    FORCE_MAJEURE = "force_majeure", _("force majeure")
+    NONE = "none", _("no one")
+
+
+class CreditParty(models.TextChoices):
+    NOBODY = "", _("nobody")
+    CLIENT = "client", _("client")
+    PROVIDER = "provider", _("provider")
+
+
+class CancellationPath(models.TextChoices):
+    CLIENT_AWAITING_REQUIREMENTS = "client_awaiting_requirements", _("client cancels before requirements")
+    CLIENT_FORCE_LATE = "client_force_late", _("client force-cancels a late order")
+    CLIENT_SHIFT = "client_shift", _("client cancels a booked shift")
+    PROVIDER_SHIFT = "provider_shift", _("provider cancels a booked shift")
+    NO_SHOW = "no_show", _("no-show (system)")
+    REQUIREMENTS_TIMEOUT = "requirements_timeout", _("no requirements in time (system)")
+    MUTUAL = "mutual", _("mutual agreement")
+    RULING_CLIENT = "ruling_client_responsible", _("support ruling: client responsible")
+    RULING_PROVIDER = "ruling_provider_responsible", _("support ruling: provider responsible")
+    RULING_FORCE_MAJEURE = "ruling_force_majeure", _("support ruling: force majeure")
+    RULING_NONE = "ruling_none", _("support ruling: no fault")
+
+
+class CancellationRule(models.Model):
+    """One row of a policy's cancellation table (a path, or one time tier of it)."""
+
+    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="rules")
+    path = models.CharField(_("path"), max_length=40, choices=CancellationPath.choices)
+    label = models.CharField(_("tier"), max_length=80, blank=True)
+    min_hours_before_start = models.DecimalField(
+        _("applies from (hours before start)"),
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("Shift tiers: the tier holds while at least this many hours remain; empty = the last tier."),
+    )
+    client_refund_percent = models.DecimalField(
+        _("refund to client %"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("100"),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    provider_compensation_percent = models.DecimalField(
+        _("compensation to provider %"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    provider_fee_percent = models.DecimalField(
+        _("fee charged to provider %"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    credit_delta = models.SmallIntegerField(
+        _("credit change"), default=0, validators=[MinValueValidator(-100), MaxValueValidator(100)]
+    )
+    credit_party = models.CharField(_("credit change for"), max_length=16, choices=CreditParty.choices, blank=True)
+    counts_against_completion_rate = models.BooleanField(_("counts against completion rate"), default=False)
+    counts_as_complaint = models.BooleanField(_("counts as a complaint"), default=False)
+    fault = models.CharField(_("fault"), max_length=16, choices=Fault.choices, default=Fault.NONE)
+
+    class Meta:
+        ordering = ("policy", "path", "-min_hours_before_start")
+        verbose_name = _("cancellation rule")
+        verbose_name_plural = _("cancellation rules")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(client_refund_percent__gte=0)
+                & Q(provider_compensation_percent__gte=0)
+                & Q(provider_fee_percent__gte=0, provider_fee_percent__lte=100),
+                name="rule_percents_non_negative",
+            ),
+            models.UniqueConstraint(fields=("policy", "path", "min_hours_before_start"), name="rule_unique_tier"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_path_display()} — {self.label}" if self.label else self.get_path_display()
 
 
 class OrderState(models.TextChoices):
@@ -233,6 +332,15 @@ class Order(FSMModelMixin, TimeStampedModel):
         self.completed_at = at
         self.auto_complete_at = None
 
+    @transition(field=state, source=OrderState.IN_PROGRESS, target=OrderState.LATE)
+    def mark_late(self) -> None:
+        pass
+
+    @transition(field=state, source=OPEN_STATES, target=OrderState.CANCELLED)
+    def cancel(self, *, at) -> None:
+        self.cancelled_at = at
+        self.auto_complete_at = None
+
 
 class Delivery(TimeStampedModel):
     """What a provider handed over: a message and optional files, kept as evidence."""
@@ -294,6 +402,7 @@ class AccountKind(models.TextChoices):
     ESCROW = "escrow", _("escrow")
     PROVIDER = "provider", _("owed to a provider")
     PLATFORM = "platform", _("platform revenue")
+    REFUNDS = "refunds", _("refunds owed to clients")
 
 
 class Account(models.Model):
@@ -325,6 +434,10 @@ class Account(models.Model):
 class LedgerTransactionKind(models.TextChoices):
     CHARGE = "charge", _("client charged into escrow")
     RELEASE = "release", _("escrow released on completion")
+    CANCELLATION = "cancellation", _("escrow split on cancellation")
+    PROVIDER_FEE = "provider_fee", _("cancellation fee charged to the provider")
+    FEE_REVERSAL = "fee_reversal", _("cancellation fee refunded on appeal")
+    REFUND_SETTLED = "refund_settled", _("refund paid out by the gateway")
 
 
 class LedgerTransaction(models.Model):
@@ -362,3 +475,126 @@ class LedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account}: {self.amount}"
+
+
+# --- Cancellation -------------------------------------------------------------------------
+
+
+class CancelReason(models.TextChoices):
+    NOT_AS_DESCRIBED = "not_as_described", _("product/service not as described")
+    SERVICE_QUALITY = "service_quality", _("service quality")
+    SCHEDULE_CHANGE = "schedule_change", _("personal/schedule change")
+    LOGISTICS = "logistics", _("logistics/location")
+    CLIENT_CHANGED_DEMAND = "client_changed_demand", _("client changed demand")
+    FORCE_MAJEURE = "force_majeure", _("force majeure")
+    OTHER = "other", _("other")
+    # Set by the system, never chosen by a person.
+    NO_SHOW = "no_show", _("no-show")
+    NO_REQUIREMENTS = "no_requirements", _("no requirements sent in time")
+
+
+PERSON_REASONS = [c for c in CancelReason.choices if c[0] not in ("no_show", "no_requirements")]
+
+
+class CancellationQuote(models.Model):
+    """What a cancellation would do, shown before anyone acts; binding until ``valid_until``."""
+
+    id = models.UUIDField(primary_key=True, editable=False)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="cancellation_quotes")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.CASCADE, related_name="+")
+    actor_role = models.CharField(max_length=16)
+    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="+")
+    path = models.CharField(max_length=40, choices=CancellationPath.choices)
+    tier = models.CharField(max_length=80)
+    refund_to_client = models.DecimalField(max_digits=12, decimal_places=2)
+    compensation_to_provider = models.DecimalField(max_digits=12, decimal_places=2)
+    retained_by_platform = models.DecimalField(max_digits=12, decimal_places=2)
+    fee_to_platform = models.DecimalField(max_digits=12, decimal_places=2)
+    credit_delta = models.SmallIntegerField()
+    credit_party = models.CharField(max_length=16, blank=True)
+    counts_against_completion_rate = models.BooleanField()
+    counts_as_complaint = models.BooleanField(default=False)
+    fault = models.CharField(max_length=16, choices=Fault.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    valid_until = models.DateTimeField()
+
+    class Meta:
+        ordering = ("-created_at",)
+        verbose_name = _("cancellation quote")
+        verbose_name_plural = _("cancellation quotes")
+
+    def __str__(self) -> str:
+        return str(self.id)
+
+
+class Cancellation(models.Model):
+    """How an order ended early: who, when, why, under which rule, and what it cost whom."""
+
+    order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="cancellation")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_role = models.CharField(_("by"), max_length=16)
+    path = models.CharField(_("path"), max_length=40, choices=CancellationPath.choices)
+    reason = models.CharField(_("reason"), max_length=32, choices=CancelReason.choices)
+    message = models.TextField(_("message"), blank=True)
+    fault = models.CharField(_("fault"), max_length=16, choices=Fault.choices)
+    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="+")
+    tier = models.CharField(_("tier"), max_length=80)
+    quote = models.OneToOneField(
+        CancellationQuote, null=True, blank=True, on_delete=models.PROTECT, related_name="cancellation"
+    )
+    refund_to_client = models.DecimalField(_("refund to client"), max_digits=12, decimal_places=2)
+    compensation_to_provider = models.DecimalField(_("compensation to provider"), max_digits=12, decimal_places=2)
+    retained_by_platform = models.DecimalField(_("kept by platform"), max_digits=12, decimal_places=2)
+    fee_to_platform = models.DecimalField(_("fee charged to provider"), max_digits=12, decimal_places=2)
+    credit_delta = models.SmallIntegerField(_("credit change"))
+    credit_party = models.CharField(_("credit change for"), max_length=16, blank=True)
+    counts_against_completion_rate = models.BooleanField(_("counts against completion rate"))
+    counts_as_complaint = models.BooleanField(_("counts as a complaint"), default=False)
+    created_at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+    reversed_at = models.DateTimeField(_("reversed on appeal at"), null=True, blank=True)
+    reversed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reversal_reason = models.TextField(_("appeal ruling"), blank=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+        verbose_name = _("cancellation")
+        verbose_name_plural = _("cancellations")
+
+    def __str__(self) -> str:
+        return f"Cancellation of order {self.order_id} ({self.get_path_display()})"
+
+
+class RefundStatus(models.TextChoices):
+    PENDING = "pending", _("pending")
+    SETTLED = "settled", _("settled")
+    FAILED = "failed", _("failed, will be retried")
+
+
+class Refund(TimeStampedModel):
+    """Money going back to the client's original payment method through the gateway."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    status = models.CharField(
+        _("status"), max_length=16, choices=RefundStatus.choices, default=RefundStatus.PENDING, db_index=True
+    )
+    settle_after = models.DateTimeField(_("settles after"), db_index=True)
+    settled_at = models.DateTimeField(_("settled at"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    gateway_reference = models.CharField(_("gateway reference"), max_length=128, blank=True)
+    failure_reason = models.CharField(_("last failure"), max_length=255, blank=True)
+
+    class Meta:
+        ordering = ("created_at", "id")
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"Refund {self.amount} {self.currency} ({self.status})"

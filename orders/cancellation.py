@@ -1,0 +1,525 @@
+"""Cancellation services: quotes, every cancellation path, appeals, refunds.
+
+Every consequence comes from ``orders.policy.decide``; this module only loads its inputs,
+stores quotes, and carries out a decision exactly, in bulk when a sweep hands it many orders.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.audit import transition_log_build
+from core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.models import ActorRole, TransitionLog
+from core.timeutils import add_business_days
+from credit.models import CreditEvent, CreditReason
+from credit.services import credit_event_build, credit_event_reverse
+from marketplace.models import User
+from marketplace.notifications import notification_build, notifications_send
+
+from . import policy as engine
+from .ledger import account_for, ledger_build, ledger_post, ledger_post_many
+from .models import (
+    PERSON_REASONS,
+    AccountKind,
+    Cancellation,
+    CancellationQuote,
+    CancelReason,
+    LedgerTransactionKind,
+    Order,
+    OrderState,
+    Policy,
+    Refund,
+)
+from .services import order_lock
+
+REFUSAL_MESSAGES = {
+    engine.Refusal.ORDER_CLOSED: _("This order is already closed; completed orders can get an after-sales ticket."),
+    engine.Refusal.NOT_A_PARTY: _("Only the client or the provider of this order can cancel it."),
+    engine.Refusal.USE_RESOLUTION_CENTER: _(
+        "Work on this order has started: ask the other party to cancel through the Resolution Center."
+    ),
+    engine.Refusal.DELIVERED_USE_RESOLUTION_CENTER: _(
+        "The work has been delivered: accept it, ask for a revision, or ask the provider to cancel "
+        "through the Resolution Center."
+    ),
+    engine.Refusal.LATE_GRACE_NOT_OVER: _(
+        "The order is late, but you can force-cancel only 24 hours after the due time; until then ask the "
+        "provider through the Resolution Center."
+    ),
+    engine.Refusal.SHIFT_UNDER_WAY: _("The shift is under way: open a support case if something went wrong."),
+    engine.Refusal.NOT_DUE: _("Nothing is due for this order yet."),
+    engine.Refusal.NO_RULE: _("The policy of this order has no rule for this cancellation; contact support."),
+}
+
+
+def refusal_message(code: str) -> str:
+    return str(REFUSAL_MESSAGES.get(code, _("This order cannot be cancelled now.")))
+
+
+# --- Loading the engine's inputs -------------------------------------------------------
+
+
+def policy_rules(policy: Policy) -> list[engine.Rule]:
+    """The policy's cancellation table as engine rules (cached on the instance)."""
+    cached = getattr(policy, "_engine_rules", None)
+    if cached is None:
+        cached = [
+            engine.Rule(
+                path=r.path,
+                label=r.label,
+                min_hours_before_start=r.min_hours_before_start,
+                client_refund_percent=r.client_refund_percent,
+                provider_compensation_percent=r.provider_compensation_percent,
+                provider_fee_percent=r.provider_fee_percent,
+                credit_delta=r.credit_delta,
+                credit_party=r.credit_party,
+                counts_against_completion_rate=r.counts_against_completion_rate,
+                counts_as_complaint=r.counts_as_complaint,
+                fault=r.fault,
+            )
+            for r in policy.rules.all()
+        ]
+        policy._engine_rules = cached
+    return cached
+
+
+def policy_windows(policy: Policy) -> engine.Windows:
+    return engine.Windows(
+        late_grace_hours=policy.late_grace_hours,
+        no_show_minutes=policy.no_show_minutes,
+        requirements_timeout_days=policy.requirements_timeout_days,
+        quote_valid_minutes=policy.quote_valid_minutes,
+    )
+
+
+def order_facts(order: Order) -> engine.OrderFacts:
+    return engine.OrderFacts(
+        kind=order.kind,
+        state=order.state,
+        price=order.price,
+        created_at=order.created_at,
+        due_at=order.due_at,
+        starts_at=order.starts_at,
+    )
+
+
+def cancellation_decide(
+    *, order: Order, actor_role: str, now: datetime | None = None, ruling_fault=None, refund_percent=None
+) -> engine.Decision:
+    """The engine's decision for this order, actor role and moment."""
+    return engine.decide(
+        facts=order_facts(order),
+        actor_role=actor_role,
+        now=now or timezone.now(),
+        rules=policy_rules(order.policy),
+        windows=policy_windows(order.policy),
+        ruling_fault=ruling_fault,
+        agreed_refund_percent=refund_percent,
+    )
+
+
+def _party_role(order: Order, actor: User) -> str:
+    role = order.role_of(actor)
+    if role is None:
+        raise NotFound(_("No such order."))
+    return role
+
+
+# --- Quotes -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuoteView:
+    """A quote as shown to a person: the stored quote when allowed, the refusal otherwise."""
+
+    decision: engine.Decision
+    quote: CancellationQuote | None
+    order: Order
+
+    @property
+    def allowed(self) -> bool:
+        return self.decision.allowed
+
+    @property
+    def message(self) -> str:
+        return "" if self.allowed else refusal_message(self.decision.code)
+
+
+@transaction.atomic
+def cancellation_quote(*, order: Order, actor: User) -> QuoteView:
+    """What cancelling ``order`` now would do for ``actor``; stored, so cancelling can bind it."""
+    role = _party_role(order, actor)
+    now = timezone.now()
+    decision = cancellation_decide(order=order, actor_role=role, now=now)
+    if not decision.allowed:
+        return QuoteView(decision=decision, quote=None, order=order)
+    outcome = decision.outcome
+    quote = CancellationQuote.objects.create(
+        id=uuid.uuid4(),
+        order=order,
+        actor=actor,
+        actor_role=role,
+        policy=order.policy,
+        path=decision.path,
+        tier=decision.tier,
+        refund_to_client=outcome.refund_to_client,
+        compensation_to_provider=outcome.compensation_to_provider,
+        retained_by_platform=outcome.retained_by_platform,
+        fee_to_platform=outcome.fee_to_platform,
+        credit_delta=outcome.credit_delta,
+        credit_party=outcome.credit_party,
+        counts_against_completion_rate=outcome.counts_against_completion_rate,
+        counts_as_complaint=outcome.counts_as_complaint,
+        fault=outcome.fault,
+        created_at=now,
+        valid_until=decision.valid_until,
+    )
+    return QuoteView(decision=decision, quote=quote, order=order)
+
+
+def _terms_from_quote(quote: CancellationQuote) -> engine.Decision:
+    return engine.Decision(
+        allowed=True,
+        path=quote.path,
+        tier=quote.tier,
+        valid_until=quote.valid_until,
+        outcome=engine.Outcome(
+            refund_to_client=quote.refund_to_client,
+            compensation_to_provider=quote.compensation_to_provider,
+            retained_by_platform=quote.retained_by_platform,
+            fee_to_platform=quote.fee_to_platform,
+            credit_delta=quote.credit_delta,
+            credit_party=quote.credit_party,
+            counts_against_completion_rate=quote.counts_against_completion_rate,
+            counts_as_complaint=quote.counts_as_complaint,
+            fault=quote.fault,
+        ),
+    )
+
+
+# --- Carrying a decision out -----------------------------------------------------------
+
+
+@dataclass
+class CancelItem:
+    """One order to cancel with its decided terms (orders locked by the caller)."""
+
+    order: Order
+    decision: engine.Decision
+    actor: User | None
+    actor_role: str
+    reason: str
+    message: str = ""
+    quote: CancellationQuote | None = None
+
+
+_CREDIT_REASON = {
+    engine.Path.NO_SHOW: CreditReason.NO_SHOW,
+    engine.Path.RULING_CLIENT: CreditReason.RULING,
+    engine.Path.RULING_PROVIDER: CreditReason.RULING,
+    engine.Path.RULING_FORCE_MAJEURE: CreditReason.RULING,
+    engine.Path.RULING_NONE: CreditReason.RULING,
+}
+
+
+def cancellations_execute(items: Sequence[CancelItem], *, now: datetime | None = None) -> list[Cancellation]:
+    """Carry out decided cancellations exactly, writing every effect in bulk.
+
+    Call inside a transaction with the orders locked. Per order: the transition and its log,
+    the cancellation record, the escrow split (refund owed, compensation, retained), the
+    provider's fee, a pending refund, the credit event and a notice to both parties.
+    """
+    if not items:
+        return []
+    now = now or timezone.now()
+    orders, logs, cancellations, ledger, refunds, credit_events, notices = [], [], [], [], [], [], []
+    accounts: dict[tuple, object] = {}
+
+    def account(kind: str, currency: str, user_id=None):
+        key = (kind, currency, user_id)
+        if key not in accounts:
+            accounts[key] = account_for(kind=kind, currency=currency, user=user_id and User(pk=user_id))
+        return accounts[key]
+
+    for item in items:
+        order, outcome = item.order, item.decision.outcome
+        from_state = order.state
+        order.cancel(at=now)
+        orders.append(order)
+        reason_label = CancelReason(item.reason).label
+        logs.append(
+            transition_log_build(
+                subject=order,
+                transition="cancel",
+                from_state=from_state,
+                to_state=order.state,
+                actor=item.actor,
+                actor_role=item.actor_role,
+                reason=f"{reason_label}: {item.message}" if item.message else str(reason_label),
+                at=now,
+            )
+        )
+        cancellations.append(
+            Cancellation(
+                order=order,
+                actor=item.actor,
+                actor_role=item.actor_role,
+                path=item.decision.path,
+                reason=item.reason,
+                message=item.message,
+                fault=outcome.fault,
+                policy_id=order.policy_id,
+                tier=item.decision.tier,
+                quote=item.quote,
+                refund_to_client=outcome.refund_to_client,
+                compensation_to_provider=outcome.compensation_to_provider,
+                retained_by_platform=outcome.retained_by_platform,
+                fee_to_platform=outcome.fee_to_platform,
+                credit_delta=outcome.credit_delta,
+                credit_party=outcome.credit_party,
+                counts_against_completion_rate=outcome.counts_against_completion_rate,
+                counts_as_complaint=outcome.counts_as_complaint,
+                created_at=now,
+            )
+        )
+        cur = order.currency
+        ledger.append(
+            ledger_build(
+                kind=LedgerTransactionKind.CANCELLATION,
+                currency=cur,
+                order=order,
+                memo=f"Order #{order.pk} cancelled ({item.decision.tier})",
+                lines=[
+                    (account(AccountKind.ESCROW, cur), order.price),
+                    (account(AccountKind.REFUNDS, cur), -outcome.refund_to_client),
+                    (account(AccountKind.PROVIDER, cur, order.provider_id), -outcome.compensation_to_provider),
+                    (account(AccountKind.PLATFORM, cur), -outcome.retained_by_platform),
+                ],
+            )
+        )
+        if outcome.fee_to_platform > 0:
+            ledger.append(
+                ledger_build(
+                    kind=LedgerTransactionKind.PROVIDER_FEE,
+                    currency=cur,
+                    order=order,
+                    memo=f"Cancellation fee, order #{order.pk}",
+                    lines=[
+                        (account(AccountKind.PROVIDER, cur, order.provider_id), outcome.fee_to_platform),
+                        (account(AccountKind.PLATFORM, cur), -outcome.fee_to_platform),
+                    ],
+                )
+            )
+        if outcome.refund_to_client > 0:
+            refunds.append(
+                Refund(
+                    order=order,
+                    payment_id=order._charge_payment_id,
+                    amount=outcome.refund_to_client,
+                    currency=cur,
+                    settle_after=add_business_days(now, order.policy.refund_settlement_business_days),
+                    created_at=now,
+                )
+            )
+        if outcome.credit_delta and outcome.credit_party:
+            credit_events.append(
+                credit_event_build(
+                    user_id=order.client_id if outcome.credit_party == "client" else order.provider_id,
+                    delta=outcome.credit_delta,
+                    reason=_CREDIT_REASON.get(item.decision.path, CreditReason.CANCELLATION),
+                    order_id=order.pk,
+                    actor=item.actor,
+                    detail=f"{item.decision.tier}",
+                    at=now,
+                )
+            )
+        title = _("Order #%(id)s “%(title)s” was cancelled") % {"id": order.pk, "title": order.title}
+        body = _("Reason: %(reason)s. Refund to client: %(refund)s %(cur)s.") % {
+            "reason": reason_label,
+            "refund": outcome.refund_to_client,
+            "cur": cur,
+        }
+        for user_id in (order.client_id, order.provider_id):
+            notices.append(
+                notification_build(
+                    user_id=user_id, kind="order_cancelled", title=title, body=body, order_id=order.pk, at=now
+                )
+            )
+
+    Order.objects.bulk_update(orders, ["state", "cancelled_at", "auto_complete_at", "updated_at"])
+    TransitionLog.objects.bulk_create(logs)
+    created = Cancellation.objects.bulk_create(cancellations)
+    ledger_post_many(ledger)
+    Refund.objects.bulk_create(refunds)
+    CreditEvent.objects.bulk_create(credit_events)
+    notifications_send(notices)
+    return created
+
+
+def _attach_charge_payment(orders: Sequence[Order]) -> None:
+    from .models import Payment
+
+    by_order = dict(
+        Payment.objects.filter(order__in=orders, status="succeeded")
+        .order_by("order_id", "created_at")
+        .values_list("order_id", "id")
+    )
+    for order in orders:
+        order._charge_payment_id = by_order.get(order.pk)
+        order.updated_at = timezone.now()
+
+
+def _validate_reason(reason: str, message: str) -> tuple[str, str]:
+    if reason not in dict(PERSON_REASONS):
+        text = _("Choose a reason: %(list)s.") % {"list": ", ".join(code for code, _label in PERSON_REASONS)}
+        raise ValidationFailed(text, errors={"reason": [text]})
+    message = (message or "").strip()
+    if len(message) > 5000:
+        text = _("At most 5000 characters.")
+        raise ValidationFailed(text, errors={"message": [text]})
+    return reason, message
+
+
+def _parse_quote_id(quote_id) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(quote_id))
+    except (TypeError, ValueError):
+        text = _("Not a quote id.")
+        raise ValidationFailed(text, errors={"quote_id": [text]}) from None
+
+
+@transaction.atomic
+def order_cancel(*, order: Order, actor: User, reason: str, message: str = "", quote_id=None) -> Order:
+    """A party cancels unilaterally where the rules allow; a valid quote binds its terms."""
+    reason, message = _validate_reason(reason, message)
+    order = order_lock(order_id=order.pk)
+    role = _party_role(order, actor)
+    now = timezone.now()
+    quote = None
+    if quote_id not in (None, ""):
+        quote = (
+            CancellationQuote.objects.select_for_update()
+            .filter(pk=_parse_quote_id(quote_id), order=order, actor=actor)
+            .first()
+        )
+        if quote is None:
+            text = _("No such quote for this order.")
+            raise ValidationFailed(text, code="unknown_quote", errors={"quote_id": [text]})
+        if hasattr(quote, "cancellation") or order.state == OrderState.CANCELLED:
+            raise Conflict(_("This order is already cancelled."), code="already_cancelled")
+        if now > quote.valid_until:
+            raise Conflict(
+                _("This quote expired at %(at)s; ask for a new one.") % {"at": quote.valid_until.isoformat()},
+                code="quote_expired",
+            )
+        current = cancellation_decide(order=order, actor_role=role, now=now)
+        if not current.allowed:
+            raise Conflict(refusal_message(current.code), code=current.code)
+        decision = _terms_from_quote(quote)
+    else:
+        decision = cancellation_decide(order=order, actor_role=role, now=now)
+        if not decision.allowed:
+            if order.state == OrderState.CANCELLED:
+                raise Conflict(_("This order is already cancelled."), code="already_cancelled")
+            raise Conflict(refusal_message(decision.code), code=decision.code)
+    _attach_charge_payment([order])
+    cancellations_execute(
+        [CancelItem(order, decision, actor, role, reason, message, quote)],
+        now=now,
+    )
+    return order
+
+
+@transaction.atomic
+def order_cancel_by_support(
+    *,
+    order: Order,
+    actor: User,
+    fault: str,
+    reason: str,
+    message: str,
+    refund_percent: Decimal | None = None,
+) -> Order:
+    """Support rules a cancellation with a fault category; the policy sets its consequences."""
+    if not actor.is_staff:
+        raise PermissionDenied(_("Only support staff can rule a cancellation."))
+    if fault not in engine.Path.RULINGS:
+        text = _("Choose the fault: client, provider, force_majeure or none.")
+        raise ValidationFailed(text, errors={"fault": [text]})
+    if refund_percent is not None and not Decimal(0) <= Decimal(refund_percent) <= Decimal(100):
+        text = _("A refund is between 0 and 100 %.")
+        raise ValidationFailed(text, errors={"refund_percent": [text]})
+    reason, message = _validate_reason(reason, message)
+    if not message:
+        text = _("Explain the ruling; both parties will see it.")
+        raise ValidationFailed(text, errors={"message": [text]})
+    order = order_lock(order_id=order.pk)
+    decision = cancellation_decide(
+        order=order,
+        actor_role="support",
+        ruling_fault=fault,
+        refund_percent=Decimal(refund_percent) if refund_percent is not None else None,
+    )
+    if not decision.allowed:
+        raise Conflict(refusal_message(decision.code), code=decision.code)
+    _attach_charge_payment([order])
+    cancellations_execute([CancelItem(order, decision, actor, ActorRole.SUPPORT, reason, message)])
+    return order
+
+
+@transaction.atomic
+def cancellation_reverse(*, cancellation: Cancellation, actor: User, reason: str) -> Cancellation:
+    """An upheld appeal: refund the provider's fee and reverse the credit event; both stay in history."""
+    if not actor.is_staff:
+        raise PermissionDenied(_("Only support staff can decide an appeal."))
+    reason = (reason or "").strip()
+    if not reason:
+        text = _("Explain why the appeal is upheld.")
+        raise ValidationFailed(text, errors={"reason": [text]})
+    cancellation = Cancellation.objects.select_for_update().select_related("order").get(pk=cancellation.pk)
+    if cancellation.reversed_at is not None:
+        raise Conflict(_("This cancellation was already reversed on appeal."), code="already_reversed")
+    order = cancellation.order
+    if cancellation.fee_to_platform > 0:
+        ledger_post(
+            kind=LedgerTransactionKind.FEE_REVERSAL,
+            currency=order.currency,
+            order=order,
+            memo=f"Appeal upheld: fee of order #{order.pk} refunded",
+            lines=[
+                (account_for(kind=AccountKind.PLATFORM, currency=order.currency), cancellation.fee_to_platform),
+                (
+                    account_for(kind=AccountKind.PROVIDER, currency=order.currency, user=order.provider),
+                    -cancellation.fee_to_platform,
+                ),
+            ],
+        )
+    for event in CreditEvent.objects.filter(order=order, reverses__isnull=True, reversed_by__isnull=True).exclude(
+        reason=CreditReason.ORDER_COMPLETED
+    ):
+        credit_event_reverse(event=event, actor=actor, detail=reason)
+    cancellation.reversed_at = timezone.now()
+    cancellation.reversed_by = actor
+    cancellation.reversal_reason = reason
+    cancellation.counts_against_completion_rate = False
+    cancellation.save(update_fields=("reversed_at", "reversed_by", "reversal_reason", "counts_against_completion_rate"))
+    notifications_send(
+        notification_build(
+            user_id=uid,
+            kind="appeal_upheld",
+            title=_("Appeal upheld on order #%(id)s") % {"id": order.pk},
+            body=reason,
+            order_id=order.pk,
+        )
+        for uid in (order.client_id, order.provider_id)
+    )
+    return cancellation
