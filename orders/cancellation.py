@@ -36,6 +36,7 @@ from .models import (
     LedgerTransactionKind,
     Order,
     OrderState,
+    Payment,
     Policy,
     Refund,
 )
@@ -254,6 +255,7 @@ def cancellations_execute(items: Sequence[CancelItem], *, now: datetime | None =
         order, outcome = item.order, item.decision.outcome
         from_state = order.state
         order.cancel(at=now)
+        order.updated_at = now
         orders.append(order)
         reason_label = CancelReason(item.reason).label
         logs.append(
@@ -365,9 +367,8 @@ def cancellations_execute(items: Sequence[CancelItem], *, now: datetime | None =
     return created
 
 
-def _attach_charge_payment(orders: Sequence[Order]) -> None:
-    from .models import Payment
-
+def attach_charge_payments(orders: Sequence[Order]) -> None:
+    """Note on each order the payment a refund goes back to (one query for the batch)."""
     by_order = dict(
         Payment.objects.filter(order__in=orders, status="succeeded")
         .order_by("order_id", "created_at")
@@ -375,7 +376,6 @@ def _attach_charge_payment(orders: Sequence[Order]) -> None:
     )
     for order in orders:
         order._charge_payment_id = by_order.get(order.pk)
-        order.updated_at = timezone.now()
 
 
 def _validate_reason(reason: str, message: str) -> tuple[str, str]:
@@ -431,7 +431,7 @@ def order_cancel(*, order: Order, actor: User, reason: str, message: str = "", q
             if order.state == OrderState.CANCELLED:
                 raise Conflict(_("This order is already cancelled."), code="already_cancelled")
             raise Conflict(refusal_message(decision.code), code=decision.code)
-    _attach_charge_payment([order])
+    attach_charge_payments([order])
     cancellations_execute(
         [CancelItem(order, decision, actor, role, reason, message, quote)],
         now=now,
@@ -471,7 +471,7 @@ def order_cancel_by_support(
     )
     if not decision.allowed:
         raise Conflict(refusal_message(decision.code), code=decision.code)
-    _attach_charge_payment([order])
+    attach_charge_payments([order])
     cancellations_execute([CancelItem(order, decision, actor, ActorRole.SUPPORT, reason, message)])
     return order
 

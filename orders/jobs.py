@@ -1,15 +1,72 @@
-"""Clock-driven sweeps over orders: batched, state-filtered, safe to run twice at once."""
+"""Clock-driven sweeps over orders: batched, state-filtered, safe to run twice at once.
+
+Each sweep takes due rows in batches under ``select_for_update(skip_locked=True)``, decides
+each with the same engine a person's action uses, writes the effects in bulk, commits, and
+goes on until nothing is due; a rerun finds nothing left to do.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import F, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from core.audit import transition_log_build
 from core.jobs import SweepResult
+from core.models import ActorRole, TransitionLog
+from marketplace.notifications import notification_build, notifications_send
 
-from .models import Order, OrderState
+from .cancellation import CancelItem, attach_charge_payments, cancellation_decide, cancellations_execute
+from .gateways import gateway_get
+from .ledger import account_for, ledger_build, ledger_post_many
+from .models import (
+    AccountKind,
+    CancelReason,
+    LedgerTransactionKind,
+    Order,
+    OrderState,
+    Policy,
+    Refund,
+    RefundStatus,
+)
 from .services import order_auto_complete
 
 BATCH = 500
+
+
+def _policies() -> dict[int, Policy]:
+    return {p.pk: p for p in Policy.objects.prefetch_related("rules")}
+
+
+def _locked_batch(qs: QuerySet[Order], policies: dict[int, Policy]) -> list[Order]:
+    batch = list(qs.select_for_update(of=("self",), skip_locked=True).order_by("pk")[:BATCH])
+    for order in batch:
+        order.policy = policies[order.policy_id]  # one shared instance per policy: rules load once
+    return batch
+
+
+def _sweep(select: Callable[[dict[int, Policy]], Iterable[QuerySet[Order]]], handle) -> SweepResult:
+    """Run ``handle(batch, now)`` over locked batches of every queryset ``select`` yields."""
+    policies = _policies()
+    done = 0
+    for qs in select(policies):
+        while True:
+            with transaction.atomic():
+                batch = _locked_batch(qs, policies)
+                if not batch:
+                    break
+                handled = handle(batch, timezone.now())
+            done += handled
+            if handled == 0:
+                break  # everything left is locked by another sweep or no longer due
+    return SweepResult(processed=done)
+
+
+# --- Auto-complete -------------------------------------------------------------------------
 
 
 def _auto_complete_due(kind: str, state: str) -> SweepResult:
@@ -38,3 +95,174 @@ def auto_complete_service_orders() -> SweepResult:
 def auto_complete_shift_orders() -> SweepResult:
     """Complete checked-in shifts the client did not confirm within the policy's window."""
     return _auto_complete_due("shift", OrderState.CHECKED_IN)
+
+
+# --- Late orders ---------------------------------------------------------------------------
+
+
+def _mark_late(batch: list[Order], now) -> int:
+    logs, notices = [], []
+    for order in batch:
+        order.mark_late()
+        order.updated_at = now
+        logs.append(
+            transition_log_build(
+                subject=order,
+                transition="mark_late",
+                from_state=OrderState.IN_PROGRESS,
+                to_state=OrderState.LATE,
+                actor=None,
+                actor_role=ActorRole.SYSTEM,
+                reason=_("The due time passed without a delivery"),
+                at=now,
+            )
+        )
+        force_from = order.due_at + timedelta(hours=order.policy.late_grace_hours)
+        title = _("Order #%(id)s “%(title)s” is late") % {"id": order.pk, "title": order.title}
+        body = _(
+            "It was due %(due)s. Deliver as soon as possible or agree an extension; from %(force)s the client "
+            "may cancel it without the provider's consent."
+        ) % {"due": order.due_at.isoformat(), "force": force_from.isoformat()}
+        notices += [
+            notification_build(user_id=uid, kind="order_late", title=title, body=body, order_id=order.pk, at=now)
+            for uid in (order.client_id, order.provider_id)
+        ]
+    Order.objects.bulk_update(batch, ["state", "updated_at"])
+    TransitionLog.objects.bulk_create(logs)
+    notifications_send(notices)
+    return len(batch)
+
+
+def mark_late_orders() -> SweepResult:
+    """Mark in-progress service orders past their due time as late, and tell both parties."""
+    return _sweep(
+        lambda policies: [Order.objects.filter(state=OrderState.IN_PROGRESS, due_at__lte=timezone.now())],
+        _mark_late,
+    )
+
+
+# --- System cancellations ------------------------------------------------------------------
+
+
+def _system_cancel(reason: str) -> Callable[[list[Order], object], int]:
+    def handle(batch: list[Order], now) -> int:
+        items = []
+        for order in batch:
+            decision = cancellation_decide(order=order, actor_role="system", now=now)
+            if decision.allowed:
+                items.append(CancelItem(order, decision, None, ActorRole.SYSTEM, reason))
+        attach_charge_payments([i.order for i in items])
+        cancellations_execute(items, now=now)
+        return len(items)
+
+    return handle
+
+
+def cancel_no_shows() -> SweepResult:
+    """Cancel booked shifts whose worker did not check in within the no-show window."""
+
+    def select(policies):
+        now = timezone.now()
+        for policy in policies.values():
+            yield Order.objects.filter(
+                policy=policy,
+                state=OrderState.BOOKED,
+                starts_at__lte=now - timedelta(minutes=policy.no_show_minutes),
+            )
+
+    return _sweep(select, _system_cancel(CancelReason.NO_SHOW))
+
+
+def close_orders_without_requirements() -> SweepResult:
+    """Close service orders whose client never sent requirements, without penalty to anyone."""
+
+    def select(policies):
+        now = timezone.now()
+        for policy in policies.values():
+            yield Order.objects.filter(
+                policy=policy,
+                state=OrderState.AWAITING_REQUIREMENTS,
+                created_at__lte=now - timedelta(days=policy.requirements_timeout_days),
+            )
+
+    return _sweep(select, _system_cancel(CancelReason.NO_REQUIREMENTS))
+
+
+# --- Refunds -------------------------------------------------------------------------------
+
+RETRY_BASE = timedelta(hours=1)
+REFUND_FIELDS = [
+    "status",
+    "attempts",
+    "settled_at",
+    "gateway_reference",
+    "failure_reason",
+    "settle_after",
+    "updated_at",
+]
+
+
+def settle_refunds() -> SweepResult:
+    """Pay out refunds whose settlement time has come; a failed one is retried with back-off."""
+    gateway = gateway_get()
+    settled = failed = 0
+    while True:
+        with transaction.atomic():
+            now = timezone.now()
+            batch = list(
+                Refund.objects.select_for_update(of=("self",), skip_locked=True)
+                .filter(status__in=(RefundStatus.PENDING, RefundStatus.FAILED), settle_after__lte=now)
+                .select_related("payment")
+                .annotate(client_id=F("order__client_id"))
+                .order_by("pk")[:BATCH]
+            )
+            if not batch:
+                break
+            ledger, notices = [], []
+            for refund in batch:
+                refund.attempts += 1
+                refund.updated_at = now
+                result = gateway.refund(
+                    charge_reference=refund.payment.reference,
+                    amount=refund.amount,
+                    currency=refund.currency,
+                    idempotency_key=f"refund-{refund.pk}",
+                )
+                if result.ok:
+                    refund.status = RefundStatus.SETTLED
+                    refund.settled_at = now
+                    refund.gateway_reference = result.reference
+                    refund.failure_reason = ""
+                    settled += 1
+                    notices.append(
+                        notification_build(
+                            user_id=refund.client_id,
+                            kind="refund_settled",
+                            title=_("Your refund of %(amount)s %(cur)s was paid back")
+                            % {"amount": refund.amount, "cur": refund.currency},
+                            body=_("It went back to %(method)s.") % {"method": refund.payment.method},
+                            order_id=refund.order_id,
+                            at=now,
+                        )
+                    )
+                    ledger.append(
+                        ledger_build(
+                            kind=LedgerTransactionKind.REFUND_SETTLED,
+                            currency=refund.currency,
+                            order_id=refund.order_id,
+                            memo=f"Refund {result.reference}",
+                            lines=[
+                                (account_for(kind=AccountKind.REFUNDS, currency=refund.currency), refund.amount),
+                                (account_for(kind=AccountKind.GATEWAY, currency=refund.currency), -refund.amount),
+                            ],
+                        )
+                    )
+                else:
+                    refund.status = RefundStatus.FAILED
+                    refund.failure_reason = result.failure_reason[:255]
+                    refund.settle_after = now + RETRY_BASE * (2 ** min(refund.attempts - 1, 6))
+                    failed += 1
+            Refund.objects.bulk_update(batch, REFUND_FIELDS)
+            ledger_post_many(ledger)
+            notifications_send(notices)
+    return SweepResult(processed=settled, detail=f"{failed} failed, will retry" if failed else "")

@@ -21,7 +21,13 @@ def account_for(*, kind: str, currency: str, user=None) -> Account:
 
 
 def ledger_build(
-    *, kind: str, currency: str, lines: list[tuple[Account, Decimal]], order: Order | None = None, memo: str = ""
+    *,
+    kind: str,
+    currency: str,
+    lines: list[tuple[Account, Decimal]],
+    order: Order | None = None,
+    order_id: int | None = None,
+    memo: str = "",
 ) -> tuple[LedgerTransaction, list[LedgerEntry]]:
     """An unsaved balanced transaction and its entries, for writing many at once."""
     lines = [(account, Decimal(amount)) for account, amount in lines if Decimal(amount) != 0]
@@ -33,6 +39,8 @@ def ledger_build(
     if any(account.currency != currency for account, _ in lines):
         raise UnbalancedTransaction("Every line of a transaction is in its currency.")
     txn = LedgerTransaction(kind=kind, currency=currency, order=order, memo=memo)
+    if order is None and order_id is not None:
+        txn.order_id = order_id
     return txn, [LedgerEntry(transaction=txn, account=account, amount=amount) for account, amount in lines]
 
 

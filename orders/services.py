@@ -22,6 +22,7 @@ from .gateways import gateway_get
 from .ledger import account_for, ledger_post
 from .models import (
     AccountKind,
+    CancellationRule,
     Delivery,
     DeliveryFile,
     LedgerTransactionKind,
@@ -33,14 +34,39 @@ from .models import (
 )
 
 MAX_TEXT = 20_000
+RULE_FIELDS = (
+    "path",
+    "label",
+    "min_hours_before_start",
+    "client_refund_percent",
+    "provider_compensation_percent",
+    "provider_fee_percent",
+    "credit_delta",
+    "credit_party",
+    "counts_against_completion_rate",
+    "counts_as_complaint",
+    "fault",
+)
 DELIVERY_FILE_TYPES = ("image", "pdf", "zip", "text")
 
 
 def policy_current() -> Policy:
     """The newest policy version: new orders are made under it."""
     policy = Policy.objects.order_by("-version").first()
-    if policy is None:  # a database without the data migration's defaults
-        policy = Policy.objects.create(version=1)
+    if policy is None:  # a database emptied after the data migration ran (e.g. by a test flush)
+        policy = policy_create_defaults()
+    return policy
+
+
+@transaction.atomic
+def policy_create_defaults() -> Policy:
+    """Policy version 1 with the cancellation table of PRODUCT.md."""
+    from .policy import DEFAULT_RULES
+
+    policy = Policy.objects.create(version=1)
+    CancellationRule.objects.bulk_create(
+        CancellationRule(policy=policy, **{f: getattr(rule, f) for f in RULE_FIELDS}) for rule in DEFAULT_RULES
+    )
     return policy
 
 

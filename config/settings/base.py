@@ -217,6 +217,13 @@ GIGFAIR_SWEEPS = {
         "path": "orders.jobs.auto_complete_shift_orders",
         "schedule": crontab(minute="*/5"),
     },
+    "orders.mark_late_orders": {"path": "orders.jobs.mark_late_orders", "schedule": crontab(minute="*")},
+    "orders.cancel_no_shows": {"path": "orders.jobs.cancel_no_shows", "schedule": crontab(minute="*")},
+    "orders.close_orders_without_requirements": {
+        "path": "orders.jobs.close_orders_without_requirements",
+        "schedule": crontab(minute="*/15"),
+    },
+    "orders.settle_refunds": {"path": "orders.jobs.settle_refunds", "schedule": crontab(minute="*/10")},
 }
 CELERY_BEAT_SCHEDULE = {
     name: {"task": "core.run_sweep", "schedule": spec["schedule"], "args": (name,)}

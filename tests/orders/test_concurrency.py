@@ -88,3 +88,38 @@ def test_two_workers_booking_one_shift_leave_one_booking():
     assert all(r.code == "shift_already_booked" for r in results if isinstance(r, ApplicationError))
     assert Order.objects.filter(listing=listing).count() == 1
     assert listing.orders.get().payments.count() == 1
+
+
+def test_client_and_provider_cancelling_at_once_leave_one_cancellation_and_a_balanced_ledger():
+    from orders.cancellation import order_cancel
+    from orders.models import Cancellation, Refund
+    from tests.factories import shift_order
+    from tests.orders.test_ledger import assert_every_transaction_balances
+
+    order = shift_order()
+
+    results = race(
+        lambda: order_cancel(order=Order.objects.get(pk=order.pk), actor=order.client, reason="schedule_change"),
+        lambda: order_cancel(order=Order.objects.get(pk=order.pk), actor=order.provider, reason="schedule_change"),
+    )
+
+    errors = [r for r in results if isinstance(r, ApplicationError)]
+    assert len(errors) == 1 and errors[0].code == "already_cancelled"
+    assert Cancellation.objects.filter(order=order).count() == 1
+    assert Refund.objects.filter(order=order).count() == 1
+    assert order.history.filter(to_state=OrderState.CANCELLED).count() == 1
+    assert_every_transaction_balances()
+
+
+def test_two_sweeps_at_once_cancel_each_no_show_once():
+    from core.jobs import sweep_run
+    from orders.models import Cancellation
+    from tests.factories import shift_order
+
+    orders = [shift_order() for _ in range(30)]
+
+    with time_machine.travel(orders[-1].starts_at + timedelta(hours=2), tick=True):
+        results = race(lambda: sweep_run("orders.cancel_no_shows"), lambda: sweep_run("orders.cancel_no_shows"))
+
+    assert sum(r.processed for r in results) == 30
+    assert Cancellation.objects.count() == 30
