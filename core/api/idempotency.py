@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 from datetime import timedelta
 
 from django.conf import settings
@@ -24,7 +25,8 @@ class IdempotencyKeyReused(ApplicationError):
 
 
 def _fingerprint(method: str, path: str, body: bytes) -> str:
-    digest = hashlib.sha256()
+    # Keyed: sign-up and token bodies carry passwords, and a plain hash of one is cheap to crack.
+    digest = hmac.new(settings.SECRET_KEY.encode(), digestmod=hashlib.sha256)
     for part in (method.encode(), b"\0", path.encode(), b"\0", body):
         digest.update(part)
     return digest.hexdigest()

@@ -2,9 +2,47 @@
 
 from __future__ import annotations
 
+import hashlib
+
+from django.core.exceptions import RequestDataTooBig
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext as _
 from rest_framework.views import APIView
 
+from core.exceptions import ApplicationError
+
 from .idempotency import HEADER, idempotency_begin, idempotency_finish
+
+
+class RequestTooLarge(ApplicationError):
+    status = 413
+    default_code = "request_too_large"
+
+
+def _request_identity(request) -> bytes:
+    """What makes two POSTs "the same request": the raw body, or for uploads their parsed content.
+
+    A multipart body can be larger than Django will buffer (DATA_UPLOAD_MAX_MEMORY_SIZE counts
+    the files in ``.body``), and its stream is gone once parsed, so uploads are fingerprinted
+    from their fields and a digest of each file instead.
+    """
+    if not request.content_type.startswith("multipart/"):
+        try:
+            return request._request.body
+        except RequestDataTooBig:
+            raise RequestTooLarge(_("The request body is too large.")) from None
+    digest = hashlib.sha256()
+    for name, values in sorted(request.data.lists()):
+        for value in values:
+            digest.update(name.encode() + b"\0")
+            if isinstance(value, UploadedFile):
+                digest.update(f"{value.name}\0{value.size}\0".encode())
+                for chunk in value.chunks():
+                    digest.update(chunk)
+                value.seek(0)
+            else:
+                digest.update(str(value).encode() + b"\0")
+    return b"multipart\0" + digest.hexdigest().encode()
 
 
 class ApiView(APIView):
@@ -18,7 +56,7 @@ class ApiView(APIView):
                 key=key,
                 method=request.method,
                 path=request.get_full_path(),
-                body=request._request.body,
+                body=_request_identity(request),
             )
 
     def finalize_response(self, request, response, *args, **kwargs):

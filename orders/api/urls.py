@@ -1,1 +1,23 @@
-urlpatterns: list = []
+from django.urls import path
+
+from .views import (
+    OrderCheckInApi,
+    OrderCompleteApi,
+    OrderDeliverApi,
+    OrderDeliveryAcceptApi,
+    OrderDetailApi,
+    OrderListCreateApi,
+    OrderRequirementsSubmitApi,
+    OrderRevisionRequestApi,
+)
+
+urlpatterns = [
+    path("orders/", OrderListCreateApi.as_view(), name="api-order-list"),
+    path("orders/<int:id>/", OrderDetailApi.as_view(), name="api-order-detail"),
+    path("orders/<int:id>/requirements/", OrderRequirementsSubmitApi.as_view(), name="api-order-requirements"),
+    path("orders/<int:id>/deliver/", OrderDeliverApi.as_view(), name="api-order-deliver"),
+    path("orders/<int:id>/accept-delivery/", OrderDeliveryAcceptApi.as_view(), name="api-order-accept-delivery"),
+    path("orders/<int:id>/request-revision/", OrderRevisionRequestApi.as_view(), name="api-order-request-revision"),
+    path("orders/<int:id>/check-in/", OrderCheckInApi.as_view(), name="api-order-check-in"),
+    path("orders/<int:id>/complete/", OrderCompleteApi.as_view(), name="api-order-complete"),
+]

@@ -1,0 +1,123 @@
+"""The partner API's shapes for accounts and listings: written out, not derived from models."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from marketplace.models import CURRENCIES, ListingKind
+
+# --- Accounts -----------------------------------------------------------------------------
+
+
+class AccountCreateInputSerializer(serializers.Serializer):
+    # Plain strings: the sign-up service checks them all at once and names every bad field.
+    username = serializers.CharField(allow_blank=True, trim_whitespace=False)
+    email = serializers.CharField(allow_blank=True, help_text="A valid e-mail address.")
+    password = serializers.CharField(
+        write_only=True, allow_blank=True, trim_whitespace=False, style={"input_type": "password"}
+    )
+    display_name = serializers.CharField(required=False, allow_blank=True, max_length=80, default="")
+
+
+class AccountOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    email = serializers.EmailField()
+    display_name = serializers.CharField()
+
+
+class TokenCreateInputSerializer(serializers.Serializer):
+    username = serializers.CharField(trim_whitespace=False)
+    password = serializers.CharField(write_only=True, trim_whitespace=False, style={"input_type": "password"})
+
+
+class TokenOutputSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="Send it as `Authorization: Token <token>`.")
+
+
+class UserRefSerializer(serializers.Serializer):
+    """Who someone is, as other users may see it."""
+
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    display_name = serializers.CharField()
+
+
+# --- Listings -----------------------------------------------------------------------------
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "format": "decimal", "pattern": r"^\d{1,10}(\.\d{1,2})?$", "example": "120.00"},
+            {"type": "number", "minimum": 0.01, "multipleOf": 0.01, "example": 120},
+        ]
+    }
+)
+class MoneyInputField(serializers.DecimalField):
+    """An amount as a decimal string (preferred) or a JSON number, read exactly, never as a float."""
+
+    default_error_messages = {
+        "invalid": _("Enter a number such as 120.00."),
+        "max_decimal_places": _("Use at most two decimal places."),
+        "max_digits": _("The price is too large."),
+        "max_whole_digits": _("The price is too large."),
+        "min_value": _("The price must be greater than zero."),
+        "max_string_length": _("The price is too large."),
+    }
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(max_digits=12, decimal_places=2, min_value=Decimal("0.01"), **kwargs)
+
+    def to_internal_value(self, data):
+        # A bool is a JSON ``true``, not an amount (DRF would otherwise read it as 1).
+        if isinstance(data, bool) or not isinstance(data, str | int | Decimal | float):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class ListingFilterSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ListingKind.choices, required=False)
+    mine = serializers.BooleanField(
+        required=False, default=False, help_text="Only the caller's own listings, inactive ones included."
+    )
+
+
+class ListingCreateInputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ListingKind.choices)
+    title = serializers.CharField(allow_blank=True)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    price = MoneyInputField()
+    currency = serializers.ChoiceField(choices=CURRENCIES, default="EUR")
+    delivery_days = serializers.IntegerField(
+        required=False, allow_null=True, default=None, help_text="Service: days from requirements to delivery."
+    )
+    revisions = serializers.IntegerField(
+        required=False, allow_null=True, default=None, help_text="Service: revisions included (default 1)."
+    )
+    starts_at = serializers.DateTimeField(required=False, allow_null=True, default=None, help_text="Shift only.")
+    ends_at = serializers.DateTimeField(required=False, allow_null=True, default=None, help_text="Shift only.")
+    location = serializers.CharField(required=False, allow_blank=True, default="", help_text="Shift only.")
+    min_credit_score = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+class ListingOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=ListingKind.choices)
+    owner = UserRefSerializer(help_text="The provider of a service, the client of a shift.")
+    title = serializers.CharField()
+    description = serializers.CharField()
+    price = serializers.DecimalField(max_digits=12, decimal_places=2)
+    currency = serializers.CharField()
+    delivery_days = serializers.IntegerField(allow_null=True)
+    revisions = serializers.IntegerField(allow_null=True)
+    starts_at = serializers.DateTimeField(allow_null=True)
+    ends_at = serializers.DateTimeField(allow_null=True)
+    location = serializers.CharField()
+    min_credit_score = serializers.IntegerField(allow_null=True)
+    is_active = serializers.BooleanField()
+    created_at = serializers.DateTimeField()

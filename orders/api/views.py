@@ -1,0 +1,197 @@
+"""The partner API for orders. Views are thin: validate, call a service, render the order."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+
+from core.api.pagination import Pagination, paginated_response
+from core.api.parsers import DecimalJSONParser
+from core.api.schema import IDEMPOTENCY_KEY, PAGE_PARAMETERS, problems
+from core.api.views import ApiView
+from orders import services
+from orders.selectors import order_get, order_list_for
+
+from .serializers import (
+    OrderCreateInputSerializer,
+    OrderDeliverInputSerializer,
+    OrderFilterSerializer,
+    OrderListItemOutputSerializer,
+    OrderOutputSerializer,
+    OrderRequirementsInputSerializer,
+    OrderRevisionRequestInputSerializer,
+)
+
+# Every action answers with the whole order, as GET /orders/{id}/ does.
+ACTION_RESPONSES = {200: OrderOutputSerializer, **problems(400, 401, 403, 404, 409, 422)}
+
+
+def _order_response(request, order_id: int, *, status_code: int = status.HTTP_200_OK) -> Response:
+    """The order as the caller now sees it, re-read with its history and money trail."""
+    order = order_get(pk=order_id, user=request.user)
+    return Response(OrderOutputSerializer(order, context={"request": request}).data, status=status_code)
+
+
+class OrderListCreateApi(ApiView):
+    parser_classes = (DecimalJSONParser,)
+    pagination_class = Pagination  # read by the schema generator to describe the page
+
+    @extend_schema(
+        operation_id="orders_list",
+        tags=["orders"],
+        summary="The caller's orders",
+        description="Orders where the caller is client or provider, newest first.",
+        parameters=[OrderFilterSerializer, *PAGE_PARAMETERS],
+        responses={200: OrderListItemOutputSerializer(many=True), **problems(400, 401)},
+    )
+    def get(self, request):
+        filters = OrderFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        orders = order_list_for(user=request.user, **filters.validated_data)
+        return paginated_response(
+            queryset=orders, serializer_class=OrderListItemOutputSerializer, request=request, view=self
+        )
+
+    @extend_schema(
+        operation_id="orders_create",
+        tags=["orders"],
+        summary="Order a service or book a shift",
+        description="On a service listing the caller becomes the client; on a shift listing the caller "
+        "becomes the provider. The client is charged and the money held in escrow. "
+        "409 `shift_already_booked` or `shift_started` for a shift that cannot be booked.",
+        request=OrderCreateInputSerializer,
+        responses={201: OrderOutputSerializer, **problems(400, 401, 409, 422)},
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    def post(self, request):
+        serializer = OrderCreateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        order = services.order_create(
+            actor=request.user,
+            listing_id=serializer.validated_data["listing"],
+            requirements=serializer.validated_data["requirements"],
+        )
+        return _order_response(request, order.pk, status_code=status.HTTP_201_CREATED)
+
+
+class OrderDetailApi(ApiView):
+    @extend_schema(
+        operation_id="orders_retrieve",
+        tags=["orders"],
+        summary="One order, with its history, deliveries and money trail",
+        responses={200: OrderOutputSerializer, **problems(401, 404)},
+    )
+    def get(self, request, id: int):
+        return _order_response(request, id)
+
+
+class OrderRequirementsSubmitApi(ApiView):
+    parser_classes = (DecimalJSONParser,)
+
+    @extend_schema(
+        operation_id="orders_requirements_submit",
+        tags=["orders"],
+        summary="Client sends requirements: awaiting_requirements → in_progress",
+        request=OrderRequirementsInputSerializer,
+        responses=ACTION_RESPONSES,
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    def post(self, request, id: int):
+        serializer = OrderRequirementsInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        order = order_get(pk=id, user=request.user)
+        services.order_submit_requirements(order=order, actor=request.user, **serializer.validated_data)
+        return _order_response(request, id)
+
+
+class OrderDeliverApi(ApiView):
+    parser_classes = (DecimalJSONParser, MultiPartParser)
+
+    @extend_schema(
+        operation_id="orders_deliver",
+        tags=["orders"],
+        summary="Provider delivers: in_progress or late → delivered",
+        description="JSON with `message`, or multipart/form-data with `message` and any number of `files`.",
+        request={"application/json": OrderDeliverInputSerializer, "multipart/form-data": OrderDeliverInputSerializer},
+        responses={
+            200: OrderOutputSerializer,
+            **problems(400, 401, 403, 404, 409, 413, 415, 422),
+        },
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    def post(self, request, id: int):
+        serializer = OrderDeliverInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        order = order_get(pk=id, user=request.user)
+        services.order_deliver(order=order, actor=request.user, **serializer.validated_data)
+        return _order_response(request, id)
+
+
+class OrderDeliveryAcceptApi(ApiView):
+    @extend_schema(
+        operation_id="orders_delivery_accept",
+        tags=["orders"],
+        summary="Client accepts the delivery: delivered → completed",
+        description="Escrow is released to the provider, minus the platform fee.",
+        request=None,
+        responses=ACTION_RESPONSES,
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    def post(self, request, id: int):
+        order = order_get(pk=id, user=request.user)
+        services.order_accept_delivery(order=order, actor=request.user)
+        return _order_response(request, id)
+
+
+class OrderRevisionRequestApi(ApiView):
+    parser_classes = (DecimalJSONParser,)
+
+    @extend_schema(
+        operation_id="orders_revision_request",
+        tags=["orders"],
+        summary="Client asks for a revision: delivered → in_progress",
+        description="409 `no_revisions_left` once the listing's revisions are used up.",
+        request=OrderRevisionRequestInputSerializer,
+        responses=ACTION_RESPONSES,
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    def post(self, request, id: int):
+        serializer = OrderRevisionRequestInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        order = order_get(pk=id, user=request.user)
+        services.order_request_revision(order=order, actor=request.user, **serializer.validated_data)
+        return _order_response(request, id)
+
+
+class OrderCheckInApi(ApiView):
+    @extend_schema(
+        operation_id="orders_check_in",
+        tags=["orders"],
+        summary="Provider checks in to a shift: booked → checked_in",
+        description="409 `check_in_not_open` before the check-in window, `check_in_closed` after the shift.",
+        request=None,
+        responses=ACTION_RESPONSES,
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    def post(self, request, id: int):
+        order = order_get(pk=id, user=request.user)
+        services.order_check_in(order=order, actor=request.user)
+        return _order_response(request, id)
+
+
+class OrderCompleteApi(ApiView):
+    @extend_schema(
+        operation_id="orders_complete",
+        tags=["orders"],
+        summary="Client confirms a shift: checked_in → completed",
+        description="Escrow is released to the provider, minus the platform fee.",
+        request=None,
+        responses=ACTION_RESPONSES,
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    def post(self, request, id: int):
+        order = order_get(pk=id, user=request.user)
+        services.order_complete(order=order, actor=request.user)
+        return _order_response(request, id)

@@ -1,0 +1,98 @@
+"""Every error the API gives is application/problem+json, with the status the contract names."""
+
+import pytest
+
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+PROBLEM = "application/problem+json"
+
+
+def test_unauthenticated_request_is_401_problem_with_www_authenticate(api):
+    # when
+    response = api.get("/api/v1/orders/")
+
+    # then
+    assert response.status_code == 401
+    assert response["Content-Type"] == PROBLEM
+    assert response["WWW-Authenticate"] == "Token"
+    body = response.json()
+    assert body["status"] == 401
+    assert body["code"] == "not_authenticated"
+    assert set(body) >= {"type", "title", "status", "detail", "code"}
+
+
+def test_unknown_token_is_401_problem(api):
+    # given
+    api.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
+
+    # when
+    response = api.get("/api/v1/me/")
+
+    # then
+    assert response.status_code == 401
+    assert response["Content-Type"] == PROBLEM
+    assert response.json()["code"] == "authentication_failed"
+
+
+def test_malformed_json_is_400_problem(api_as):
+    # given
+    client = api_as(UserFactory())
+
+    # when
+    response = client.post("/api/v1/orders/", data='{"listing": ', content_type="application/json")
+
+    # then
+    assert response.status_code == 400
+    assert response["Content-Type"] == PROBLEM
+    assert response.json()["code"] == "parse_error"
+
+
+def test_json_nan_is_refused_as_malformed(api_as):
+    # given
+    client = api_as(UserFactory())
+
+    # when
+    response = client.post(
+        "/api/v1/listings/", data='{"kind": "service", "title": "x", "price": NaN}', content_type="application/json"
+    )
+
+    # then
+    assert response.status_code == 400
+    assert response.json()["code"] == "parse_error"
+
+
+def test_unknown_path_under_api_is_404_problem(api):
+    # when
+    response = api.get("/api/v1/no-such-thing/")
+
+    # then
+    assert response.status_code == 404
+    assert response["Content-Type"] == PROBLEM
+    assert response.json()["code"] == "not_found"
+
+
+def test_unsupported_media_type_is_415_problem(api_as):
+    # given
+    client = api_as(UserFactory())
+
+    # when
+    response = client.post("/api/v1/orders/", data="listing=1", content_type="text/plain")
+
+    # then
+    assert response.status_code == 415
+    assert response["Content-Type"] == PROBLEM
+
+
+def test_wrong_method_is_405_problem(api_as):
+    # given
+    client = api_as(UserFactory())
+
+    # when
+    response = client.delete("/api/v1/orders/")
+
+    # then
+    assert response.status_code == 405
+    assert response["Content-Type"] == PROBLEM
+    assert response.json()["code"] == "method_not_allowed"

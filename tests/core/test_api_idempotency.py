@@ -1,0 +1,161 @@
+"""Idempotency-Key on POST: replay for the same body, 422 for another, 409 while in flight."""
+
+import hashlib
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from core.api.idempotency import idempotency_begin
+from orders.models import Delivery, Order, Payment
+from orders.services import order_submit_requirements
+from tests.factories import ServiceListingFactory, UserFactory, service_order
+
+pytestmark = pytest.mark.django_db
+
+
+def test_same_key_and_body_replays_the_first_response_and_orders_once(api_as):
+    # given
+    client = api_as(UserFactory())
+    listing = ServiceListingFactory()
+    first = client.post("/api/v1/orders/", {"listing": listing.pk}, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+
+    # when
+    again = client.post("/api/v1/orders/", {"listing": listing.pk}, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+
+    # then
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert Order.objects.count() == 1
+    assert Payment.objects.count() == 1
+
+
+def test_same_key_with_another_body_is_422_and_writes_nothing(api_as):
+    # given
+    client = api_as(UserFactory())
+    listing, other = ServiceListingFactory(), ServiceListingFactory()
+    client.post("/api/v1/orders/", {"listing": listing.pk}, format="json", HTTP_IDEMPOTENCY_KEY="k-2")
+
+    # when
+    response = client.post("/api/v1/orders/", {"listing": other.pk}, format="json", HTTP_IDEMPOTENCY_KEY="k-2")
+
+    # then
+    assert response.status_code == 422
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "idempotency_key_reused"
+    assert list(Order.objects.values_list("listing_id", flat=True)) == [listing.pk]
+
+
+def test_same_key_while_the_first_request_is_in_flight_is_409(api_as):
+    # given: the first request has claimed the key and not answered yet
+    user = UserFactory()
+    client = api_as(user)
+    listing = ServiceListingFactory()
+    body = f'{{"listing": {listing.pk}}}'.encode()
+    idempotency_begin(user=user, key="k-3", method="POST", path="/api/v1/orders/", body=body)
+
+    # when
+    response = client.post("/api/v1/orders/", data=body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-3")
+
+    # then
+    assert response.status_code == 409
+    assert response.json()["code"] == "idempotency_in_progress"
+    assert not Order.objects.exists()
+
+
+def test_keys_belong_to_their_user(api_as):
+    # given: two users pick the same key
+    listing = ServiceListingFactory()
+    api_as(UserFactory()).post("/api/v1/orders/", {"listing": listing.pk}, format="json", HTTP_IDEMPOTENCY_KEY="k")
+
+    # when
+    response = api_as(UserFactory()).post(
+        "/api/v1/orders/", {"listing": listing.pk}, format="json", HTTP_IDEMPOTENCY_KEY="k"
+    )
+
+    # then: the second user's order is made, not the first one's replayed
+    assert response.status_code == 201
+    assert Order.objects.count() == 2
+
+
+def test_refused_request_is_replayed_as_refused(api_as):
+    # given
+    client = api_as(UserFactory())
+    first = client.post("/api/v1/orders/", {"listing": 999999}, format="json", HTTP_IDEMPOTENCY_KEY="k-4")
+
+    # when
+    again = client.post("/api/v1/orders/", {"listing": 999999}, format="json", HTTP_IDEMPOTENCY_KEY="k-4")
+
+    # then
+    assert first.status_code == again.status_code == 400
+    assert again.json() == first.json()
+
+
+def test_fingerprint_of_a_body_with_a_password_is_keyed():
+    # given
+    body = b'{"username": "ana", "password": "Correct-Horse-42"}'
+
+    # when
+    record = idempotency_begin(user=None, key="k-5", method="POST", path="/api/v1/auth/token/", body=body)
+
+    # then: not a plain hash, which would let anyone with the table test passwords offline
+    plain = hashlib.sha256(b"POST\0/api/v1/auth/token/\0" + body).hexdigest()
+    assert record.request_hash != plain
+
+
+def _in_progress_order():
+    order = service_order()
+    order_submit_requirements(order=order, actor=order.client, requirements="A fox")
+    return order
+
+
+def _upload(content: bytes) -> SimpleUploadedFile:
+    return SimpleUploadedFile("notes.txt", content, content_type="text/plain")
+
+
+def test_upload_larger_than_the_memory_limit_with_a_key_is_accepted_and_replayed(api_as, settings):
+    # given: an upload over the size Django buffers in memory
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    order = _in_progress_order()
+    client = api_as(order.provider)
+    url = f"/api/v1/orders/{order.pk}/deliver/"
+    big = b"a" * 4096
+    first = client.post(url, {"message": "Here", "files": [_upload(big)]}, HTTP_IDEMPOTENCY_KEY="up-1")
+
+    # when
+    again = client.post(url, {"message": "Here", "files": [_upload(big)]}, HTTP_IDEMPOTENCY_KEY="up-1")
+
+    # then
+    assert first.status_code == again.status_code == 200
+    assert again.json() == first.json()
+    assert Delivery.objects.filter(order=order).count() == 1
+
+
+def test_upload_with_the_same_key_and_another_file_is_422(api_as):
+    # given
+    order = _in_progress_order()
+    client = api_as(order.provider)
+    url = f"/api/v1/orders/{order.pk}/deliver/"
+    client.post(url, {"message": "Here", "files": [_upload(b"first draft")]}, HTTP_IDEMPOTENCY_KEY="up-2")
+
+    # when
+    response = client.post(url, {"message": "Here", "files": [_upload(b"other draft")]}, HTTP_IDEMPOTENCY_KEY="up-2")
+
+    # then
+    assert response.status_code == 422
+    assert Delivery.objects.filter(order=order).count() == 1
+
+
+def test_json_body_over_the_memory_limit_with_a_key_is_413_problem(api_as, settings):
+    # given
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+    listing = ServiceListingFactory()
+    body = {"listing": listing.pk, "requirements": "x" * 500}
+
+    # when
+    response = api_as(UserFactory()).post("/api/v1/orders/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-6")
+
+    # then
+    assert response.status_code == 413
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "request_too_large"
+    assert not Order.objects.exists()
