@@ -256,11 +256,17 @@ def cmd_lint(args: argparse.Namespace) -> int:
         [python(), "-m", "ruff", "format", "--check", "."],
         [python(), "manage.py", "makemigrations", "--check", "--dry-run"],
     ]
-    code = 0
+    failed = []
     for command in checks:
-        say(" ".join(command[1:]))
-        code = code or subprocess.run(command, cwd=ROOT, env=env).returncode  # noqa: S603
-    return code
+        label = " ".join(command[2:] if command[1] == "-m" else command[1:])
+        say(label)
+        if subprocess.run(command, cwd=ROOT, env=env).returncode != 0:  # noqa: S603
+            failed.append(label)
+    if failed:
+        print(f"dev.py: lint failed: {'; '.join(failed)}", file=sys.stderr, flush=True)
+        return 1
+    say("lint passed")
+    return 0
 
 
 def cmd_fmt(args: argparse.Namespace) -> int:
