@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import transition_log_build
+from core.db import bulk_update_rows
 from core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.models import ActorRole, TransitionLog
 from core.timeutils import add_business_days
@@ -26,7 +27,7 @@ from marketplace.models import User
 from marketplace.notifications import notification_build, notifications_send
 
 from . import policy as engine
-from .ledger import account_for, ledger_build, ledger_post, ledger_post_many
+from .ledger import account_for, ledger_build, ledger_post, ledger_post_many, provider_accounts
 from .models import (
     PERSON_REASONS,
     AccountKind,
@@ -243,13 +244,15 @@ def cancellations_execute(items: Sequence[CancelItem], *, now: datetime | None =
         return []
     now = now or timezone.now()
     orders, logs, cancellations, ledger, refunds, credit_events, notices = [], [], [], [], [], [], []
+    providers = provider_accounts(currency_user_pairs={(i.order.currency, i.order.provider_id) for i in items})
     accounts: dict[tuple, object] = {}
 
     def account(kind: str, currency: str, user_id=None):
-        key = (kind, currency, user_id)
-        if key not in accounts:
-            accounts[key] = account_for(kind=kind, currency=currency, user=user_id and User(pk=user_id))
-        return accounts[key]
+        if user_id is not None:
+            return providers[(currency, user_id)]
+        if (kind, currency) not in accounts:
+            accounts[(kind, currency)] = account_for(kind=kind, currency=currency)
+        return accounts[(kind, currency)]
 
     for item in items:
         order, outcome = item.order, item.decision.outcome
@@ -357,7 +360,7 @@ def cancellations_execute(items: Sequence[CancelItem], *, now: datetime | None =
                 )
             )
 
-    Order.objects.bulk_update(orders, ["state", "cancelled_at", "auto_complete_at", "updated_at"])
+    bulk_update_rows(orders, ["state", "cancelled_at", "auto_complete_at", "updated_at"])
     TransitionLog.objects.bulk_create(logs)
     created = Cancellation.objects.bulk_create(cancellations)
     ledger_post_many(ledger)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import transition_log_build
+from core.db import bulk_update_rows
 from core.jobs import SweepResult
 from core.models import ActorRole, TransitionLog
 from marketplace.notifications import notification_build, notifications_send
@@ -35,7 +36,7 @@ from .models import (
 )
 from .services import order_auto_complete
 
-BATCH = 500
+BATCH = 1000
 
 
 def _policies() -> dict[int, Policy]:
@@ -127,7 +128,7 @@ def _mark_late(batch: list[Order], now) -> int:
             notification_build(user_id=uid, kind="order_late", title=title, body=body, order_id=order.pk, at=now)
             for uid in (order.client_id, order.provider_id)
         ]
-    Order.objects.bulk_update(batch, ["state", "updated_at"])
+    bulk_update_rows(batch, ["state", "updated_at"])
     TransitionLog.objects.bulk_create(logs)
     notifications_send(notices)
     return len(batch)
@@ -206,6 +207,13 @@ def settle_refunds() -> SweepResult:
     """Pay out refunds whose settlement time has come; a failed one is retried with back-off."""
     gateway = gateway_get()
     settled = failed = 0
+    accounts: dict[tuple[str, str], object] = {}
+
+    def account(kind: str, currency: str):
+        if (kind, currency) not in accounts:
+            accounts[(kind, currency)] = account_for(kind=kind, currency=currency)
+        return accounts[(kind, currency)]
+
     while True:
         with transaction.atomic():
             now = timezone.now()
@@ -252,8 +260,8 @@ def settle_refunds() -> SweepResult:
                             order_id=refund.order_id,
                             memo=f"Refund {result.reference}",
                             lines=[
-                                (account_for(kind=AccountKind.REFUNDS, currency=refund.currency), refund.amount),
-                                (account_for(kind=AccountKind.GATEWAY, currency=refund.currency), -refund.amount),
+                                (account(AccountKind.REFUNDS, refund.currency), refund.amount),
+                                (account(AccountKind.GATEWAY, refund.currency), -refund.amount),
                             ],
                         )
                     )
@@ -262,7 +270,7 @@ def settle_refunds() -> SweepResult:
                     refund.failure_reason = result.failure_reason[:255]
                     refund.settle_after = now + RETRY_BASE * (2 ** min(refund.attempts - 1, 6))
                     failed += 1
-            Refund.objects.bulk_update(batch, REFUND_FIELDS)
+            bulk_update_rows(batch, REFUND_FIELDS)
             ledger_post_many(ledger)
             notifications_send(notices)
     return SweepResult(processed=settled, detail=f"{failed} failed, will retry" if failed else "")

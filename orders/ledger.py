@@ -57,6 +57,27 @@ def ledger_post_many(built: list[tuple[LedgerTransaction, list[LedgerEntry]]]) -
     LedgerEntry.objects.bulk_create(entries)
 
 
+def provider_accounts(*, currency_user_pairs: set[tuple[str, int]]) -> dict[tuple[str, int], Account]:
+    """Providers' accounts for many (currency, user id) pairs in two or three queries."""
+    if not currency_user_pairs:
+        return {}
+    user_ids = {uid for _, uid in currency_user_pairs}
+
+    def load() -> dict[tuple[str, int], Account]:
+        qs = Account.objects.filter(kind=AccountKind.PROVIDER, user_id__in=user_ids)
+        return {(a.currency, a.user_id): a for a in qs}
+
+    found = load()
+    missing = currency_user_pairs - found.keys()
+    if missing:
+        Account.objects.bulk_create(
+            [Account(kind=AccountKind.PROVIDER, currency=cur, user_id=uid) for cur, uid in missing],
+            ignore_conflicts=True,
+        )
+        found = load()
+    return found
+
+
 @transaction.atomic
 def ledger_post(
     *, kind: str, currency: str, lines: list[tuple[Account, Decimal]], order: Order | None = None, memo: str = ""

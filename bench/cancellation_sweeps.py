@@ -1,0 +1,232 @@
+"""Benchmark the clock-driven cancellation sweeps on a throw-away database.
+
+Seeds N due orders for each sweep (late marking, no-shows, abandoned orders, refund
+settlement), runs the sweep with every effect (ledger, credit, audit, notifications and
+their e-mails), and reports rows per second and the peak of Python memory during the sweep.
+It runs twice, at N/4 and at N, so you can see whether memory grows with the rows.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/gigfair python bench/cancellation_sweeps.py --orders 20000
+
+It creates and drops its own test database (``test_<name>``); your data is not touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import tracemalloc
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+
+import django
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.test.utils import setup_test_environment  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from core.jobs import sweep_run  # noqa: E402
+
+
+def seed(n: int) -> None:
+    """N orders due for each sweep, written in bulk (the way they would have accumulated)."""
+    from marketplace.models import Listing, User
+    from orders.ledger import account_for, ledger_build, ledger_post_many
+    from orders.models import AccountKind, Order, Payment, Refund
+    from orders.services import policy_current
+
+    policy = policy_current()
+    now = timezone.now()
+    users = User.objects.bulk_create(
+        [User(username=f"bench{i}", email=f"bench{i}@example.com", password="!") for i in range(400)]  # noqa: S106
+    )
+    clients, providers = users[:200], users[200:]
+    service = Listing.objects.create(
+        kind="service", owner=providers[0], title="Bench service", price=Decimal("100.00"), delivery_days=3, revisions=1
+    )
+    orders = []
+    for i in range(n):
+        c, p = clients[i % 200], providers[i % 200]
+        common = {"client": c, "provider": p, "policy": policy, "price": Decimal("100.00"), "currency": "EUR"}
+        # late marking: in progress, due an hour ago
+        orders.append(
+            Order(
+                kind="service",
+                listing=service,
+                title="late",
+                delivery_days=3,
+                due_at=now - timedelta(hours=1),
+                state="in_progress",
+                **common,
+            )
+        )
+        # abandoned: no requirements for 15 days
+        orders.append(
+            Order(
+                kind="service",
+                listing=service,
+                title="abandoned",
+                delivery_days=3,
+                state="awaiting_requirements",
+                created_at=now - timedelta(days=15),
+                **common,
+            )
+        )
+    shift_listings = Listing.objects.bulk_create(
+        [
+            Listing(
+                kind="shift",
+                owner=clients[i % 200],
+                title=f"shift {i}",
+                price=Decimal("100.00"),
+                starts_at=now - timedelta(hours=2),
+                ends_at=now + timedelta(hours=4),
+                location="Bench",
+            )
+            for i in range(n)
+        ]
+    )
+    for i, listing in enumerate(shift_listings):
+        orders.append(
+            Order(
+                kind="shift",
+                listing=listing,
+                title="no-show",
+                client=listing.owner,
+                provider=providers[i % 200],
+                policy=policy,
+                price=Decimal("100.00"),
+                currency="EUR",
+                state="booked",
+                starts_at=listing.starts_at,
+                ends_at=listing.ends_at,
+                location="Bench",
+            )
+        )
+    for start in range(0, len(orders), 5000):
+        Order.objects.bulk_create(orders[start : start + 5000])
+    payments = Payment.objects.bulk_create(
+        [
+            Payment(
+                order=o,
+                gateway="bench",
+                reference=f"bench-{o.pk}",
+                method="card",
+                amount=o.price,
+                currency="EUR",
+                status="succeeded",
+            )
+            for o in orders
+        ],
+        batch_size=5000,
+    )
+    gateway, escrow = (
+        account_for(kind=AccountKind.GATEWAY, currency="EUR"),
+        account_for(kind=AccountKind.ESCROW, currency="EUR"),
+    )
+    built = [
+        ledger_build(kind="charge", currency="EUR", order=o, lines=[(gateway, o.price), (escrow, -o.price)])
+        for o in orders
+    ]
+    for start in range(0, len(built), 5000):
+        ledger_post_many(built[start : start + 5000])
+    # refunds due: N pending refunds on the abandoned orders' payments
+    refunds_owed = account_for(kind=AccountKind.REFUNDS, currency="EUR")
+    Refund.objects.bulk_create(
+        [
+            Refund(
+                order_id=p.order_id,
+                payment=p,
+                amount=Decimal("100.00"),
+                currency="EUR",
+                settle_after=now - timedelta(minutes=1),
+            )
+            for p in payments
+            if p.order.title == "abandoned"
+        ],
+        batch_size=5000,
+    )
+    # The refunds above are owed: book them so the ledger stays balanced after settlement.
+    owed = [
+        ledger_build(
+            kind="cancellation",
+            currency="EUR",
+            order_id=p.order_id,
+            lines=[(escrow, Decimal("100.00")), (refunds_owed, Decimal("-100.00"))],
+        )
+        for p in payments
+        if p.order.title == "abandoned"
+    ]
+    for start in range(0, len(owed), 5000):
+        ledger_post_many(owed[start : start + 5000])
+
+
+SWEEPS = (
+    "orders.mark_late_orders",
+    "orders.cancel_no_shows",
+    "orders.close_orders_without_requirements",
+    "orders.settle_refunds",
+)
+
+
+def _run_all(n: int, *, trace: bool) -> dict[str, tuple[int, float, float]]:
+    from django.core.management import call_command
+
+    call_command("flush", interactive=False, verbosity=0)
+    t0 = time.perf_counter()
+    seed(n)
+    if not trace:
+        print(f"  seeded {n} due rows for each sweep in {time.perf_counter() - t0:.1f}s", flush=True)
+    out = {}
+    for name in SWEEPS:
+        if trace:
+            tracemalloc.start()
+        t0 = time.perf_counter()
+        result = sweep_run(name)
+        elapsed = time.perf_counter() - t0
+        peak = tracemalloc.get_traced_memory()[1] / 2**20 if trace else 0.0
+        if trace:
+            tracemalloc.stop()
+        out[name] = (result.processed, elapsed, peak)
+    return out
+
+
+def measure(n: int) -> None:
+    """Time each sweep, then run them again on fresh rows under tracemalloc for the memory peak."""
+    timed = _run_all(n, trace=False)
+    traced = _run_all(n, trace=True)
+    for name in SWEEPS:
+        rows, elapsed, _ = timed[name]
+        peak = traced[name][2]
+        print(
+            f"  {name:45s} {rows:7d} rows {elapsed:7.2f}s {rows / elapsed:8.0f} rows/s  peak {peak:6.1f} MiB",
+            flush=True,
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--orders", type=int, default=20000, help="due rows per sweep (default 20000)")
+    args = parser.parse_args()
+    print(f"database: {connection.vendor}")
+    setup_test_environment()
+    # Its own database, so a test run on the same server is never disturbed.
+    connection.settings_dict.setdefault("TEST", {})["NAME"] = f"bench_{connection.settings_dict['NAME']}"
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        for n in (max(args.orders // 4, 1), args.orders):
+            print(f"N = {n}")
+            measure(n)
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+if __name__ == "__main__":
+    main()
