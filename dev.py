@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -174,10 +175,21 @@ def wait_for_http(url: str, platform: Platform, timeout: float = 60.0) -> bool:
     return False
 
 
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        try:
+            probe.bind((host.strip("[]"), port))
+        except OSError:
+            return False
+    return True
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     port = int(args.port or os.environ.get("PORT") or 8000)
     host = args.host
     base_url = f"http://{host}:{port}"
+    if not port_is_free(host, port):
+        fail(f"port {port} on {host} is already in use; pick another with --port or PORT.")
     ensure_venv(RUNTIME_REQUIREMENTS)
     env = child_env()
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
