@@ -1,1 +1,19 @@
-urlpatterns: list = []
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("signup/", views.signup, name="signup"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(template_name="registration/login.html", redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("listings/new/", views.listing_create, name="listing_create"),
+    path("listings/mine/", views.my_listings, name="my_listings"),
+    path("listings/<int:pk>/", views.listing_detail, name="listing_detail"),
+    path("listings/<int:pk>/withdraw/", views.listing_withdraw, name="listing_withdraw"),
+]

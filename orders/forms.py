@@ -1,0 +1,61 @@
+"""Forms of the order pages: one small form per action; orders.services decides what is allowed."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from marketplace.forms import GigfairForm
+
+
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input; the service checks each one's size and type."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None) -> list:
+        single_clean = super().clean
+        if not data:
+            return single_clean(None, initial) or []
+        files = data if isinstance(data, list | tuple) else [data]
+        return [single_clean(f, initial) for f in files]
+
+
+class OrderCreateForm(GigfairForm):
+    requirements = forms.CharField(
+        label=_("Your requirements (optional)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Send them now and work starts at once; or send them later from the order page."),
+    )
+
+
+class RequirementsForm(GigfairForm):
+    requirements = forms.CharField(
+        label=_("What do you need?"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("The delivery time starts when you send this."),
+    )
+
+
+class DeliverForm(GigfairForm):
+    message = forms.CharField(label=_("Message to the client"), widget=forms.Textarea(attrs={"rows": 4}))
+    files = MultipleFileField(
+        label=_("Files (optional)"),
+        required=False,
+        help_text=_("Images, PDF, ZIP or text; up to 10 MB each."),
+    )
+
+
+class RevisionForm(GigfairForm):
+    message = forms.CharField(label=_("What should change?"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ConfirmForm(GigfairForm):
+    """A button with no fields (accept, check in, confirm); kept as a form to carry errors."""
