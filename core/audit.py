@@ -8,6 +8,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
 
+from core.db import insert_rows
 from core.models import TransitionLog
 
 if TYPE_CHECKING:
@@ -49,16 +50,21 @@ def transition_log_build(
     actor_role: str,
     reason: str = "",
     at: datetime | None = None,
-) -> TransitionLog:
-    """Build an unsaved log row, for sweeps that write many with ``bulk_create``."""
-    return TransitionLog(
-        content_type=ContentType.objects.get_for_model(subject),
-        object_id=subject.pk,
-        transition=transition,
-        from_state=from_state,
-        to_state=to_state,
-        actor=actor,
-        actor_role=actor_role,
-        reason=reason,
-        at=at or timezone.now(),
-    )
+) -> dict:
+    """A log row not yet written, for sweeps that write many with ``transition_logs_write``."""
+    return {
+        "content_type_id": ContentType.objects.get_for_model(subject).pk,
+        "object_id": subject.pk,
+        "transition": transition,
+        "from_state": from_state,
+        "to_state": to_state,
+        "actor_id": getattr(actor, "pk", None),
+        "actor_role": actor_role,
+        "reason": str(reason),
+        "at": at or timezone.now(),
+    }
+
+
+def transition_logs_write(rows: list[dict]) -> None:
+    """Write rows from ``transition_log_build`` in one bulk insert."""
+    insert_rows(TransitionLog, rows)

@@ -41,3 +41,57 @@ def bulk_update_rows(objs: Sequence[models.Model], fields: Sequence[str], *, bat
             values = ", ".join([row_sql] * len(chunk))
             sql = f"UPDATE {table} SET {sets} FROM (VALUES {values}) AS v({names}) WHERE {table}.{pk_col} = v.{pk_col}"  # noqa: S608 - identifiers are quoted model metadata; values are parameters
             cursor.execute(sql, params)
+
+
+def _pg_allocate_ids(model: type[models.Model], count: int) -> list[int]:
+    table = model._meta.db_table
+    column = model._meta.pk.column
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [table, column, count]
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def insert_rows(model: type[models.Model], rows: Sequence[dict], *, with_ids: bool = False) -> list[int] | None:
+    """Insert plain rows (attname → Python value) in bulk, without building model instances.
+
+    Fields a row leaves out take their model default. On PostgreSQL the rows go through
+    ``COPY`` (ids drawn from the table's sequence first when ``with_ids``); elsewhere
+    through ``bulk_create``. Returns the new ids when ``with_ids``.
+    """
+    if not rows:
+        return [] if with_ids else None
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if not (f.primary_key and f.attname not in rows[0])]
+    defaults = {}
+    for f in fields:
+        if f.attname not in rows[0] and not f.primary_key:
+            defaults[f.attname] = f.get_default()  # "" for text fields, None for nullable ones
+            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+                from django.utils import timezone
+
+                defaults[f.attname] = timezone.now()
+    if connection.vendor != "postgresql":
+        objs = [model(**{**defaults, **row}) for row in rows]
+        model._default_manager.bulk_create(objs)
+        return [o.pk for o in objs] if with_ids else None
+    ids = None
+    if with_ids and meta.pk.attname not in rows[0]:
+        ids = _pg_allocate_ids(model, len(rows))
+        fields = [meta.pk, *fields]
+    columns = [f.attname for f in fields]
+    names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    sql = f"COPY {connection.ops.quote_name(meta.db_table)} ({names}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for i, row in enumerate(rows):
+            values = []
+            for name in columns:
+                if ids is not None and name == meta.pk.attname:
+                    values.append(ids[i])
+                else:
+                    values.append(row[name] if name in row else defaults[name])
+            copy.write_row(values)
+    if with_ids:
+        return ids if ids is not None else [row[meta.pk.attname] for row in rows]
+    return None

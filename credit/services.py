@@ -3,19 +3,34 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils import timezone
+
+from core.db import insert_rows
 
 from .models import CreditEvent
 
 START_SCORE = 100
 
 
-def credit_event_build(*, user_id: int, delta: int, reason: str, order_id=None, actor=None, detail: str = "", at=None):
-    """An unsaved event, for sweeps that write many at once with ``bulk_create``."""
-    kwargs = {"user_id": user_id, "delta": delta, "reason": reason, "order_id": order_id, "actor": actor}
-    kwargs["detail"] = detail[:255]
-    if at is not None:
-        kwargs["created_at"] = at
-    return CreditEvent(**kwargs)
+def credit_event_build(
+    *, user_id: int, delta: int, reason: str, order_id=None, actor=None, detail: str = "", at=None
+) -> dict:
+    """An event row not yet written, for sweeps that write many with ``credit_events_write``."""
+    return {
+        "user_id": user_id,
+        "delta": delta,
+        "reason": reason,
+        "order_id": order_id,
+        "actor_id": getattr(actor, "pk", None),
+        "reverses_id": None,
+        "detail": str(detail)[:255],
+        "created_at": at or timezone.now(),
+    }
+
+
+def credit_events_write(rows: list[dict]) -> None:
+    """Append many events in one bulk insert."""
+    insert_rows(CreditEvent, rows)
 
 
 @transaction.atomic

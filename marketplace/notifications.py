@@ -3,43 +3,48 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.db import transaction
+from django.utils import timezone
+
+from core.db import insert_rows
 
 from .models import Notification
 
 EMAIL_BATCH = 200
 
 
-def notification_build(*, user_id: int, kind: str, title: str, body: str = "", order_id=None, at=None) -> Notification:
-    """An unsaved notification, for services and sweeps that write many at once."""
-    kwargs = {"user_id": user_id, "kind": kind, "title": title[:200], "body": body, "order_id": order_id}
-    if at is not None:
-        kwargs["created_at"] = at
-    return Notification(**kwargs)
+def notification_build(
+    *, user_id: int, kind: str, title: str, body: str = "", order_id: int | None = None, at: datetime | None = None
+) -> dict:
+    """A notification row not yet written, for services and sweeps that write many at once."""
+    return {
+        "user_id": user_id,
+        "kind": kind,
+        "title": str(title)[:200],
+        "body": str(body),
+        "order_id": order_id,
+        "created_at": at or timezone.now(),
+        "read_at": None,
+        "emailed_at": None,
+    }
 
 
-def notifications_send(notifications: Iterable[Notification]) -> list[Notification]:
+def notifications_send(rows: Iterable[dict]) -> list[int]:
     """Save notifications and e-mail them once the surrounding transaction has committed."""
-    created = Notification.objects.bulk_create(list(notifications))
-    ids = [n.pk for n in created if n.pk is not None]
-    if not ids:
-        # Backends that return no ids from bulk_create: fall back to saving one by one.
-        for n in created:
-            if n.pk is None:
-                n.save()
-        ids = [n.pk for n in created]
+    ids = insert_rows(Notification, list(rows), with_ids=True)
     from .tasks import notification_email_task
 
     for start in range(0, len(ids), EMAIL_BATCH):
         chunk = ids[start : start + EMAIL_BATCH]
         transaction.on_commit(lambda chunk=chunk: notification_email_task.delay(chunk))
-    return created
+    return ids
 
 
-def notify(*, users: Iterable, kind: str, title: str, body: str = "", order=None) -> list[Notification]:
+def notify(*, users: Iterable, kind: str, title: str, body: str = "", order=None) -> list[int]:
     """Tell each of ``users`` about something, in the app and by e-mail."""
+    order_id = getattr(order, "pk", None)
     return notifications_send(
-        notification_build(user_id=u.pk, kind=kind, title=title, body=body, order_id=getattr(order, "pk", None))
-        for u in users
+        notification_build(user_id=u.pk, kind=kind, title=title, body=body, order_id=order_id) for u in users
     )

@@ -16,13 +16,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.audit import transition_log_build
-from core.db import bulk_update_rows
+from core.audit import transition_log_build, transition_logs_write
+from core.db import bulk_update_rows, insert_rows
 from core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
-from core.models import ActorRole, TransitionLog
+from core.models import ActorRole
 from core.timeutils import add_business_days
 from credit.models import CreditEvent, CreditReason
-from credit.services import credit_event_build, credit_event_reverse
+from credit.services import credit_event_build, credit_event_reverse, credit_events_write
 from marketplace.models import User
 from marketplace.notifications import notification_build, notifications_send
 
@@ -40,6 +40,7 @@ from .models import (
     Payment,
     Policy,
     Refund,
+    RefundStatus,
 )
 from .services import order_lock
 
@@ -233,7 +234,7 @@ _CREDIT_REASON = {
 }
 
 
-def cancellations_execute(items: Sequence[CancelItem], *, now: datetime | None = None) -> list[Cancellation]:
+def cancellations_execute(items: Sequence[CancelItem], *, now: datetime | None = None) -> None:
     """Carry out decided cancellations exactly, writing every effect in bulk.
 
     Call inside a transaction with the orders locked. Per order: the transition and its log,
@@ -241,7 +242,7 @@ def cancellations_execute(items: Sequence[CancelItem], *, now: datetime | None =
     provider's fee, a pending refund, the credit event and a notice to both parties.
     """
     if not items:
-        return []
+        return
     now = now or timezone.now()
     orders, logs, cancellations, ledger, refunds, credit_events, notices = [], [], [], [], [], [], []
     providers = provider_accounts(currency_user_pairs={(i.order.currency, i.order.provider_id) for i in items})
@@ -274,27 +275,30 @@ def cancellations_execute(items: Sequence[CancelItem], *, now: datetime | None =
             )
         )
         cancellations.append(
-            Cancellation(
-                order=order,
-                actor=item.actor,
-                actor_role=item.actor_role,
-                path=item.decision.path,
-                reason=item.reason,
-                message=item.message,
-                fault=outcome.fault,
-                policy_id=order.policy_id,
-                tier=item.decision.tier,
-                quote=item.quote,
-                refund_to_client=outcome.refund_to_client,
-                compensation_to_provider=outcome.compensation_to_provider,
-                retained_by_platform=outcome.retained_by_platform,
-                fee_to_platform=outcome.fee_to_platform,
-                credit_delta=outcome.credit_delta,
-                credit_party=outcome.credit_party,
-                counts_against_completion_rate=outcome.counts_against_completion_rate,
-                counts_as_complaint=outcome.counts_as_complaint,
-                created_at=now,
-            )
+            {
+                "order_id": order.pk,
+                "actor_id": getattr(item.actor, "pk", None),
+                "actor_role": item.actor_role,
+                "path": item.decision.path,
+                "reason": item.reason,
+                "message": item.message,
+                "fault": outcome.fault,
+                "policy_id": order.policy_id,
+                "tier": item.decision.tier,
+                "quote_id": getattr(item.quote, "pk", None),
+                "refund_to_client": outcome.refund_to_client,
+                "compensation_to_provider": outcome.compensation_to_provider,
+                "retained_by_platform": outcome.retained_by_platform,
+                "fee_to_platform": outcome.fee_to_platform,
+                "credit_delta": outcome.credit_delta,
+                "credit_party": outcome.credit_party,
+                "counts_against_completion_rate": outcome.counts_against_completion_rate,
+                "counts_as_complaint": outcome.counts_as_complaint,
+                "created_at": now,
+                "reversed_at": None,
+                "reversed_by_id": None,
+                "reversal_reason": "",
+            }
         )
         cur = order.currency
         ledger.append(
@@ -326,14 +330,16 @@ def cancellations_execute(items: Sequence[CancelItem], *, now: datetime | None =
             )
         if outcome.refund_to_client > 0:
             refunds.append(
-                Refund(
-                    order=order,
-                    payment_id=order._charge_payment_id,
-                    amount=outcome.refund_to_client,
-                    currency=cur,
-                    settle_after=add_business_days(now, order.policy.refund_settlement_business_days),
-                    created_at=now,
-                )
+                {
+                    "order_id": order.pk,
+                    "payment_id": order._charge_payment_id,
+                    "amount": outcome.refund_to_client,
+                    "currency": cur,
+                    "status": RefundStatus.PENDING,
+                    "settle_after": add_business_days(now, order.policy.refund_settlement_business_days),
+                    "created_at": now,
+                    "updated_at": now,
+                }
             )
         if outcome.credit_delta and outcome.credit_party:
             credit_events.append(
@@ -361,13 +367,12 @@ def cancellations_execute(items: Sequence[CancelItem], *, now: datetime | None =
             )
 
     bulk_update_rows(orders, ["state", "cancelled_at", "auto_complete_at", "updated_at"])
-    TransitionLog.objects.bulk_create(logs)
-    created = Cancellation.objects.bulk_create(cancellations)
+    transition_logs_write(logs)
+    insert_rows(Cancellation, cancellations)
     ledger_post_many(ledger)
-    Refund.objects.bulk_create(refunds)
-    CreditEvent.objects.bulk_create(credit_events)
+    insert_rows(Refund, refunds)
+    credit_events_write(credit_events)
     notifications_send(notices)
-    return created
 
 
 def attach_charge_payments(orders: Sequence[Order]) -> None:

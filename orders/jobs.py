@@ -15,10 +15,10 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.audit import transition_log_build
+from core.audit import transition_log_build, transition_logs_write
 from core.db import bulk_update_rows
 from core.jobs import SweepResult
-from core.models import ActorRole, TransitionLog
+from core.models import ActorRole
 from marketplace.notifications import notification_build, notifications_send
 
 from .cancellation import CancelItem, attach_charge_payments, cancellation_decide, cancellations_execute
@@ -129,7 +129,7 @@ def _mark_late(batch: list[Order], now) -> int:
             for uid in (order.client_id, order.provider_id)
         ]
     bulk_update_rows(batch, ["state", "updated_at"])
-    TransitionLog.objects.bulk_create(logs)
+    transition_logs_write(logs)
     notifications_send(notices)
     return len(batch)
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Sum
+from django.utils import timezone
+
+from core.db import insert_rows
 
 from .models import Account, AccountKind, LedgerEntry, LedgerTransaction, Order, money
 
@@ -20,6 +25,18 @@ def account_for(*, kind: str, currency: str, user=None) -> Account:
     return account
 
 
+@dataclass
+class Posting:
+    """A balanced transaction not yet written: kind, currency, order and (account id, amount) lines."""
+
+    kind: str
+    currency: str
+    order_id: int | None
+    memo: str
+    lines: list[tuple[int, Decimal]]
+    created_at: datetime = field(default_factory=timezone.now)
+
+
 def ledger_build(
     *,
     kind: str,
@@ -28,8 +45,9 @@ def ledger_build(
     order: Order | None = None,
     order_id: int | None = None,
     memo: str = "",
-) -> tuple[LedgerTransaction, list[LedgerEntry]]:
-    """An unsaved balanced transaction and its entries, for writing many at once."""
+    at: datetime | None = None,
+) -> Posting:
+    """Check that ``lines`` balance in ``currency`` and return them as a posting to write later."""
     lines = [(account, Decimal(amount)) for account, amount in lines if Decimal(amount) != 0]
     if not lines:
         raise UnbalancedTransaction("A ledger transaction needs at least one non-zero line.")
@@ -38,23 +56,37 @@ def ledger_build(
         raise UnbalancedTransaction(f"Ledger lines sum to {total}, not zero.")
     if any(account.currency != currency for account, _ in lines):
         raise UnbalancedTransaction("Every line of a transaction is in its currency.")
-    txn = LedgerTransaction(kind=kind, currency=currency, order=order, memo=memo)
-    if order is None and order_id is not None:
-        txn.order_id = order_id
-    return txn, [LedgerEntry(transaction=txn, account=account, amount=amount) for account, amount in lines]
+    return Posting(
+        kind=kind,
+        currency=currency,
+        order_id=order.pk if order is not None else order_id,
+        memo=memo,
+        lines=[(account.pk, amount) for account, amount in lines],
+        created_at=at or timezone.now(),
+    )
 
 
-def ledger_post_many(built: list[tuple[LedgerTransaction, list[LedgerEntry]]]) -> None:
-    """Write transactions from ``ledger_build`` with two bulk inserts."""
-    if not built:
-        return
-    LedgerTransaction.objects.bulk_create([txn for txn, _ in built])
-    entries = []
-    for txn, txn_entries in built:
-        for entry in txn_entries:
-            entry.transaction = txn
-            entries.append(entry)
-    LedgerEntry.objects.bulk_create(entries)
+def ledger_post_many(postings: list[Posting]) -> list[int]:
+    """Write postings with two bulk inserts; returns the transaction ids."""
+    if not postings:
+        return []
+    ids = insert_rows(
+        LedgerTransaction,
+        [
+            {"kind": p.kind, "currency": p.currency, "order_id": p.order_id, "memo": p.memo, "created_at": p.created_at}
+            for p in postings
+        ],
+        with_ids=True,
+    )
+    insert_rows(
+        LedgerEntry,
+        [
+            {"transaction_id": txn_id, "account_id": account_id, "amount": amount}
+            for txn_id, posting in zip(ids, postings, strict=True)
+            for account_id, amount in posting.lines
+        ],
+    )
+    return ids
 
 
 def provider_accounts(*, currency_user_pairs: set[tuple[str, int]]) -> dict[tuple[str, int], Account]:
@@ -81,22 +113,10 @@ def provider_accounts(*, currency_user_pairs: set[tuple[str, int]]) -> dict[tupl
 @transaction.atomic
 def ledger_post(
     *, kind: str, currency: str, lines: list[tuple[Account, Decimal]], order: Order | None = None, memo: str = ""
-) -> LedgerTransaction:
-    """Write one transaction; refuses lines that do not sum to zero. Zero lines are dropped."""
-    lines = [(account, Decimal(amount)) for account, amount in lines if Decimal(amount) != 0]
-    if not lines:
-        raise UnbalancedTransaction("A ledger transaction needs at least one non-zero line.")
-    total = sum((amount for _, amount in lines), Decimal("0"))
-    if total != 0:
-        raise UnbalancedTransaction(f"Ledger lines sum to {total}, not zero.")
-    for account, _ in lines:
-        if account.currency != currency:
-            raise UnbalancedTransaction("Every line of a transaction is in its currency.")
-    txn = LedgerTransaction.objects.create(kind=kind, currency=currency, order=order, memo=memo)
-    LedgerEntry.objects.bulk_create(
-        LedgerEntry(transaction=txn, account=account, amount=amount) for account, amount in lines
-    )
-    return txn
+) -> int:
+    """Write one transaction and return its id; refuses lines that do not sum to zero."""
+    posting = ledger_build(kind=kind, currency=currency, lines=lines, order=order, memo=memo)
+    return ledger_post_many([posting])[0]
 
 
 def account_balance(account: Account) -> Decimal:
