@@ -15,9 +15,10 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.audit import transition_log_build, transition_logs_write
-from core.db import bulk_update_rows, insert_rows
+from core.db import insert_rows
 from core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.models import ActorRole
 from core.timeutils import add_business_days
@@ -45,22 +46,28 @@ from .models import (
 from .services import order_lock
 
 REFUSAL_MESSAGES = {
-    engine.Refusal.ORDER_CLOSED: _("This order is already closed; completed orders can get an after-sales ticket."),
-    engine.Refusal.NOT_A_PARTY: _("Only the client or the provider of this order can cancel it."),
-    engine.Refusal.USE_RESOLUTION_CENTER: _(
+    engine.Refusal.ORDER_CLOSED: gettext_lazy(
+        "This order is already closed; completed orders can get an after-sales ticket."
+    ),
+    engine.Refusal.NOT_A_PARTY: gettext_lazy("Only the client or the provider of this order can cancel it."),
+    engine.Refusal.USE_RESOLUTION_CENTER: gettext_lazy(
         "Work on this order has started: ask the other party to cancel through the Resolution Center."
     ),
-    engine.Refusal.DELIVERED_USE_RESOLUTION_CENTER: _(
+    engine.Refusal.DELIVERED_USE_RESOLUTION_CENTER: gettext_lazy(
         "The work has been delivered: accept it, ask for a revision, or ask the provider to cancel "
         "through the Resolution Center."
     ),
-    engine.Refusal.LATE_GRACE_NOT_OVER: _(
+    engine.Refusal.LATE_GRACE_NOT_OVER: gettext_lazy(
         "The order is late, but you can force-cancel only 24 hours after the due time; until then ask the "
         "provider through the Resolution Center."
     ),
-    engine.Refusal.SHIFT_UNDER_WAY: _("The shift is under way: open a support case if something went wrong."),
-    engine.Refusal.NOT_DUE: _("Nothing is due for this order yet."),
-    engine.Refusal.NO_RULE: _("The policy of this order has no rule for this cancellation; contact support."),
+    engine.Refusal.SHIFT_UNDER_WAY: gettext_lazy(
+        "The shift is under way: open a support case if something went wrong."
+    ),
+    engine.Refusal.NOT_DUE: gettext_lazy("Nothing is due for this order yet."),
+    engine.Refusal.NO_RULE: gettext_lazy(
+        "The policy of this order has no rule for this cancellation; contact support."
+    ),
 }
 
 
@@ -255,13 +262,21 @@ def cancellations_execute(items: Sequence[CancelItem], *, now: datetime | None =
             accounts[(kind, currency)] = account_for(kind=kind, currency=currency)
         return accounts[(kind, currency)]
 
+    # Translated once per batch, not once per order: sweeps hand over thousands.
+    title_text = _("Order #%(id)s “%(title)s” was cancelled")
+    body_text = _("Reason: %(reason)s. Refund to client: %(refund)s %(cur)s.")
+    reason_labels: dict[str, str] = {}
+    settle_after: dict[int, datetime] = {}
+
     for item in items:
         order, outcome = item.order, item.decision.outcome
         from_state = order.state
         order.cancel(at=now)
         order.updated_at = now
         orders.append(order)
-        reason_label = CancelReason(item.reason).label
+        if item.reason not in reason_labels:
+            reason_labels[item.reason] = str(CancelReason(item.reason).label)
+        reason_label = reason_labels[item.reason]
         logs.append(
             transition_log_build(
                 subject=order,
@@ -336,7 +351,9 @@ def cancellations_execute(items: Sequence[CancelItem], *, now: datetime | None =
                     "amount": outcome.refund_to_client,
                     "currency": cur,
                     "status": RefundStatus.PENDING,
-                    "settle_after": add_business_days(now, order.policy.refund_settlement_business_days),
+                    "settle_after": settle_after.setdefault(
+                        order.policy_id, add_business_days(now, order.policy.refund_settlement_business_days)
+                    ),
                     "created_at": now,
                     "updated_at": now,
                 }
@@ -353,8 +370,8 @@ def cancellations_execute(items: Sequence[CancelItem], *, now: datetime | None =
                     at=now,
                 )
             )
-        title = _("Order #%(id)s “%(title)s” was cancelled") % {"id": order.pk, "title": order.title}
-        body = _("Reason: %(reason)s. Refund to client: %(refund)s %(cur)s.") % {
+        title = title_text % {"id": order.pk, "title": order.title}
+        body = body_text % {
             "reason": reason_label,
             "refund": outcome.refund_to_client,
             "cur": cur,
@@ -366,7 +383,10 @@ def cancellations_execute(items: Sequence[CancelItem], *, now: datetime | None =
                 )
             )
 
-    bulk_update_rows(orders, ["state", "cancelled_at", "auto_complete_at", "updated_at"])
+    # Every row gets the same new values, so one plain UPDATE writes them all.
+    Order.objects.filter(pk__in=[o.pk for o in orders]).update(
+        state=OrderState.CANCELLED, cancelled_at=now, auto_complete_at=None, updated_at=now
+    )
     transition_logs_write(logs)
     insert_rows(Cancellation, cancellations)
     ledger_post_many(ledger)

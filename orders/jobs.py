@@ -128,7 +128,7 @@ def _mark_late(batch: list[Order], now) -> int:
             notification_build(user_id=uid, kind="order_late", title=title, body=body, order_id=order.pk, at=now)
             for uid in (order.client_id, order.provider_id)
         ]
-    bulk_update_rows(batch, ["state", "updated_at"])
+    Order.objects.filter(pk__in=[o.pk for o in batch]).update(state=OrderState.LATE, updated_at=now)
     transition_logs_write(logs)
     notifications_send(notices)
     return len(batch)

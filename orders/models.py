@@ -233,6 +233,10 @@ class Order(FSMModelMixin, TimeStampedModel):
         verbose_name_plural = _("orders")
         indexes = [
             models.Index(fields=("state", "auto_complete_at"), name="order_state_autocomplete_idx"),
+            # The clock-driven sweeps: late (due_at), no-shows (starts_at), abandoned (created_at).
+            models.Index(fields=("state", "due_at"), name="order_state_due_idx"),
+            models.Index(fields=("state", "starts_at"), name="order_state_starts_idx"),
+            models.Index(fields=("state", "created_at"), name="order_state_created_idx"),
             models.Index(fields=("client", "-created_at"), name="order_client_recent_idx"),
             models.Index(fields=("provider", "-created_at"), name="order_provider_recent_idx"),
         ]
