@@ -26,6 +26,7 @@ from .gateways import gateway_get
 from .ledger import account_for, ledger_build, ledger_post_many
 from .models import (
     AccountKind,
+    CancellationQuote,
     CancelReason,
     LedgerTransactionKind,
     Order,
@@ -274,3 +275,13 @@ def settle_refunds() -> SweepResult:
             ledger_post_many(ledger)
             notifications_send(notices)
     return SweepResult(processed=settled, detail=f"{failed} failed, will retry" if failed else "")
+
+
+QUOTE_KEEP_DAYS = 7
+
+
+def purge_stale_quotes() -> SweepResult:
+    """Delete cancellation quotes that expired a week ago unused; used ones stay as evidence."""
+    cutoff = timezone.now() - timedelta(days=QUOTE_KEEP_DAYS)
+    deleted, _ = CancellationQuote.objects.filter(valid_until__lt=cutoff, cancellation__isnull=True).delete()
+    return SweepResult(processed=deleted)

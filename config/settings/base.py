@@ -226,6 +226,11 @@ GIGFAIR_SWEEPS = {
         "schedule": crontab(minute="*/15"),
     },
     "orders.settle_refunds": {"path": "orders.jobs.settle_refunds", "schedule": crontab(minute="*/10")},
+    "orders.purge_stale_quotes": {"path": "orders.jobs.purge_stale_quotes", "schedule": crontab(minute=17, hour=3)},
+    "core.purge_expired_idempotency_keys": {
+        "path": "core.maintenance.purge_expired_idempotency_keys",
+        "schedule": crontab(minute=7),
+    },
 }
 CELERY_BEAT_SCHEDULE = {
     name: {"task": "core.run_sweep", "schedule": spec["schedule"], "args": (name,)}
