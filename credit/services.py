@@ -1,21 +1,49 @@
-"""The credit interface other apps call: record events; the credit issue adds scores on top."""
+"""The credit app's writes: events (append-only) with the score kept beside them, restrictions.
+
+Every score change locks the user's credit account row, so concurrent events never lose an
+update and the stored score always equals the replay of the events (``credit_score_replay``).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from core.db import insert_rows
+from core.db import bulk_update_rows, insert_rows
+from core.exceptions import PermissionDenied, ValidationFailed
 
-from .models import CreditEvent
+from .models import CreditAccount, CreditEvent, CreditReason, Restriction, RestrictionKind
 
 START_SCORE = 100
+
+
+def policy_in_force():
+    """The newest policy version; an unsaved one with the defaults on an empty database."""
+    from orders.models import Policy
+
+    return Policy.objects.order_by("-version").first() or Policy(version=0)
+
+
+def _clamp(score: int) -> int:
+    return max(0, min(100, score))
+
+
+def _accounts_locked(user_ids: Iterable[int]) -> dict[int, CreditAccount]:
+    """The accounts of ``user_ids``, created if missing, locked in user order (no deadlocks)."""
+    ids = sorted(set(user_ids))
+    CreditAccount.objects.bulk_create([CreditAccount(user_id=uid) for uid in ids], ignore_conflicts=True)
+    return {a.user_id: a for a in CreditAccount.objects.select_for_update().filter(user_id__in=ids).order_by("user_id")}
 
 
 def credit_event_build(
     *, user_id: int, delta: int, reason: str, order_id=None, actor=None, detail: str = "", at=None
 ) -> dict:
-    """An event row not yet written, for sweeps that write many with ``credit_events_write``."""
+    """An event row not yet written, for code that writes many with ``credit_events_write``."""
     return {
         "user_id": user_id,
         "delta": delta,
@@ -28,39 +56,192 @@ def credit_event_build(
     }
 
 
-def credit_events_write(rows: list[dict]) -> None:
-    """Append many events in one bulk insert."""
-    insert_rows(CreditEvent, rows)
-
-
 @transaction.atomic
-def credit_event_record(*, user, delta: int, reason: str, order=None, actor=None, detail: str = "") -> CreditEvent:
-    """Append one credit event for ``user``."""
-    return CreditEvent.objects.create(
-        user=user, delta=delta, reason=reason, order=order, actor=actor, detail=detail[:255]
+def credit_events_write(rows: list[dict]) -> list[int]:
+    """Append events in order, moving each user's score under a row lock; returns their ids."""
+    if not rows:
+        return []
+    accounts = _accounts_locked(r["user_id"] for r in rows)
+    now = timezone.now()
+    for row in rows:
+        account = accounts[row["user_id"]]
+        new_score = _clamp(account.score + row["delta"])
+        row["applied"] = new_score - account.score
+        row["score_after"] = new_score
+        account.score = new_score
+        account.updated_at = now
+    ids = insert_rows(CreditEvent, rows, with_ids=True)
+    bulk_update_rows(list(accounts.values()), ["score", "updated_at"])
+    return ids
+
+
+def credit_event_record(
+    *, user, delta: int, reason: str, order=None, actor=None, detail: str = "", at: datetime | None = None
+) -> CreditEvent:
+    """Append one credit event for ``user`` and move their score."""
+    row = credit_event_build(
+        user_id=user.pk,
+        delta=delta,
+        reason=reason,
+        order_id=getattr(order, "pk", None),
+        actor=actor,
+        detail=detail,
+        at=at,
     )
+    (event_id,) = credit_events_write([row])
+    return CreditEvent.objects.get(pk=event_id)
 
 
 @transaction.atomic
 def credit_event_reverse(*, event: CreditEvent, actor, detail: str = "") -> CreditEvent:
-    """Undo ``event`` with a new event that points at it; reversing twice is refused."""
+    """Undo what ``event`` changed with a new event pointing at it; a second reversal is a no-op."""
     event = CreditEvent.objects.select_for_update().get(pk=event.pk)
-    if hasattr(event, "reversed_by"):
-        return event.reversed_by
-    return CreditEvent.objects.create(
+    existing = CreditEvent.objects.filter(reverses=event).first()
+    if existing is not None:
+        return existing
+    row = credit_event_build(
         user_id=event.user_id,
-        delta=-event.delta,
-        reason="reversal",
+        delta=-event.applied,
+        reason=CreditReason.REVERSAL,
         order_id=event.order_id,
         actor=actor,
-        reverses=event,
-        detail=detail[:255],
+        detail=detail or _("Reverses the event of %(at)s") % {"at": event.created_at.date().isoformat()},
     )
+    row["reverses_id"] = event.pk
+    (event_id,) = credit_events_write([row])
+    return CreditEvent.objects.get(pk=event_id)
+
+
+def credit_adjust(*, user, delta, actor, reason: str) -> CreditEvent:
+    """A manual adjustment by staff, with a required reason."""
+    if not getattr(actor, "is_staff", False):
+        raise PermissionDenied(_("Only staff can adjust credit."))
+    errors: dict[str, list[str]] = {}
+    try:
+        delta = int(delta)
+    except (TypeError, ValueError):
+        delta = 0
+    if delta == 0 or not -100 <= delta <= 100:
+        errors["delta"] = [_("Give a whole number between -100 and 100, not 0.")]
+    reason = (reason or "").strip()
+    if not reason:
+        errors["reason"] = [_("Say why; the user sees it on their credit page.")]
+    if errors:
+        raise ValidationFailed(next(iter(errors.values()))[0], errors=errors)
+    return credit_event_record(user=user, delta=delta, reason=CreditReason.MANUAL, actor=actor, detail=reason)
 
 
 def credit_score(user) -> int:
-    """The score from the ledger: starts at 100, each event applied in order, kept in 0–100."""
+    """The user's current score (100 for a user with no events yet)."""
+    account = CreditAccount.objects.filter(user=user).only("score").first()
+    return account.score if account is not None else START_SCORE
+
+
+def credit_score_replay(user) -> int:
+    """The score rebuilt from scratch from the events, in the order they were written."""
     score = START_SCORE
-    for delta in CreditEvent.objects.filter(user=user).order_by("created_at", "id").values_list("delta", flat=True):
-        score = max(0, min(100, score + delta))
+    for delta in CreditEvent.objects.filter(user=user).order_by("id").values_list("delta", flat=True):
+        score = _clamp(score + delta)
     return score
+
+
+# --- Completed orders ----------------------------------------------------------------------
+
+
+def credit_for_completed_order(*, order) -> None:
+    """Both parties of a completed order gain the policy's credit (the score stays at most 100)."""
+    delta = order.policy.completed_order_credit
+    if delta:
+        detail = _("Order #%(id)s completed") % {"id": order.pk}
+        credit_events_write(
+            [
+                credit_event_build(
+                    user_id=uid, delta=delta, reason=CreditReason.ORDER_COMPLETED, order_id=order.pk, detail=detail
+                )
+                for uid in (order.provider_id, order.client_id)
+            ]
+        )
+
+
+# --- Restrictions --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def restriction_impose(
+    *, user_id: int, kind: str, reason: str, restores: str, actor=None, automatic: bool = False
+) -> Restriction:
+    """Take a right away until lifted; if one of this kind is already active, return it."""
+    if actor is not None and not automatic and not actor.is_staff:
+        raise PermissionDenied(_("Only support staff can restrict an account."))
+    if kind not in RestrictionKind.values:
+        raise ValidationFailed(_("Unknown restriction."), errors={"kind": [_("Unknown restriction.")]})
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(_("Say why."), errors={"reason": [_("Say why.")]})
+    existing = (
+        Restriction.objects.select_for_update().filter(user_id=user_id, kind=kind, lifted_at__isnull=True).first()
+    )
+    if existing is not None:
+        return existing
+    return Restriction.objects.create(
+        user_id=user_id, kind=kind, reason=reason, restores=restores, automatic=automatic, created_by=actor
+    )
+
+
+@transaction.atomic
+def restriction_lift(*, restriction: Restriction, actor, reason: str) -> Restriction:
+    """Give the right back (staff only), with a reason kept in the history."""
+    if not actor.is_staff:
+        raise PermissionDenied(_("Only support staff can lift a restriction."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(_("Say why."), errors={"reason": [_("Say why.")]})
+    restriction = Restriction.objects.select_for_update().get(pk=restriction.pk)
+    if restriction.lifted_at is None:
+        restriction.lifted_at = timezone.now()
+        restriction.lifted_by = actor
+        restriction.lift_reason = reason
+        restriction.save(update_fields=("lifted_at", "lifted_by", "lift_reason"))
+    return restriction
+
+
+def restrictions_apply_rules(*, provider_ids: Iterable[int] = (), client_ids: Iterable[int] = ()) -> None:
+    """After cancellations: suspend repeat offenders (complaints, client-responsible rulings)."""
+    from orders.models import Cancellation, CancellationPath
+
+    policy = policy_in_force()
+    since = timezone.now() - timedelta(days=policy.completion_window_days)
+    provider_ids, client_ids = set(provider_ids), set(client_ids)
+    live = Cancellation.objects.filter(created_at__gte=since, reversed_at__isnull=True)
+    if provider_ids:
+        complaints = (
+            live.filter(counts_as_complaint=True, order__provider_id__in=provider_ids)
+            .values("order__provider_id")
+            .annotate(n=Count("pk"))
+            .filter(n__gte=policy.complaints_to_suspend)
+        )
+        for row in complaints:
+            restriction_impose(
+                user_id=row["order__provider_id"],
+                kind=RestrictionKind.TAKING_ORDERS,
+                reason=_("%(n)d late cancellations or no-shows in %(days)d days.")
+                % {"n": row["n"], "days": policy.completion_window_days},
+                restores=_("Support lifts it after a review; an appeal that is upheld removes the complaint."),
+                automatic=True,
+            )
+    if client_ids:
+        faults = (
+            live.filter(path=CancellationPath.RULING_CLIENT, order__client_id__in=client_ids)
+            .values("order__client_id")
+            .annotate(n=Count("pk"))
+            .filter(n__gte=policy.client_faults_to_restrict)
+        )
+        for row in faults:
+            restriction_impose(
+                user_id=row["order__client_id"],
+                kind=RestrictionKind.POSTING,
+                reason=_("%(n)d cancellations ruled your responsibility in %(days)d days.")
+                % {"n": row["n"], "days": policy.completion_window_days},
+                restores=_("Support lifts it after a review; an appeal that is upheld removes the ruling."),
+                automatic=True,
+            )

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.exceptions import PermissionDenied, ValidationFailed
+from credit.eligibility import require_can_post
 
 from .models import CURRENCIES, Listing, ListingKind, User
 
@@ -99,6 +100,7 @@ def listing_create(
     min_credit_score: int | None = None,
 ) -> Listing:
     """Publish a service (offered by ``owner``) or a shift (posted by ``owner`` as client)."""
+    require_can_post(user=owner)
     errors: dict[str, list[str]] = {}
     if kind not in ListingKind.values:
         errors["kind"] = [_("Choose service or shift.")]

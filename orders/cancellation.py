@@ -23,7 +23,12 @@ from core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFail
 from core.models import ActorRole
 from core.timeutils import add_business_days
 from credit.models import CreditEvent, CreditReason
-from credit.services import credit_event_build, credit_event_reverse, credit_events_write
+from credit.services import (
+    credit_event_build,
+    credit_event_reverse,
+    credit_events_write,
+    restrictions_apply_rules,
+)
 from marketplace.models import User
 from marketplace.notifications import notification_build, notifications_send
 
@@ -393,6 +398,10 @@ def cancellations_execute(items: Sequence[CancelItem], *, now: datetime | None =
     insert_rows(Refund, refunds)
     credit_events_write(credit_events)
     notifications_send(notices)
+    restrictions_apply_rules(
+        provider_ids={i.order.provider_id for i in items if i.decision.outcome.counts_as_complaint},
+        client_ids={i.order.client_id for i in items if i.decision.path == engine.Path.RULING_CLIENT},
+    )
 
 
 def attach_charge_payments(orders: Sequence[Order]) -> None:
@@ -551,3 +560,41 @@ def cancellation_reverse(*, cancellation: Cancellation, actor: User, reason: str
         for uid in (order.client_id, order.provider_id)
     )
     return cancellation
+
+
+@transaction.atomic
+def refund_retry_now(*, refund: Refund, actor: User) -> Refund:
+    """Make a failed refund due now, so the next settlement sweep tries it again."""
+    if not actor.is_staff:
+        raise PermissionDenied(_("Only support staff can retry a refund."))
+    refund = Refund.objects.select_for_update().get(pk=refund.pk)
+    if refund.status != RefundStatus.FAILED:
+        raise Conflict(_("Only a failed refund can be retried now."), code="refund_not_failed")
+    now = timezone.now()
+    if refund.settle_after > now:
+        refund.settle_after = now
+        refund.save(update_fields=("settle_after", "updated_at"))
+    return refund
+
+
+@transaction.atomic
+def order_cancel_mutual(
+    *, order: Order, accepted_by: User, refund_percent: Decimal, reason: str, message: str = ""
+) -> Order:
+    """Cancel by agreement (one party asked, ``accepted_by`` accepted) with the agreed refund split."""
+    reason, message = _validate_reason(reason, message)
+    order = order_lock(order_id=order.pk)
+    role = _party_role(order, accepted_by)
+    try:
+        refund_percent = Decimal(refund_percent)
+    except (TypeError, ArithmeticError, ValueError):
+        refund_percent = Decimal(-1)
+    if not Decimal(0) <= refund_percent <= Decimal(100):
+        text = _("A refund is between 0 and 100 %.")
+        raise ValidationFailed(text, errors={"refund_percent": [text]})
+    decision = cancellation_decide(order=order, actor_role="mutual", refund_percent=refund_percent)
+    if not decision.allowed:
+        raise Conflict(refusal_message(decision.code), code=decision.code)
+    attach_charge_payments([order])
+    cancellations_execute([CancelItem(order, decision, accepted_by, role, reason, message)])
+    return order

@@ -57,6 +57,40 @@ class Policy(models.Model):
     quote_valid_minutes = models.PositiveSmallIntegerField(
         _("a cancellation quote is valid for (minutes)"), default=15, validators=[MinValueValidator(1)]
     )
+    # Credit and completion rate (the newest version applies to everyone).
+    completion_window_days = models.PositiveSmallIntegerField(
+        _("completion rate window (days)"), default=60, validators=[MinValueValidator(1)]
+    )
+    completion_prior_orders = models.PositiveSmallIntegerField(
+        _("smoothing: count every provider as starting with this many completed orders"), default=5
+    )
+    level_min_completion_percent = models.DecimalField(
+        _("seller levels need a completion rate of at least (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("90"),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    level_one_min_completed = models.PositiveSmallIntegerField(_("level one: completed orders in window"), default=5)
+    level_two_min_completed = models.PositiveSmallIntegerField(_("level two: completed orders in window"), default=20)
+    level_two_min_score = models.PositiveSmallIntegerField(
+        _("level two: minimum credit score"), default=90, validators=[MaxValueValidator(100)]
+    )
+    min_provider_score = models.PositiveSmallIntegerField(
+        _("providers below this credit score take no new orders"), default=60, validators=[MaxValueValidator(100)]
+    )
+    completed_order_credit = models.PositiveSmallIntegerField(_("credit for a completed order"), default=1)
+    mutual_reorder_days = models.PositiveSmallIntegerField(
+        _("a mutual cancellation does not count if the client re-orders within (days)"), default=14
+    )
+    complaints_to_suspend = models.PositiveSmallIntegerField(
+        _("complaints within the window that suspend order-taking"), default=3, validators=[MinValueValidator(1)]
+    )
+    client_faults_to_restrict = models.PositiveSmallIntegerField(
+        _("client-responsible rulings within the window that remove the right to post"),
+        default=2,
+        validators=[MinValueValidator(1)],
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

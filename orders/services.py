@@ -15,6 +15,8 @@ from core.audit import transition_log_write
 from core.exceptions import Conflict, NotFound, PaymentFailed, PermissionDenied, ValidationFailed
 from core.models import ActorRole
 from core.uploads import upload_check
+from credit.eligibility import require_can_take_orders, require_min_score
+from credit.services import credit_for_completed_order
 from marketplace.models import Listing, ListingKind, User
 from marketplace.services import listing_get_for_order
 
@@ -146,6 +148,9 @@ def order_create(*, actor: User, listing_id, requirements: str = "") -> Order:
             _("You cannot order your own service.") if listing.is_service else _("You cannot book your own shift.")
         )
         raise ValidationFailed(message, code="own_listing", errors={"listing": [message]})
+    provider = listing.owner if listing.kind == ListingKind.SERVICE else actor
+    require_can_take_orders(provider=provider, actor=actor)
+    require_min_score(user=actor, minimum=listing.min_credit_score)
     policy = policy_current()
     common = {
         "kind": listing.kind,
@@ -241,6 +246,12 @@ def _charge_into_escrow(order: Order) -> Payment:
     return payment
 
 
+def _completion_effects(order: Order) -> None:
+    """Money and credit of a completed order: escrow to the provider, credit to both parties."""
+    _release_escrow(order)
+    credit_for_completed_order(order=order)
+
+
 def _release_escrow(order: Order) -> None:
     fee = order.platform_fee
     ledger_post(
@@ -332,7 +343,7 @@ def order_accept_delivery(*, order: Order, actor: User) -> Order:
     _apply(
         order, "accept_delivery", actor=actor, role=ActorRole.CLIENT, reason=_("Delivery accepted"), at=timezone.now()
     )
-    _release_escrow(order)
+    _completion_effects(order)
     return order
 
 
@@ -367,7 +378,7 @@ def order_complete(*, order: Order, actor: User) -> Order:
         hint = _("The worker must check in first.") if order.state == OrderState.BOOKED else ""
         raise _refuse_transition(order, _("confirm"), hint)
     _apply(order, "complete", actor=actor, role=ActorRole.CLIENT, reason=_("Shift confirmed"), at=timezone.now())
-    _release_escrow(order)
+    _completion_effects(order)
     return order
 
 
@@ -392,5 +403,5 @@ def order_auto_complete(*, order_id: int) -> Order | None:
         else _("Completed automatically after the shift ended")
     )
     _apply(order, "auto_complete", actor=None, role=ActorRole.SYSTEM, reason=reason, at=now)
-    _release_escrow(order)
+    _completion_effects(order)
     return order

@@ -227,6 +227,7 @@ GIGFAIR_SWEEPS = {
     },
     "orders.settle_refunds": {"path": "orders.jobs.settle_refunds", "schedule": crontab(minute="*/10")},
     "orders.purge_stale_quotes": {"path": "orders.jobs.purge_stale_quotes", "schedule": crontab(minute=17, hour=3)},
+    "credit.recompute_levels": {"path": "credit.jobs.recompute_levels", "schedule": crontab(minute=30, hour=2)},
     "core.purge_expired_idempotency_keys": {
         "path": "core.maintenance.purge_expired_idempotency_keys",
         "schedule": crontab(minute=7),

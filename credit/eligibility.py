@@ -1,0 +1,72 @@
+"""Who may do what, given their credit: called by the services that make orders and listings."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from core.exceptions import PermissionDenied
+
+from .models import Restriction, RestrictionKind
+from .services import START_SCORE, policy_in_force
+
+
+def _score(user_id: int) -> int:
+    from .models import CreditAccount
+
+    account = CreditAccount.objects.filter(user_id=user_id).only("score").first()
+    return account.score if account is not None else START_SCORE
+
+
+def require_can_take_orders(*, provider, actor) -> None:
+    """Refuse a new order for a provider who is suspended or below the policy's minimum score."""
+    policy = policy_in_force()
+    is_self = provider.pk == actor.pk
+    restriction = Restriction.objects.filter(
+        user_id=provider.pk, kind=RestrictionKind.TAKING_ORDERS, lifted_at__isnull=True
+    ).first()
+    if restriction is not None:
+        if is_self:
+            message = _("You cannot take new orders: %(why)s %(restores)s") % {
+                "why": restriction.reason,
+                "restores": restriction.restores,
+            }
+        else:
+            message = _("This provider cannot take new orders right now.")
+        raise PermissionDenied(message, code="taking_orders_restricted")
+    score = _score(provider.pk)
+    if score < policy.min_provider_score:
+        if is_self:
+            message = _(
+                "Your credit score is %(score)d; providers need %(min)d to take new orders. Completing your open "
+                "orders adds to it, and support can review events you think are wrong."
+            ) % {"score": score, "min": policy.min_provider_score}
+        else:
+            message = _("This provider cannot take new orders right now.")
+        raise PermissionDenied(message, code="provider_credit_too_low")
+
+
+def require_min_score(*, user, minimum: int | None) -> None:
+    """Refuse a listing that asks for a higher credit score than ``user`` has."""
+    if minimum is None:
+        return
+    score = _score(user.pk)
+    if score < minimum:
+        raise PermissionDenied(
+            _(
+                "This listing asks for a credit score of at least %(min)d; yours is %(score)d. Completed orders "
+                "raise it by one each."
+            )
+            % {"min": minimum, "score": score},
+            code="credit_score_too_low",
+        )
+
+
+def require_can_post(*, user) -> None:
+    """Refuse a listing from a user whose right to post was taken away."""
+    restriction = Restriction.objects.filter(user=user, kind=RestrictionKind.POSTING, lifted_at__isnull=True).first()
+    if restriction is not None:
+        raise PermissionDenied(
+            _("You cannot post listings: %(why)s %(restores)s")
+            % {"why": restriction.reason, "restores": restriction.restores},
+            code="posting_restricted",
+        )
