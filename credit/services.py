@@ -205,43 +205,62 @@ def restriction_lift(*, restriction: Restriction, actor, reason: str) -> Restric
     return restriction
 
 
-def restrictions_apply_rules(*, provider_ids: Iterable[int] = (), client_ids: Iterable[int] = ()) -> None:
-    """After cancellations: suspend repeat offenders (complaints, client-responsible rulings)."""
+def restrictions_apply_rules(*, provider_ids: Iterable[int] = (), client_ids: Iterable[int] = ()) -> int:
+    """After cancellations: suspend repeat offenders (complaints, client-responsible rulings).
+
+    Set-based, for sweeps that cancel thousands at once: one counting query per rule, for the
+    users not already restricted, and one insert. Returns how many restrictions were added.
+    """
     from orders.models import Cancellation, CancellationPath
 
     policy = policy_in_force()
     since = timezone.now() - timedelta(days=policy.completion_window_days)
-    provider_ids, client_ids = set(provider_ids), set(client_ids)
     live = Cancellation.objects.filter(created_at__gte=since, reversed_at__isnull=True)
-    if provider_ids:
-        complaints = (
-            live.filter(counts_as_complaint=True, order__provider_id__in=provider_ids)
-            .values("order__provider_id")
+    rules = (
+        (
+            set(provider_ids),
+            "order__provider_id",
+            live.filter(counts_as_complaint=True),
+            policy.complaints_to_suspend,
+            RestrictionKind.TAKING_ORDERS,
+            _("%(n)d late cancellations or no-shows in %(days)d days."),
+            _("Support lifts it after a review; an appeal that is upheld removes the complaint."),
+        ),
+        (
+            set(client_ids),
+            "order__client_id",
+            live.filter(path=CancellationPath.RULING_CLIENT),
+            policy.client_faults_to_restrict,
+            RestrictionKind.POSTING,
+            _("%(n)d cancellations ruled your responsibility in %(days)d days."),
+            _("Support lifts it after a review; an appeal that is upheld removes the ruling."),
+        ),
+    )
+    added = []
+    for user_ids, user_field, qs, threshold, kind, why, restores in rules:
+        if not user_ids:
+            continue
+        already = Restriction.objects.filter(kind=kind, lifted_at__isnull=True, user_id__in=user_ids)
+        candidates = user_ids - set(already.values_list("user_id", flat=True))
+        if not candidates:
+            continue
+        counts = (
+            qs.filter(**{f"{user_field}__in": candidates})
+            .values(user_field)
             .annotate(n=Count("pk"))
-            .filter(n__gte=policy.complaints_to_suspend)
+            .filter(n__gte=threshold)
+            .values_list(user_field, "n")
         )
-        for row in complaints:
-            restriction_impose(
-                user_id=row["order__provider_id"],
-                kind=RestrictionKind.TAKING_ORDERS,
-                reason=_("%(n)d late cancellations or no-shows in %(days)d days.")
-                % {"n": row["n"], "days": policy.completion_window_days},
-                restores=_("Support lifts it after a review; an appeal that is upheld removes the complaint."),
+        added += [
+            Restriction(
+                user_id=uid,
+                kind=kind,
+                reason=why % {"n": n, "days": policy.completion_window_days},
+                restores=restores,
                 automatic=True,
             )
-    if client_ids:
-        faults = (
-            live.filter(path=CancellationPath.RULING_CLIENT, order__client_id__in=client_ids)
-            .values("order__client_id")
-            .annotate(n=Count("pk"))
-            .filter(n__gte=policy.client_faults_to_restrict)
-        )
-        for row in faults:
-            restriction_impose(
-                user_id=row["order__client_id"],
-                kind=RestrictionKind.POSTING,
-                reason=_("%(n)d cancellations ruled your responsibility in %(days)d days.")
-                % {"n": row["n"], "days": policy.completion_window_days},
-                restores=_("Support lifts it after a review; an appeal that is upheld removes the ruling."),
-                automatic=True,
-            )
+            for uid, n in counts
+        ]
+    # ignore_conflicts: a concurrent sweep may have added the same restriction a moment ago.
+    Restriction.objects.bulk_create(added, ignore_conflicts=True)
+    return len(added)
