@@ -24,12 +24,14 @@ def order_list_for(*, user, role: str | None = None, state: str | None = None) -
 
 
 def order_get(*, pk, user) -> Order:
-    """One order, with its history, deliveries and money trail; 404 if it is not the user's."""
+    """One order, with its history, deliveries, money trail and cancellation; 404 if it is not the user's."""
     try:
         pk = int(pk)
     except (TypeError, ValueError):
         raise NotFound("No such order.") from None
-    qs = Order.objects.select_related("client", "provider", "policy", "listing").prefetch_related(
+    qs = Order.objects.select_related(
+        "client", "provider", "policy", "listing", "cancellation__actor", "cancellation__policy"
+    ).prefetch_related(
         Prefetch("history", queryset=TransitionLog.objects.select_related("actor").order_by("at", "id")),
         Prefetch("deliveries", queryset=Delivery.objects.prefetch_related("files").order_by("created_at", "id")),
         Prefetch(

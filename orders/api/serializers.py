@@ -8,7 +8,16 @@ from rest_framework import serializers
 from core.models import ActorRole
 from marketplace.api.serializers import UserRefSerializer
 from marketplace.models import ListingKind
-from orders.models import OrderState, PaymentStatus
+from orders.cancellation import QuoteView
+from orders.models import (
+    PERSON_REASONS,
+    CancellationPath,
+    CreditParty,
+    Fault,
+    OrderState,
+    PaymentStatus,
+    RefundStatus,
+)
 
 ROLE_CHOICES = (("client", "client"), ("provider", "provider"))
 
@@ -49,7 +58,28 @@ class OrderRevisionRequestInputSerializer(serializers.Serializer):
     message = serializers.CharField(allow_blank=True, help_text="What should change.")
 
 
+class OrderCancelInputSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(
+        choices=PERSON_REASONS, help_text="A code of the taxonomy; GET /cancellation-reasons/ lists them."
+    )
+    message = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=5000, help_text="In your own words, optional."
+    )
+    quote_id = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The caller's quote from GET cancellation-quote/: while valid, its terms are executed exactly.",
+    )
+
+
 # --- Output -------------------------------------------------------------------------------
+
+# Whose credit score a cancellation changes; null for nobody.
+CREDIT_PARTY_CHOICES = (
+    (CreditParty.CLIENT.value, "the client's credit score changes"),
+    (CreditParty.PROVIDER.value, "the provider's credit score changes"),
+)
 
 
 class TransitionOutputSerializer(serializers.Serializer):
@@ -127,6 +157,153 @@ class LedgerTransactionOutputSerializer(serializers.Serializer):
     entries = LedgerEntryOutputSerializer(many=True, help_text="They always sum to zero.")
 
 
+class CancellationOutputSerializer(serializers.Serializer):
+    """How an order was cancelled: who, why, under which rule, and what it cost whom."""
+
+    at = serializers.DateTimeField(source="created_at")
+    by = serializers.SerializerMethodField(help_text="Username of who cancelled; null when the system did.")
+    role = serializers.ChoiceField(source="actor_role", choices=ActorRole.choices)
+    path = serializers.ChoiceField(choices=CancellationPath.choices, help_text="Which rule of the policy applied.")
+    # A plain string: the system's own reasons (no_show, no_requirements) appear here too.
+    reason = serializers.CharField(help_text="A code of the taxonomy, or no_show / no_requirements for the system.")
+    message = serializers.CharField()
+    fault = serializers.ChoiceField(choices=Fault.choices)
+    tier = serializers.CharField(help_text="The tier of the rule, e.g. “2–24 h before start”.")
+    policy_version = serializers.IntegerField(source="policy.version")
+    refund_to_client = serializers.DecimalField(max_digits=12, decimal_places=2)
+    compensation_to_provider = serializers.DecimalField(max_digits=12, decimal_places=2)
+    retained_by_platform = serializers.DecimalField(max_digits=12, decimal_places=2)
+    fee_to_platform = serializers.DecimalField(
+        max_digits=12, decimal_places=2, help_text="Charged to the provider, on top of the escrow split."
+    )
+    credit_delta = serializers.IntegerField()
+    credit_party = serializers.SerializerMethodField()
+    counts_against_completion_rate = serializers.BooleanField(
+        help_text="False again once an appeal was upheld (see reversed_at)."
+    )
+    counts_as_complaint = serializers.BooleanField()
+    quote_id = serializers.UUIDField(allow_null=True, help_text="The quote whose terms were executed, if named.")
+    reversed_at = serializers.DateTimeField(
+        allow_null=True, help_text="When support upheld an appeal: fee refunded, credit event reversed."
+    )
+
+    def get_by(self, cancellation) -> str | None:
+        return cancellation.actor.username if cancellation.actor_id else None
+
+    @extend_schema_field(serializers.ChoiceField(choices=CREDIT_PARTY_CHOICES, allow_null=True))
+    def get_credit_party(self, cancellation) -> str | None:
+        return cancellation.credit_party or None
+
+
+class RefundOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    currency = serializers.CharField()
+    status = serializers.ChoiceField(choices=RefundStatus.choices)
+    settle_after = serializers.DateTimeField(help_text="The gateway pays it out from this moment.")
+    settled_at = serializers.DateTimeField(allow_null=True)
+    attempts = serializers.IntegerField(help_text="Payout attempts so far; failed ones are retried.")
+
+
+class CancellationQuoteOutputSerializer(serializers.Serializer):
+    """What cancelling the order now would do for the caller, or why the caller may not."""
+
+    quote_id = serializers.UUIDField(
+        allow_null=True, help_text="Name it in POST cancel/ to bind these terms until valid_until; null if refused."
+    )
+    allowed = serializers.BooleanField()
+    # A plain string: new refusal reasons must not break a partner's enum.
+    code = serializers.CharField(
+        allow_null=True,
+        help_text="Why not, when allowed is false: use_resolution_center, delivered_use_resolution_center, "
+        "late_grace_not_over, shift_under_way, order_closed, no_rule. Null when allowed.",
+    )
+    tier = serializers.CharField(allow_null=True, help_text="The tier of the rule that applies now.")
+    refund_to_client = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    compensation_to_provider = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    fee_to_platform = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        allow_null=True,
+        help_text="Charged to the provider, on top of the escrow split.",
+    )
+    credit_delta = serializers.IntegerField(allow_null=True, help_text="Credit score change for credit_party.")
+    counts_against_completion_rate = serializers.BooleanField(
+        allow_null=True, help_text="Whether it counts against the provider's completion rate."
+    )
+    valid_until = serializers.DateTimeField(
+        allow_null=True, help_text="The quote binds until then; never past the start of the next, harsher tier."
+    )
+    message = serializers.CharField(allow_null=True, help_text="Why not, for people (translated); null when allowed.")
+    policy_version = serializers.IntegerField(help_text="The terms the order was made under.")
+    currency = serializers.CharField()
+    retained_by_platform = serializers.DecimalField(
+        max_digits=12, decimal_places=2, allow_null=True, help_text="What neither party gets back from escrow."
+    )
+    credit_party = serializers.ChoiceField(choices=CREDIT_PARTY_CHOICES, allow_null=True)
+    counts_as_complaint = serializers.BooleanField(allow_null=True)
+    fault = serializers.ChoiceField(choices=Fault.choices, allow_null=True)
+    path = serializers.ChoiceField(choices=CancellationPath.choices, allow_null=True)
+    available_from = serializers.DateTimeField(
+        allow_null=True,
+        help_text="For a refusal that lifts by itself: from when the cancellation is possible "
+        "(e.g. the force-cancel of a late order).",
+    )
+
+
+def cancellation_quote_data(view: QuoteView) -> dict:
+    """A quote view as the quote endpoint's fields: the stored terms, or the refusal with nulls."""
+    order, quote, decision = view.order, view.quote, view.decision
+    data = {
+        "quote_id": None,
+        "allowed": view.allowed,
+        "code": None if view.allowed else decision.code,
+        "message": None if view.allowed else view.message,
+        "policy_version": order.policy.version,
+        "currency": order.currency,
+        "available_from": decision.available_from,
+        **dict.fromkeys(
+            (
+                "tier",
+                "refund_to_client",
+                "compensation_to_provider",
+                "fee_to_platform",
+                "retained_by_platform",
+                "credit_delta",
+                "credit_party",
+                "counts_against_completion_rate",
+                "counts_as_complaint",
+                "fault",
+                "path",
+                "valid_until",
+            )
+        ),
+    }
+    if quote is not None:
+        # The stored quote, not the decision: these are the terms a cancel naming it executes.
+        data.update(
+            quote_id=quote.id,
+            tier=quote.tier,
+            refund_to_client=quote.refund_to_client,
+            compensation_to_provider=quote.compensation_to_provider,
+            fee_to_platform=quote.fee_to_platform,
+            retained_by_platform=quote.retained_by_platform,
+            credit_delta=quote.credit_delta,
+            credit_party=quote.credit_party or None,
+            counts_against_completion_rate=quote.counts_against_completion_rate,
+            counts_as_complaint=quote.counts_as_complaint,
+            fault=quote.fault,
+            path=quote.path,
+            valid_until=quote.valid_until,
+        )
+    return data
+
+
+class CancellationReasonOutputSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Send it as `reason` to POST cancel/.")
+    label = serializers.CharField(help_text="In the caller's language.")
+
+
 class OrderListItemOutputSerializer(serializers.Serializer):
     """An order as lists show it: no history, deliveries or money trail."""
 
@@ -169,3 +346,13 @@ class OrderOutputSerializer(OrderListItemOutputSerializer):
     deliveries = DeliveryOutputSerializer(many=True, source="deliveries.all")
     payments = PaymentOutputSerializer(many=True, source="payments.all")
     ledger_transactions = LedgerTransactionOutputSerializer(many=True, source="ledger_transactions.all")
+    cancellation = CancellationOutputSerializer(allow_null=True, help_text="Null while the order is not cancelled.")
+    refunds = serializers.SerializerMethodField(help_text="Money going back to the client.")
+
+    @extend_schema_field(RefundOutputSerializer(many=True))
+    def get_refunds(self, order) -> list:
+        # Only a cancellation writes refunds, and it comes with the order (a join): an order
+        # without one is spared the query.
+        if getattr(order, "cancellation", None) is None:
+            return []
+        return RefundOutputSerializer(order.refunds.all(), many=True).data

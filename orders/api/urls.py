@@ -1,6 +1,9 @@
 from django.urls import path
 
 from .views import (
+    CancellationReasonListApi,
+    OrderCancelApi,
+    OrderCancellationQuoteApi,
     OrderCheckInApi,
     OrderCompleteApi,
     OrderDeliverApi,
@@ -20,4 +23,11 @@ urlpatterns = [
     path("orders/<int:id>/request-revision/", OrderRevisionRequestApi.as_view(), name="api-order-request-revision"),
     path("orders/<int:id>/check-in/", OrderCheckInApi.as_view(), name="api-order-check-in"),
     path("orders/<int:id>/complete/", OrderCompleteApi.as_view(), name="api-order-complete"),
+    path(
+        "orders/<int:id>/cancellation-quote/",
+        OrderCancellationQuoteApi.as_view(),
+        name="api-order-cancellation-quote",
+    ),
+    path("orders/<int:id>/cancel/", OrderCancelApi.as_view(), name="api-order-cancel"),
+    path("cancellation-reasons/", CancellationReasonListApi.as_view(), name="api-cancellation-reasons"),
 ]

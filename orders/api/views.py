@@ -12,9 +12,14 @@ from core.api.parsers import DecimalJSONParser
 from core.api.schema import IDEMPOTENCY_KEY, PAGE_PARAMETERS, problems
 from core.api.views import ApiView
 from orders import services
+from orders.cancellation import cancellation_quote, order_cancel
+from orders.models import PERSON_REASONS
 from orders.selectors import order_get, order_list_for
 
 from .serializers import (
+    CancellationQuoteOutputSerializer,
+    CancellationReasonOutputSerializer,
+    OrderCancelInputSerializer,
     OrderCreateInputSerializer,
     OrderDeliverInputSerializer,
     OrderFilterSerializer,
@@ -22,6 +27,7 @@ from .serializers import (
     OrderOutputSerializer,
     OrderRequirementsInputSerializer,
     OrderRevisionRequestInputSerializer,
+    cancellation_quote_data,
 )
 
 # Every action answers with the whole order, as GET /orders/{id}/ does.
@@ -195,3 +201,69 @@ class OrderCompleteApi(ApiView):
         order = order_get(pk=id, user=request.user)
         services.order_complete(order=order, actor=request.user)
         return _order_response(request, id)
+
+
+# --- Cancellation -------------------------------------------------------------------------
+
+
+class OrderCancellationQuoteApi(ApiView):
+    @extend_schema(
+        operation_id="orders_cancellation_quote",
+        tags=["cancellation"],
+        summary="What cancelling the order now would do for the caller",
+        description="Money (refund, compensation, fee), credit change, completion-rate effect, the tier "
+        "that applies and until when the quote binds. Each call stores a new quote: name its "
+        "`quote_id` in POST cancel/ to execute exactly these terms while it is valid. "
+        "`allowed: false` with `code` and `message` when the caller may not cancel unilaterally "
+        "now; `available_from` says when such a refusal lifts by itself.",
+        responses={200: CancellationQuoteOutputSerializer, **problems(401, 404)},
+    )
+    def get(self, request, id: int):
+        order = order_get(pk=id, user=request.user)
+        view = cancellation_quote(order=order, actor=request.user)
+        return Response(CancellationQuoteOutputSerializer(cancellation_quote_data(view)).data)
+
+
+class OrderCancelApi(ApiView):
+    parser_classes = (DecimalJSONParser,)
+
+    @extend_schema(
+        operation_id="orders_cancel",
+        tags=["cancellation"],
+        summary="Cancel unilaterally, where the rules allow (the force-cancel of a late order too)",
+        description="The client or the provider cancels with a `reason` from the taxonomy. A `quote_id` "
+        "still valid executes exactly the quoted terms (a quote ends at the latest when the next, "
+        "harsher tier begins); without one, the terms of this moment apply. "
+        "400 names `reason` or `quote_id` (malformed, unknown, or another user's quote). "
+        "409 `quote_expired`, `already_cancelled`, or the refusal code of the quote endpoint "
+        "(`use_resolution_center`, `delivered_use_resolution_center`, `late_grace_not_over`, "
+        "`shift_under_way`, `order_closed`) with the reason for people in `detail`.",
+        request=OrderCancelInputSerializer,
+        responses={200: OrderOutputSerializer, **problems(400, 401, 404, 409, 422)},
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    def post(self, request, id: int):
+        serializer = OrderCancelInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        order = order_get(pk=id, user=request.user)
+        order_cancel(order=order, actor=request.user, **serializer.validated_data)
+        return _order_response(request, id)
+
+
+class CancellationReasonListApi(ApiView):
+    pagination_class = Pagination  # read by the schema generator to describe the page
+
+    @extend_schema(
+        operation_id="cancellation_reasons_list",
+        tags=["cancellation"],
+        summary="The taxonomy of cancellation reasons",
+        description="Codes to send as `reason` to POST cancel/, with labels in the caller's language "
+        "(Accept-Language). Cancellations made by the system show `no_show` or `no_requirements`.",
+        parameters=PAGE_PARAMETERS,
+        responses={200: CancellationReasonOutputSerializer(many=True), **problems(401)},
+    )
+    def get(self, request):
+        reasons = [{"code": code, "label": label} for code, label in PERSON_REASONS]
+        return paginated_response(
+            queryset=reasons, serializer_class=CancellationReasonOutputSerializer, request=request, view=self
+        )
