@@ -467,7 +467,8 @@ def order_cancel(*, order: Order, actor: User, reason: str, message: str = "", q
         if not decision.allowed:
             if order.state == OrderState.CANCELLED:
                 raise Conflict(_("This order is already cancelled."), code="already_cancelled")
-            raise Conflict(refusal_message(decision.code), code=decision.code)
+            extra = {"available_from": decision.available_from.isoformat()} if decision.available_from else {}
+            raise Conflict(refusal_message(decision.code), code=decision.code, extra=extra)
     attach_charge_payments([order])
     cancellations_execute(
         [CancelItem(order, decision, actor, role, reason, message, quote)],

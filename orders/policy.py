@@ -286,8 +286,9 @@ def _decide_shift(facts: OrderFacts, actor_role: str, now: datetime, rules, wind
         return _refuse(Refusal.NOT_A_PARTY)
     if facts.state == "checked_in":
         return _refuse(Refusal.SHIFT_UNDER_WAY)
-    if now >= no_show_at:
-        # The no-show rule takes over from here; only the system applies it.
+    if now > no_show_at:
+        # The no-show rule takes over from here; only the system applies it. At the very moment
+        # itself a party's quote (valid until then) still holds; row locks order the two.
         return _refuse(Refusal.SHIFT_UNDER_WAY)
     path = Path.CLIENT_SHIFT if actor_role == "client" else Path.PROVIDER_SHIFT
     return _allow(rules, path, facts, now, windows, boundary=no_show_at)
