@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from core.exceptions import NotFound
 from core.models import TransitionLog
@@ -28,7 +29,7 @@ def order_get(*, pk, user) -> Order:
     try:
         pk = int(pk)
     except (TypeError, ValueError):
-        raise NotFound("No such order.") from None
+        raise NotFound(_("No such order.")) from None
     qs = Order.objects.select_related(
         "client", "provider", "policy", "listing", "cancellation__actor", "cancellation__policy"
     ).prefetch_related(
@@ -44,5 +45,20 @@ def order_get(*, pk, user) -> Order:
         qs = qs.filter(Q(client=user) | Q(provider=user))
     order = qs.filter(pk=pk).first()
     if order is None:
-        raise NotFound("No such order.")
+        raise NotFound(_("No such order."))
+    return order
+
+
+def order_get_for_action(*, pk, user) -> Order:
+    """The order an action or a quote is about, without its history: 404 if it is not the user's."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise NotFound(_("No such order.")) from None
+    qs = Order.objects.select_related("policy", "client", "provider")
+    if not user.is_staff:
+        qs = qs.filter(Q(client=user) | Q(provider=user))
+    order = qs.filter(pk=pk).first()
+    if order is None:
+        raise NotFound(_("No such order."))
     return order

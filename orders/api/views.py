@@ -14,7 +14,7 @@ from core.api.views import ApiView
 from orders import services
 from orders.cancellation import cancellation_quote, order_cancel
 from orders.models import PERSON_REASONS
-from orders.selectors import order_get, order_list_for
+from orders.selectors import order_get, order_get_for_action, order_list_for
 
 from .serializers import (
     CancellationQuoteOutputSerializer,
@@ -107,7 +107,7 @@ class OrderRequirementsSubmitApi(ApiView):
     def post(self, request, id: int):
         serializer = OrderRequirementsInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        order = order_get(pk=id, user=request.user)
+        order = order_get_for_action(pk=id, user=request.user)
         services.order_submit_requirements(order=order, actor=request.user, **serializer.validated_data)
         return _order_response(request, id)
 
@@ -130,7 +130,7 @@ class OrderDeliverApi(ApiView):
     def post(self, request, id: int):
         serializer = OrderDeliverInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        order = order_get(pk=id, user=request.user)
+        order = order_get_for_action(pk=id, user=request.user)
         services.order_deliver(order=order, actor=request.user, **serializer.validated_data)
         return _order_response(request, id)
 
@@ -146,7 +146,7 @@ class OrderDeliveryAcceptApi(ApiView):
         parameters=[IDEMPOTENCY_KEY],
     )
     def post(self, request, id: int):
-        order = order_get(pk=id, user=request.user)
+        order = order_get_for_action(pk=id, user=request.user)
         services.order_accept_delivery(order=order, actor=request.user)
         return _order_response(request, id)
 
@@ -166,7 +166,7 @@ class OrderRevisionRequestApi(ApiView):
     def post(self, request, id: int):
         serializer = OrderRevisionRequestInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        order = order_get(pk=id, user=request.user)
+        order = order_get_for_action(pk=id, user=request.user)
         services.order_request_revision(order=order, actor=request.user, **serializer.validated_data)
         return _order_response(request, id)
 
@@ -182,7 +182,7 @@ class OrderCheckInApi(ApiView):
         parameters=[IDEMPOTENCY_KEY],
     )
     def post(self, request, id: int):
-        order = order_get(pk=id, user=request.user)
+        order = order_get_for_action(pk=id, user=request.user)
         services.order_check_in(order=order, actor=request.user)
         return _order_response(request, id)
 
@@ -198,7 +198,7 @@ class OrderCompleteApi(ApiView):
         parameters=[IDEMPOTENCY_KEY],
     )
     def post(self, request, id: int):
-        order = order_get(pk=id, user=request.user)
+        order = order_get_for_action(pk=id, user=request.user)
         services.order_complete(order=order, actor=request.user)
         return _order_response(request, id)
 
@@ -219,7 +219,7 @@ class OrderCancellationQuoteApi(ApiView):
         responses={200: CancellationQuoteOutputSerializer, **problems(401, 404)},
     )
     def get(self, request, id: int):
-        order = order_get(pk=id, user=request.user)
+        order = order_get_for_action(pk=id, user=request.user)
         view = cancellation_quote(order=order, actor=request.user)
         return Response(CancellationQuoteOutputSerializer(cancellation_quote_data(view)).data)
 
@@ -245,7 +245,7 @@ class OrderCancelApi(ApiView):
     def post(self, request, id: int):
         serializer = OrderCancelInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        order = order_get(pk=id, user=request.user)
+        order = order_get_for_action(pk=id, user=request.user)
         order_cancel(order=order, actor=request.user, **serializer.validated_data)
         return _order_response(request, id)
 
