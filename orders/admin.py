@@ -1,29 +1,53 @@
-"""The back office for orders, policy versions and the money ledger.
+"""The back office for orders, policy versions, cancellations, refunds and the money ledger.
 
 Orders and money are read-only here: state moves only through the services (``FSMField``
-is protected), and a ledger row is evidence. Later issues add admin actions that call
-services, in the way Django's ``UserAdmin.user_change_password`` runs a form.
+is protected), and a ledger row is evidence. What staff do is done by custom admin views
+and actions that validate a form and call one service, in the way Django's
+``UserAdmin.user_change_password`` runs its form: a support ruling that cancels an order,
+upholding an appeal, retrying a failed refund. Policies are data that staff edit, and an
+edit never changes a version an order was made under (see ``PolicyAdmin``).
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from django.contrib import admin
-from django.db.models import Exists, OuterRef, Prefetch, Q, Sum
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import PAGE_VAR
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db.models import Count, IntegerField, Max, OuterRef, Prefetch, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdminMixin, ReadOnlyInlineMixin, TransitionLogInline, admin_link
+from core.exceptions import ApplicationError
+from core.models import ActorRole
 
+from .cancellation import (
+    cancellation_decide,
+    cancellation_reverse,
+    order_cancel_by_support,
+    refund_retry_now,
+    refusal_message,
+)
+from .forms_admin import AppealForm, CancellationRuleForm, CancellationRuleFormSet, SupportCancellationForm
 from .models import (
     Account,
     Cancellation,
+    CancellationPath,
     CancellationRule,
+    CancelReason,
+    CreditParty,
     Delivery,
     DeliveryFile,
+    Fault,
     LedgerEntry,
     LedgerTransaction,
     Order,
@@ -31,6 +55,7 @@ from .models import (
     Policy,
     Refund,
 )
+from .policy import Refusal
 from .services import RULE_FIELDS
 
 ZERO = Decimal("0.00")
@@ -235,6 +260,148 @@ class OrderAdmin(admin.ModelAdmin):
 
         return f"{escrow_balance_for(obj)} {obj.currency}"
 
+    # --- a support ruling that cancels the order (like UserAdmin.user_change_password) ---
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/rule-cancellation/",
+                self.admin_site.admin_view(self.rule_cancellation_view),
+                name="orders_order_rule_cancellation",
+            ),
+            *super().get_urls(),
+        ]
+
+    def render_change_form(self, request: HttpRequest, context, add=False, change=False, form_url="", obj=None):
+        context["can_rule_cancellation"] = obj is not None and obj.is_open and self.has_change_permission(request, obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def rule_cancellation_view(self, request: HttpRequest, object_id: str):
+        """Choose a fault, see its consequences, confirm: then ``order_cancel_by_support`` runs."""
+        order = self.get_object(request, unquote(object_id))
+        if order is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_change_permission(request, order):
+            raise DjangoPermissionDenied
+        back = reverse("admin:orders_order_change", args=(order.pk,))
+        if not order.is_open:
+            self.message_user(request, refusal_message(Refusal.ORDER_CLOSED), messages.ERROR)
+            return HttpResponseRedirect(back)
+        form = SupportCancellationForm(request.POST or None)
+        preview = None
+        # "_back" returns from the confirmation to the form, with what was entered.
+        if request.method == "POST" and form.is_valid() and "_back" not in request.POST:
+            data = form.cleaned_data
+            if "_confirm" in request.POST:
+                try:
+                    order_cancel_by_support(
+                        order=order,
+                        actor=request.user,
+                        fault=data["fault"],
+                        reason=data["reason"],
+                        message=data["message"],
+                        refund_percent=data["refund_percent"],
+                    )
+                except ApplicationError as error:
+                    self.message_user(request, error.message, messages.ERROR)
+                    return HttpResponseRedirect(back)
+                fault = Fault(data["fault"]).label
+                self.log_change(request, order, gettext("Cancelled by a support ruling: %(fault)s.") % {"fault": fault})
+                self.message_user(
+                    request,
+                    gettext("Order #%(id)s is cancelled by your ruling (%(fault)s); both parties are told.")
+                    % {"id": order.pk, "fault": fault},
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(back)
+            decision = cancellation_decide(
+                order=order,
+                actor_role=ActorRole.SUPPORT,
+                ruling_fault=data["fault"],
+                refund_percent=data["refund_percent"],
+            )
+            if not decision.allowed:
+                self.message_user(request, refusal_message(decision.code), messages.ERROR)
+                return HttpResponseRedirect(back)
+            values = _outcome_values(order, decision)
+            preview = [
+                *((label, value) for (_key, label), value in zip(OUTCOME_ROWS, values, strict=True)),
+                (_("reason"), CancelReason(data["reason"]).label),
+                (_("message to both parties"), data["message"]),
+            ]
+        faults = choices = None
+        if preview is None:
+            # Before choosing, every fault category side by side, as the policy of this order has it.
+            decisions = [
+                cancellation_decide(order=order, actor_role=ActorRole.SUPPORT, ruling_fault=value)
+                for value, _label in Fault.choices
+            ]
+            faults = [label for _value, label in Fault.choices]
+            columns = [_outcome_values(order, decision) for decision in decisions]
+            choices = [(label, [column[i] for column in columns]) for i, (_key, label) in enumerate(OUTCOME_ROWS)]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Rule a cancellation") if preview is None else gettext("Confirm the ruling"),
+            "subtitle": str(order),
+            "opts": self.opts,
+            "original": order,
+            "form": form,
+            "preview": preview,
+            "faults": faults,
+            "choices": choices,
+            "has_view_permission": self.has_view_permission(request, order),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/orders/order/rule_cancellation.html", context)
+
+
+OUTCOME_ROWS = (
+    ("rule", _("rule")),
+    ("refund", _("refund to the client")),
+    ("compensation", _("compensation to the provider")),
+    ("retained", _("kept by the platform")),
+    ("fee", _("fee charged to the provider")),
+    ("credit", _("credit change")),
+    ("rate", _("completion rate")),
+    ("complaint", _("counts as a complaint")),
+)
+
+
+def _rule_label(path: str, tier: str) -> str:
+    label = str(CancellationPath(path).label)
+    return label if not tier or tier.lower() in label.lower() else f"{label} — {tier}"
+
+
+def _outcome_values(order: Order, decision) -> list[str]:
+    """The consequences of an engine decision for ``order``, in the order of ``OUTCOME_ROWS``."""
+    if not decision.allowed:
+        return [refusal_message(decision.code), *("—" for _row in OUTCOME_ROWS[1:])]
+    outcome, cur = decision.outcome, order.currency
+    party = {"client": order.client, "provider": order.provider}.get(outcome.credit_party)
+    credit = (
+        gettext("%(delta)+d for the %(role)s (%(who)s)")
+        % {"delta": outcome.credit_delta, "role": CreditParty(outcome.credit_party).label, "who": party}
+        if outcome.credit_delta and party is not None
+        else gettext("none")
+    )
+    fee = (
+        gettext("%(amount)s %(cur)s (%(who)s)") % {"amount": outcome.fee_to_platform, "cur": cur, "who": order.provider}
+        if outcome.fee_to_platform > 0
+        else gettext("none")
+    )
+    return [
+        _rule_label(decision.path, decision.tier),
+        f"{outcome.refund_to_client} {cur}",
+        f"{outcome.compensation_to_provider} {cur}",
+        f"{outcome.retained_by_platform} {cur}",
+        fee,
+        credit,
+        gettext("counts against the provider")
+        if outcome.counts_against_completion_rate
+        else gettext("does not count against the provider"),
+        gettext("yes") if outcome.counts_as_complaint else gettext("no"),
+    ]
+
 
 # --- Policy versions ------------------------------------------------------------------------
 
@@ -242,34 +409,30 @@ POLICY_FIELDS = tuple(f.name for f in Policy._meta.concrete_fields if f.editable
 
 
 class CancellationRuleInline(admin.TabularInline):
-    """The cancellation table of one version: editable until an order is made under it."""
+    """The cancellation table of one version, checked as a whole before anything is saved."""
 
     model = CancellationRule
+    form = CancellationRuleForm
+    formset = CancellationRuleFormSet
     extra = 0
     fields = RULE_FIELDS
 
-    def _frozen(self, obj: Policy | None) -> bool:
-        return obj is not None and PolicyAdmin.is_used(obj)
 
-    def get_readonly_fields(self, request: HttpRequest, obj=None):
-        return self.fields if self._frozen(obj) else ()
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return not self._frozen(obj) and super().has_add_permission(request, obj)
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return not self._frozen(obj) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return not self._frozen(obj) and super().has_delete_permission(request, obj)
+def _orders_using() -> Subquery:
+    return Subquery(
+        Order.objects.filter(policy=OuterRef("pk")).order_by().values("policy").annotate(n=Count("pk")).values("n"),
+        output_field=IntegerField(),
+    )
 
 
 @admin.register(Policy)
 class PolicyAdmin(admin.ModelAdmin):
-    """Versions of the rules. A version any order was made under is frozen; add a new one.
+    """Versions of the rules: data that staff edit, never changing the terms of an order.
 
-    A new version starts as a copy of the newest one, cancellation table included, so the
-    rules never go missing; it stays editable until the first order is made under it.
+    Saving a version no order uses yet edits it in place. Saving a version some order was
+    made under leaves it untouched and stores the edited values and rules as a new version
+    (the next number), which new orders then use (``policy_current`` takes the newest).
+    A version added from scratch starts as a copy of the newest one, rules included.
     """
 
     list_display = (
@@ -279,51 +442,38 @@ class PolicyAdmin(admin.ModelAdmin):
         "service_auto_complete_hours",
         "shift_auto_complete_hours",
         "check_in_opens_minutes",
-        "in_use",
+        "orders_count",
         "created_at",
         "created_by",
     )
     list_display_links = ("version", "name")
     list_select_related = ("created_by",)
     ordering = ("-version",)
-    fields = (*POLICY_FIELDS, "created_at", "created_by")
+    fields = (*POLICY_FIELDS, "orders_count", "created_at", "created_by")
     inlines = (CancellationRuleInline,)
 
     def get_queryset(self, request: HttpRequest):
-        used = Order.objects.filter(policy=OuterRef("pk"))
-        return super().get_queryset(request).annotate(_in_use=Exists(used))
+        return super().get_queryset(request).annotate(_orders=Coalesce(_orders_using(), 0))
 
-    @admin.display(description=_("used by orders"), boolean=True, ordering="_in_use")
-    def in_use(self, obj: Policy) -> bool:
-        return obj._in_use
-
-    @staticmethod
-    def is_used(obj: Policy) -> bool:
-        used = getattr(obj, "_in_use", None)
-        return used if used is not None else Order.objects.filter(policy=obj).exists()
+    @admin.display(description=_("orders made under it"), ordering="_orders")
+    def orders_count(self, obj: Policy) -> int:
+        if obj.pk is None:
+            return 0
+        count = getattr(obj, "_orders", None)
+        return count if count is not None else Order.objects.filter(policy=obj).count()
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):
-        if obj is not None and self.is_used(obj):
-            return self.fields
-        return ("created_at", "created_by")
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        policy = self.get_object(request, object_id)
-        if policy is not None and self.is_used(policy):
-            extra_context = {
-                **(extra_context or {}),
-                "show_save": False,
-                "show_save_and_continue": False,
-                "show_save_and_add_another": False,
-            }
-        return super().change_view(request, object_id, form_url, extra_context)
+        if obj is None:
+            return ("orders_count", "created_at", "created_by")
+        # The number is assigned: the next one when an edit becomes a new version.
+        return ("version", "orders_count", "created_at", "created_by")
 
     def get_inlines(self, request: HttpRequest, obj=None):
         # On the add page the rules are copied from the newest version when it is saved.
         return self.inlines if obj is not None else ()
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return super().has_delete_permission(request, obj) and not (obj is not None and self.is_used(obj))
+        return super().has_delete_permission(request, obj) and not (obj is not None and self.orders_count(obj))
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict:
         initial = super().get_changeform_initial_data(request)
@@ -337,9 +487,20 @@ class PolicyAdmin(admin.ModelAdmin):
         initial["version"] = newest.version + 1
         return initial
 
+    def render_change_form(self, request: HttpRequest, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and self.orders_count(obj):
+            next_version = (Policy.objects.aggregate(v=Max("version"))["v"] or 0) + 1
+            context["policy_in_use"] = {
+                "orders": self.orders_count(obj),
+                "version": obj.version,
+                "next_version": next_version,
+            }
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     def save_model(self, request: HttpRequest, obj: Policy, form, change: bool) -> None:
         if change:
-            super().save_model(request, obj, form, change)
+            # Whether this edit is in place or a new version is decided in save_related,
+            # which sees the rules too; nothing is written before that.
             return
         # The admin runs this in a transaction: the version and its copied rules appear together.
         source = Policy.objects.exclude(pk=obj.pk).order_by("-version").first()
@@ -350,6 +511,87 @@ class PolicyAdmin(admin.ModelAdmin):
                 CancellationRule(policy=obj, **{name: getattr(rule, name) for name in RULE_FIELDS})
                 for rule in source.rules.all()
             )
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        if not change:
+            super().save_related(request, form, formsets, change)
+            return
+        # What happened is left on the request for the admin's next steps: the change
+        # message, the log entry and the response (which names the new version).
+        obj: Policy = form.instance
+        [rules] = [fs for fs in formsets if isinstance(fs, CancellationRuleFormSet)]
+        rules_changed = any(row.has_changed() for row in rules.forms)
+        # The row lock makes the check final: on PostgreSQL a new order referencing this
+        # version waits for it (its foreign key check takes a key-share lock) and vice versa.
+        Policy.objects.select_for_update().filter(pk=obj.pk).first()
+        if not Order.objects.filter(policy_id=obj.pk).exists():
+            obj.save()
+            if rules_changed:
+                # The table is replaced as a whole: saving rows one by one could briefly
+                # hold two tiers with one threshold (a swap) and break the unique constraint.
+                obj.rules.all().delete()
+                self._rules_create(obj, rules)
+            request._policy_outcome = ("in_place", obj.version, rules_changed)
+            return
+        if not (form.has_changed() or rules_changed):
+            request._policy_outcome = ("unchanged", obj.version, False)
+            return
+        old_version = obj.version
+        # Numbering waits for any other version being saved (the newest row's lock).
+        Policy.objects.select_for_update().order_by("-version").first()
+        obj.pk = None
+        obj._state.adding = True
+        obj.version = (Policy.objects.aggregate(v=Max("version"))["v"] or 0) + 1
+        obj.created_by = request.user
+        obj.created_at = timezone.now()
+        obj.save(force_insert=True)
+        self._rules_create(obj, rules)
+        request._policy_outcome = ("new_version", old_version, rules_changed)
+
+    @staticmethod
+    def _rules_create(policy: Policy, rules: CancellationRuleFormSet) -> None:
+        CancellationRule.objects.bulk_create(CancellationRule(policy=policy, **row) for row in rules.rule_values())
+
+    def construct_change_message(self, request: HttpRequest, form, formsets, add=False):
+        outcome = getattr(request, "_policy_outcome", None)
+        if outcome is None:
+            return super().construct_change_message(request, form, formsets, add)
+        kind, old_version, rules_changed = outcome
+        if kind == "new_version":
+            return gettext("Made from version %(old)s, which orders use, by editing it.") % {"old": old_version}
+        message = super().construct_change_message(request, form, [], add)
+        if rules_changed:
+            message.append({"changed": {"fields": [str(CancellationRule._meta.verbose_name_plural)]}})
+        return message
+
+    def log_change(self, request: HttpRequest, obj: Policy, message):
+        outcome = getattr(request, "_policy_outcome", None)
+        if outcome is not None and outcome[0] == "new_version":
+            return self.log_addition(request, obj, message)
+        return super().log_change(request, obj, message)
+
+    def response_change(self, request: HttpRequest, obj: Policy):
+        outcome = getattr(request, "_policy_outcome", None)
+        if outcome is None or outcome[0] == "in_place":
+            return super().response_change(request, obj)
+        kind, old_version, _rules_changed = outcome
+        if kind == "unchanged":
+            self.message_user(
+                request, gettext("Nothing changed; version %(v)s stays as it is.") % {"v": old_version}, messages.INFO
+            )
+            return HttpResponseRedirect(reverse("admin:orders_policy_change", args=(obj.pk,)))
+        self.message_user(
+            request,
+            gettext(
+                "Orders were made under version %(old)s, so it stays unchanged: your changes were saved as "
+                "version %(new)s, which new orders use from now on."
+            )
+            % {"old": old_version, "new": obj.version},
+            messages.SUCCESS,
+        )
+        if "_continue" in request.POST:
+            return HttpResponseRedirect(reverse("admin:orders_policy_change", args=(obj.pk,)))
+        return HttpResponseRedirect(reverse("admin:orders_policy_changelist"))
 
 
 # --- Ledger ---------------------------------------------------------------------------------
@@ -455,9 +697,53 @@ class LedgerTransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 # --- Cancellations and refunds ----------------------------------------------------------------
 
 
+class ActorRoleFilter(admin.SimpleListFilter):
+    title = _("who cancelled")
+    parameter_name = "actor_role"
+
+    def lookups(self, request, model_admin):
+        return ActorRole.choices
+
+    def queryset(self, request, queryset):
+        return queryset.filter(actor_role=self.value()) if self.value() else queryset
+
+
+class ReversedFilter(admin.SimpleListFilter):
+    title = _("reversed on appeal")
+    parameter_name = "reversed"
+
+    def lookups(self, request, model_admin):
+        return (("yes", _("yes")), ("no", _("no")))
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(reversed_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(reversed_at__isnull=True)
+        return queryset
+
+
+def _counts(queryset, field: str, choices, cl) -> list[dict]:
+    """Rows of ``queryset`` per value of ``field`` (one aggregate query), most frequent first."""
+    labels = dict(choices)
+    rows = queryset.order_by().values(field).annotate(n=Count("pk")).order_by("-n", field)
+    return [
+        {
+            "label": labels.get(row[field], row[field]),
+            "count": row["n"],
+            "url": cl.get_query_string({f"{field}__exact": row[field]}, [PAGE_VAR]),
+        }
+        for row in rows
+    ]
+
+
 @admin.register(Cancellation)
 class CancellationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """Why orders end early: filter by path, reason and fault to see the patterns."""
+    """Why orders end early: filter by path, reason and fault to see the patterns.
+
+    Records are evidence and stay read-only; the one thing staff do here is uphold an appeal,
+    which runs ``cancellation_reverse`` and keeps both the cancellation and its reversal.
+    """
 
     list_display = (
         "order",
@@ -467,27 +753,253 @@ class CancellationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "reason",
         "fault",
         "actor_role",
+        "actor",
         "refund_to_client",
         "fee_to_platform",
         "credit_delta",
         "reversed_at",
     )
-    list_filter = ("path", "reason", "fault", "actor_role", "created_at")
-    search_fields = ("order__id__exact", "order__title", "order__client__username", "order__provider__username")
-    list_select_related = ("order",)
+    list_filter = ("path", "reason", "fault", ActorRoleFilter, ReversedFilter, "created_at")
+    search_fields = (
+        "order__id__exact",
+        "order__title",
+        "order__client__username",
+        "order__provider__username",
+        "actor__username",
+    )
+    search_help_text = _("Order number or title, or the username of the client, the provider or who cancelled.")
+    list_select_related = ("order", "actor")
     date_hierarchy = "created_at"
+    ordering = ("-created_at", "-id")
+    fieldsets = (
+        (None, {"fields": ("order_link", "parties", "created_at", "actor", "actor_role")}),
+        (_("Why"), {"fields": ("path", "tier", "reason", "message", "fault", "policy", "quote")}),
+        (
+            _("Consequences"),
+            {
+                "fields": (
+                    "refund_to_client",
+                    "compensation_to_provider",
+                    "retained_by_platform",
+                    "fee_to_platform",
+                    "credit_delta",
+                    "credit_party",
+                    "counts_against_completion_rate",
+                    "counts_as_complaint",
+                )
+            },
+        ),
+        (_("Appeal"), {"fields": ("reversed_at", "reversed_by", "reversal_reason")}),
+    )
+    readonly_fields = tuple(name for _title, spec in fieldsets for name in spec["fields"])
 
-    def get_readonly_fields(self, request: HttpRequest, obj=None):
-        return [f.name for f in Cancellation._meta.fields]
+    def get_queryset(self, request: HttpRequest):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("order__client", "order__provider", "actor", "policy", "reversed_by")
+        )
+
+    @admin.display(description=_("order"))
+    def order_link(self, obj: Cancellation) -> str:
+        return admin_link(obj.order)
+
+    @admin.display(description=_("client / provider"))
+    def parties(self, obj: Cancellation) -> str:
+        return format_html("{} / {}", admin_link(obj.order.client), admin_link(obj.order.provider))
+
+    # --- the summary above the list ---
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        cl = getattr(response, "context_data", {}).get("cl")
+        if cl is not None:
+            response.context_data["summary"] = {
+                "by_reason": _counts(cl.queryset, "reason", CancelReason.choices, cl),
+                "by_path": _counts(cl.queryset, "path", CancellationPath.choices, cl),
+            }
+        return response
+
+    # --- upholding an appeal ---
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/uphold-appeal/",
+                self.admin_site.admin_view(self.uphold_appeal_view),
+                name="orders_cancellation_uphold_appeal",
+            ),
+            *super().get_urls(),
+        ]
+
+    def has_appeal_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_staff and request.user.has_perm("orders.change_cancellation")
+
+    def render_change_form(self, request: HttpRequest, context, add=False, change=False, form_url="", obj=None):
+        context["can_uphold_appeal"] = (
+            obj is not None and obj.reversed_at is None and self.has_appeal_permission(request)
+        )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def uphold_appeal_view(self, request: HttpRequest, object_id: str):
+        """Uphold an appeal: refund the provider's fee and reverse the credit change."""
+        cancellation = self.get_object(request, unquote(object_id))
+        if cancellation is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_appeal_permission(request):
+            raise DjangoPermissionDenied
+        back = reverse("admin:orders_cancellation_change", args=(cancellation.pk,))
+        if cancellation.reversed_at is not None:
+            self.message_user(request, gettext("This cancellation was already reversed on appeal."), messages.ERROR)
+            return HttpResponseRedirect(back)
+        form = AppealForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                cancellation_reverse(cancellation=cancellation, actor=request.user, reason=form.cleaned_data["reason"])
+            except ApplicationError as error:
+                self.message_user(request, error.message, messages.ERROR)
+                return HttpResponseRedirect(back)
+            ruling = form.cleaned_data["reason"]
+            self.log_change(request, cancellation, gettext("Appeal upheld: %(ruling)s") % {"ruling": ruling})
+            self.message_user(
+                request,
+                gettext("Appeal upheld on order #%(id)s: its fee is refunded and its credit change reversed.")
+                % {"id": cancellation.order_id},
+                messages.SUCCESS,
+            )
+            return HttpResponseRedirect(back)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Uphold an appeal"),
+            "subtitle": str(cancellation),
+            "opts": self.opts,
+            "original": cancellation,
+            "form": form,
+            "rows": _appeal_effects(cancellation),
+            "has_view_permission": self.has_view_permission(request, cancellation),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/orders/cancellation/uphold_appeal.html", context)
+
+
+def _appeal_effects(cancellation: Cancellation) -> list[tuple[str, str]]:
+    order = cancellation.order
+    party = {"client": order.client, "provider": order.provider}.get(cancellation.credit_party)
+    fee = (
+        gettext("%(amount)s %(cur)s refunded to the provider %(who)s")
+        % {"amount": cancellation.fee_to_platform, "cur": order.currency, "who": order.provider}
+        if cancellation.fee_to_platform > 0
+        else gettext("none was charged")
+    )
+    credit = (
+        gettext("%(delta)+d for %(who)s is reversed by an opposite event")
+        % {"delta": cancellation.credit_delta, "who": party}
+        if cancellation.credit_delta and party is not None
+        else gettext("none")
+    )
+    rate = (
+        gettext("stops counting against the provider")
+        if cancellation.counts_against_completion_rate
+        else gettext("did not count against the provider")
+    )
+    return [
+        (gettext("Fee"), fee),
+        (gettext("Credit change"), credit),
+        (gettext("Completion rate"), rate),
+        (gettext("Money split"), gettext("unchanged: the refund and compensation stay as they were")),
+    ]
+
+
+class AttemptsFilter(admin.SimpleListFilter):
+    title = _("attempts")
+    parameter_name = "attempts"
+
+    def lookups(self, request, model_admin):
+        return (("0", _("not tried yet")), ("1", _("once")), ("2+", _("twice or more")))
+
+    def queryset(self, request, queryset):
+        if self.value() == "0":
+            return queryset.filter(attempts=0)
+        if self.value() == "1":
+            return queryset.filter(attempts=1)
+        if self.value() == "2+":
+            return queryset.filter(attempts__gte=2)
+        return queryset
+
+
+class FailureFilter(admin.SimpleListFilter):
+    title = _("last failure")
+    parameter_name = "failure"
+
+    def lookups(self, request, model_admin):
+        return (("yes", _("has a failure")), ("no", _("no failure")))
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.exclude(failure_reason="")
+        if self.value() == "no":
+            return queryset.filter(failure_reason="")
+        return queryset
 
 
 @admin.register(Refund)
 class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("id", "order", "amount", "currency", "status", "settle_after", "settled_at", "attempts")
-    list_filter = ("status", "currency", "settle_after")
+    """Refunds on their way back to the client; a failed one can be made due now."""
+
+    list_display = (
+        "id",
+        "order",
+        "amount",
+        "currency",
+        "status",
+        "settle_after",
+        "settled_at",
+        "attempts",
+        "failure_reason",
+    )
+    list_filter = ("status", "settle_after", AttemptsFilter, FailureFilter, "currency")
     search_fields = ("order__id__exact", "gateway_reference", "payment__reference")
     list_select_related = ("order",)
     date_hierarchy = "created_at"
+    ordering = ("-created_at", "-id")
+    actions = ("retry_now",)
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):
         return [f.name for f in Refund._meta.fields]
+
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_staff and request.user.has_perm("orders.change_refund")
+
+    @admin.action(description=_("Retry now (failed refunds)"), permissions=("retry",))
+    def retry_now(self, request: HttpRequest, queryset) -> None:
+        retried = skipped = 0
+        for refund in queryset.order_by("pk"):
+            try:
+                refund_retry_now(refund=refund, actor=request.user)
+            except ApplicationError:
+                skipped += 1
+                continue
+            retried += 1
+            self.log_change(request, refund, gettext("Retry now: due at once for the next settlement sweep."))
+        if retried:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(n)d failed refund is due now; the next settlement sweep tries it again.",
+                    "%(n)d failed refunds are due now; the next settlement sweep tries them again.",
+                    retried,
+                )
+                % {"n": retried},
+                messages.SUCCESS,
+            )
+        if skipped:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(n)d refund was not retried: only failed refunds can be.",
+                    "%(n)d refunds were not retried: only failed refunds can be.",
+                    skipped,
+                )
+                % {"n": skipped},
+                messages.WARNING,
+            )
