@@ -7,8 +7,10 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.db import insert_rows
+from core.exceptions import NotFound
 
 from .models import Notification
 
@@ -48,3 +50,21 @@ def notify(*, users: Iterable, kind: str, title: str, body: str = "", order=None
     return notifications_send(
         notification_build(user_id=u.pk, kind=kind, title=title, body=body, order_id=order_id) for u in users
     )
+
+
+def notification_open(*, user, notification_id) -> Notification:
+    """Mark one of ``user``'s notifications read because they opened it; NotFound if it is not theirs."""
+    notification = Notification.objects.filter(pk=notification_id, user=user).first()
+    if notification is None:
+        raise NotFound(_("No such notification."))
+    if notification.read_at is None:
+        now = timezone.now()
+        # Conditional, so a second tab opening it at the same time keeps the first read time.
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=now)
+        notification.read_at = now
+    return notification
+
+
+def notifications_mark_all_read(*, user) -> int:
+    """Mark every unread notification of ``user`` read; returns how many were unread."""
+    return Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())

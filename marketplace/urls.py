@@ -16,4 +16,7 @@ urlpatterns = [
     path("listings/mine/", views.my_listings, name="my_listings"),
     path("listings/<int:pk>/", views.listing_detail, name="listing_detail"),
     path("listings/<int:pk>/withdraw/", views.listing_withdraw, name="listing_withdraw"),
+    path("notifications/", views.notification_list, name="notifications"),
+    path("notifications/read-all/", views.notifications_read_all, name="notifications_read_all"),
+    path("notifications/<int:pk>/open/", views.notification_open, name="notification_open"),
 ]

@@ -14,17 +14,18 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from core.exceptions import ApplicationError
+from core.exceptions import ApplicationError, NotFound
 from orders.forms import OrderCreateForm
 from orders.gateways import SimulatedCardGateway, gateway_get
 from orders.services import policy_current
 
-from . import services
+from . import notifications, services
 from .forms import ListingForm, SignupForm
 from .models import Listing, ListingKind
-from .selectors import listing_get, listing_list
+from .selectors import listing_get, listing_list, notification_list_for
 
 LISTINGS_PER_PAGE = 12
+NOTIFICATIONS_PER_PAGE = 20
 
 
 def paginate(request: HttpRequest, queryset, *, per_page: int, param: str = "page") -> Page:
@@ -145,3 +146,33 @@ def listing_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("“%(title)s” is withdrawn; orders already made go on.") % {"title": listing.title})
     return redirect("my_listings")
+
+
+# --- Notifications ------------------------------------------------------------------------
+
+
+@login_required
+def notification_list(request: HttpRequest) -> HttpResponse:
+    page = paginate(request, notification_list_for(user=request.user), per_page=NOTIFICATIONS_PER_PAGE)
+    return render(request, "marketplace/notifications.html", {"page": page})
+
+
+@login_required
+def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
+    """Follow a notification to its order, marking it read on the way."""
+    try:
+        notification = notifications.notification_open(user=request.user, notification_id=pk)
+    except NotFound:
+        raise Http404(_("No such notification.")) from None
+    if notification.order_id:
+        return redirect("order_detail", pk=notification.order_id)
+    return redirect("notifications")
+
+
+@login_required
+@require_POST
+def notifications_read_all(request: HttpRequest) -> HttpResponse:
+    count = notifications.notifications_mark_all_read(user=request.user)
+    if count:
+        messages.success(request, _("All notifications are marked read."))
+    return redirect("notifications")

@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from marketplace.forms import GigfairForm
 
+from .models import PERSON_REASONS
+
 
 class MultipleFileInput(forms.FileInput):
     allow_multiple_selected = True
@@ -59,3 +61,23 @@ class RevisionForm(GigfairForm):
 
 class ConfirmForm(GigfairForm):
     """A button with no fields (accept, check in, confirm); kept as a form to carry errors."""
+
+
+class CancelForm(GigfairForm):
+    """Confirm a quoted cancellation: why, optionally a word to the other party, and which quote."""
+
+    reason = forms.ChoiceField(
+        label=_("Why are you cancelling?"),
+        choices=[("", _("Choose a reason…")), *PERSON_REASONS],
+        help_text=_("The other party sees it; staff use it to see why orders are cancelled."),
+        error_messages={"required": _("Choose a reason.")},
+    )
+    message = forms.CharField(
+        label=_("Message to the other party (optional)"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    # The quote the person saw: confirming binds exactly its terms. Kept as text, because
+    # orders.cancellation parses it and says when it names no quote of this order.
+    quote_id = forms.CharField(widget=forms.HiddenInput)

@@ -11,28 +11,34 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from core.exceptions import ApplicationError, NotFound
 from marketplace.forms import GigfairForm
 from marketplace.selectors import listing_get
+from marketplace.templatetags.gigfair import money
 from marketplace.views import listing_detail_context, paginate, render_with_partial
 
-from . import services
-from .forms import ConfirmForm, DeliverForm, OrderCreateForm, RequirementsForm, RevisionForm
-from .models import AccountKind, Order, OrderState
-from .selectors import order_get, order_list_for
+from . import cancellation, services
+from .forms import CancelForm, ConfirmForm, DeliverForm, OrderCreateForm, RequirementsForm, RevisionForm
+from .models import AccountKind, Cancellation, CancellationQuote, Order, OrderState
+from .policy import Refusal
+from .selectors import order_get, order_get_for_action, order_list_for
 
 ORDERS_PER_PAGE = 15
 
 
-def _order_or_404(request: HttpRequest, pk: int) -> Order:
+def _order_or_404(request: HttpRequest, pk: int, *, lean: bool = False) -> Order:
+    """The order, if the user may see it; ``lean`` skips its history and money trail."""
     try:
-        return order_get(pk=pk, user=request.user)
+        return (order_get_for_action if lean else order_get)(pk=pk, user=request.user)
     except NotFound:
         raise Http404(_("No such order.")) from None
 
@@ -211,11 +217,11 @@ def _order_page(request: HttpRequest, order: Order, bound: tuple[str, GigfairFor
     if role == "provider" and order.state == OrderState.BOOKED and not order.check_in_is_open():
         opens = order.starts_at - timedelta(minutes=order.policy.check_in_opens_minutes)
         check_in_opens_at = opens if opens > timezone.now() else None
-    cancellation = None
+    cancelled = None
     refunds = []
     if order.state == OrderState.CANCELLED:
-        cancellation = getattr(order, "cancellation", None)
-        refunds = list(order.refunds.all())
+        cancelled = getattr(order, "cancellation", None)  # loaded with the order, its actor and policy too
+        refunds = list(order.refunds.select_related("payment"))
     context = {
         "order": order,
         "role": role,
@@ -227,8 +233,10 @@ def _order_page(request: HttpRequest, order: Order, bound: tuple[str, GigfairFor
         "money_trail": _money_trail(order),
         "provider_receives": order.price - order.platform_fee,
         "check_in_opens_at": check_in_opens_at,
-        "cancellation": cancellation,
+        "cancellation": cancelled,
         "refunds": refunds,
+        # Every party of an open order may ask; the dialog explains when the rules say no.
+        "can_cancel": role is not None and order.is_open,
     }
     return render(request, "orders/order_detail.html", context)
 
@@ -276,3 +284,202 @@ def order_file(request: HttpRequest, pk: int, file_id: int) -> FileResponse:
                     item.file.open("rb"), as_attachment=not inline, filename=item.name, content_type=item.content_type
                 )
     raise Http404(_("No such file."))
+
+
+# --- Cancelling -----------------------------------------------------------------------------
+
+
+# Refusals whose way forward is a request to the other party (the Resolution Center).
+RESOLUTION_CENTER_REFUSALS = (
+    Refusal.USE_RESOLUTION_CENTER,
+    Refusal.DELIVERED_USE_RESOLUTION_CENTER,
+    Refusal.LATE_GRACE_NOT_OVER,
+)
+
+
+@dataclass(frozen=True)
+class Effect:
+    """One consequence of a cancellation, worded for the person looking at it."""
+
+    text: str
+    tone: str  # "good", "bad" or "neutral": how it lands on the viewer
+
+
+def cancellation_effects(terms: CancellationQuote | Cancellation, order: Order, role: str | None) -> list[Effect]:
+    """What a quote (or a cancellation made on it) does, from the viewer's side: "You get back 72.00 EUR"."""
+    cur = order.currency
+    is_client, is_provider = role == "client", role == "provider"
+    effects: list[Effect] = []
+
+    def add(text: str, tone: str = "neutral", amount=None) -> None:
+        effects.append(Effect(text % {"amount": money(amount, cur)} if amount is not None else text, tone))
+
+    refund, comp = terms.refund_to_client, terms.compensation_to_provider
+    fee, kept = terms.fee_to_platform, terms.retained_by_platform
+    if is_client:
+        if refund:
+            add(_("You get back %(amount)s"), "good", refund)
+        else:
+            add(_("You get nothing back"), "bad")
+    elif refund:
+        add(_("The client gets back %(amount)s"), amount=refund)
+    else:
+        add(_("The client gets nothing back"))
+
+    if is_provider:
+        if comp:
+            add(_("You get %(amount)s as compensation"), "good", comp)
+        else:
+            add(_("You get no compensation"))
+    elif comp:
+        add(_("The provider gets %(amount)s as compensation"), amount=comp)
+    else:
+        add(_("The provider gets no compensation"))
+
+    if is_provider:
+        if fee:
+            add(_("You pay a cancellation fee of %(amount)s"), "bad", fee)
+        else:
+            add(_("You pay no cancellation fee"), "good")
+    elif fee:
+        add(_("The provider pays a cancellation fee of %(amount)s"), amount=fee)
+    else:
+        add(_("The provider pays no cancellation fee"))
+
+    if kept:
+        add(_("Gigfair keeps %(amount)s of the payment"), amount=kept)
+    else:
+        add(_("Gigfair keeps nothing of the payment"))
+
+    effects.append(_credit_effect(terms.credit_delta, terms.credit_party, role))
+
+    if is_provider:
+        if terms.counts_against_completion_rate:
+            add(_("It counts against your completion rate"), "bad")
+        else:
+            add(_("It does not count against your completion rate"), "good")
+    elif terms.counts_against_completion_rate:
+        add(_("It counts against the provider's completion rate"))
+    else:
+        add(_("It does not count against the provider's completion rate"))
+
+    if terms.counts_as_complaint:
+        if is_provider:
+            add(_("It counts as a complaint against you"), "bad")
+        else:
+            add(_("It counts as a complaint against the provider"))
+    return effects
+
+
+def _credit_effect(delta: int, party: str, role: str | None) -> Effect:
+    if not delta or not party:
+        return Effect(_("No one's credit score changes"), "neutral")
+    n = {"n": abs(delta)}
+    if party == role:
+        if delta < 0:
+            return Effect(_("Your credit score drops by %(n)s") % n, "bad")
+        return Effect(_("Your credit score rises by %(n)s") % n, "good")
+    if party == "client":
+        if delta < 0:
+            return Effect(_("The client's credit score drops by %(n)s") % n, "neutral")
+        return Effect(_("The client's credit score rises by %(n)s") % n, "neutral")
+    if delta < 0:
+        return Effect(_("The provider's credit score drops by %(n)s") % n, "neutral")
+    return Effect(_("The provider's credit score rises by %(n)s") % n, "neutral")
+
+
+def _wants_dialog(request: HttpRequest) -> bool:
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.history_restore_request
+
+
+def _cancel_page(request: HttpRequest, order: Order, form: CancelForm, *, error: str = "") -> HttpResponse:
+    """A fresh quote for cancelling now, with the confirm form when the rules allow it.
+
+    Asking stores a quote (that is what lets confirming bind its terms); a quote nobody
+    confirms simply expires.
+    """
+    try:
+        view = cancellation.cancellation_quote(order=order, actor=request.user)
+    except NotFound:
+        raise Http404(_("No such order.")) from None
+    if not view.allowed and error == view.message:
+        error = ""  # the refusal below says it already
+    role = order.role_of(request.user)
+    quote = view.quote
+    shortened = False
+    if quote is not None:
+        full = quote.created_at + timedelta(minutes=order.policy.quote_valid_minutes)
+        shortened = quote.valid_until < full
+    in_dialog = _wants_dialog(request)
+    context = {
+        "order": order,
+        "role": role,
+        "view": view,
+        "quote": quote,
+        "effects": cancellation_effects(quote, order, role) if quote else [],
+        "tier_ends_with_quote": shortened,
+        "form": form,
+        "error": error,
+        "in_dialog": in_dialog,
+        "resolution_center": view.decision.code in RESOLUTION_CENTER_REFUSALS,
+    }
+    template = "orders/_cancel_dialog.html" if in_dialog else "orders/order_cancel.html"
+    response = render(request, template, context)
+    # The same URL answers with a dialog fragment or a page: caches must keep them apart.
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+def _to_order_page(request: HttpRequest, order: Order) -> HttpResponse:
+    url = reverse("order_detail", args=[order.pk])
+    # From the dialog, leave it for the whole order page rather than swap the page into it.
+    return HttpResponseClientRedirect(url) if _wants_dialog(request) else redirect(url)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def order_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: the quote (and the confirm form if allowed). POST: cancel on the quoted terms."""
+    order = _order_or_404(request, pk, lean=True)
+    if order.role_of(request.user) is None:  # staff may read any order; only its parties cancel here
+        raise Http404(_("No such order."))
+    if request.method == "GET":
+        return _cancel_page(request, order, CancelForm())
+
+    form = CancelForm(request.POST)
+    error = ""
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            cancellation.order_cancel(
+                order=order,
+                actor=request.user,
+                reason=data["reason"],
+                message=data["message"],
+                quote_id=data["quote_id"],
+            )
+        except ApplicationError as exc:
+            if exc.code == "already_cancelled":
+                messages.info(request, exc.message)
+                return _to_order_page(request, order)
+            if exc.code == "quote_expired":
+                error = _(
+                    "The quote you confirmed has expired, so nothing was cancelled. Here is a fresh quote: "
+                    "check the terms and confirm again."
+                )
+            elif exc.code == "unknown_quote":
+                error = _("That quote does not belong to this order, so nothing was cancelled. Here is a fresh one.")
+            elif set(exc.errors) & {"reason", "message"}:
+                form.add_service_error(exc)
+            else:
+                # The order moved on since the quote (e.g. work started): the fresh quote says where it stands.
+                error = exc.message
+        else:
+            messages.success(request, _("Order #%(id)s is cancelled on the quoted terms.") % {"id": order.pk})
+            return _to_order_page(request, order)
+    elif "quote_id" in form.errors:
+        error = _("The confirmation named no quote, so nothing was cancelled. Here is a fresh quote.")
+    # Show the terms as they are now, with what went wrong; the reason and message are kept.
+    order = _order_or_404(request, pk, lean=True)
+    return _cancel_page(request, order, form, error=error)

@@ -1,4 +1,5 @@
-"""One real browser run through the main path: sign up, post a service, order it as someone else.
+"""Real browser runs through the main paths: sign up, post a service and order it as someone
+else; cancel a booked shift through the quote dialog.
 
 Skipped unless Playwright and a Chromium binary are present. The binary is found through the
 ``CHROMIUM_PATH`` environment variable, else ``chromium`` on the PATH. Set
@@ -7,12 +8,15 @@ Skipped unless Playwright and a Chromium binary are present. The binary is found
 
 import os
 import shutil
+from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 from orders.models import Order, OrderState
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, UserFactory, shift_order
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -88,3 +92,56 @@ def test_sign_up_post_a_service_and_order_it_as_someone_else(live_server, browse
     assert order.state == OrderState.IN_PROGRESS
     assert page.locator(".badge.state-in_progress").first.is_visible()
     assert page.locator("text=to escrow: 85.00").is_visible()
+
+
+def _log_in(page, live_server, user):
+    page.goto(f"{live_server.url}/login/")
+    page.fill("input[name=username]", user.username)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(f"{live_server.url}/dashboard/")
+
+
+def test_cancel_a_booked_shift_through_the_quote_dialog(live_server, browser_page, tmp_path):
+    page = browser_page
+    # given a shift that starts in 5 hours: the client's 2–24 h tier (90 % back, 10 % to the worker)
+    order = shift_order(price=Decimal("80.00"), starts_at=timezone.now() + timedelta(hours=5))
+    _log_in(page, live_server, order.client)
+    page.goto(f"{live_server.url}/orders/{order.pk}/")
+
+    # when the client opens the dialog, the quote shows before any confirm button is pressed
+    page.click("text=Cancel order…")
+    dialog = page.locator("dialog#cancel-dialog[open]")
+    dialog.wait_for()
+    quote = dialog.inner_text().replace("\u00a0", " ")
+    assert "You get back 72.00 EUR" in quote
+    assert "The provider gets 8.00 EUR as compensation" in quote
+    assert "2–24 h before start" in quote and "Policy version 1" in quote
+    _shot(page, tmp_path, "cancel-dialog")
+    page.set_viewport_size({"width": 390, "height": 844})
+    _shot(page, tmp_path, "cancel-dialog-phone")
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+    # and "Keep the order" closes it without a trace
+    dialog.locator("button:has-text('Keep the order')").click()
+    page.locator("dialog#cancel-dialog:not([open])").wait_for(state="attached")
+    assert Order.objects.get(pk=order.pk).state == OrderState.BOOKED
+
+    # when they open it again and confirm with a reason
+    page.click("text=Cancel order…")
+    dialog.wait_for()
+    dialog.locator("select[name=reason]").select_option("client_changed_demand")
+    dialog.locator("textarea[name=message]").fill("The event moved to Sunday.")
+    dialog.locator("button:has-text('Cancel the order')").click()
+
+    # then the whole order page reloads with the cancellation, on the quoted terms
+    page.wait_for_selector("text=is cancelled on the quoted terms")
+    panel = page.locator(".cancellation-panel").inner_text().replace("\u00a0", " ")
+    assert "The event moved to Sunday." in panel and "2–24 h before start" in panel
+    assert "Refund 72.00 EUR" in page.locator(".refunds").inner_text().replace("\u00a0", " ")
+    assert page.locator(".bell-count").is_visible()  # both parties are told
+    _shot(page, tmp_path, "cancelled")
+    order.refresh_from_db()
+    assert order.state == OrderState.CANCELLED
+    assert order.cancellation.quote_id is not None
+    assert order.cancellation.refund_to_client == Decimal("72.00")

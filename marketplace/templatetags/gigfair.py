@@ -1,4 +1,4 @@
-"""Formatting used on every page: money with its currency, times with their time zone."""
+"""Used on every page: money with its currency, times with their time zone, the unread count."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from django import template
 from django.utils import dateformat, timezone
 from django.utils.formats import number_format
 from django.utils.html import format_html
+
+from marketplace.selectors import notification_unread_count
 
 register = template.Library()
 
@@ -31,3 +33,15 @@ def when(value: datetime | None) -> str:
         return ""
     local = timezone.localtime(value) if timezone.is_aware(value) else value
     return format_html('<time datetime="{}">{}</time>', value.isoformat(), dateformat.format(local, WHEN_FORMAT))
+
+
+@register.simple_tag(takes_context=True)
+def unread_notifications(context) -> int:
+    """The signed-in user's unread notifications, counted once per request however often it is asked."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return 0
+    if not hasattr(request, "_gigfair_unread"):
+        request._gigfair_unread = notification_unread_count(user=user)
+    return request._gigfair_unread

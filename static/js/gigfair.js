@@ -20,6 +20,28 @@
     });
   }
 
+  function markExpiredQuotes() {
+    document.querySelectorAll("[data-expires]:not(.is-expired)").forEach(function (el) {
+      if (Date.now() >= Date.parse(el.getAttribute("data-expires"))) {
+        el.textContent = "(" + el.getAttribute("data-expired-text") + ")";
+        el.classList.add("is-expired");
+      }
+    });
+  }
+
+  // Dialogs that htmx fills (the cancellation quote) open as modals once their content is in;
+  // [data-close-dialog] buttons and a click on the backdrop close them. Without JavaScript
+  // the same links lead to a page of their own.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail.target;
+    if (target && target.tagName === "DIALOG" && !target.open) target.showModal();
+  });
+  document.addEventListener("click", function (event) {
+    var closer = event.target.closest("[data-close-dialog]");
+    var dialog = closer ? closer.closest("dialog") : event.target.tagName === "DIALOG" ? event.target : null;
+    if (dialog && dialog.open) dialog.close();
+  });
+
   onReady(function () {
     document.querySelectorAll("form.listing-form").forEach(function (form) {
       form.querySelectorAll("input[name='kind']").forEach(function (radio) {
@@ -27,6 +49,9 @@
       });
       syncKind(form);
     });
+
+    // A quote says how long it holds; once it has run out, say so where it is shown.
+    window.setInterval(markExpiredQuotes, 15000);
 
     // The language menu switches as soon as a language is picked.
     document.querySelectorAll("form[data-autosubmit] select").forEach(function (select) {
