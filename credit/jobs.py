@@ -17,6 +17,7 @@ BATCH = 1000
 
 def recompute_levels() -> SweepResult:
     """Recompute every provider's completion numbers and level from the orders in the window."""
+    changed = 0
     from orders.models import Order
 
     policy = policy_in_force()
@@ -24,7 +25,6 @@ def recompute_levels() -> SweepResult:
     provider_ids = set(Order.objects.values_list("provider_id", flat=True).distinct())
     provider_ids |= set(CreditAccount.objects.exclude(level=Level.NEW).values_list("user_id", flat=True))
     CreditAccount.objects.bulk_create([CreditAccount(user_id=uid) for uid in provider_ids], ignore_conflicts=True)
-    changed = 0
     ids = sorted(provider_ids)
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]
@@ -42,12 +42,15 @@ def recompute_levels() -> SweepResult:
             .annotate(n=Count("pk"))
             .values_list("order__provider_id", "n")
         )
-        accounts = list(CreditAccount.objects.filter(user_id__in=chunk))
-        for account in accounts:
+        changed_accounts = []
+        for account in CreditAccount.objects.filter(user_id__in=chunk):
             c, x = completed.get(account.user_id, 0), cancelled.get(account.user_id, 0)
             level = level_for(completed=c, counted_cancellations=x, score=account.score, policy=policy)
-            changed += level != account.level
-            account.level, account.completed_in_window, account.cancelled_in_window = level, c, x
-            account.level_computed_at = now
-        bulk_update_rows(accounts, ["level", "completed_in_window", "cancelled_in_window", "level_computed_at"])
-    return SweepResult(processed=len(ids), detail=f"{changed} levels changed")
+            if (account.level, account.completed_in_window, account.cancelled_in_window) != (level, c, x):
+                account.level, account.completed_in_window, account.cancelled_in_window = level, c, x
+                account.level_computed_at = now
+                changed_accounts.append(account)
+        bulk_update_rows(changed_accounts, ["level", "completed_in_window", "cancelled_in_window", "level_computed_at"])
+        changed += len(changed_accounts)
+    # Only accounts whose numbers moved are written (and counted), so a rerun reports 0.
+    return SweepResult(processed=changed)
