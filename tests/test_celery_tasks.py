@@ -68,6 +68,18 @@ def test_sweep_task_ignores_an_unknown_sweep():
     assert order.state == OrderState.DELIVERED
 
 
+def _end_other_sessions() -> None:
+    """End database sessions the worker's threads left open, so the test database can be dropped."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+
+
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_runs_a_sweep_sent_through_redis():
@@ -80,6 +92,8 @@ def test_a_real_worker_runs_a_sweep_sent_through_redis():
         connections.close_all()
 
     app.conf.update(task_always_eager=False, broker_url=os.environ["REDIS_URL"])
+    assert app.conf.task_always_eager is False, "the task must go through the broker"
+    assert app.conf.broker_url.startswith("redis://")
     task_postrun.connect(close_worker_connections, weak=False)
     try:
         # when beat's message goes through the broker to a real worker,
@@ -93,6 +107,7 @@ def test_a_real_worker_runs_a_sweep_sent_through_redis():
                 time.sleep(0.2)
     finally:
         task_postrun.disconnect(close_worker_connections)
+        _end_other_sessions()
         app.conf.update(task_always_eager=settings.CELERY_TASK_ALWAYS_EAGER, broker_url=settings.CELERY_BROKER_URL)
 
     # then the worker completed the order and released escrow.
