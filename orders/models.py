@@ -57,6 +57,26 @@ class Policy(models.Model):
     quote_valid_minutes = models.PositiveSmallIntegerField(
         _("a cancellation quote is valid for (minutes)"), default=15, validators=[MinValueValidator(1)]
     )
+    # Resolution Center, support cases and after-sales tickets.
+    request_window_hours = models.PositiveSmallIntegerField(
+        _("time to answer a resolution request (hours)"), default=48, validators=[MinValueValidator(1)]
+    )
+    request_reminder_hours = models.PositiveSmallIntegerField(
+        _("reminder before the answer window ends (hours)"), default=12
+    )
+    windows_in_business_days = models.BooleanField(
+        _("count answer windows in business days"),
+        default=False,
+        help_text=_("Weekends do not count: a 48 h window opened on Friday evening ends on Tuesday evening."),
+    )
+    case_first_response_hours = models.PositiveSmallIntegerField(
+        _("support: first response within (hours)"), default=24
+    )
+    case_ruling_hours = models.PositiveSmallIntegerField(_("support: ruling within (hours)"), default=72)
+    case_info_hours = models.PositiveSmallIntegerField(_("support: time to send asked information (hours)"), default=72)
+    after_sales_days = models.PositiveSmallIntegerField(
+        _("after-sales tickets within (days of completion)"), default=14
+    )
     # Credit and completion rate (the newest version applies to everyone).
     completion_window_days = models.PositiveSmallIntegerField(
         _("completion rate window (days)"), default=60, validators=[MinValueValidator(1)]
@@ -373,6 +393,11 @@ class Order(FSMModelMixin, TimeStampedModel):
     @transition(field=state, source=OrderState.IN_PROGRESS, target=OrderState.LATE)
     def mark_late(self) -> None:
         pass
+
+    @transition(field=state, source=(OrderState.IN_PROGRESS, OrderState.LATE), target=OrderState.IN_PROGRESS)
+    def extend_delivery(self, *, new_due_at) -> None:
+        """An agreed extension: the new due date, and a late order is on time again."""
+        self.due_at = new_due_at
 
     @transition(field=state, source=OPEN_STATES, target=OrderState.CANCELLED)
     def cancel(self, *, at) -> None:
