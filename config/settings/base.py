@@ -227,6 +227,16 @@ GIGFAIR_SWEEPS = {
     },
     "orders.settle_refunds": {"path": "orders.jobs.settle_refunds", "schedule": crontab(minute="*/10")},
     "orders.purge_stale_quotes": {"path": "orders.jobs.purge_stale_quotes", "schedule": crontab(minute=17, hour=3)},
+    "disputes.remind_requests": {"path": "disputes.jobs.requests.remind_requests", "schedule": crontab(minute="*/5")},
+    "disputes.expire_requests": {"path": "disputes.jobs.requests.expire_requests", "schedule": crontab(minute="*")},
+    "disputes.flag_case_sla_breaches": {
+        "path": "disputes.jobs.cases.flag_sla_breaches",
+        "schedule": crontab(minute="*/5"),
+    },
+    "disputes.expire_info_requests": {
+        "path": "disputes.jobs.cases.expire_info_requests",
+        "schedule": crontab(minute="*/15"),
+    },
     "credit.recompute_levels": {"path": "credit.jobs.recompute_levels", "schedule": crontab(minute=30, hour=2)},
     "core.purge_expired_idempotency_keys": {
         "path": "core.maintenance.purge_expired_idempotency_keys",
