@@ -501,6 +501,8 @@ class LedgerTransactionKind(models.TextChoices):
     PROVIDER_FEE = "provider_fee", _("cancellation fee charged to the provider")
     FEE_REVERSAL = "fee_reversal", _("cancellation fee refunded on appeal")
     REFUND_SETTLED = "refund_settled", _("refund paid out by the gateway")
+    TICKET_COMPENSATION = "ticket_compensation", _("after-sales compensation")
+    TICKET_COMPENSATION_REVERSAL = "ticket_compensation_reversal", _("after-sales compensation reversed")
 
 
 class LedgerTransaction(models.Model):
