@@ -219,7 +219,7 @@ def main() -> None:
     setup_test_environment()
     # Its own database, so a test run on the same server is never disturbed.
     connection.settings_dict.setdefault("TEST", {})["NAME"] = f"bench_{connection.settings_dict['NAME']}"
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     try:
         for n in (max(args.orders // 4, 1), args.orders):
             print(f"N = {n}")
