@@ -1,1 +1,16 @@
-urlpatterns: list = []
+from django.urls import path
+
+from . import evidence, tickets
+
+urlpatterns = [
+    path("tickets/", tickets.ticket_list, name="ticket_list"),
+    path("orders/<int:pk>/tickets/panel/", tickets.order_tickets_panel, name="order_tickets_panel"),
+    path("orders/<int:pk>/tickets/new/", tickets.ticket_create, name="ticket_create"),
+    path("tickets/<int:pk>/", tickets.ticket_detail, name="ticket_detail"),
+    path("tickets/<int:pk>/edit/", tickets.ticket_edit, name="ticket_edit"),
+    path("tickets/<int:pk>/evidence/", tickets.ticket_evidence, name="ticket_evidence"),
+    path("tickets/<int:pk>/cancel/", tickets.ticket_cancel, name="ticket_cancel"),
+    path("tickets/<int:pk>/cancel/<str:answer>/", tickets.ticket_cancel_answer, name="ticket_cancel_answer"),
+    # Generic (cases and tickets); registered here because this module was first to need it.
+    path("evidence/<int:pk>/", evidence.evidence_download, name="evidence_download"),
+]
