@@ -181,6 +181,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Choice sets that share a field name across areas get their own component names.
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStateEnum": "disputes.models.CaseState",
+        "StatementRoleEnum": "disputes.api.cases_serializers.ROLE_CHOICES",
+    },
 }
 IDEMPOTENCY_KEY_TTL_HOURS = 24
 

@@ -1,11 +1,153 @@
-"""Clock-driven sweeps of support cases (being built: see the Resolution Center issue)."""
+"""Clock-driven sweeps of support cases: SLA breaches and unanswered requests for information.
 
+Each sweep takes due cases in batches under ``select_for_update(skip_locked=True)``, writes
+the batch's effects in bulk (one UPDATE, the transition log, the notifications), commits and
+goes on until nothing is due; a rerun finds nothing left to do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.audit import transition_log_build, transition_logs_write
 from core.jobs import SweepResult
+from core.models import ActorRole
+from disputes.models import CaseState, SupportCase
+from disputes.services.cases import supervisors
+from marketplace.notifications import notification_build, notifications_send
+
+BATCH = 500
+LISTED_IN_NOTICE = 20
+
+
+def _sweep(due: Callable[[datetime], QuerySet[SupportCase]], handle) -> SweepResult:
+    """Run ``handle(batch, now)`` over locked batches of ``due(now)`` until none is left."""
+    done = 0
+    while True:
+        now = timezone.now()
+        with transaction.atomic():
+            batch = list(
+                due(now)
+                .select_for_update(of=("self",), skip_locked=True)
+                .select_related("order")
+                .order_by("pk")[:BATCH]
+            )
+            if not batch:
+                break
+            handle(batch, now)
+        done += len(batch)
+    return SweepResult(processed=done)
+
+
+# --- SLA breaches ----------------------------------------------------------------------------
+
+
+def _breached(now: datetime) -> QuerySet[SupportCase]:
+    no_first_response = Q(first_response_at__isnull=True, first_response_due__lte=now)
+    no_ruling = Q(state__in=(CaseState.OPEN, CaseState.AWAITING_INFO), ruling_due__lte=now)
+    appeal_waiting = Q(state=CaseState.APPEALED, ruling_due__lte=now)
+    return (
+        SupportCase.objects.filter(sla_breached_at__isnull=True)
+        .exclude(state=CaseState.CLOSED)
+        .filter(no_first_response | no_ruling | appeal_waiting)
+    )
+
+
+def _flag(batch: list[SupportCase], now: datetime) -> None:
+    first_text, ruling_text, appeal_text = (
+        _("No first response by %(due)s"),
+        _("No ruling by %(due)s"),
+        _("No decision on the appeal by %(due)s"),
+    )
+    logs = []
+    for case in batch:
+        if case.first_response_at is None and case.first_response_due <= now:
+            reason = first_text % {"due": case.first_response_due.isoformat(timespec="minutes")}
+        elif case.state == CaseState.APPEALED:
+            reason = appeal_text % {"due": case.ruling_due.isoformat(timespec="minutes")}
+        else:
+            reason = ruling_text % {"due": case.ruling_due.isoformat(timespec="minutes")}
+        case.breach_reason = reason
+        logs.append(
+            transition_log_build(
+                subject=case,
+                transition="flag_sla_breach",
+                from_state=case.state,
+                to_state=case.state,
+                actor=None,
+                actor_role=ActorRole.SYSTEM,
+                reason=reason,
+                at=now,
+            )
+        )
+    # sla_breached_at is set once: the filter above leaves out cases already flagged.
+    SupportCase.objects.filter(pk__in=[c.pk for c in batch]).update(
+        sla_breached_at=now, escalated_at=now, updated_at=now
+    )
+    transition_logs_write(logs)
+    # One notice per supervisor per batch, not per case: a backlog must not flood their inbox.
+    listed = "\n".join(f"#{c.pk} (order #{c.order_id}): {c.breach_reason}" for c in batch[:LISTED_IN_NOTICE])
+    more = len(batch) - LISTED_IN_NOTICE
+    if more > 0:
+        listed += "\n" + _("… and %(n)d more.") % {"n": more}
+    title = _("%(n)d support case(s) missed their service level") % {"n": len(batch)}
+    notifications_send(
+        notification_build(user_id=uid, kind="case_sla_breached", title=title, body=listed, at=now)
+        for uid in supervisors().values_list("pk", flat=True)
+    )
 
 
 def flag_sla_breaches() -> SweepResult:
-    return SweepResult(processed=0)
+    """Flag cases past their first-response or ruling time, once each, and escalate them to supervisors."""
+    return _sweep(_breached, _flag)
+
+
+# --- Unanswered requests for information -----------------------------------------------------
+
+
+def _info_overdue(now: datetime) -> QuerySet[SupportCase]:
+    return SupportCase.objects.filter(state=CaseState.AWAITING_INFO, info_due_at__lte=now)
+
+
+def _expire(batch: list[SupportCase], now: datetime) -> None:
+    logs, notices = [], []
+    reason_text = _("No answer to support's question by %(due)s; the case goes on without it.")
+    title_text = _("No answer in time on support case #%(case)s (order #%(order)s)")
+    for case in batch:
+        reason = reason_text % {"due": case.info_due_at.isoformat(timespec="minutes")}
+        case.info_received()  # the wait is over: back to "open" for the agent to rule
+        logs.append(
+            transition_log_build(
+                subject=case,
+                transition="info_expired",
+                from_state=CaseState.AWAITING_INFO,
+                to_state=case.state,
+                actor=None,
+                actor_role=ActorRole.SYSTEM,
+                reason=reason,
+                at=now,
+            )
+        )
+        title = title_text % {"case": case.pk, "order": case.order_id}
+        for uid in {case.order.client_id, case.order.provider_id, case.assignee_id} - {None}:
+            notices.append(
+                notification_build(
+                    user_id=uid, kind="case_info_expired", title=title, body=reason, order_id=case.order_id, at=now
+                )
+            )
+    SupportCase.objects.filter(pk__in=[c.pk for c in batch]).update(
+        state=CaseState.OPEN, info_due_at=None, updated_at=now
+    )
+    transition_logs_write(logs)
+    notifications_send(notices)
 
 
 def expire_info_requests() -> SweepResult:
-    return SweepResult(processed=0)
+    """Put cases whose party did not answer in time back to open, noting it and telling both parties."""
+    return _sweep(_info_overdue, _expire)

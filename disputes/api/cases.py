@@ -1,0 +1,202 @@
+"""The partner API for support cases. Views are thin: validate, call a service, render the case."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+
+from core.api.pagination import Pagination, paginated_response
+from core.api.parsers import DecimalJSONParser
+from core.api.schema import IDEMPOTENCY_KEY, PAGE_PARAMETERS, problems
+from core.api.views import ApiView
+from disputes.selectors.cases import (
+    case_get_for,
+    case_history,
+    case_list_for,
+    case_order_history,
+    case_order_messages,
+    evidence_get_for,
+)
+from disputes.services import cases as services
+from disputes.web.evidence import evidence_response
+from orders.selectors import order_get_for_action
+
+from .cases_serializers import (
+    CaseAppealInputSerializer,
+    CaseCreateInputSerializer,
+    CaseEvidenceInputSerializer,
+    CaseFilterSerializer,
+    CaseListItemOutputSerializer,
+    CaseOutputSerializer,
+    CaseStatementInputSerializer,
+    CaseStatementOutputSerializer,
+    EvidenceOutputSerializer,
+)
+
+TAGS = ["support cases"]
+
+
+def _case_response(request, case_id: int, *, status_code: int = status.HTTP_200_OK) -> Response:
+    """The case as the caller now sees it, with its statements, evidence and the order's record."""
+    case = case_get_for(pk=case_id, user=request.user)
+    context = {
+        "request": request,
+        "order_messages": case_order_messages(case),
+        "order_history": list(case_order_history(case)),
+        "history": list(case_history(case)),
+    }
+    return Response(CaseOutputSerializer(case, context=context).data, status=status_code)
+
+
+class CaseListCreateApi(ApiView):
+    parser_classes = (DecimalJSONParser,)
+    pagination_class = Pagination  # read by the schema generator to describe the page
+
+    @extend_schema(
+        operation_id="cases_list",
+        tags=TAGS,
+        summary="Support cases on the caller's orders",
+        description="Cases on orders where the caller is client or provider, newest first.",
+        parameters=[CaseFilterSerializer, *PAGE_PARAMETERS],
+        responses={200: CaseListItemOutputSerializer(many=True), **problems(400, 401)},
+    )
+    def get(self, request):
+        filters = CaseFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        cases = case_list_for(
+            user=request.user, state=filters.validated_data.get("state"), order=filters.validated_data.get("order")
+        )
+        return paginated_response(
+            queryset=cases, serializer_class=CaseListItemOutputSerializer, request=request, view=self
+        )
+
+    @extend_schema(
+        operation_id="cases_create",
+        tags=TAGS,
+        summary="Open a support case on an order",
+        description="A party asks support to rule, with a statement and the outcome asked for; add files with "
+        "POST evidence/. The order's messages and transition log are attached automatically. Support "
+        "answers and rules within the order's policy times (`first_response_due`, `ruling_due`). "
+        "404 when the order is not the caller's; 409 `case_already_open` while another case on the order "
+        "is not closed, `already_escalated` for a request already escalated.",
+        request=CaseCreateInputSerializer,
+        responses={201: CaseOutputSerializer, **problems(400, 401, 404, 409, 422)},
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    def post(self, request):
+        serializer = CaseCreateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        order = order_get_for_action(pk=data["order"], user=request.user)
+        case = services.case_open(
+            order=order,
+            actor=request.user,
+            category=data["category"],
+            statement=data["statement"],
+            desired_outcome=data["desired_outcome"],
+            escalated_from=data["escalated_from"],
+        )
+        return _case_response(request, case.pk, status_code=status.HTTP_201_CREATED)
+
+
+class CaseDetailApi(ApiView):
+    @extend_schema(
+        operation_id="cases_retrieve",
+        tags=TAGS,
+        summary="One case: statements of both parties, evidence, state, ruling, and the order's record",
+        description="`info_request` while support waits for a party's answer; `ruling` with its reasons once "
+        "ruled; `appeal` once appealed. 404 for anyone but the order's parties (and staff).",
+        responses={200: CaseOutputSerializer, **problems(401, 404)},
+    )
+    def get(self, request, id: int):
+        return _case_response(request, id)
+
+
+class CaseStatementCreateApi(ApiView):
+    parser_classes = (DecimalJSONParser,)
+
+    @extend_schema(
+        operation_id="cases_statements_create",
+        tags=TAGS,
+        summary="Add a statement to a case",
+        description="Both parties read each other's statements. The party support asked for information "
+        "answers here. 409 `case_closed` on a closed case.",
+        request=CaseStatementInputSerializer,
+        responses={201: CaseStatementOutputSerializer, **problems(400, 401, 404, 409, 422)},
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    def post(self, request, id: int):
+        serializer = CaseStatementInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        case = case_get_for(pk=id, user=request.user)
+        statement = services.case_add_statement(case=case, actor=request.user, text=serializer.validated_data["text"])
+        return Response(
+            CaseStatementOutputSerializer(statement, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class CaseEvidenceCreateApi(ApiView):
+    parser_classes = (MultiPartParser,)
+
+    @extend_schema(
+        operation_id="cases_evidence_create",
+        tags=TAGS,
+        summary="Add an evidence file to a case",
+        description="multipart/form-data with `file` and an optional `description`. Images or PDF only, "
+        "their type read from the content (a text file named .pdf is refused): 415 otherwise; "
+        "413 above 10 MB. Parties only, while the case is not closed (409 `case_closed`).",
+        request={"multipart/form-data": CaseEvidenceInputSerializer},
+        responses={201: EvidenceOutputSerializer, **problems(400, 401, 403, 404, 409, 413, 415, 422)},
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    def post(self, request, id: int):
+        serializer = CaseEvidenceInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        case = case_get_for(pk=id, user=request.user)
+        evidence = services.case_add_evidence(case=case, actor=request.user, **serializer.validated_data)
+        return Response(
+            EvidenceOutputSerializer(evidence, context={"request": request}).data, status=status.HTTP_201_CREATED
+        )
+
+
+class CaseAppealApi(ApiView):
+    parser_classes = (DecimalJSONParser,)
+
+    @extend_schema(
+        operation_id="cases_appeal",
+        tags=TAGS,
+        summary="Appeal the ruling (a party, once)",
+        description="A supervisor decides; an upheld appeal reverses the ruling's fee, credit changes and "
+        "restrictions, and the history keeps both. 409 `already_appealed`, or `invalid_transition` "
+        "before a ruling.",
+        request=CaseAppealInputSerializer,
+        responses={200: CaseOutputSerializer, **problems(400, 401, 404, 409, 422)},
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    def post(self, request, id: int):
+        serializer = CaseAppealInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        case = case_get_for(pk=id, user=request.user)
+        services.case_appeal(case=case, actor=request.user, text=serializer.validated_data["text"])
+        return _case_response(request, id)
+
+
+class EvidenceFileApi(ApiView):
+    @extend_schema(
+        operation_id="evidence_file",
+        tags=TAGS,
+        summary="Download an evidence file",
+        description="For the parties of the order the evidence's case (or ticket) is about, and staff.",
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The file, with its checked content type."
+            ),
+            **problems(401, 404),
+        },
+    )
+    def get(self, request, id: int):
+        return evidence_response(evidence_get_for(pk=id, user=request.user))
