@@ -1,1 +1,399 @@
-"""Admin for this area (registered on import)."""
+"""The back office for after-sales tickets: a queue, the ticket page, and one view per agent action.
+
+Tickets are never edited by hand (the state is protected): each agent action is a custom admin
+view that validates a small form and calls one service, like ``UserAdmin.user_change_password``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from core.admin import ReadOnlyInlineMixin, TransitionLogInline, admin_link
+from core.exceptions import ApplicationError
+from disputes.models import AfterSalesTicket, Evidence, TicketCancelReason, TicketState, TicketVersion
+from disputes.services import tickets as services
+
+# --- The queue's filters -------------------------------------------------------------------------
+
+
+class AssigneeFilter(admin.SimpleListFilter):
+    title = _("assignee")
+    parameter_name = "assignee"
+
+    def lookups(self, request, model_admin):
+        return (("mine", _("mine")), ("unassigned", _("unassigned")), ("others", _("someone else")))
+
+    def queryset(self, request, queryset):
+        if self.value() == "mine":
+            return queryset.filter(assignee=request.user)
+        if self.value() == "unassigned":
+            return queryset.filter(assignee__isnull=True)
+        if self.value() == "others":
+            return queryset.filter(assignee__isnull=False).exclude(assignee=request.user)
+        return queryset
+
+
+class AgeFilter(admin.SimpleListFilter):
+    title = _("age")
+    parameter_name = "age"
+    BANDS = {"1d": (None, 1), "1-3d": (1, 3), "3-7d": (3, 7), "7d+": (7, None)}
+
+    def lookups(self, request, model_admin):
+        return (
+            ("1d", _("under a day")),
+            ("1-3d", _("1–3 days")),
+            ("3-7d", _("3–7 days")),
+            ("7d+", _("over a week")),
+        )
+
+    def queryset(self, request, queryset):
+        band = self.BANDS.get(self.value())
+        if band is None:
+            return queryset
+        now = timezone.now()
+        younger, older = band
+        if younger is not None:
+            queryset = queryset.filter(created_at__lte=now - timedelta(days=younger))
+        if older is not None:
+            queryset = queryset.filter(created_at__gt=now - timedelta(days=older))
+        return queryset
+
+
+class CancelPendingFilter(admin.SimpleListFilter):
+    title = _("cancellation waiting")
+    parameter_name = "cancel_pending"
+
+    def lookups(self, request, model_admin):
+        return (("yes", _("waiting for confirmation")), ("no", _("no")))
+
+    def queryset(self, request, queryset):
+        pending = Q(cancel_requested_at__isnull=False, state__in=(TicketState.APPROVED, TicketState.PROCESSING))
+        if self.value() == "yes":
+            return queryset.filter(pending)
+        if self.value() == "no":
+            return queryset.exclude(pending)
+        return queryset
+
+
+# --- Inlines -------------------------------------------------------------------------------------
+
+
+class TicketVersionInline(ReadOnlyInlineMixin, admin.TabularInline):
+    model = TicketVersion
+    fields = ("version", "type", "description", "edited_by", "created_at")
+    readonly_fields = fields
+    ordering = ("version",)
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).select_related("edited_by")
+
+
+class TicketEvidenceInline(ReadOnlyInlineMixin, admin.TabularInline):
+    model = Evidence
+    fk_name = "ticket"
+    fields = ("download", "content_type", "size", "description", "uploaded_by", "created_at")
+    readonly_fields = fields
+    ordering = ("created_at", "id")
+    verbose_name_plural = _("evidence")
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).select_related("uploaded_by")
+
+    @admin.display(description=_("file"))
+    def download(self, obj: Evidence) -> str:
+        return format_html('<a href="{}">{}</a>', reverse("evidence_download", args=(obj.pk,)), obj.name)
+
+
+# --- Agent actions: a form and the service it runs -----------------------------------------------
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(label=_("Note to both parties"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
+
+
+class RequiredNoteForm(forms.Form):
+    note = forms.CharField(label=_("Reasons, shown to both parties"), widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class ApproveForm(RequiredNoteForm):
+    compensation = forms.DecimalField(
+        label=_("Compensation"),
+        max_digits=12,
+        decimal_places=2,
+        min_value=0,
+        help_text=_(
+            "0 up to the order's price, in the order's currency. Unpaid wages go to the provider, "
+            "charged to the client; everything else goes to the client, from the provider's balance."
+        ),
+    )
+
+
+class ConfirmForm(forms.Form):
+    """No fields: the page explains the effect and the button confirms it."""
+
+
+class AgentCancelForm(forms.Form):
+    reason = forms.ChoiceField(label=_("Reason"), choices=TicketCancelReason.choices)
+    message = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+class RefuseForm(forms.Form):
+    message = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+@dataclass(frozen=True)
+class AgentAction:
+    name: str
+    label: Promise
+    form_class: type[forms.Form]
+    run: Callable[[AfterSalesTicket, object, dict], AfterSalesTicket]
+    shown: Callable[[AfterSalesTicket, object], bool]
+    done: Promise
+
+
+def _live_and_not_pending(*states: str) -> Callable[[AfterSalesTicket, object], bool]:
+    return lambda ticket, user: ticket.state in states and not ticket.cancel_pending
+
+
+AGENT_ACTIONS: dict[str, AgentAction] = {
+    a.name: a
+    for a in (
+        AgentAction(
+            "start_review",
+            _("Start review (assign to me)"),
+            ConfirmForm,
+            lambda t, u, d: services.ticket_start_review(ticket=t, actor=u),
+            _live_and_not_pending(TicketState.PENDING_REVIEW),
+            _("You are reviewing the ticket."),
+        ),
+        AgentAction(
+            "approve",
+            _("Approve"),
+            ApproveForm,
+            lambda t, u, d: services.ticket_approve(ticket=t, actor=u, compensation=d["compensation"], note=d["note"]),
+            _live_and_not_pending(TicketState.UNDER_REVIEW),
+            _("Ticket approved; both parties are told."),
+        ),
+        AgentAction(
+            "reject",
+            _("Reject"),
+            RequiredNoteForm,
+            lambda t, u, d: services.ticket_reject(ticket=t, actor=u, note=d["note"]),
+            _live_and_not_pending(TicketState.UNDER_REVIEW),
+            _("Ticket rejected; both parties are told."),
+        ),
+        AgentAction(
+            "pay_compensation",
+            _("Pay the compensation"),
+            ConfirmForm,
+            lambda t, u, d: services.ticket_pay_compensation(ticket=t, actor=u),
+            lambda t, u: (
+                t.state in (TicketState.APPROVED, TicketState.PROCESSING)
+                and not t.cancel_pending
+                and bool(t.compensation)
+                and t.compensation_paid_at is None
+            ),
+            _("Compensation paid."),
+        ),
+        AgentAction(
+            "start_processing",
+            _("Start processing"),
+            NoteForm,
+            lambda t, u, d: services.ticket_start_processing(ticket=t, actor=u, note=d["note"]),
+            _live_and_not_pending(TicketState.APPROVED),
+            _("The ticket is being processed."),
+        ),
+        AgentAction(
+            "resolve",
+            _("Resolve"),
+            NoteForm,
+            lambda t, u, d: services.ticket_resolve(ticket=t, actor=u, note=d["note"]),
+            _live_and_not_pending(TicketState.PROCESSING),
+            _("Ticket resolved."),
+        ),
+        AgentAction(
+            "cancel",
+            _("Cancel the ticket"),
+            AgentCancelForm,
+            lambda t, u, d: services.ticket_cancel(ticket=t, actor=u, reason=d["reason"], message=d["message"]),
+            lambda t, u: services.can_cancel(t, u),
+            _("The ticket is cancelled; both parties are told."),
+        ),
+        AgentAction(
+            "confirm_cancel",
+            _("Confirm the cancellation"),
+            ConfirmForm,
+            lambda t, u, d: services.ticket_cancel_confirm(ticket=t, actor=u),
+            lambda t, u: services.can_confirm_cancel(t, u),
+            _("Cancellation confirmed: the ticket is cancelled."),
+        ),
+        AgentAction(
+            "refuse_cancel",
+            _("Refuse the cancellation"),
+            RefuseForm,
+            lambda t, u, d: services.ticket_cancel_refuse(ticket=t, actor=u, message=d["message"]),
+            lambda t, u: services.can_confirm_cancel(t, u),
+            _("Cancellation refused: the ticket goes on."),
+        ),
+    )
+}
+
+
+@admin.register(AfterSalesTicket)
+class AfterSalesTicketAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "order_link",
+        "type",
+        "state",
+        "cancel_waiting",
+        "assignee",
+        "opened_by",
+        "opened_by_role",
+        "created_at",
+    )
+    list_display_links = ("id",)
+    list_filter = ("state", "type", AssigneeFilter, AgeFilter, CancelPendingFilter, "created_at")
+    list_select_related = ("order", "assignee", "opened_by")
+    search_fields = ("id__exact", "order__id__exact", "opened_by__username", "description")
+    search_help_text = _("Ticket or order number, the filer's username, or words of the description.")
+    ordering = ("created_at", "id")  # oldest first: a queue
+    date_hierarchy = "created_at"
+    inlines = (TicketVersionInline, TicketEvidenceInline, TransitionLogInline)
+    fieldsets = (
+        (None, {"fields": ("order_link", "type", "state", "opened_by", "opened_by_role", "version", "description")}),
+        (_("Decision"), {"fields": ("assignee", "compensation_display", "compensation_paid_at", "decision_note")}),
+        (
+            _("Cancellation"),
+            {
+                "fields": (
+                    "cancel_waiting",
+                    "cancel_reason",
+                    "cancel_message",
+                    "cancel_requested_by",
+                    "cancel_requested_at",
+                    "cancelled_at",
+                )
+            },
+        ),
+        (_("Clock"), {"fields": ("created_at", "updated_at", "resolved_at")}),
+    )
+    readonly_fields = tuple(field for _title, spec in fieldsets for field in spec["fields"])
+
+    def get_queryset(self, request: HttpRequest):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("order__policy", "order__client", "order__provider", "assignee", "opened_by")
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def render_change_form(self, request: HttpRequest, context, add=False, change=False, form_url="", obj=None):
+        actions = []
+        if obj is not None and self.has_change_permission(request, obj):
+            actions = [
+                (reverse("admin:disputes_aftersalesticket_act", args=(obj.pk, a.name)), a.label)
+                for a in AGENT_ACTIONS.values()
+                if a.shown(obj, request.user)
+            ]
+        context["ticket_actions"] = actions
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    @admin.display(description=_("order"))
+    def order_link(self, obj: AfterSalesTicket) -> str:
+        return admin_link(obj.order, f"#{obj.order_id}")
+
+    @admin.display(description=_("cancellation waiting"), boolean=True)
+    def cancel_waiting(self, obj: AfterSalesTicket) -> bool:
+        return obj.cancel_pending
+
+    @admin.display(description=_("compensation"))
+    def compensation_display(self, obj: AfterSalesTicket) -> str:
+        if obj.compensation is None:
+            return "—"
+        to = gettext("provider") if services.compensation_recipient(obj) == "provider" else gettext("client")
+        return f"{obj.compensation} {obj.order.currency} → {to}"
+
+    # --- one view for every agent action (like UserAdmin.user_change_password) ---
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/act/<slug:action>/",
+                self.admin_site.admin_view(self.agent_action_view),
+                name="disputes_aftersalesticket_act",
+            ),
+            *super().get_urls(),
+        ]
+
+    def agent_action_view(self, request: HttpRequest, object_id: str, action: str):
+        """Show the action's form; on a valid POST run its service and go back to the ticket."""
+        spec = AGENT_ACTIONS.get(action)
+        ticket = self.get_object(request, unquote(object_id))
+        if ticket is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if spec is None or not request.user.is_staff or not self.has_change_permission(request, ticket):
+            raise DjangoPermissionDenied
+        back = reverse("admin:disputes_aftersalesticket_change", args=(ticket.pk,))
+        form = spec.form_class(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                ticket = spec.run(ticket, request.user, form.cleaned_data)
+            except ApplicationError as error:
+                self.message_user(request, error.message, messages.ERROR)
+                if error.errors:
+                    for field, errs in error.errors.items():
+                        for message in errs:
+                            form.add_error(field if field in form.fields else None, message)
+                else:
+                    return HttpResponseRedirect(back)
+            else:
+                self.log_change(request, ticket, str(spec.label))
+                done = spec.done
+                if action == "cancel" and ticket.state != TicketState.CANCELLED:
+                    done = _("Cancellation asked: it happens once the provider accepts it.")
+                self.message_user(request, str(done), messages.SUCCESS)
+                return HttpResponseRedirect(back)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": str(spec.label),
+            "subtitle": str(ticket),
+            "opts": self.opts,
+            "original": ticket,
+            "form": form,
+            "action_label": spec.label,
+            "needs_confirmation": services.cancel_needs_confirmation(ticket, "support") if action == "cancel" else (),
+            "has_view_permission": self.has_view_permission(request, ticket),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/disputes/aftersalesticket/agent_action.html", context)
