@@ -30,7 +30,7 @@ from disputes.services.cases import (
     is_supervisor,
 )
 from marketplace.models import Notification
-from orders.models import Cancellation, LedgerTransaction, OrderState, Refund
+from orders.models import Cancellation, LedgerTransaction, Order, OrderState, Refund
 from tests.disputes.test_cases_helpers import (
     agent,
     in_progress_order,
@@ -41,7 +41,7 @@ from tests.disputes.test_cases_helpers import (
     text_named_pdf,
     too_large,
 )
-from tests.factories import UserFactory
+from tests.factories import UserFactory, shift_order
 from tests.orders.test_ledger import assert_every_transaction_balances
 
 pytestmark = pytest.mark.django_db
@@ -131,8 +131,8 @@ def test_a_declined_request_is_escalated_once():
     case = open_case(order, category="declined_request")
 
     assert case.escalated_from == request
-    case_close_ready = case  # a second case on the same request is refused even after this one closes
-    SupportCase.objects.filter(pk=case_close_ready.pk).update(state=CaseState.CLOSED)
+    # a second case on the same request is refused even after this one closes
+    SupportCase.objects.filter(pk=case.pk).update(state=CaseState.CLOSED)
     with pytest.raises(ValidationFailed):
         open_case(order, category="declined_request")
     with pytest.raises(Conflict) as refused:
@@ -357,9 +357,6 @@ def test_a_ruling_that_keeps_the_order_going_moves_no_money_and_applies_credit_a
 
 def test_a_ruling_cannot_cancel_a_closed_order():
     case = open_case()
-    case.order.state  # noqa: B018 - loaded
-    from orders.models import Order
-
     Order.objects.filter(pk=case.order_id).update(state=OrderState.COMPLETED)
 
     with pytest.raises(Conflict):
@@ -458,8 +455,6 @@ def test_an_upheld_appeal_reverses_the_fee_credit_and_restrictions_and_keeps_bot
 
 def test_a_shift_fee_is_refunded_when_the_appeal_is_upheld():
     # given: a provider-responsible ruling on a shift charges the provider the policy's fee
-    from tests.factories import shift_order
-
     order = shift_order()
     case = open_case(order, category="abuse")
     case = case_rule(case=case, actor=agent(), outcome="Cancelled", fault="provider", ruling="Late", cancel_order=True)
