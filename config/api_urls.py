@@ -8,5 +8,6 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("marketplace.api.urls")),
     path("", include("orders.api.urls")),
+    path("", include("credit.api.urls")),
     path("", include("disputes.api.urls")),
 ]

@@ -8,6 +8,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("marketplace.urls")),
     path("", include("orders.urls")),
+    path("", include("credit.urls")),
     path("", include("disputes.urls")),
 ]
 

@@ -1,24 +1,583 @@
-"""The back office for credit: the append-only event ledger behind every score."""
+"""The back office for credit: accounts, the append-only event ledger, restrictions.
+
+Nothing here is edited by hand: a score is the replay of its events, and an event is never
+changed. What staff do goes through custom admin views that validate a form and call one
+service, in the way Django's ``UserAdmin.user_change_password`` runs its form: adjusting a
+score with a reason (``credit_adjust``), restricting an account and lifting a restriction
+(``restriction_impose``, ``restriction_lift``), reversing an event on appeal
+(``credit_event_reverse``).
+"""
 
 from __future__ import annotations
 
-from django.contrib import admin
-from django.http import HttpRequest
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db.models import Exists, F, OuterRef
+from django.http import HttpRequest, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
-from core.admin import ReadOnlyAdminMixin
+from core.admin import ReadOnlyAdminMixin, admin_link
+from core.exceptions import ApplicationError
 
-from .models import CreditEvent
+from .forms import CreditAdjustForm, CreditEventReverseForm, RestrictForm, RestrictionLiftForm
+from .models import CreditAccount, CreditEvent, CreditReason, Restriction, RestrictionKind
+from .selectors import completion_rate_for, credit_events_for
+from .services import (
+    credit_account_open,
+    credit_adjust,
+    credit_event_reverse,
+    restriction_impose,
+    restriction_lift,
+)
+
+# The newest events shown on an account's page; the event list has them all.
+ACCOUNT_EVENTS_SHOWN = 50
+ACTION_FORM = "admin/credit/action_form.html"
+
+
+def _changelist_for_user(model, user_id: int) -> str:
+    url = reverse(f"admin:credit_{model._meta.model_name}_changelist")
+    return f"{url}?user__id__exact={user_id}"
+
+
+def _render(admin_obj: admin.ModelAdmin, request: HttpRequest, template: str, title: str, obj, **context):
+    """A custom admin page about ``obj``, with the admin's own frame."""
+    request.current_app = admin_obj.admin_site.name
+    return TemplateResponse(
+        request,
+        template,
+        {
+            **admin_obj.admin_site.each_context(request),
+            "title": title,
+            "subtitle": str(obj),
+            "opts": admin_obj.opts,
+            "original": obj,
+            "has_view_permission": admin_obj.has_view_permission(request, obj),
+            **context,
+        },
+    )
+
+
+def _account_rows(account: CreditAccount) -> list[tuple[str, object]]:
+    return [
+        (gettext("user"), account.user),
+        (gettext("credit score"), account.score),
+        (gettext("level"), account.get_level_display()),
+    ]
+
+
+def _form_errors_from(form, error: ApplicationError) -> None:
+    """A service's refusal on the form: its field errors on their fields, the rest above it."""
+    placed = False
+    for field, field_messages in error.errors.items():
+        for message in field_messages:
+            form.add_error(field if field in form.fields else None, message)
+            placed = True
+    if not placed:
+        form.add_error(None, error.message)
+
+
+# --- Accounts -------------------------------------------------------------------------------
+
+
+class RestrictedFilter(admin.SimpleListFilter):
+    title = _("restricted")
+    parameter_name = "restricted"
+
+    def lookups(self, request, model_admin):
+        return (("yes", _("yes")), ("no", _("no")))
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(_restricted=True)
+        if self.value() == "no":
+            return queryset.filter(_restricted=False)
+        return queryset
+
+
+@admin.register(CreditAccount)
+class CreditAccountAdmin(admin.ModelAdmin):
+    """A user's score, level and window counts, with their events and restrictions below.
+
+    The score is read-only: it equals the replay of the events, and moves only through
+    "Adjust credit". An account is opened by hand only for a user who has none yet.
+    """
+
+    list_display = (
+        "user",
+        "score",
+        "level",
+        "completed_in_window",
+        "cancelled_in_window",
+        "restricted",
+        "level_computed_at",
+        "updated_at",
+    )
+    list_filter = ("level", RestrictedFilter)
+    search_fields = ("user__username",)
+    search_help_text = _("Username.")
+    list_select_related = ("user",)
+    ordering = ("user__username",)
+    autocomplete_fields = ("user",)
+    readonly_fields = (
+        "user_link",
+        "score",
+        "level",
+        "completion_rate_now",
+        "completed_in_window",
+        "cancelled_in_window",
+        "level_computed_at",
+        "updated_at",
+    )
+
+    def get_queryset(self, request: HttpRequest):
+        active = Restriction.objects.filter(user_id=OuterRef("user_id"), lifted_at__isnull=True)
+        return super().get_queryset(request).annotate(_restricted=Exists(active))
+
+    def get_fields(self, request: HttpRequest, obj=None):
+        return ("user",) if obj is None else self.readonly_fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return () if obj is None else self.readonly_fields
+
+    # The page is read-only: the score moves only through the custom views below.
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: CreditAccount, form, change: bool) -> None:
+        # Only reached from the add page (the change page is read-only): the service opens it.
+        account = credit_account_open(user=form.cleaned_data["user"])
+        obj.pk, obj._state.adding, obj._state.db = account.pk, False, account._state.db
+
+    @admin.display(description=_("user"))
+    def user_link(self, obj: CreditAccount) -> str:
+        return admin_link(obj.user)
+
+    @admin.display(description=_("completion rate now"))
+    def completion_rate_now(self, obj: CreditAccount) -> str:
+        rate = completion_rate_for(obj.user)
+        raw = f"{rate.raw_percent} %" if rate.raw_percent is not None else "—"
+        return gettext(
+            "%(smoothed)s %% smoothed (as if starting with %(prior)d completed orders); raw %(raw)s of %(sample)d: "
+            "%(completed)d completed, %(cancelled)d cancellations that count, in the last %(days)d days"
+        ) % {
+            "smoothed": rate.smoothed_percent,
+            "prior": rate.prior,
+            "raw": raw,
+            "sample": rate.sample,
+            "completed": rate.completed,
+            "cancelled": rate.counted_cancellations,
+            "days": rate.window_days,
+        }
+
+    @admin.display(description=_("restricted"), boolean=True, ordering="_restricted")
+    def restricted(self, obj: CreditAccount) -> bool:
+        return obj._restricted
+
+    # --- what the page shows below the numbers ---
+
+    def render_change_form(self, request: HttpRequest, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            events = list(credit_events_for(obj.user).annotate(reversal_id=F("reversed_by__id"))[:ACCOUNT_EVENTS_SHOWN])
+            context.update(
+                events=events,
+                events_total=CreditEvent.objects.filter(user_id=obj.user_id).count(),
+                events_url=_changelist_for_user(CreditEvent, obj.user_id),
+                restrictions=list(
+                    Restriction.objects.filter(user_id=obj.user_id, lifted_at__isnull=True)
+                    .select_related("created_by")
+                    .order_by("created_at")
+                ),
+                restrictions_url=_changelist_for_user(Restriction, obj.user_id),
+                can_adjust=self.has_adjust_permission(request),
+                can_restrict=self.has_restrict_permission(request),
+                can_lift=request.user.has_perm("credit.change_restriction"),
+                can_reverse=request.user.has_perm("credit.change_creditevent"),
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    # --- adjusting and restricting (like UserAdmin.user_change_password) ---
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/adjust/",
+                self.admin_site.admin_view(self.adjust_view),
+                name="credit_creditaccount_adjust",
+            ),
+            path(
+                "<path:object_id>/restrict/",
+                self.admin_site.admin_view(self.restrict_view),
+                name="credit_creditaccount_restrict",
+            ),
+            *super().get_urls(),
+        ]
+
+    def has_adjust_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_staff and request.user.has_perm("credit.change_creditaccount")
+
+    def has_restrict_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_staff and request.user.has_perm("credit.add_restriction")
+
+    def _account_or_redirect(self, request: HttpRequest, object_id: str):
+        account = self.get_object(request, unquote(object_id))
+        if account is None:
+            return None, self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        return account, None
+
+    def adjust_view(self, request: HttpRequest, object_id: str):
+        """A manual change of the score with a required reason: ``credit_adjust``."""
+        account, redirect = self._account_or_redirect(request, object_id)
+        if redirect is not None:
+            return redirect
+        if not self.has_adjust_permission(request):
+            raise DjangoPermissionDenied
+        back = reverse("admin:credit_creditaccount_change", args=(account.pk,))
+        form = CreditAdjustForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            delta, reason = form.cleaned_data["delta"], form.cleaned_data["reason"]
+            try:
+                event = credit_adjust(user=account.user, delta=delta, actor=request.user, reason=reason)
+            except ApplicationError as error:
+                _form_errors_from(form, error)
+            else:
+                change = gettext("Credit adjusted by %(delta)+d: %(reason)s") % {"delta": delta, "reason": reason}
+                self.log_change(request, account, change)
+                self.message_user(
+                    request,
+                    gettext("The score of %(user)s moved by %(applied)+d to %(score)d; they see your reason.")
+                    % {"user": account.user, "applied": event.applied, "score": event.score_after},
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(back)
+        return _render(
+            self,
+            request,
+            ACTION_FORM,
+            gettext("Adjust credit"),
+            account,
+            form=form,
+            rows=_account_rows(account),
+            intro=gettext(
+                "The change is a new event in the user's ledger, with your reason beside it on their credit "
+                "page. Events are never edited: to undo this one later, reverse it."
+            ),
+            submit_label=gettext("Adjust the score"),
+        )
+
+    def restrict_view(self, request: HttpRequest, object_id: str):
+        """Take a right away, saying why and what restores it: ``restriction_impose``."""
+        account, redirect = self._account_or_redirect(request, object_id)
+        if redirect is not None:
+            return redirect
+        if not self.has_restrict_permission(request):
+            raise DjangoPermissionDenied
+        back = reverse("admin:credit_creditaccount_change", args=(account.pk,))
+        active = set(
+            Restriction.objects.filter(user_id=account.user_id, lifted_at__isnull=True).values_list("kind", flat=True)
+        )
+        kinds = [kind for kind in RestrictionKind.values if kind not in active]
+        if not kinds:
+            self.message_user(request, gettext("Every right this account has is already restricted."), messages.ERROR)
+            return HttpResponseRedirect(back)
+        form = RestrictForm(request.POST or None, kinds=kinds)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                restriction = restriction_impose(
+                    user_id=account.user_id,
+                    kind=data["kind"],
+                    reason=data["reason"],
+                    restores=data["restores"],
+                    actor=request.user,
+                )
+            except ApplicationError as error:
+                _form_errors_from(form, error)
+            else:
+                label = restriction.get_kind_display()
+                self.log_change(request, account, gettext("Restricted: %(kind)s.") % {"kind": label})
+                self.message_user(
+                    request,
+                    gettext("%(user)s: %(kind)s, until lifted; they see why and what restores access.")
+                    % {"user": account.user, "kind": label},
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(back)
+        return _render(
+            self,
+            request,
+            ACTION_FORM,
+            gettext("Restrict"),
+            account,
+            form=form,
+            rows=_account_rows(account),
+            intro=gettext(
+                "The restriction holds until support lifts it. The user sees why and what restores access on "
+                "their credit page and in every refusal."
+            ),
+            submit_label=gettext("Restrict the account"),
+        )
+
+
+# --- Events ---------------------------------------------------------------------------------
+
+
+class ReversedFilter(admin.SimpleListFilter):
+    title = _("reversed on appeal")
+    parameter_name = "reversed"
+
+    def lookups(self, request, model_admin):
+        return (("yes", _("yes")), ("no", _("no")))
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(reversed_by__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(reversed_by__isnull=True)
+        return queryset
+
+
+# Events that came from a cancellation: an appeal upheld on the cancellation also refunds its
+# fee and takes it out of the completion rate, so the reversal page points there.
+_CANCELLATION_REASONS = (CreditReason.CANCELLATION, CreditReason.NO_SHOW, CreditReason.RULING)
 
 
 @admin.register(CreditEvent)
 class CreditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: a correction is a new event (a reversal), never an edit."""
 
-    list_display = ("created_at", "user", "delta", "reason", "detail", "order", "actor", "reverses")
-    list_filter = ("reason", "created_at")
+    list_display = (
+        "created_at",
+        "user",
+        "delta",
+        "applied",
+        "score_after",
+        "reason",
+        "detail",
+        "order",
+        "actor",
+        "reverses",
+        "is_reversed",
+    )
+    list_filter = ("reason", "created_at", ReversedFilter)
     search_fields = ("user__username", "order__id__exact", "detail")
+    search_help_text = _("Username, order number, or words of the detail.")
     list_select_related = ("user", "order", "actor", "reverses__user")
     date_hierarchy = "created_at"
 
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).annotate(_reversal_id=F("reversed_by__id"))
+
     def get_readonly_fields(self, request: HttpRequest, obj=None):
         return [f.name for f in CreditEvent._meta.fields]
+
+    @admin.display(description=_("reversed on appeal"), boolean=True)
+    def is_reversed(self, obj: CreditEvent) -> bool:
+        return obj._reversal_id is not None
+
+    # --- reversing on appeal ---
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/reverse/",
+                self.admin_site.admin_view(self.reverse_view),
+                name="credit_creditevent_reverse",
+            ),
+            *super().get_urls(),
+        ]
+
+    def has_reverse_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_staff and request.user.has_perm("credit.change_creditevent")
+
+    @staticmethod
+    def _refusal(event: CreditEvent) -> str | None:
+        """Why ``event`` cannot be reversed, or None."""
+        if event.reason == CreditReason.REVERSAL:
+            return gettext("A reversal is not reversed again; adjust the credit with a reason instead.")
+        if event._reversal_id is not None:
+            return gettext("This event was already reversed on appeal.")
+        return None
+
+    def render_change_form(self, request: HttpRequest, context, add=False, change=False, form_url="", obj=None):
+        context["can_reverse"] = obj is not None and self._refusal(obj) is None and self.has_reverse_permission(request)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def reverse_view(self, request: HttpRequest, object_id: str):
+        """Undo what the event changed with a new event pointing at it: ``credit_event_reverse``."""
+        event = self.get_object(request, unquote(object_id))
+        if event is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_reverse_permission(request):
+            raise DjangoPermissionDenied
+        back = reverse("admin:credit_creditevent_change", args=(event.pk,))
+        refusal = self._refusal(event)
+        if refusal is not None:
+            self.message_user(request, refusal, messages.ERROR)
+            return HttpResponseRedirect(back)
+        form = CreditEventReverseForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            ruling = form.cleaned_data["reason"]
+            reversal = credit_event_reverse(event=event, actor=request.user, detail=ruling)
+            self.log_change(request, event, gettext("Reversed on appeal: %(ruling)s") % {"ruling": ruling})
+            self.message_user(
+                request,
+                gettext("Reversed: %(applied)+d for %(user)s, whose score is now %(score)d.")
+                % {"applied": reversal.applied, "user": event.user, "score": reversal.score_after},
+                messages.SUCCESS,
+            )
+            return HttpResponseRedirect(back)
+        cancellation = None
+        if event.order_id and event.reason in _CANCELLATION_REASONS:
+            from orders.models import Cancellation
+
+            cancellation = Cancellation.objects.filter(order_id=event.order_id, reversed_at__isnull=True).first()
+        what = event.get_reason_display()
+        rows = [
+            (gettext("user"), event.user),
+            (gettext("event"), f"{what}: {event.detail}" if event.detail else what),
+            (gettext("change applied"), f"{event.applied:+d}"),
+            (gettext("reversing it"), f"{-event.applied:+d} " + gettext("(the score stays between 0 and 100)")),
+        ]
+        return _render(
+            self,
+            request,
+            ACTION_FORM,
+            gettext("Reverse on appeal"),
+            event,
+            form=form,
+            rows=rows,
+            intro=gettext("The reversal is a new event pointing at this one; the user's history shows both."),
+            note=(
+                gettext(
+                    "This event came from the cancellation of order #%(id)s. Upholding the appeal on the "
+                    "cancellation instead also refunds its fee and takes it out of the completion rate."
+                )
+                % {"id": event.order_id}
+                if cancellation
+                else None
+            ),
+            note_url=(
+                reverse("admin:orders_cancellation_uphold_appeal", args=(cancellation.pk,)) if cancellation else None
+            ),
+            note_link=gettext("Uphold the appeal on the cancellation"),
+            submit_label=gettext("Reverse the event"),
+        )
+
+
+# --- Restrictions ---------------------------------------------------------------------------
+
+
+class ActiveFilter(admin.SimpleListFilter):
+    title = _("status")
+    parameter_name = "active"
+
+    def lookups(self, request, model_admin):
+        return (("yes", _("active")), ("no", _("lifted")))
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(lifted_at__isnull=True)
+        if self.value() == "no":
+            return queryset.filter(lifted_at__isnull=False)
+        return queryset
+
+
+@admin.register(Restriction)
+class RestrictionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Rights taken away, by a rule or by support; a lifted one stays as history."""
+
+    list_display = ("user", "kind", "is_active", "automatic", "created_at", "created_by", "lifted_at", "lifted_by")
+    list_filter = (ActiveFilter, "kind", "automatic", "created_at")
+    search_fields = ("user__username",)
+    search_help_text = _("Username.")
+    list_select_related = ("user", "created_by", "lifted_by")
+    date_hierarchy = "created_at"
+    ordering = ("-created_at", "-id")
+    fields = (
+        "user",
+        "kind",
+        "reason",
+        "restores",
+        "automatic",
+        "created_by",
+        "created_at",
+        "lifted_at",
+        "lifted_by",
+        "lift_reason",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=_("active"), boolean=True, ordering="lifted_at")
+    def is_active(self, obj: Restriction) -> bool:
+        return obj.lifted_at is None
+
+    # --- lifting ---
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/lift/",
+                self.admin_site.admin_view(self.lift_view),
+                name="credit_restriction_lift",
+            ),
+            *super().get_urls(),
+        ]
+
+    def has_lift_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_staff and request.user.has_perm("credit.change_restriction")
+
+    def render_change_form(self, request: HttpRequest, context, add=False, change=False, form_url="", obj=None):
+        context["can_lift"] = obj is not None and obj.lifted_at is None and self.has_lift_permission(request)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def lift_view(self, request: HttpRequest, object_id: str):
+        """Give the right back, with a reason kept in the history: ``restriction_lift``."""
+        restriction = self.get_object(request, unquote(object_id))
+        if restriction is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_lift_permission(request):
+            raise DjangoPermissionDenied
+        back = reverse("admin:credit_restriction_change", args=(restriction.pk,))
+        if restriction.lifted_at is not None:
+            self.message_user(request, gettext("This restriction was already lifted."), messages.ERROR)
+            return HttpResponseRedirect(back)
+        form = RestrictionLiftForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            reason = form.cleaned_data["reason"]
+            try:
+                restriction_lift(restriction=restriction, actor=request.user, reason=reason)
+            except ApplicationError as error:
+                _form_errors_from(form, error)
+            else:
+                self.log_change(request, restriction, gettext("Lifted: %(reason)s") % {"reason": reason})
+                self.message_user(
+                    request,
+                    gettext("%(user)s has the right back: %(kind)s no longer applies.")
+                    % {"user": restriction.user, "kind": restriction.get_kind_display()},
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(back)
+        return _render(
+            self,
+            request,
+            ACTION_FORM,
+            gettext("Lift restriction"),
+            restriction,
+            form=form,
+            rows=[
+                (gettext("user"), restriction.user),
+                (gettext("restriction"), restriction.get_kind_display()),
+                (gettext("why"), restriction.reason),
+                (gettext("what restores access"), restriction.restores),
+            ],
+            intro=gettext("The right comes back at once; the restriction stays in the history with your reason."),
+            submit_label=gettext("Lift the restriction"),
+        )

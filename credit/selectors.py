@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -36,6 +36,16 @@ class CompletionRate:
     def smoothed_percent(self) -> Decimal:
         """As if every provider started with ``prior`` completed orders: small samples stay fair."""
         return (Decimal(100) * (self.completed + self.prior) / (self.sample + self.prior)).quantize(PCT, ROUND_HALF_UP)
+
+
+def completion_rate_if_cancelled(rate: CompletionRate, *, counts: bool) -> CompletionRate:
+    """``rate`` as it would be with one more cancellation, counted only if ``counts`` (pure).
+
+    Quotes show it beside the rate now, so the provider sees the effect before anyone acts.
+    """
+    if not counts:
+        return rate
+    return replace(rate, counted_cancellations=rate.counted_cancellations + 1)
 
 
 def level_for(*, completed: int, counted_cancellations: int, score: int, policy) -> str:

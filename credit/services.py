@@ -264,3 +264,9 @@ def restrictions_apply_rules(*, provider_ids: Iterable[int] = (), client_ids: It
     # ignore_conflicts: a concurrent sweep may have added the same restriction a moment ago.
     Restriction.objects.bulk_create(added, ignore_conflicts=True)
     return len(added)
+
+
+def credit_account_open(*, user) -> CreditAccount:
+    """The user's account, opened at the starting score if they have none yet (for support to act on)."""
+    CreditAccount.objects.bulk_create([CreditAccount(user_id=user.pk)], ignore_conflicts=True)
+    return CreditAccount.objects.get(user_id=user.pk)

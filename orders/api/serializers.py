@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.models import ActorRole
+from credit.api.serializers import CompletionRateEffectOutputSerializer
 from marketplace.api.serializers import UserRefSerializer
 from marketplace.models import ListingKind
 from orders.cancellation import QuoteView
@@ -249,9 +250,14 @@ class CancellationQuoteOutputSerializer(serializers.Serializer):
         help_text="For a refusal that lifts by itself: from when the cancellation is possible "
         "(e.g. the force-cancel of a late order).",
     )
+    completion_rate_effect = CompletionRateEffectOutputSerializer(
+        allow_null=True,
+        help_text="For the provider only (a rate is seen by its provider and staff): their completion rate "
+        "now and as it would be after this cancellation. Null for the client and for a refusal.",
+    )
 
 
-def cancellation_quote_data(view: QuoteView) -> dict:
+def cancellation_quote_data(view: QuoteView, *, completion_rate_effect: dict | None = None) -> dict:
     """A quote view as the quote endpoint's fields: the stored terms, or the refusal with nulls."""
     order, quote, decision = view.order, view.quote, view.decision
     data = {
@@ -262,6 +268,7 @@ def cancellation_quote_data(view: QuoteView) -> dict:
         "policy_version": order.policy.version,
         "currency": order.currency,
         "available_from": decision.available_from,
+        "completion_rate_effect": completion_rate_effect if quote is not None else None,
         **dict.fromkeys(
             (
                 "tier",

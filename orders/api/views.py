@@ -11,8 +11,9 @@ from core.api.pagination import Pagination, paginated_response
 from core.api.parsers import DecimalJSONParser
 from core.api.schema import IDEMPOTENCY_KEY, PAGE_PARAMETERS, problems
 from core.api.views import ApiView
+from credit.selectors import completion_rate_for, completion_rate_if_cancelled
 from orders import services
-from orders.cancellation import cancellation_quote, order_cancel
+from orders.cancellation import QuoteView, cancellation_quote, order_cancel
 from orders.models import PERSON_REASONS
 from orders.selectors import order_get, order_get_for_action, order_list_for
 
@@ -206,12 +207,22 @@ class OrderCompleteApi(ApiView):
 # --- Cancellation -------------------------------------------------------------------------
 
 
+def _completion_rate_effect(view: QuoteView, user) -> dict | None:
+    """The provider's own rate now and after this cancellation; nobody else sees a provider's rate."""
+    if view.quote is None or view.order.role_of(user) != "provider":
+        return None
+    before = completion_rate_for(user)
+    after = completion_rate_if_cancelled(before, counts=view.quote.counts_against_completion_rate)
+    return {"before": before, "after": after}
+
+
 class OrderCancellationQuoteApi(ApiView):
     @extend_schema(
         operation_id="orders_cancellation_quote",
         tags=["cancellation"],
         summary="What cancelling the order now would do for the caller",
-        description="Money (refund, compensation, fee), credit change, completion-rate effect, the tier "
+        description="Money (refund, compensation, fee), credit change, completion-rate effect (for the "
+        "provider, `completion_rate_effect` shows their own rate before and after), the tier "
         "that applies and until when the quote binds. Each call stores a new quote: name its "
         "`quote_id` in POST cancel/ to execute exactly these terms while it is valid. "
         "`allowed: false` with `code` and `message` when the caller may not cancel unilaterally "
@@ -221,7 +232,10 @@ class OrderCancellationQuoteApi(ApiView):
     def get(self, request, id: int):
         order = order_get_for_action(pk=id, user=request.user)
         view = cancellation_quote(order=order, actor=request.user)
-        return Response(CancellationQuoteOutputSerializer(cancellation_quote_data(view)).data)
+        effect = _completion_rate_effect(view, request.user)
+        return Response(
+            CancellationQuoteOutputSerializer(cancellation_quote_data(view, completion_rate_effect=effect)).data
+        )
 
 
 class OrderCancelApi(ApiView):

@@ -24,7 +24,7 @@ QUOTE_FIELDS = {
     "credit_delta", "counts_against_completion_rate", "valid_until",
     # documented extras
     "message", "policy_version", "currency", "retained_by_platform", "credit_party", "counts_as_complaint", "fault",
-    "path", "available_from",
+    "path", "available_from", "completion_rate_effect",
 }  # fmt: skip
 
 CANCELLATION_FIELDS = {

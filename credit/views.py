@@ -1,0 +1,34 @@
+"""The credit page: the signed-in user's own score, completion rate and events, each explained."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from marketplace.views import paginate
+
+from .models import Level
+from .selectors import cancellations_counting_for, credit_events_for, credit_summary_for
+from .services import policy_in_force
+
+EVENTS_PER_PAGE = 25
+
+
+@login_required
+def credit_page(request: HttpRequest) -> HttpResponse:
+    """Always the viewer's own: a completion rate is seen only by its provider (and staff, in the admin)."""
+    user, now = request.user, timezone.now()
+    policy = policy_in_force()
+    summary = credit_summary_for(user, now=now)
+    context = {
+        "summary": summary,
+        "rate": summary.completion,
+        "level_label": Level(summary.level).label,
+        "levels": dict(Level.choices),
+        "policy": policy,
+        "counting": cancellations_counting_for(user, now=now, policy=policy),
+        "page": paginate(request, credit_events_for(user), per_page=EVENTS_PER_PAGE),
+    }
+    return render(request, "credit/credit.html", context)
