@@ -237,7 +237,7 @@ def case_open(
 
 def _escalated_request(order: Order, escalated_from, category: str) -> ResolutionRequest | None:
     """The declined request a case escalates: the one named, or for that category the latest one."""
-    qs = ResolutionRequest.objects.select_for_update().filter(order=order)
+    qs = ResolutionRequest.objects.select_for_update(of=("self",)).filter(order=order)
     if escalated_from in (None, ""):
         if category != CaseCategory.DECLINED_REQUEST:
             return None
