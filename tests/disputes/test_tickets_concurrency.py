@@ -1,0 +1,61 @@
+"""Racing ticket actions leave one outcome (PostgreSQL, threads)."""
+
+from decimal import Decimal
+
+import pytest
+
+from core.exceptions import ApplicationError
+from disputes.models import AfterSalesTicket, TicketState
+from disputes.services import tickets as svc
+from orders.models import LedgerTransaction
+from tests.disputes.test_tickets_services import completed_order, open_ticket, staff
+from tests.orders.test_concurrency import race
+from tests.orders.test_ledger import assert_every_transaction_balances
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def test_two_tickets_filed_at_once_by_one_party_leave_one():
+    order = completed_order()
+
+    results = race(
+        *[lambda: svc.ticket_open(order=order, actor=order.client, type="rework", description="x") for _ in range(2)]
+    )
+
+    errors = [r for r in results if isinstance(r, ApplicationError)]
+    assert len(errors) == 1 and errors[0].code == "ticket_already_open"
+    assert AfterSalesTicket.objects.filter(order=order).count() == 1
+
+
+def test_confirm_and_refuse_at_once_leave_one_outcome():
+    ticket = open_ticket()
+    agent = staff()
+    svc.ticket_start_review(ticket=ticket, actor=agent)
+    svc.ticket_approve(ticket=ticket, actor=agent, compensation=Decimal("10.00"), note="ok")
+    svc.ticket_pay_compensation(ticket=ticket, actor=agent)
+    svc.ticket_cancel(ticket=ticket, actor=ticket.opened_by, reason="other")
+    stale_a = AfterSalesTicket.objects.get(pk=ticket.pk)
+    stale_b = AfterSalesTicket.objects.get(pk=ticket.pk)
+
+    results = race(
+        lambda: svc.ticket_cancel_confirm(ticket=stale_a, actor=ticket.order.provider),
+        lambda: svc.ticket_cancel_refuse(ticket=stale_b, actor=agent),
+    )
+
+    ticket.refresh_from_db()
+    errors = [r for r in results if isinstance(r, ApplicationError)]
+    assert len(errors) == 1 and errors[0].code == "no_cancel_pending"
+    reversals = LedgerTransaction.objects.filter(kind="ticket_compensation_reversal").count()
+    assert (ticket.state, reversals) in ((TicketState.CANCELLED, 1), (TicketState.APPROVED, 0))
+    assert_every_transaction_balances()
+
+
+def test_paying_twice_at_once_pays_once():
+    ticket = open_ticket()
+    agent = staff()
+    svc.ticket_start_review(ticket=ticket, actor=agent)
+    svc.ticket_approve(ticket=ticket, actor=agent, compensation=Decimal("10.00"), note="ok")
+
+    race(*[lambda: svc.ticket_pay_compensation(ticket=ticket, actor=agent) for _ in range(2)])
+
+    assert LedgerTransaction.objects.filter(kind="ticket_compensation").count() == 1
