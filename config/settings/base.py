@@ -185,6 +185,11 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "CaseStateEnum": "disputes.models.CaseState",
         "StatementRoleEnum": "disputes.api.cases_serializers.ROLE_CHOICES",
+        "RequestStateEnum": "disputes.models.RequestState",
+        "CancelReasonEnum": "orders.models.PERSON_REASONS",
+        "PartyRoleEnum": "orders.api.serializers.ROLE_CHOICES",
+        "OrderStateEnum": "orders.models.OrderState",
+        "ActorRoleEnum": "core.models.ActorRole",
     },
 }
 IDEMPOTENCY_KEY_TTL_HOURS = 24

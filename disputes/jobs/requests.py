@@ -1,11 +1,216 @@
-"""Clock-driven sweeps of resolution requests (being built: see the Resolution Center issue)."""
+"""Clock-driven sweeps of resolution requests: reminders before the window ends, and silence.
 
+Like ``orders.jobs``: due rows in batches under ``select_for_update(skip_locked=True)``, each
+decided with the same engine a person's action uses, effects written in bulk, commit, next
+batch; a rerun finds nothing left to do. A person answering at the same moment holds the
+request's row lock, so the sweep skips it and exactly one of the two happens.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import can_proceed
+
+from core.audit import transition_log_build, transition_logs_write
+from core.db import bulk_update_rows
 from core.jobs import SweepResult
+from core.models import ActorRole
+from disputes.models import RequestState, RequestType, Resolution, ResolutionRequest
+from disputes.selectors.requests import request_recipient_id, users_away
+from marketplace.notifications import notification_build, notifications_send
+from orders.cancellation import CancelItem, attach_charge_payments, cancellation_decide, cancellations_execute
+from orders.models import Order, Policy
+
+BATCH = 1000
+
+
+def _when(value) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _waiting_on_someone_away(now) -> Q:
+    """Requests sent to a provider who announced they are away right now: their clock is stopped."""
+    return Q(author_role="client", order__provider_id__in=users_away(at=now))
+
+
+# --- Reminders -------------------------------------------------------------------------------
 
 
 def remind_requests() -> SweepResult:
-    return SweepResult(processed=0)
+    """Remind the party who must answer, once, the policy's hours before the window ends."""
+    done = 0
+    for policy in Policy.objects.filter(request_reminder_hours__gt=0):
+        while True:
+            with transaction.atomic():
+                now = timezone.now()
+                batch = list(
+                    ResolutionRequest.objects.select_for_update(of=("self",), skip_locked=True)
+                    .filter(
+                        order__policy=policy,
+                        state=RequestState.OPEN,
+                        reminder_sent_at__isnull=True,
+                        respond_by__gt=now,
+                        respond_by__lte=now + timedelta(hours=policy.request_reminder_hours),
+                    )
+                    .exclude(_waiting_on_someone_away(now))
+                    .select_related("order")
+                    .order_by("respond_by", "pk")[:BATCH]
+                )
+                if not batch:
+                    break
+                title_text = _("Reminder: answer the request on order #%(id)s by %(at)s")
+                bodies = {
+                    RequestType.CANCEL: _("Without an answer, the order is cancelled on the proposed terms."),
+                    RequestType.EXTEND_DELIVERY: _("Without an answer, the new due date is accepted."),
+                    RequestType.REQUEST_UPDATE: _("Without an answer, the request counts against your responsiveness."),
+                }
+                notices = [
+                    notification_build(
+                        user_id=request_recipient_id(r, r.order),
+                        kind="request_reminder",
+                        title=title_text % {"id": r.order_id, "at": _when(r.respond_by)},
+                        body=f"{r.message}\n\n{bodies[r.type]}",
+                        order_id=r.order_id,
+                        at=now,
+                    )
+                    for r in batch
+                ]
+                ResolutionRequest.objects.filter(pk__in=[r.pk for r in batch]).update(
+                    reminder_sent_at=now, updated_at=now
+                )
+                notifications_send(notices)
+            done += len(batch)
+    return SweepResult(processed=done)
+
+
+# --- Silence -----------------------------------------------------------------------------------
+
+
+def _expire_batch(batch: list[ResolutionRequest], orders: dict[int, Order], now) -> tuple[int, int]:
+    """Auto-accept the cancel and extension requests of ``batch``, expire the rest; in bulk."""
+    cancel_items, extended, accepted, expired = [], [], [], []
+    order_logs, request_logs, notices = [], [], []
+    auto_reason = _("Accepted automatically: no answer within the window")
+    expired_reason = _("Expired: no answer within the window")
+    moot_reason = _("Expired: the order can no longer be changed this way")
+    accepted_title = _("The request on order #%(id)s was accepted automatically")
+    expired_title = _("The request on order #%(id)s expired without an answer")
+    extended_body = _("No answer came in time, so the new due date %(at)s applies.")
+    cancelled_body = _("No answer came in time, so the order is cancelled with the proposed refund of %(p)s %%.")
+    update_body = _("The provider did not answer in time; this counts against their responsiveness.")
+    moot_body = _("The order moved on before the window ended, so nothing was changed.")
+
+    for r in batch:
+        order = orders.get(r.order_id)
+        if order is None:
+            continue  # its order is busy (a person acting on it): the next run takes it
+        body = ""
+        if r.type == RequestType.CANCEL:
+            decision = cancellation_decide(order=order, actor_role="mutual", now=now, refund_percent=r.refund_percent)
+            if decision.allowed:
+                message = f"{auto_reason}. {r.message}"
+                cancel_items.append(CancelItem(order, decision, None, ActorRole.SYSTEM, r.reason, message))
+                body = cancelled_body % {"p": r.refund_percent}
+        elif r.type == RequestType.EXTEND_DELIVERY and can_proceed(order.extend_delivery):
+            from_state = order.state
+            order.extend_delivery(new_due_at=r.new_due_at)
+            order.updated_at = now
+            extended.append(order)
+            order_logs.append(
+                transition_log_build(
+                    subject=order,
+                    transition="extend_delivery",
+                    from_state=from_state,
+                    to_state=order.state,
+                    actor=None,
+                    actor_role=ActorRole.SYSTEM,
+                    reason=f"{auto_reason}: {_when(r.new_due_at)}",
+                    at=now,
+                )
+            )
+            body = extended_body % {"at": _when(r.new_due_at)}
+        if body:
+            r.accept(by=None, message="", at=now, resolution=Resolution.AUTO_ACCEPTED)
+            accepted.append(r)
+            reason, title, kind = auto_reason, accepted_title, "request_auto_accepted"
+        else:
+            r.expire(at=now)
+            expired.append(r)
+            if r.type == RequestType.REQUEST_UPDATE:
+                reason, body = expired_reason, update_body
+            else:
+                reason, body = moot_reason, moot_body
+            title, kind = expired_title, "request_expired"
+        request_logs.append(
+            transition_log_build(
+                subject=r,
+                transition="auto_accept" if r.state == RequestState.ACCEPTED else "expire",
+                from_state=RequestState.OPEN,
+                to_state=r.state,
+                actor=None,
+                actor_role=ActorRole.SYSTEM,
+                reason=reason,
+                at=now,
+            )
+        )
+        title = title % {"id": order.pk}
+        notices += [
+            notification_build(user_id=uid, kind=kind, title=title, body=body, order_id=order.pk, at=now)
+            for uid in (order.client_id, order.provider_id)
+        ]
+
+    # Every request of a kind gets the same values, so one UPDATE writes each kind.
+    for rows, state, resolution in (
+        (accepted, RequestState.ACCEPTED, Resolution.AUTO_ACCEPTED),
+        (expired, RequestState.EXPIRED, Resolution.AUTO_EXPIRED),
+    ):
+        if rows:
+            ResolutionRequest.objects.filter(pk__in=[r.pk for r in rows]).update(
+                state=state, resolution=resolution, resolved_at=now, updated_at=now
+            )
+    attach_charge_payments([i.order for i in cancel_items])
+    cancellations_execute(cancel_items, now=now)
+    bulk_update_rows(extended, ("state", "due_at", "updated_at"))
+    transition_logs_write(order_logs + request_logs)
+    notifications_send(notices)
+    return len(accepted), len(expired)
 
 
 def expire_requests() -> SweepResult:
-    return SweepResult(processed=0)
+    """End requests whose window passed unanswered: cancel and extension requests are accepted
+    automatically (the order is cancelled with the proposed split, or its due date moves); an
+    update request expires and counts against the provider's responsiveness."""
+    policies = {p.pk: p for p in Policy.objects.prefetch_related("rules")}
+    accepted = expired = 0
+    while True:
+        with transaction.atomic():
+            now = timezone.now()
+            batch = list(
+                ResolutionRequest.objects.select_for_update(of=("self",), skip_locked=True)
+                .filter(state=RequestState.OPEN, respond_by__lte=now)
+                .exclude(_waiting_on_someone_away(now))
+                .order_by("respond_by", "pk")[:BATCH]
+            )
+            if not batch:
+                break
+            # Requests first, then their orders: the same order as a person's answer takes them.
+            orders = {
+                o.pk: o
+                for o in Order.objects.select_for_update(of=("self",), skip_locked=True).filter(
+                    pk__in=[r.order_id for r in batch]
+                )
+            }
+            for order in orders.values():
+                order.policy = policies[order.policy_id]  # one shared instance per policy: rules load once
+            a, e = _expire_batch(batch, orders, now)
+        accepted += a
+        expired += e
+        if a + e == 0:
+            break  # everything left is waiting on a busy order
+    detail = f"{accepted} accepted automatically, {expired} expired" if accepted + expired else ""
+    return SweepResult(processed=accepted + expired, detail=detail)

@@ -181,7 +181,7 @@ def test_in_progress_service_order_is_refused_with_the_resolution_center(client)
     assert response.context["quote"] is None
     html = _text(response)
     assert "ask the other party to cancel through the Resolution Center" in html
-    assert "coming soon" in html
+    assert "Ask the other party through the Resolution Center on the order page" in html
     assert not _has_confirm_button(response)
     assert not CancellationQuote.objects.exists()
 

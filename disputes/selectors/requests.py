@@ -1,0 +1,181 @@
+"""Reads of resolution requests: lists, one request, the consequences preview, responsiveness."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from django.apps import apps
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.exceptions import NotFound
+from credit.selectors import CompletionRate, completion_rate_for
+from disputes.models import RequestState, RequestType, ResolutionRequest
+from disputes.windows import Period
+from orders.cancellation import cancellation_decide, refusal_message
+from orders.models import Order
+from orders.policy import Decision, Outcome
+
+
+def request_recipient_id(resolution_request: ResolutionRequest, order: Order | None = None) -> int:
+    """The party who must answer: the one who did not write the request."""
+    order = order or resolution_request.order
+    return order.provider_id if resolution_request.author_role == "client" else order.client_id
+
+
+def request_recipient_role(resolution_request: ResolutionRequest) -> str:
+    return "provider" if resolution_request.author_role == "client" else "client"
+
+
+def request_list_for_order(*, order: Order) -> QuerySet[ResolutionRequest]:
+    """Every request of ``order``, newest first, with who wrote and who answered it."""
+    return (
+        ResolutionRequest.objects.filter(order=order)
+        .select_related("author", "responded_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+def request_open_for_order(*, order: Order) -> ResolutionRequest | None:
+    return request_list_for_order(order=order).filter(state=RequestState.OPEN).first()
+
+
+def request_get(*, pk, user) -> ResolutionRequest:
+    """One request with its order; 404 unless ``user`` is a party of the order (or staff)."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise NotFound(_("No such request.")) from None
+    qs = ResolutionRequest.objects.select_related(
+        "author", "responded_by", "order__client", "order__provider", "order__policy"
+    )
+    if not user.is_staff:
+        qs = qs.filter(Q(order__client=user) | Q(order__provider=user))
+    found = qs.filter(pk=pk).first()
+    if found is None:
+        raise NotFound(_("No such request."))
+    return found
+
+
+def request_actions_for(resolution_request: ResolutionRequest, user) -> list[str]:
+    """What ``user`` may do with the request now: accept, decline, respond, withdraw."""
+    if resolution_request.state != RequestState.OPEN:
+        return []
+    role = resolution_request.order.role_of(user)
+    if role is None:
+        return []
+    if role == resolution_request.author_role:
+        return ["withdraw"]
+    if resolution_request.type == RequestType.REQUEST_UPDATE:
+        return ["respond"] if role == "provider" else []
+    return ["accept", "decline"]
+
+
+def request_can_escalate(resolution_request: ResolutionRequest, user) -> bool:
+    """A declined request may go to support, by either party, once (see ``request_escalation_check``)."""
+    return (
+        resolution_request.state == RequestState.DECLINED
+        and resolution_request.order.role_of(user) is not None
+        and not hasattr(resolution_request, "escalated_to")
+    )
+
+
+# --- Windows ---------------------------------------------------------------------------------
+
+
+def _availability_model():
+    """marketplace's announced time away, looked up by name: it was built alongside this module,
+    and without it no window is paused (and nothing else breaks)."""
+    try:
+        return apps.get_model("marketplace", "Availability")
+    except LookupError:
+        return None
+
+
+def paused_periods_for(*, user_id: int, since: datetime) -> list[Period]:
+    """The time away ``user_id`` announced that is not over at ``since``, as closed periods.
+
+    Time away announced without a return date cannot extend a window by a known amount; while
+    it lasts, the expiry sweep leaves the requests sent to that person alone instead.
+    """
+    model = _availability_model()
+    availability = model.objects.filter(user_id=user_id).first() if model is not None else None
+    if availability is None or availability.away_until is None or availability.away_until <= since:
+        return []
+    return [(availability.away_from, availability.away_until)]
+
+
+def users_away(*, at: datetime) -> QuerySet:
+    """Ids of users who announced they are unavailable at ``at``."""
+    model = _availability_model()
+    if model is None:
+        return ResolutionRequest.objects.none().values("author_id")
+    return model.objects.filter(Q(away_until__isnull=True) | Q(away_until__gt=at), away_from__lte=at).values("user_id")
+
+
+# --- Consequences before consent ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CancelConsequences:
+    """What accepting a cancel request would do now, as the engine decides it (mutual path)."""
+
+    decision: Decision
+    currency: str
+    completion_before: CompletionRate | None = None
+    completion_after: CompletionRate | None = None
+
+    @property
+    def allowed(self) -> bool:
+        return self.decision.allowed
+
+    @property
+    def outcome(self) -> Outcome | None:
+        return self.decision.outcome
+
+    @property
+    def message(self) -> str:
+        return "" if self.allowed else refusal_message(self.decision.code)
+
+
+def request_consequences(
+    *, resolution_request: ResolutionRequest, user, now: datetime | None = None
+) -> CancelConsequences | None:
+    """The preview of an open cancel request: money, credit and (for the provider) the completion rate.
+
+    The same engine decision that accepting executes. None for other types and closed requests.
+    Only the provider sees a completion rate: it is theirs, and nobody else's to see.
+    """
+    if resolution_request.type != RequestType.CANCEL or resolution_request.state != RequestState.OPEN:
+        return None
+    order = resolution_request.order
+    decision = cancellation_decide(
+        order=order, actor_role="mutual", now=now or timezone.now(), refund_percent=resolution_request.refund_percent
+    )
+    before = after = None
+    if decision.allowed and order.role_of(user) == "provider":
+        before = completion_rate_for(user)
+        counts = decision.outcome.counts_against_completion_rate
+        after = replace(before, counted_cancellations=before.counted_cancellations + 1) if counts else before
+    return CancelConsequences(
+        decision=decision, currency=order.currency, completion_before=before, completion_after=after
+    )
+
+
+# --- Responsiveness ------------------------------------------------------------------------------
+
+
+def unanswered_update_requests(*, provider, since: datetime | None = None) -> QuerySet[ResolutionRequest]:
+    """Update requests ``provider`` let expire without an answer (their responsiveness record)."""
+    qs = ResolutionRequest.objects.filter(
+        type=RequestType.REQUEST_UPDATE, state=RequestState.EXPIRED, order__provider=provider
+    )
+    if since is not None:
+        qs = qs.filter(resolved_at__gte=since)
+    return qs
+
+
+def unanswered_update_requests_count(*, provider, since: datetime | None = None) -> int:
+    return unanswered_update_requests(provider=provider, since=since).count()

@@ -1,0 +1,382 @@
+"""Resolution requests: the only code that writes them.
+
+A party opens a request on an open order (cancel it, extend the delivery, send an update);
+the other party accepts or declines it (an update request is answered with a message)
+within the policy's window, and the author may withdraw it while it is open. Every change
+locks the request (and the order where the order changes), re-checks the state, calls the
+pure transition, saves, logs it, and tells the other party in the app and by e-mail.
+Silence is handled by the sweeps in ``disputes.jobs.requests``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import can_proceed
+
+from core.audit import transition_log_write
+from core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
+from disputes.models import RequestState, RequestType, ResolutionRequest
+from disputes.selectors.requests import paused_periods_for, request_can_escalate, request_recipient_id
+from disputes.windows import window_end
+from marketplace.models import User
+from marketplace.notifications import notification_build, notifications_send
+from orders.cancellation import order_cancel_mutual
+from orders.models import OPEN_STATES, PERSON_REASONS, Order, OrderState
+from orders.services import order_lock
+
+MESSAGE_MAX = 5000
+HUNDRED = Decimal(100)
+
+
+# --- Helpers ---------------------------------------------------------------------------------
+
+
+def _text(value: str | None, field: str, *, required_message: str = "") -> str:
+    value = (value or "").strip()
+    if required_message and not value:
+        raise ValidationFailed(required_message, errors={field: [required_message]})
+    if len(value) > MESSAGE_MAX:
+        message = _("At most %(n)d characters.") % {"n": MESSAGE_MAX}
+        raise ValidationFailed(message, errors={field: [message]})
+    return value
+
+
+def _invalid(field: str, message: str, code: str = "invalid") -> ValidationFailed:
+    return ValidationFailed(message, code=code, errors={field: [message]})
+
+
+def _when(value: datetime) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def request_respond_by(*, order: Order, recipient_id: int, at: datetime) -> datetime:
+    """The end of the answer window opened at ``at`` under the order's policy.
+
+    Hours of the policy, counted in business days if it says so, and paused for the time
+    away the provider announced when the request is sent to them.
+    """
+    policy = order.policy
+    paused = paused_periods_for(user_id=recipient_id, since=at) if recipient_id == order.provider_id else []
+    return window_end(
+        at,
+        timedelta(hours=policy.request_window_hours),
+        business_days=policy.windows_in_business_days,
+        paused=paused,
+        tz=timezone.get_default_timezone(),
+    )
+
+
+def request_lock(*, request_id: int) -> ResolutionRequest:
+    """Re-read the request under a row lock; call inside a transaction."""
+    try:
+        return (
+            ResolutionRequest.objects.select_for_update(of=("self",)).select_related("order__policy").get(pk=request_id)
+        )
+    except ResolutionRequest.DoesNotExist:
+        raise NotFound(_("No such request.")) from None
+
+
+def _party_role(order: Order, actor: User) -> str:
+    role = order.role_of(actor)
+    if role is None:
+        raise NotFound(_("No such request."))
+    return role
+
+
+def _require_open(resolution_request: ResolutionRequest) -> None:
+    if resolution_request.state != RequestState.OPEN:
+        raise Conflict(
+            _("This request is no longer open: it was %(state)s.") % {"state": resolution_request.get_state_display()},
+            code="request_not_open",
+            extra={"state": resolution_request.state},
+        )
+
+
+def _log(resolution_request: ResolutionRequest, transition: str, from_state: str, *, actor, role: str, reason: str):
+    transition_log_write(
+        subject=resolution_request,
+        transition=transition,
+        from_state=from_state,
+        to_state=resolution_request.state,
+        actor=actor,
+        actor_role=role,
+        reason=reason,
+        at=resolution_request.resolved_at or resolution_request.created_at,
+    )
+
+
+def _notify(user_id: int, order: Order, kind: str, title: str, body: str = "") -> None:
+    notifications_send([notification_build(user_id=user_id, kind=kind, title=title, body=body, order_id=order.pk)])
+
+
+def request_type_label(type_: str) -> str:
+    return str(RequestType(type_).label)
+
+
+# --- Opening ---------------------------------------------------------------------------------
+
+
+def _validate_terms(
+    order: Order, role: str, type_: str, *, reason: str, refund_percent, new_due_at, now: datetime
+) -> tuple[str, Decimal | None, datetime | None]:
+    if type_ == RequestType.CANCEL:
+        if reason not in dict(PERSON_REASONS):
+            raise _invalid(
+                "reason",
+                _("Choose a reason: %(list)s.") % {"list": ", ".join(code for code, _label in PERSON_REASONS)},
+            )
+        try:
+            percent = Decimal(str(refund_percent))
+        except (InvalidOperation, ValueError, TypeError):
+            percent = None
+        if percent is None or not percent.is_finite() or not Decimal(0) <= percent <= HUNDRED:
+            raise _invalid("refund_percent", _("Propose a refund to the client between 0 and 100 %."))
+        if percent != percent.quantize(Decimal("0.01")):
+            raise _invalid("refund_percent", _("At most two decimals."))
+        return reason, percent, None
+    if type_ == RequestType.EXTEND_DELIVERY:
+        if not order.is_service or order.state not in (OrderState.IN_PROGRESS, OrderState.LATE):
+            raise Conflict(
+                _("Only a service order in progress (or late) has a delivery date to extend."),
+                code="invalid_transition",
+                extra={"state": order.state},
+            )
+        if new_due_at is None:
+            raise _invalid("new_due_at", _("Choose the new due date."))
+        if timezone.is_naive(new_due_at):
+            new_due_at = timezone.make_aware(new_due_at)
+        if new_due_at <= order.due_at:
+            raise _invalid(
+                "new_due_at",
+                _("The new due date must come after the current one (%(due)s).") % {"due": _when(order.due_at)},
+            )
+        if new_due_at <= now:
+            raise _invalid("new_due_at", _("The new due date must be in the future."))
+        return "", None, new_due_at
+    # An update is asked of the provider; only the client asks for one.
+    if role != "client":
+        raise PermissionDenied(_("Only the client can ask the provider for an update."), code="wrong_party")
+    return "", None, None
+
+
+@transaction.atomic
+def request_open(
+    *,
+    order: Order,
+    actor: User,
+    type: str,  # the field's name in the API contract
+    message: str,
+    reason: str = "",
+    refund_percent=None,
+    new_due_at: datetime | None = None,
+) -> ResolutionRequest:
+    """Ask the other party to cancel, extend the delivery or send an update; they have the policy's window."""
+    if type not in RequestType.values:
+        raise _invalid("type", _("Choose cancel, extend_delivery or request_update."))
+    message = _text(message, "message", required_message=_("Write a message to the other party."))
+    order = order_lock(order_id=order.pk)
+    role = _party_role(order, actor)
+    if order.state not in OPEN_STATES:
+        raise Conflict(
+            _("This order is %(state)s: requests are only for open orders.") % {"state": order.get_state_display()},
+            code="order_closed",
+            extra={"state": order.state},
+        )
+    now = timezone.now()
+    reason, refund_percent, new_due_at = _validate_terms(
+        order, role, type, reason=reason, refund_percent=refund_percent, new_due_at=new_due_at, now=now
+    )
+    already = _("A request is already open on this order: wait for its answer or withdraw yours first.")
+    if ResolutionRequest.objects.filter(order=order, state=RequestState.OPEN).exists():
+        raise Conflict(already, code="request_already_open")
+    recipient_id = order.provider_id if role == "client" else order.client_id
+    resolution_request = ResolutionRequest(
+        order=order,
+        author=actor,
+        author_role=role,
+        type=type,
+        reason=reason,
+        message=message,
+        refund_percent=refund_percent,
+        new_due_at=new_due_at,
+        respond_by=request_respond_by(order=order, recipient_id=recipient_id, at=now),
+        created_at=now,
+    )
+    try:
+        # The database decides between two requests made at the same moment (one_open_request_per_order).
+        with transaction.atomic():
+            resolution_request.save()
+    except IntegrityError:
+        raise Conflict(already, code="request_already_open") from None
+    _log(resolution_request, "open", "", actor=actor, role=role, reason=request_type_label(type))
+    title = {
+        RequestType.CANCEL: _("%(name)s asks to cancel order #%(id)s"),
+        RequestType.EXTEND_DELIVERY: _("%(name)s asks to extend the delivery of order #%(id)s"),
+        RequestType.REQUEST_UPDATE: _("%(name)s asks for an update on order #%(id)s"),
+    }[type] % {"name": actor.public_name, "id": order.pk}
+    lines = [message]
+    if type == RequestType.CANCEL:
+        lines.append(_("Proposed refund to the client: %(percent)s %%.") % {"percent": refund_percent})
+    elif type == RequestType.EXTEND_DELIVERY:
+        lines.append(_("Proposed new due date: %(at)s.") % {"at": _when(new_due_at)})
+    if type == RequestType.REQUEST_UPDATE:
+        lines.append(
+            _("Answer with a message by %(at)s; an unanswered request counts against your responsiveness.")
+            % {"at": _when(resolution_request.respond_by)}
+        )
+    else:
+        lines.append(
+            _("Accept or decline by %(at)s; without an answer it is accepted automatically.")
+            % {"at": _when(resolution_request.respond_by)}
+        )
+    _notify(recipient_id, order, "request_opened", title, "\n\n".join(lines))
+    return resolution_request
+
+
+# --- Answering -------------------------------------------------------------------------------
+
+
+def _answering_role(resolution_request: ResolutionRequest, actor: User, action: str) -> str:
+    role = _party_role(resolution_request.order, actor)
+    if role == resolution_request.author_role:
+        raise PermissionDenied(
+            _("Only the other party can %(action)s this request; you may withdraw it.") % {"action": action},
+            code="wrong_party",
+        )
+    return role
+
+
+def _refuse_update(resolution_request: ResolutionRequest) -> None:
+    if resolution_request.type == RequestType.REQUEST_UPDATE:
+        raise Conflict(
+            _("An update request is answered with a message, not accepted or declined."),
+            code="answer_with_respond",
+        )
+
+
+@transaction.atomic
+def request_accept(*, resolution_request: ResolutionRequest, actor: User, message: str = "") -> ResolutionRequest:
+    """The other party agrees: the order is cancelled with the proposed split, or its due date moves."""
+    message = _text(message, "message")
+    resolution_request = request_lock(request_id=resolution_request.pk)
+    role = _answering_role(resolution_request, actor, _("accept"))
+    _refuse_update(resolution_request)
+    _require_open(resolution_request)
+    order = order_lock(order_id=resolution_request.order_id)
+    now = timezone.now()
+    if resolution_request.type == RequestType.CANCEL:
+        # The cancellation engine decides and carries out the agreed split (it re-checks the order).
+        order_cancel_mutual(
+            order=order,
+            accepted_by=actor,
+            refund_percent=resolution_request.refund_percent,
+            reason=resolution_request.reason,
+            message=resolution_request.message,
+        )
+    else:
+        if not can_proceed(order.extend_delivery):
+            raise Conflict(
+                _("The order is %(state)s now: its delivery can no longer be extended.")
+                % {"state": order.get_state_display()},
+                code="invalid_transition",
+                extra={"state": order.state},
+            )
+        from_state = order.state
+        order.extend_delivery(new_due_at=resolution_request.new_due_at)
+        order.save(update_fields=("state", "due_at", "updated_at"))
+        transition_log_write(
+            subject=order,
+            transition="extend_delivery",
+            from_state=from_state,
+            to_state=order.state,
+            actor=actor,
+            actor_role=role,
+            reason=_("Extension agreed: due %(at)s") % {"at": _when(resolution_request.new_due_at)},
+            at=now,
+        )
+    resolution_request.accept(by=actor, message=message, at=now)
+    resolution_request.save()
+    _log(resolution_request, "accept", RequestState.OPEN, actor=actor, role=role, reason=message)
+    title = {
+        RequestType.CANCEL: _("%(name)s accepted your request to cancel order #%(id)s"),
+        RequestType.EXTEND_DELIVERY: _("%(name)s accepted your extension of order #%(id)s"),
+    }[resolution_request.type] % {"name": actor.public_name, "id": order.pk}
+    _notify(resolution_request.author_id, order, "request_accepted", title, message)
+    return resolution_request
+
+
+@transaction.atomic
+def request_decline(*, resolution_request: ResolutionRequest, actor: User, message: str) -> ResolutionRequest:
+    """The other party says no, and why; nothing else changes (the request can go to support)."""
+    message = _text(message, "message", required_message=_("Say why you decline."))
+    resolution_request = request_lock(request_id=resolution_request.pk)
+    role = _answering_role(resolution_request, actor, _("decline"))
+    _refuse_update(resolution_request)
+    _require_open(resolution_request)
+    resolution_request.decline(by=actor, message=message, at=timezone.now())
+    resolution_request.save()
+    _log(resolution_request, "decline", RequestState.OPEN, actor=actor, role=role, reason=message)
+    order = resolution_request.order
+    title = _("%(name)s declined your request on order #%(id)s") % {"name": actor.public_name, "id": order.pk}
+    body = "\n\n".join([message, _("If you cannot agree, you can take it to support from the order page.")])
+    _notify(resolution_request.author_id, order, "request_declined", title, body)
+    return resolution_request
+
+
+@transaction.atomic
+def request_respond(*, resolution_request: ResolutionRequest, actor: User, message: str) -> ResolutionRequest:
+    """The provider answers an update request with a message."""
+    message = _text(message, "message", required_message=_("Write your update."))
+    resolution_request = request_lock(request_id=resolution_request.pk)
+    role = _answering_role(resolution_request, actor, _("answer"))
+    if resolution_request.type != RequestType.REQUEST_UPDATE:
+        raise Conflict(_("Accept or decline this request; only update requests take an answer."), code="use_accept")
+    _require_open(resolution_request)
+    resolution_request.accept(by=actor, message=message, at=timezone.now())
+    resolution_request.save()
+    _log(resolution_request, "respond", RequestState.OPEN, actor=actor, role=role, reason=message)
+    order = resolution_request.order
+    title = _("%(name)s sent the update you asked for on order #%(id)s") % {
+        "name": actor.public_name,
+        "id": order.pk,
+    }
+    _notify(resolution_request.author_id, order, "request_answered", title, message)
+    return resolution_request
+
+
+@transaction.atomic
+def request_withdraw(*, resolution_request: ResolutionRequest, actor: User) -> ResolutionRequest:
+    """The author takes the request back while it is open."""
+    resolution_request = request_lock(request_id=resolution_request.pk)
+    role = _party_role(resolution_request.order, actor)
+    if resolution_request.author_id != actor.pk:
+        raise PermissionDenied(_("Only the author can withdraw this request."), code="wrong_party")
+    _require_open(resolution_request)
+    resolution_request.withdraw(at=timezone.now())
+    resolution_request.save()
+    _log(resolution_request, "withdraw", RequestState.OPEN, actor=actor, role=role, reason="")
+    order = resolution_request.order
+    title = _("%(name)s withdrew their request on order #%(id)s") % {"name": actor.public_name, "id": order.pk}
+    _notify(request_recipient_id(resolution_request, order), order, "request_withdrawn", title)
+    return resolution_request
+
+
+# --- For support cases -------------------------------------------------------------------------
+
+
+def request_escalation_check(*, resolution_request: ResolutionRequest, actor: User) -> None:
+    """Raise unless ``actor`` may take this declined request to support (call with it locked).
+
+    ``disputes.services.cases.case_open(escalated_from=...)`` calls it under
+    ``request_lock``; the one-to-one ``SupportCase.escalated_from`` keeps it to one case.
+    """
+    _party_role(resolution_request.order, actor)
+    if not request_can_escalate(resolution_request, actor):
+        if resolution_request.state != RequestState.DECLINED:
+            raise Conflict(_("Only a declined request can be taken to support."), code="request_not_declined")
+        raise Conflict(_("This request is already with support."), code="already_escalated")

@@ -1,0 +1,108 @@
+"""Races on resolution requests leave exactly one outcome (PostgreSQL, threads)."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.contrib.contenttypes.models import ContentType
+
+from core.exceptions import ApplicationError
+from core.jobs import sweep_run
+from core.models import TransitionLog
+from disputes.models import RequestState, ResolutionRequest
+from disputes.services.requests import request_accept, request_decline, request_open, request_withdraw
+from orders.models import Cancellation, Order, OrderState, Refund
+from tests.disputes.test_requests_services import in_progress_order, open_cancel, open_extension
+from tests.orders.test_concurrency import race
+from tests.orders.test_ledger import assert_every_transaction_balances
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def _request_log_count(r) -> int:
+    return TransitionLog.objects.filter(
+        content_type=ContentType.objects.get_for_model(ResolutionRequest), object_id=r.pk
+    ).count()
+
+
+def test_two_parties_opening_requests_at_once_leave_one_open():
+    order = in_progress_order()
+
+    results = race(
+        lambda: open_cancel(Order.objects.get(pk=order.pk)),
+        lambda: open_extension(Order.objects.get(pk=order.pk)),
+        lambda: request_open(
+            order=Order.objects.get(pk=order.pk), actor=order.client, type="request_update", message="?"
+        ),
+    )
+
+    assert sum(isinstance(r, ResolutionRequest) for r in results) == 1
+    assert all(r.code == "request_already_open" for r in results if isinstance(r, ApplicationError))
+    assert ResolutionRequest.objects.filter(order=order, state=RequestState.OPEN).count() == 1
+
+
+def test_accept_racing_the_expiry_sweep_cancels_the_order_once():
+    order = in_progress_order()
+    r = open_cancel(order, percent="40")
+
+    with time_machine.travel(r.respond_by + timedelta(seconds=1), tick=True):
+        results = race(
+            lambda: request_accept(resolution_request=ResolutionRequest.objects.get(pk=r.pk), actor=order.provider),
+            lambda: sweep_run("disputes.expire_requests"),
+        )
+
+    r.refresh_from_db()
+    assert r.state == RequestState.ACCEPTED
+    assert r.resolution in ("by_party", "auto_accepted")
+    assert Cancellation.objects.filter(order=order).count() == 1
+    assert Refund.objects.filter(order=order).count() == 1
+    assert Order.objects.get(pk=order.pk).history.filter(to_state=OrderState.CANCELLED).count() == 1
+    assert _request_log_count(r) == 2  # open, then exactly one ending
+    errors = [x for x in results if isinstance(x, ApplicationError)]
+    assert len(errors) <= 1 and all(e.code == "request_not_open" for e in errors)
+    assert_every_transaction_balances()
+
+
+def test_decline_racing_the_expiry_sweep_leaves_one_outcome():
+    order = in_progress_order()
+    r = open_extension(order)
+    due_before = order.due_at
+
+    with time_machine.travel(r.respond_by + timedelta(seconds=1), tick=True):
+        race(
+            lambda: request_decline(
+                resolution_request=ResolutionRequest.objects.get(pk=r.pk), actor=order.client, message="No"
+            ),
+            lambda: sweep_run("disputes.expire_requests"),
+        )
+
+    r.refresh_from_db()
+    order.refresh_from_db()
+    assert _request_log_count(r) == 2
+    if r.state == RequestState.DECLINED:
+        assert order.due_at == due_before
+    else:
+        assert (r.state, r.resolution, order.due_at) == (RequestState.ACCEPTED, "auto_accepted", r.new_due_at)
+        assert order.history.filter(transition="extend_delivery").count() == 1
+
+
+def test_withdraw_racing_the_sweep_and_two_sweeps_at_once():
+    orders = [in_progress_order() for _ in range(12)]
+    requests = [open_cancel(o) for o in orders]
+    latest = max(r.respond_by for r in requests)
+
+    with time_machine.travel(latest + timedelta(seconds=1), tick=True):
+        race(
+            lambda: request_withdraw(
+                resolution_request=ResolutionRequest.objects.get(pk=requests[0].pk), actor=orders[0].client
+            ),
+            lambda: sweep_run("disputes.expire_requests"),
+            lambda: sweep_run("disputes.expire_requests"),
+        )
+
+    assert not ResolutionRequest.objects.filter(state=RequestState.OPEN).exists()
+    for r in requests:
+        assert _request_log_count(r) == 2
+    assert Cancellation.objects.count() == ResolutionRequest.objects.filter(state=RequestState.ACCEPTED).count()
+    assert Cancellation.objects.count() in (11, 12)
+    assert_every_transaction_balances()
