@@ -1,22 +1,78 @@
-"""The back office for people and listings."""
+"""The back office for people and listings, and the trust tools around an order.
+
+Messages, attachments and blocks are read-only here (they are evidence). The one thing staff
+do is resolve a reported message, in a custom view that validates a note and calls
+``message_report_resolve``, the way Django's ``UserAdmin.user_change_password`` runs its form.
+"""
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db.models import Count, Exists, OuterRef, Q
+from django.http import HttpRequest, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.text import Truncator
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import ReadOnlyAdminMixin
+from core.admin import ReadOnlyAdminMixin, ReadOnlyInlineMixin, admin_link
+from core.exceptions import ApplicationError
 
-from .models import Listing, Notification, User
+from .forms import MessageReportResolveForm
+from .models import Availability, Block, Listing, Message, MessageAttachment, MessageReport, Notification, User
+from .services import message_report_resolve
+
+
+class AvailabilityInline(ReadOnlyInlineMixin, admin.StackedInline):
+    """The user's announced time away (set by the user on their availability page)."""
+
+    model = Availability
+    fields = ("away_from", "away_until", "message", "updated_at")
+    readonly_fields = fields
+    verbose_name_plural = _("announced availability")
+
+
+class AvailableNowFilter(admin.SimpleListFilter):
+    title = _("availability")
+    parameter_name = "away"
+
+    def lookups(self, request, model_admin):
+        return (("now", _("unavailable now")), ("announced", _("time away announced")))
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "now":
+            return queryset.filter(availability__away_from__lte=now).filter(
+                Q(availability__away_until__isnull=True) | Q(availability__away_until__gt=now)
+            )
+        if self.value() == "announced":
+            return queryset.filter(availability__isnull=False).exclude(availability__away_until__lte=now)
+        return queryset
 
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     """Django's user admin (password change, permissions) plus Gigfair's profile fields."""
 
-    list_display = ("username", "display_name", "email", "is_active", "is_staff", "date_joined", "last_login")
-    list_filter = ("is_staff", "is_superuser", "is_active", "date_joined")
+    list_display = (
+        "username",
+        "display_name",
+        "email",
+        "is_active",
+        "is_staff",
+        "availability_display",
+        "date_joined",
+        "last_login",
+    )
+    list_filter = ("is_staff", "is_superuser", "is_active", AvailableNowFilter, "date_joined")
+    list_select_related = ("availability",)
+    inlines = (AvailabilityInline,)
     search_fields = ("username", "email", "display_name", "first_name", "last_name")
     ordering = ("username",)
     fieldsets = (
@@ -37,6 +93,23 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
     )
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else ()
+
+    @admin.display(description=_("availability"))
+    def availability_display(self, obj: User) -> str:
+        availability = getattr(obj, "availability", None)
+        if availability is None or availability.is_over:
+            return "—"
+        until = (
+            timezone.localtime(availability.away_until).strftime("%Y-%m-%d %H:%M") if availability.away_until else "…"
+        )
+        if availability.is_away:
+            return gettext("away until %(until)s") % {"until": until}
+        return gettext("away from %(from)s") % {
+            "from": timezone.localtime(availability.away_from).strftime("%Y-%m-%d %H:%M")
+        }
 
 
 @admin.register(Listing)
@@ -77,3 +150,261 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in Notification._meta.fields]
+
+
+# --- Message threads ----------------------------------------------------------------------
+
+
+class MessageAttachmentInline(ReadOnlyInlineMixin, admin.TabularInline):
+    model = MessageAttachment
+    fields = ("download", "content_type", "size")
+    readonly_fields = fields
+
+    @admin.display(description=_("file"))
+    def download(self, obj: MessageAttachment) -> str:
+        # Through the access-checked view (staff may open every file), never a media URL.
+        return format_html('<a href="{}">{}</a>', reverse("message_attachment", args=(obj.pk,)), obj.name)
+
+
+class MessageReportInline(ReadOnlyInlineMixin, admin.TabularInline):
+    model = MessageReport
+    fields = ("report_link", "created_at", "reporter", "reason", "note", "resolved_at", "resolution_note")
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).select_related("reporter")
+
+    @admin.display(description=_("report"))
+    def report_link(self, obj: MessageReport) -> str:
+        return admin_link(obj, f"#{obj.pk}")
+
+
+class ReportedFilter(admin.SimpleListFilter):
+    title = _("reported")
+    parameter_name = "reported"
+
+    def lookups(self, request, model_admin):
+        return (("open", _("report unresolved")), ("yes", _("reported")), ("no", _("not reported")))
+
+    def queryset(self, request, queryset):
+        reports = MessageReport.objects.filter(message=OuterRef("pk"))
+        if self.value() == "open":
+            return queryset.filter(Exists(reports.filter(resolved_at__isnull=True)))
+        if self.value() == "yes":
+            return queryset.filter(Exists(reports))
+        if self.value() == "no":
+            return queryset.exclude(Exists(reports))
+        return queryset
+
+
+@admin.register(Message)
+class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Every order's thread, exactly as sent: evidence for support, never changed."""
+
+    list_display = ("created_at", "order_link", "author", "excerpt", "files", "report_count")
+    list_filter = (ReportedFilter, "created_at")
+    search_fields = ("order__id__exact", "author__username", "author__display_name")
+    search_help_text = _("Order number, or the author's username or display name.")
+    list_select_related = ("order", "author")
+    date_hierarchy = "created_at"
+    ordering = ("-created_at", "-id")
+    fields = ("order_link", "author", "created_at", "body")
+    readonly_fields = fields
+    inlines = (MessageAttachmentInline, MessageReportInline)
+
+    def get_queryset(self, request: HttpRequest):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(n_files=Count("attachments", distinct=True), n_reports=Count("reports", distinct=True))
+        )
+
+    @admin.display(description=_("order"), ordering="order")
+    def order_link(self, obj: Message) -> str:
+        return admin_link(obj.order, f"#{obj.order_id}")
+
+    @admin.display(description=_("text"))
+    def excerpt(self, obj: Message) -> str:
+        return Truncator(obj.body).chars(80)
+
+    @admin.display(description=_("files"), ordering="n_files")
+    def files(self, obj: Message) -> int:
+        return obj.n_files
+
+    @admin.display(description=_("reports"), ordering="n_reports")
+    def report_count(self, obj: Message) -> int:
+        return obj.n_reports
+
+
+class ReportStatusFilter(admin.SimpleListFilter):
+    """The queue opens on unresolved reports; "all" shows every one."""
+
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return (("unresolved", _("unresolved")), ("resolved", _("resolved")), ("all", _("all")))
+
+    def choices(self, changelist):
+        value = self.value() or "unresolved"
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": value == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        value = self.value() or "unresolved"
+        if value == "unresolved":
+            return queryset.filter(resolved_at__isnull=True)
+        if value == "resolved":
+            return queryset.filter(resolved_at__isnull=False)
+        return queryset
+
+
+@admin.register(MessageReport)
+class MessageReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The queue of reported messages: read the message in its thread, then resolve with a note."""
+
+    list_display = ("created_at", "reason", "reporter", "message_excerpt", "order_link", "resolved_at", "resolve")
+    list_filter = (ReportStatusFilter, "reason", "created_at")
+    search_fields = ("message__order__id__exact", "reporter__username", "message__author__username")
+    search_help_text = _("Order number, or the username of the reporter or of the message's author.")
+    ordering = ("created_at", "id")  # oldest first: a queue
+    fields = (
+        "order_link",
+        "message_author",
+        "message_body",
+        "reporter",
+        "reason",
+        "note",
+        "created_at",
+        "resolved_at",
+        "resolved_by",
+        "resolution_note",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest):
+        # Here rather than list_select_related: the change page needs the same joins.
+        return (
+            super().get_queryset(request).select_related("reporter", "resolved_by", "message__author", "message__order")
+        )
+
+    @admin.display(description=_("order"))
+    def order_link(self, obj: MessageReport) -> str:
+        return admin_link(obj.message.order, f"#{obj.message.order_id}")
+
+    @admin.display(description=_("message"))
+    def message_excerpt(self, obj: MessageReport) -> str:
+        return admin_link(obj.message, Truncator(obj.message.body).chars(60))
+
+    @admin.display(description=_("author of the message"))
+    def message_author(self, obj: MessageReport) -> str:
+        return admin_link(obj.message.author)
+
+    @admin.display(description=_("message"))
+    def message_body(self, obj: MessageReport) -> str:
+        return format_html(
+            '<div style="white-space: pre-wrap">{}</div><a href="{}">{}</a>',
+            obj.message.body,
+            reverse("admin:marketplace_message_change", args=(obj.message_id,)),
+            gettext("the message with its attachments"),
+        )
+
+    @admin.display(description="")
+    def resolve(self, obj: MessageReport) -> str:
+        if obj.resolved_at is not None:
+            return "✓"
+        url = reverse("admin:marketplace_messagereport_resolve", args=(obj.pk,))
+        return format_html('<a href="{}">{}</a>', url, gettext("Resolve…"))
+
+    # --- resolving a report ---
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/resolve/",
+                self.admin_site.admin_view(self.resolve_view),
+                name="marketplace_messagereport_resolve",
+            ),
+            *super().get_urls(),
+        ]
+
+    def has_resolve_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_staff and request.user.has_perm("marketplace.change_messagereport")
+
+    def render_change_form(self, request: HttpRequest, context, add=False, change=False, form_url="", obj=None):
+        context["can_resolve"] = obj is not None and obj.resolved_at is None and self.has_resolve_permission(request)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def resolve_view(self, request: HttpRequest, object_id: str):
+        """Mark a report resolved with a note: ``message_report_resolve`` runs."""
+        report = self.get_object(request, unquote(object_id))
+        if report is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_resolve_permission(request):
+            raise DjangoPermissionDenied
+        back = reverse("admin:marketplace_messagereport_change", args=(report.pk,))
+        if report.resolved_at is not None:
+            self.message_user(request, gettext("This report is already resolved."), messages.WARNING)
+            return HttpResponseRedirect(back)
+        form = MessageReportResolveForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                message_report_resolve(report=report, actor=request.user, note=form.cleaned_data["note"])
+            except ApplicationError as error:
+                self.message_user(request, error.message, messages.ERROR)
+                return HttpResponseRedirect(back)
+            self.log_change(request, report, gettext("Resolved: %(note)s") % {"note": form.cleaned_data["note"]})
+            self.message_user(request, gettext("The report is resolved."), messages.SUCCESS)
+            return HttpResponseRedirect(reverse("admin:marketplace_messagereport_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Resolve a reported message"),
+            "subtitle": str(report),
+            "opts": self.opts,
+            "original": report,
+            "form": form,
+            "has_view_permission": self.has_view_permission(request, report),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/marketplace/messagereport/resolve.html", context)
+
+
+# --- Blocks -------------------------------------------------------------------------------
+
+
+class BlockActiveFilter(admin.SimpleListFilter):
+    title = _("in force")
+    parameter_name = "active"
+
+    def lookups(self, request, model_admin):
+        return (("yes", _("in force")), ("no", _("lifted")))
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(unblocked_at__isnull=True)
+        if self.value() == "no":
+            return queryset.filter(unblocked_at__isnull=False)
+        return queryset
+
+
+@admin.register(Block)
+class BlockAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Who blocked whom and why; lifted blocks stay listed with the time they were lifted."""
+
+    list_display = ("created_at", "blocker", "blocked", "reason", "note_excerpt", "unblocked_at")
+    list_filter = (BlockActiveFilter, "reason", "created_at")
+    search_fields = ("blocker__username", "blocked__username", "blocker__display_name", "blocked__display_name")
+    search_help_text = _("Username or display name of either person.")
+    list_select_related = ("blocker", "blocked")
+    date_hierarchy = "created_at"
+    ordering = ("-created_at", "-id")
+    fields = ("blocker", "blocked", "reason", "note", "created_at", "unblocked_at")
+    readonly_fields = fields
+
+    @admin.display(description=_("note"))
+    def note_excerpt(self, obj: Block) -> str:
+        return Truncator(obj.note).chars(60)

@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.exceptions import ApplicationError
-from marketplace.models import CURRENCIES, ListingKind
+from marketplace.models import CURRENCIES, BlockReason, ListingKind, MessageReportReason
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
@@ -126,3 +126,101 @@ class ListingForm(GigfairForm):
         data["description"] = data.get("description") or ""
         data["location"] = data.get("location") or ""
         return data
+
+
+# --- Around the order -----------------------------------------------------------------------
+
+
+class _MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class _MultipleFileField(forms.FileField):
+    """Several files in one input; the service checks each one's size and type (the one upload check)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("widget", _MultipleFileInput(attrs={"accept": "image/*,application/pdf"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None) -> list:
+        single_clean = super().clean
+        if not data:
+            return single_clean(None, initial) or []
+        files = data if isinstance(data, list | tuple) else [data]
+        return [single_clean(f, initial) for f in files]
+
+
+class MessageForm(GigfairForm):
+    body = forms.CharField(
+        label=_("Message"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("Write to the other party…")}),
+        error_messages={"required": _("Write a message.")},
+    )
+    files = _MultipleFileField(
+        label=_("Attach files (optional)"),
+        required=False,
+        help_text=_("Images or PDF, up to 10 MB each, at most 5."),
+    )
+
+
+class MessageReportForm(GigfairForm):
+    reason = forms.ChoiceField(
+        label=_("What is wrong with it?"),
+        choices=[("", _("Choose a reason…")), *MessageReportReason.choices],
+        error_messages={"required": _("Choose a reason.")},
+    )
+    note = forms.CharField(
+        label=_("Note for support"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Required when the reason is “something else”."),
+    )
+
+
+class BlockForm(GigfairForm):
+    reason = forms.ChoiceField(
+        label=_("Why are you blocking them?"),
+        choices=[("", _("Choose a reason…")), *BlockReason.choices],
+        error_messages={"required": _("Choose a reason.")},
+        help_text=_("Only you and Gigfair staff see it."),
+    )
+    note = forms.CharField(
+        label=_("Note (optional)"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class AvailabilityForm(GigfairForm):
+    away_from = forms.DateTimeField(
+        label=_("Unavailable from"),
+        required=False,
+        input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
+        help_text=_("Leave empty to be unavailable from now."),
+    )
+    away_until = forms.DateTimeField(
+        label=_("Back on"),
+        required=False,
+        input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
+        help_text=_("You are available again automatically at this time. Leave empty to switch back yourself."),
+    )
+    message = forms.CharField(
+        label=_("Message to clients"),
+        required=False,
+        max_length=280,
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. On holiday, back in September")}),
+        help_text=_("Shown on your profile and listings. At most 280 characters."),
+    )
+
+
+class MessageReportResolveForm(forms.Form):
+    """The back office closes a report (the admin renders it)."""
+
+    note = forms.CharField(
+        label=_("What was found and done"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        help_text=_("Kept with the report for the back office. The reporter is told the report was reviewed."),
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
@@ -129,3 +130,238 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+# --- Around the order: messages, reports, blocks, availability ------------------------------
+
+
+class EvidenceQuerySet(models.QuerySet):
+    """Rows kept as evidence: written once, never updated or deleted in bulk."""
+
+    def update(self, **kwargs):
+        raise TypeError(f"{self.model.__name__} rows are evidence and are never changed.")
+
+    def delete(self):
+        raise TypeError(f"{self.model.__name__} rows are evidence and are never deleted.")
+
+
+class EvidenceModel(models.Model):
+    """A row that is inserted once and then only read (messages and their attachments)."""
+
+    objects = EvidenceQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise TypeError(f"{type(self).__name__} rows are evidence and are never changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError(f"{type(self).__name__} rows are evidence and are never deleted.")
+
+
+class Message(EvidenceModel):
+    """One post in an order's thread, kept exactly as sent: support reads it as evidence."""
+
+    order = models.ForeignKey(
+        "orders.Order", verbose_name=_("order"), on_delete=models.PROTECT, related_name="messages"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT, related_name="+"
+    )
+    body = models.TextField(_("text"))
+    created_at = models.DateTimeField(_("sent at"), default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ("created_at", "id")
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        indexes = [models.Index(fields=("order", "created_at"), name="message_order_created_idx")]
+        constraints = [models.CheckConstraint(condition=~Q(body=""), name="message_has_text")]
+
+    def __str__(self) -> str:
+        return _("Message %(id)s on order #%(order)s") % {"id": self.pk, "order": self.order_id}
+
+
+ATTACHMENT_EXTENSIONS = {
+    "application/pdf": ".pdf",
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "image/gif": ".gif",
+    "image/webp": ".webp",
+}
+
+
+def message_attachment_path(instance: MessageAttachment, filename: str) -> str:
+    """Where an attachment is stored: a random name, never the uploader's (that is kept in ``name``).
+
+    The extension follows the type found in the content, so a PDF named ``.png`` is stored as ``.pdf``.
+    """
+    extension = ATTACHMENT_EXTENSIONS.get(instance.content_type, "")
+    return f"messages/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{extension}"
+
+
+class MessageAttachment(EvidenceModel):
+    """A file sent with a message; served only to the order's parties and staff, never by a public URL."""
+
+    message = models.ForeignKey(Message, on_delete=models.PROTECT, related_name="attachments")
+    file = models.FileField(_("file"), upload_to=message_attachment_path, max_length=255)
+    name = models.CharField(_("name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveIntegerField(_("size"))
+
+    class Meta:
+        ordering = ("id",)
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+
+class MessageReportReason(models.TextChoices):
+    SPAM = "spam", _("spam")
+    ABUSE = "abuse", _("abuse or harassment")
+    OFF_PLATFORM_PAYMENT = "off_platform_payment", _("asks to pay outside Gigfair")
+    OTHER = "other", _("something else")
+
+
+class MessageReport(models.Model):
+    """A party asks support to look at a message; support resolves it with a note."""
+
+    message = models.ForeignKey(Message, verbose_name=_("message"), on_delete=models.PROTECT, related_name="reports")
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("reported by"), on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(_("reason"), max_length=32, choices=MessageReportReason.choices)
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(_("reported at"), default=timezone.now, editable=False)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("resolved by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    resolution_note = models.TextField(_("resolution"), blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        verbose_name = _("message report")
+        verbose_name_plural = _("message reports")
+        indexes = [models.Index(fields=("resolved_at", "-created_at"), name="report_queue_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=("message", "reporter"), name="report_one_per_reporter"),
+            models.CheckConstraint(condition=Q(reason__in=MessageReportReason.values), name="report_reason_known"),
+            models.CheckConstraint(condition=~Q(reason="other") | ~Q(note=""), name="report_other_has_note"),
+            models.CheckConstraint(
+                condition=Q(resolved_at__isnull=True, resolved_by__isnull=True, resolution_note="")
+                | Q(resolved_at__isnull=False, resolved_by__isnull=False),
+                name="report_resolution_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return _("Report of message %(id)s") % {"id": self.message_id}
+
+    @property
+    def is_resolved(self) -> bool:
+        return self.resolved_at is not None
+
+
+class BlockReason(models.TextChoices):
+    ABUSIVE = "abusive", _("abusive or rude")
+    SPAM = "spam", _("spam")
+    OFF_PLATFORM_PAYMENT = "off_platform_payment", _("asked to pay outside Gigfair")
+    NO_SHOW = "no_show", _("did not show up")
+    OTHER = "other", _("something else")
+
+
+class Block(models.Model):
+    """``blocker`` will not deal with ``blocked``: no orders, bookings or messages either way.
+
+    Unblocking keeps the row (with ``unblocked_at``), so staff can see the whole history.
+    """
+
+    blocker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("blocked by"), on_delete=models.CASCADE, related_name="blocks_made"
+    )
+    blocked = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("blocked user"), on_delete=models.CASCADE, related_name="+"
+    )
+    reason = models.CharField(_("reason"), max_length=32, choices=BlockReason.choices)
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(_("blocked at"), default=timezone.now, editable=False)
+    unblocked_at = models.DateTimeField(_("unblocked at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        verbose_name = _("block")
+        verbose_name_plural = _("blocks")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("blocker", "blocked"),
+                condition=Q(unblocked_at__isnull=True),
+                name="block_one_active_per_pair",
+            ),
+            models.CheckConstraint(condition=~Q(blocker=models.F("blocked")), name="block_not_self"),
+            models.CheckConstraint(condition=Q(reason__in=BlockReason.values), name="block_reason_known"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.blocker} ⊘ {self.blocked}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.unblocked_at is None
+
+
+class Availability(models.Model):
+    """A provider's announced time away: unavailable from ``away_from`` until ``away_until``.
+
+    Nothing is switched back by a job: a user is unavailable exactly while ``now`` falls in
+    [away_from, away_until), so the return at the end is automatic. No row means available.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.CASCADE, related_name="availability"
+    )
+    away_from = models.DateTimeField(_("unavailable from"))
+    away_until = models.DateTimeField(
+        _("back on"), null=True, blank=True, help_text=_("Empty: until they switch back themselves.")
+    )
+    message = models.CharField(_("message to clients"), max_length=280, blank=True)
+    updated_at = models.DateTimeField(_("announced at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("availability")
+        verbose_name_plural = _("availability")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(away_until__isnull=True) | Q(away_until__gt=models.F("away_from")),
+                name="availability_ends_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    def is_away_at(self, at) -> bool:
+        return self.away_from <= at and (self.away_until is None or at < self.away_until)
+
+    @property
+    def is_away(self) -> bool:
+        """Unavailable right now."""
+        return self.is_away_at(timezone.now())
+
+    @property
+    def is_over(self) -> bool:
+        return self.away_until is not None and self.away_until <= timezone.now()

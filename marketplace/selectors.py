@@ -2,14 +2,37 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
-from django.utils import timezone
+from datetime import datetime
 
-from .models import Listing, ListingKind, Notification
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.exceptions import NotFound
+from orders.models import OPEN_STATES, Order
+
+from .models import (
+    Availability,
+    Block,
+    Listing,
+    ListingKind,
+    Message,
+    MessageAttachment,
+    MessageReport,
+    Notification,
+    User,
+)
+
+
+def away_now(*, at: datetime | None = None) -> QuerySet[Availability]:
+    """Announcements in force at ``at`` (default now): the user is unavailable exactly then."""
+    at = at or timezone.now()
+    return Availability.objects.filter(away_from__lte=at).filter(Q(away_until__isnull=True) | Q(away_until__gt=at))
 
 
 def listing_list(*, kind: str | None = None, owner=None, include_inactive: bool = False) -> QuerySet[Listing]:
-    """Listings to browse: active, newest first; shifts that already started are left out."""
+    """Listings to browse: active, newest first; shifts that already started are left out, and so
+    are the listings of people who announced they are unavailable right now."""
     qs = Listing.objects.select_related("owner")
     if not include_inactive:
         qs = qs.active()
@@ -18,8 +41,20 @@ def listing_list(*, kind: str | None = None, owner=None, include_inactive: bool 
     if owner is not None:
         qs = qs.filter(owner=owner)
     elif not include_inactive:
-        qs = qs.exclude(Q(kind=ListingKind.SHIFT) & Q(starts_at__lte=timezone.now()))
+        now = timezone.now()
+        qs = qs.exclude(Q(kind=ListingKind.SHIFT) & Q(starts_at__lte=now))
+        qs = qs.filter(~Exists(away_now(at=now).filter(user=OuterRef("owner_id"))))
     return qs.order_by("-created_at", "-id")
+
+
+def listing_list_on_profile(*, owner) -> QuerySet[Listing]:
+    """A user's listings that can be ordered (or could be, once they are back): active, not started."""
+    return (
+        Listing.objects.active()
+        .filter(owner=owner)
+        .exclude(Q(kind=ListingKind.SHIFT) & Q(starts_at__lte=timezone.now()))
+        .order_by("-created_at", "-id")
+    )
 
 
 def listing_get(*, pk) -> Listing | None:
@@ -37,3 +72,131 @@ def notification_list_for(*, user) -> QuerySet[Notification]:
 def notification_unread_count(*, user) -> int:
     """How many of ``user``'s notifications are unread: one COUNT on the (user, read_at) index."""
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+# --- People -------------------------------------------------------------------------------
+
+
+def user_get_public(*, username: str) -> User | None:
+    """An active account by username."""
+    return User.objects.filter(username=username, is_active=True).first()
+
+
+def user_get(*, pk) -> User | None:
+    try:
+        return User.objects.filter(pk=int(pk), is_active=True).first()
+    except (TypeError, ValueError):
+        return None
+
+
+# --- Availability -------------------------------------------------------------------------
+
+
+def availability_of(*, user) -> Availability | None:
+    """``user``'s announcement if it is in force or still to come; None once it is over."""
+    now = timezone.now()
+    availability = Availability.objects.filter(user=user).select_related("user").first()
+    if availability is None or (availability.away_until is not None and availability.away_until <= now):
+        return None
+    return availability
+
+
+def availability_current(*, user) -> Availability | None:
+    """``user``'s announcement if they are unavailable right now."""
+    return away_now().filter(user=user).select_related("user").first()
+
+
+# --- Blocks -------------------------------------------------------------------------------
+
+
+def block_active_between(a, b, *, by=None) -> Block | None:
+    """The block in force between ``a`` and ``b`` (either direction, or only the one made ``by``)."""
+    qs = Block.objects.filter(unblocked_at__isnull=True)
+    if by is not None:
+        other = b if by.pk == a.pk else a
+        qs = qs.filter(blocker_id=by.pk, blocked_id=other.pk)
+    else:
+        qs = qs.filter(Q(blocker_id=a.pk, blocked_id=b.pk) | Q(blocker_id=b.pk, blocked_id=a.pk))
+    return qs.order_by("-created_at", "-id").first()
+
+
+def block_list_for(*, user) -> QuerySet[Block]:
+    """The blocks ``user`` has in force, newest first, with whom they blocked."""
+    return (
+        Block.objects.filter(blocker=user, unblocked_at__isnull=True)
+        .select_related("blocked")
+        .order_by("-created_at", "-id")
+    )
+
+
+def block_get_for(*, pk, user) -> Block:
+    """One of ``user``'s own blocks; NotFound for anyone else's."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise NotFound(_("No such block.")) from None
+    block = Block.objects.filter(pk=pk, blocker=user).select_related("blocked").first()
+    if block is None:
+        raise NotFound(_("No such block."))
+    return block
+
+
+def open_orders_between(a, b) -> QuerySet[Order]:
+    """Orders between ``a`` and ``b`` (either as client) that are still open, oldest first."""
+    return (
+        Order.objects.filter(state__in=OPEN_STATES)
+        .filter(Q(client_id=a.pk, provider_id=b.pk) | Q(client_id=b.pk, provider_id=a.pk))
+        .order_by("created_at", "id")
+    )
+
+
+# --- Message threads ----------------------------------------------------------------------
+
+
+def order_messages(order) -> QuerySet[Message]:
+    """An order's thread, oldest first, with authors and attachments (support cases attach it)."""
+    return (
+        Message.objects.filter(order=order)
+        .select_related("author")
+        .prefetch_related("attachments")
+        .order_by("created_at", "id")
+    )
+
+
+def order_thread_for(*, order, user) -> QuerySet[Message]:
+    """The thread as ``user`` sees it: each message also carries ``my_reports`` (theirs only)."""
+    return order_messages(order).prefetch_related(
+        Prefetch("reports", queryset=MessageReport.objects.filter(reporter=user), to_attr="my_reports")
+    )
+
+
+def message_get_for(*, pk, user) -> Message:
+    """One message, if ``user`` is a party to its order (or staff); NotFound otherwise."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise NotFound(_("No such message.")) from None
+    qs = Message.objects.select_related("order", "author")
+    if not user.is_staff:
+        qs = qs.filter(Q(order__client=user) | Q(order__provider=user))
+    message = qs.filter(pk=pk).first()
+    if message is None:
+        raise NotFound(_("No such message."))
+    return message
+
+
+def attachment_get_for(*, pk, user, message_id=None) -> MessageAttachment:
+    """An attachment ``user`` may download: they are a party to its order, or staff."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise NotFound(_("No such file.")) from None
+    qs = MessageAttachment.objects.filter(pk=pk)
+    if message_id is not None:
+        qs = qs.filter(message_id=message_id)
+    if not user.is_staff:
+        qs = qs.filter(Q(message__order__client=user) | Q(message__order__provider=user))
+    attachment = qs.first()
+    if attachment is None:
+        raise NotFound(_("No such file."))
+    return attachment

@@ -1,22 +1,40 @@
-"""The only code that writes marketplace data: accounts and listings."""
+"""The only code that writes marketplace data: accounts, listings, and the trust tools around
+an order (message threads and reports, blocks, availability)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.exceptions import PermissionDenied, ValidationFailed
+from core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.uploads import upload_check
 from credit.eligibility import require_can_post
 
-from .models import CURRENCIES, Listing, ListingKind, User
+from .models import (
+    CURRENCIES,
+    Availability,
+    Block,
+    BlockReason,
+    Listing,
+    ListingKind,
+    Message,
+    MessageAttachment,
+    MessageReport,
+    MessageReportReason,
+    User,
+)
+from .notifications import notify
+from .selectors import availability_current, block_active_between, open_orders_between
 
 
 def user_create(*, username: str, email: str, password: str, display_name: str = "") -> User:
@@ -179,3 +197,265 @@ def listing_get_for_order(*, listing_id: Any) -> Listing:
         message = _("Unknown listing.")
         raise ValidationFailed(message, code="unknown_listing", errors={"listing": [message]})
     return listing
+
+
+# --- Around the order: shared helpers -----------------------------------------------------
+
+NOTE_MAX = 2000
+
+
+def _when(value: datetime) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _note(value: str | None, field: str, *, limit: int = NOTE_MAX, required_message: str = "") -> str:
+    value = (value or "").strip()
+    if required_message and not value:
+        raise ValidationFailed(required_message, errors={field: [required_message]})
+    if len(value) > limit:
+        message = _("At most %(n)d characters.") % {"n": limit}
+        raise ValidationFailed(message, errors={field: [message]})
+    return value
+
+
+def _lock_pair(a: User, b: User) -> None:
+    """Lock both users' rows, lowest id first: a block and an order between them take turns."""
+    list(User.objects.select_for_update().filter(pk__in=(a.pk, b.pk)).order_by("pk").values_list("pk", flat=True))
+
+
+# --- Blocking -------------------------------------------------------------------------------
+
+
+def require_not_blocked(*, actor: User, other: User) -> None:
+    """Refuse an order, booking or message between two users when either has blocked the other.
+
+    Call it inside the transaction that makes the order or message: it locks both users first,
+    so a block made at the same moment waits for it and then sees the open order.
+    """
+    _lock_pair(actor, other)
+    block = block_active_between(actor, other)
+    if block is None:
+        return
+    if block.blocker_id == actor.pk:
+        message = _("You have blocked %(name)s. Unblock them on their profile to deal with them again.")
+    else:
+        message = _("%(name)s has blocked you: you cannot order from, book with or message them.")
+    raise PermissionDenied(message % {"name": other.public_name}, code="blocked")
+
+
+@transaction.atomic
+def block_create(*, blocker: User, blocked: User, reason: str, note: str = "") -> Block:
+    """Block ``blocked``: from now on neither can order from, book with or message the other."""
+    if blocked.pk == blocker.pk:
+        message = _("You cannot block yourself.")
+        raise ValidationFailed(message, code="block_self", errors={"user": [message]})
+    if reason not in BlockReason.values:
+        message = _("Choose a reason from the list.")
+        raise ValidationFailed(message, errors={"reason": [message]})
+    note = _note(note, "note")
+    _lock_pair(blocker, blocked)
+    if block_active_between(blocker, blocked, by=blocker) is not None:
+        raise Conflict(_("You have already blocked %(name)s.") % {"name": blocked.public_name}, code="already_blocked")
+    open_ids = list(open_orders_between(blocker, blocked).values_list("pk", flat=True))
+    if open_ids:
+        raise Conflict(
+            _(
+                "You cannot block %(name)s while an order between you is open (%(orders)s). Complete or cancel "
+                "it first; until then, report messages to support if something is wrong."
+            )
+            % {"name": blocked.public_name, "orders": ", ".join(f"#{pk}" for pk in open_ids)},
+            code="open_order",
+            extra={"orders": open_ids},
+        )
+    try:
+        with transaction.atomic():
+            return Block.objects.create(blocker=blocker, blocked=blocked, reason=reason, note=note)
+    except IntegrityError:  # the same block made twice at once (the pair lock makes this rare)
+        raise Conflict(
+            _("You have already blocked %(name)s.") % {"name": blocked.public_name}, code="already_blocked"
+        ) from None
+
+
+@transaction.atomic
+def block_lift(*, block: Block, actor: User) -> Block:
+    """Unblock: the two can deal with each other again. The block stays in the history."""
+    block = Block.objects.select_for_update().select_related("blocked").filter(pk=block.pk).first()
+    if block is None or block.blocker_id != actor.pk:
+        raise NotFound(_("No such block."))
+    if block.unblocked_at is None:
+        block.unblocked_at = timezone.now()
+        block.save(update_fields=("unblocked_at",))
+    return block
+
+
+# --- Availability ---------------------------------------------------------------------------
+
+AVAILABILITY_MESSAGE_MAX = 280
+
+
+@transaction.atomic
+def availability_set(
+    *, user: User, away_from: datetime | None = None, away_until: datetime | None = None, message: str = ""
+) -> Availability:
+    """Announce time away: from ``away_from`` (default now) until ``away_until`` (default: until switched back).
+
+    Replaces any earlier announcement. Nothing needs to run at the end: the user is simply
+    available again once ``away_until`` has passed.
+    """
+    now = timezone.now()
+    start = away_from or now
+    errors: dict[str, list[str]] = {}
+    if away_until is not None:
+        if away_until <= start:
+            errors["away_until"] = [_("The return must come after the start.")]
+        elif away_until <= now:
+            errors["away_until"] = [_("This time away is already over: choose a return in the future.")]
+    message = (message or "").strip()
+    if len(message) > AVAILABILITY_MESSAGE_MAX:
+        errors["message"] = [_("At most %(n)d characters.") % {"n": AVAILABILITY_MESSAGE_MAX}]
+    if errors:
+        raise ValidationFailed(next(iter(errors.values()))[0], errors=errors)
+    availability, _created = Availability.objects.update_or_create(
+        user=user, defaults={"away_from": start, "away_until": away_until, "message": message, "updated_at": now}
+    )
+    return availability
+
+
+@transaction.atomic
+def availability_clear(*, user: User) -> None:
+    """Available again from now: the announcement (current or planned) is withdrawn."""
+    Availability.objects.filter(user=user).delete()
+
+
+def _away_message(availability: Availability) -> str:
+    if availability.away_until is not None:
+        text = _("%(name)s is unavailable until %(until)s and takes no new orders until then.") % {
+            "name": availability.user.public_name,
+            "until": _when(availability.away_until),
+        }
+    else:
+        text = _("%(name)s is unavailable until further notice and takes no new orders.") % {
+            "name": availability.user.public_name
+        }
+    if availability.message:
+        text = f"{text} “{availability.message}”"
+    return text
+
+
+def require_available(*, listing: Listing, actor: User) -> None:
+    """Refuse a new order while the listing's owner, or the worker booking a shift, is away.
+
+    The refusal names the announced message and return date (``unavailable_until``).
+    """
+    owner_away = availability_current(user=listing.owner)
+    if owner_away is not None:
+        code = "provider_unavailable" if listing.is_service else "client_unavailable"
+        until = owner_away.away_until.isoformat() if owner_away.away_until else None
+        raise Conflict(_away_message(owner_away), code=code, extra={"unavailable_until": until})
+    if listing.is_shift:
+        own = availability_current(user=actor)
+        if own is not None:
+            if own.away_until is not None:
+                message = _(
+                    "You announced that you are unavailable until %(until)s, so you cannot book shifts now. "
+                    "Switch back to available on your availability page first."
+                ) % {"until": _when(own.away_until)}
+            else:
+                message = _(
+                    "You announced that you are unavailable, so you cannot book shifts now. Switch back to "
+                    "available on your availability page first."
+                )
+            until = own.away_until.isoformat() if own.away_until else None
+            raise Conflict(message, code="provider_unavailable", extra={"unavailable_until": until})
+
+
+# --- Message threads ------------------------------------------------------------------------
+
+MESSAGE_MAX = 5000
+MESSAGE_MAX_FILES = 5
+MESSAGE_FILE_TYPES = ("image", "pdf")
+
+
+def _require_party(order, user: User, action: str) -> str:
+    role = order.role_of(user)
+    if role is None:
+        if user.is_staff:
+            raise PermissionDenied(
+                _("Only the client and the provider of this order can %(action)s.") % {"action": action},
+                code="not_a_party",
+            )
+        raise NotFound(_("No such order."))
+    return role
+
+
+@transaction.atomic
+def message_post(*, order, author: User, body: str, files: Sequence[UploadedFile] = ()) -> Message:
+    """Post a message (with optional images or PDFs) to an order's thread; the other party is told.
+
+    Messages are kept exactly as sent: there is no way to edit or delete one.
+    """
+    role = _require_party(order, author, _("write in its thread"))
+    other = order.provider if role == "client" else order.client
+    require_not_blocked(actor=author, other=other)
+    body = _note(body, "body", limit=MESSAGE_MAX, required_message=_("Write a message."))
+    if len(files) > MESSAGE_MAX_FILES:
+        message = _("Attach at most %(n)d files to one message.") % {"n": MESSAGE_MAX_FILES}
+        raise ValidationFailed(message, errors={"files": [message]})
+    checked = [upload_check(f, allowed=MESSAGE_FILE_TYPES, field="files") for f in files]
+    message = Message.objects.create(order=order, author=author, body=body)
+    for upload, content_type in checked:
+        MessageAttachment.objects.create(
+            message=message, file=upload, name=upload.name[:255], content_type=content_type, size=upload.size
+        )
+    excerpt = body if len(body) <= 200 else body[:199] + "…"
+    notify(
+        users=[other],
+        kind="message_posted",
+        title=_("New message from %(name)s on order #%(id)s") % {"name": author.public_name, "id": order.pk},
+        body=excerpt,
+        order=order,
+    )
+    return message
+
+
+@transaction.atomic
+def message_report_create(*, message: Message, reporter: User, reason: str, note: str = "") -> MessageReport:
+    """A party asks support to look at a message of the other party; it joins the back office queue."""
+    _require_party(message.order, reporter, _("report its messages"))
+    if message.author_id == reporter.pk:
+        raise PermissionDenied(_("You cannot report your own message."), code="own_message")
+    if reason not in MessageReportReason.values:
+        text = _("Choose a reason from the list.")
+        raise ValidationFailed(text, errors={"reason": [text]})
+    required = _("Say what is wrong with this message.") if reason == MessageReportReason.OTHER else ""
+    note = _note(note, "note", required_message=required)
+    if MessageReport.objects.filter(message=message, reporter=reporter).exists():
+        raise Conflict(_("You have already reported this message."), code="already_reported")
+    try:
+        with transaction.atomic():
+            return MessageReport.objects.create(message=message, reporter=reporter, reason=reason, note=note)
+    except IntegrityError:  # the same report sent twice at once
+        raise Conflict(_("You have already reported this message."), code="already_reported") from None
+
+
+@transaction.atomic
+def message_report_resolve(*, report: MessageReport, actor: User, note: str) -> MessageReport:
+    """Support closes a report with a note; the reporter is told it was looked at."""
+    if not actor.is_staff:
+        raise PermissionDenied(_("Only support staff resolve reports."))
+    note = _note(note, "note", required_message=_("Say what was found and done."))
+    report = MessageReport.objects.select_for_update().select_related("message").get(pk=report.pk)
+    if report.resolved_at is not None:
+        return report
+    report.resolved_at = timezone.now()
+    report.resolved_by = actor
+    report.resolution_note = note
+    report.save(update_fields=("resolved_at", "resolved_by", "resolution_note"))
+    notify(
+        users=[report.reporter],
+        kind="message_report_resolved",
+        title=_("Support has reviewed the message you reported on order #%(id)s") % {"id": report.message.order_id},
+        body=_("Thank you for telling us. Report more messages from the thread whenever something is wrong."),
+        order=report.message.order,
+    )
+    return report

@@ -19,4 +19,14 @@ urlpatterns = [
     path("notifications/", views.notification_list, name="notifications"),
     path("notifications/read-all/", views.notifications_read_all, name="notifications_read_all"),
     path("notifications/<int:pk>/open/", views.notification_open, name="notification_open"),
+    path("users/<str:username>/", views.user_profile, name="user_profile"),
+    path("users/<str:username>/block/", views.user_block, name="user_block"),
+    path("blocks/", views.block_list, name="block_list"),
+    path("blocks/<int:pk>/unblock/", views.block_lift, name="block_lift"),
+    path("availability/", views.availability, name="availability"),
+    path("availability/clear/", views.availability_clear, name="availability_clear"),
+    # Included before orders.urls, so this wins over its orders/<pk>/<action>/ pattern.
+    path("orders/<int:pk>/messages/", views.order_messages, name="order_messages"),
+    path("messages/<int:pk>/report/", views.message_report, name="message_report"),
+    path("messages/files/<int:pk>/", views.message_attachment, name="message_attachment"),
 ]

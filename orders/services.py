@@ -18,7 +18,7 @@ from core.uploads import upload_check
 from credit.eligibility import require_can_take_orders, require_min_score
 from credit.services import credit_for_completed_order
 from marketplace.models import Listing, ListingKind, User
-from marketplace.services import listing_get_for_order
+from marketplace.services import listing_get_for_order, require_available, require_not_blocked
 
 from .gateways import gateway_get
 from .ledger import account_for, ledger_post
@@ -148,6 +148,8 @@ def order_create(*, actor: User, listing_id, requirements: str = "") -> Order:
             _("You cannot order your own service.") if listing.is_service else _("You cannot book your own shift.")
         )
         raise ValidationFailed(message, code="own_listing", errors={"listing": [message]})
+    require_not_blocked(actor=actor, other=listing.owner)
+    require_available(listing=listing, actor=actor)
     provider = listing.owner if listing.kind == ListingKind.SERVICE else actor
     require_can_take_orders(provider=provider, actor=actor)
     require_min_score(user=actor, minimum=listing.min_credit_score)

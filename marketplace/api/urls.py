@@ -1,11 +1,35 @@
 from django.urls import path
 
-from .views import AccountCreateApi, ListingDetailApi, ListingListCreateApi, MeApi, TokenCreateApi
+from .views import (
+    AccountCreateApi,
+    BlockDetailApi,
+    BlockListCreateApi,
+    ListingDetailApi,
+    ListingListCreateApi,
+    MeApi,
+    MeAvailabilityApi,
+    MessageAttachmentApi,
+    MessageReportCreateApi,
+    OrderMessageListCreateApi,
+    TokenCreateApi,
+    UserProfileApi,
+)
 
 urlpatterns = [
     path("accounts/", AccountCreateApi.as_view(), name="api-account-create"),
     path("auth/token/", TokenCreateApi.as_view(), name="api-token-create"),
     path("me/", MeApi.as_view(), name="api-me"),
+    path("me/availability/", MeAvailabilityApi.as_view(), name="api-me-availability"),
+    path("users/<int:id>/", UserProfileApi.as_view(), name="api-user-detail"),
     path("listings/", ListingListCreateApi.as_view(), name="api-listing-list"),
     path("listings/<int:id>/", ListingDetailApi.as_view(), name="api-listing-detail"),
+    path("orders/<int:id>/messages/", OrderMessageListCreateApi.as_view(), name="api-order-messages"),
+    path("messages/<int:id>/report/", MessageReportCreateApi.as_view(), name="api-message-report"),
+    path(
+        "messages/<int:id>/attachments/<int:attachment_id>/",
+        MessageAttachmentApi.as_view(),
+        name="api-message-attachment",
+    ),
+    path("blocks/", BlockListCreateApi.as_view(), name="api-block-list"),
+    path("blocks/<int:id>/", BlockDetailApi.as_view(), name="api-block-detail"),
 ]

@@ -1,10 +1,13 @@
-"""The partner API for accounts and listings. Views are thin: validate, call a service, render."""
+"""The partner API for accounts, listings and the trust tools around an order (message
+threads, reports, blocks, availability). Views are thin: validate, call a service, render."""
 
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
@@ -12,19 +15,42 @@ from core.api.pagination import Pagination, paginated_response
 from core.api.parsers import DecimalJSONParser
 from core.api.schema import IDEMPOTENCY_KEY, PAGE_PARAMETERS, problems
 from core.api.views import ApiView
-from core.exceptions import NotFound
-from marketplace.selectors import listing_get, listing_list
+from core.exceptions import NotFound, ValidationFailed
+from marketplace import services
+from marketplace.downloads import attachment_response
+from marketplace.selectors import (
+    attachment_get_for,
+    availability_of,
+    block_get_for,
+    block_list_for,
+    listing_get,
+    listing_list,
+    message_get_for,
+    order_thread_for,
+    user_get,
+)
 from marketplace.services import listing_create, user_create
+from orders.selectors import order_get_for_action
 
 from .auth import api_token_issue
 from .serializers import (
     AccountCreateInputSerializer,
     AccountOutputSerializer,
+    AvailabilityInputSerializer,
+    AvailabilityOutputSerializer,
+    BlockCreateInputSerializer,
+    BlockOutputSerializer,
     ListingCreateInputSerializer,
     ListingFilterSerializer,
     ListingOutputSerializer,
+    MessageCreateInputSerializer,
+    MessageOutputSerializer,
+    MessageReportInputSerializer,
+    MessageReportOutputSerializer,
     TokenCreateInputSerializer,
     TokenOutputSerializer,
+    UserProfileOutputSerializer,
+    availability_data,
 )
 
 # --- Accounts -----------------------------------------------------------------------------
@@ -140,3 +166,224 @@ class ListingDetailApi(ApiView):
         if listing is None:
             raise NotFound(_("No such listing."))
         return Response(ListingOutputSerializer(listing).data)
+
+
+# --- People -------------------------------------------------------------------------------
+
+
+class UserProfileApi(ApiView):
+    @extend_schema(
+        operation_id="users_retrieve",
+        tags=["accounts"],
+        summary="A user's public profile, with their announced availability",
+        responses={200: UserProfileOutputSerializer, **problems(401, 404)},
+    )
+    def get(self, request, id: int):
+        user = user_get(pk=id)
+        if user is None:
+            raise NotFound(_("No such user."))
+        data = {
+            "id": user.pk,
+            "username": user.username,
+            "display_name": user.display_name,
+            "bio": user.bio,
+            "availability": availability_data(availability_of(user=user)),
+        }
+        return Response(UserProfileOutputSerializer(data).data)
+
+
+# --- Message threads ----------------------------------------------------------------------
+
+
+class OrderMessageListCreateApi(ApiView):
+    parser_classes = (DecimalJSONParser, MultiPartParser)
+    pagination_class = Pagination  # read by the schema generator to describe the page
+
+    @extend_schema(
+        operation_id="orders_messages_list",
+        tags=["messages"],
+        summary="An order's message thread",
+        description="Newest first. Messages are kept exactly as sent: they are never edited or deleted.",
+        parameters=PAGE_PARAMETERS,
+        responses={200: MessageOutputSerializer(many=True), **problems(401, 404)},
+    )
+    def get(self, request, id: int):
+        order = order_get_for_action(pk=id, user=request.user)
+        messages = order_thread_for(order=order, user=request.user).order_by("-created_at", "-id")
+        return paginated_response(
+            queryset=messages, serializer_class=MessageOutputSerializer, request=request, view=self
+        )
+
+    @extend_schema(
+        operation_id="orders_messages_create",
+        tags=["messages"],
+        summary="Post a message to the order's thread",
+        description="JSON with `body`, or multipart/form-data with `body` and up to 5 `files` (images or "
+        "PDF, up to 10 MB each; the type is read from the content, not the name). The other party is "
+        "notified. 403 `blocked` when either party has blocked the other; 413 a file is too large; "
+        "415 a file is not an image or PDF.",
+        request={
+            "application/json": MessageCreateInputSerializer,
+            "multipart/form-data": MessageCreateInputSerializer,
+        },
+        responses={201: MessageOutputSerializer, **problems(400, 401, 403, 404, 413, 415, 422)},
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    def post(self, request, id: int):
+        serializer = MessageCreateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        order = order_get_for_action(pk=id, user=request.user)
+        message = services.message_post(order=order, author=request.user, **serializer.validated_data)
+        return Response(
+            MessageOutputSerializer(message, context={"request": request}).data, status=status.HTTP_201_CREATED
+        )
+
+
+class MessageReportCreateApi(ApiView):
+    parser_classes = (DecimalJSONParser,)
+
+    @extend_schema(
+        operation_id="messages_report",
+        tags=["messages"],
+        summary="Report a message of the other party to support",
+        description="`reason`: spam, abuse, off_platform_payment (asks to pay outside Gigfair) or other (then "
+        "`note` is required). 403 `own_message`; 409 `already_reported`.",
+        request=MessageReportInputSerializer,
+        responses={201: MessageReportOutputSerializer, **problems(400, 401, 403, 404, 409, 422)},
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    def post(self, request, id: int):
+        serializer = MessageReportInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        message = message_get_for(pk=id, user=request.user)
+        report = services.message_report_create(message=message, reporter=request.user, **serializer.validated_data)
+        return Response(MessageReportOutputSerializer(report).data, status=status.HTTP_201_CREATED)
+
+
+class MessageAttachmentApi(ApiView):
+    @extend_schema(
+        operation_id="messages_attachment_download",
+        tags=["messages"],
+        summary="Download a message's attachment",
+        description="Only for the order's parties (and staff).",
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY, description="The file."),
+            **problems(401, 404),
+        },
+    )
+    def get(self, request, id: int, attachment_id: int):
+        attachment = attachment_get_for(pk=attachment_id, message_id=id, user=request.user)
+        return attachment_response(attachment)
+
+
+# --- Blocks -------------------------------------------------------------------------------
+
+
+class BlockListCreateApi(ApiView):
+    parser_classes = (DecimalJSONParser,)
+    pagination_class = Pagination  # read by the schema generator to describe the page
+
+    @extend_schema(
+        operation_id="blocks_list",
+        tags=["blocks"],
+        summary="The users the caller has blocked",
+        description="Blocks in force, newest first.",
+        parameters=PAGE_PARAMETERS,
+        responses={200: BlockOutputSerializer(many=True), **problems(401)},
+    )
+    def get(self, request):
+        return paginated_response(
+            queryset=block_list_for(user=request.user),
+            serializer_class=BlockOutputSerializer,
+            request=request,
+            view=self,
+        )
+
+    @extend_schema(
+        operation_id="blocks_create",
+        tags=["blocks"],
+        summary="Block a user",
+        description="Neither can then order from, book with or message the other. 409 `open_order` while an "
+        "order between the two is open (`orders` lists them); 409 `already_blocked`.",
+        request=BlockCreateInputSerializer,
+        responses={201: BlockOutputSerializer, **problems(400, 401, 409, 422)},
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    def post(self, request):
+        serializer = BlockCreateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        blocked = user_get(pk=data["user"])
+        if blocked is None:
+            message = _("No such user.")
+            raise ValidationFailed(message, code="unknown_user", errors={"user": [message]})
+        block = services.block_create(blocker=request.user, blocked=blocked, reason=data["reason"], note=data["note"])
+        return Response(BlockOutputSerializer(block).data, status=status.HTTP_201_CREATED)
+
+
+class BlockDetailApi(ApiView):
+    @extend_schema(
+        operation_id="blocks_retrieve",
+        tags=["blocks"],
+        summary="One of the caller's blocks",
+        responses={200: BlockOutputSerializer, **problems(401, 404)},
+    )
+    def get(self, request, id: int):
+        block = block_get_for(pk=id, user=request.user)
+        if not block.is_active:
+            raise NotFound(_("No such block."))
+        return Response(BlockOutputSerializer(block).data)
+
+    @extend_schema(
+        operation_id="blocks_destroy",
+        tags=["blocks"],
+        summary="Unblock",
+        description="The two can deal with each other again. Staff still see the block in its history.",
+        responses={204: None, **problems(401, 404)},
+    )
+    def delete(self, request, id: int):
+        block = block_get_for(pk=id, user=request.user)
+        services.block_lift(block=block, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Availability -------------------------------------------------------------------------
+
+
+class MeAvailabilityApi(ApiView):
+    parser_classes = (DecimalJSONParser,)
+
+    @extend_schema(
+        operation_id="me_availability_retrieve",
+        tags=["availability"],
+        summary="The caller's availability",
+        responses={200: AvailabilityOutputSerializer, **problems(401)},
+    )
+    def get(self, request):
+        return Response(AvailabilityOutputSerializer(availability_data(availability_of(user=request.user))).data)
+
+    @extend_schema(
+        operation_id="me_availability_update",
+        tags=["availability"],
+        summary="Announce time away, or be available again",
+        description="`announcement: null` makes the caller available now. An announcement without `starts_at` "
+        "starts now; without `ends_at` it lasts until switched back; with `ends_at` the caller is available "
+        "again at that time by itself. While away their listings are hidden from browsing and new orders "
+        "are refused with 409 `provider_unavailable`.",
+        request=AvailabilityInputSerializer,
+        responses={200: AvailabilityOutputSerializer, **problems(400, 401)},
+    )
+    def put(self, request):
+        serializer = AvailabilityInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        announcement = serializer.validated_data["announcement"]
+        if announcement is None:
+            services.availability_clear(user=request.user)
+        else:
+            services.availability_set(
+                user=request.user,
+                away_from=announcement["starts_at"],
+                away_until=announcement["ends_at"],
+                message=announcement["message"],
+            )
+        return self.get(request)

@@ -11,6 +11,7 @@ from django.utils.formats import number_format
 from django.utils.html import format_html
 
 from marketplace.selectors import notification_unread_count
+from marketplace.views import thread_context
 
 register = template.Library()
 
@@ -45,3 +46,24 @@ def unread_notifications(context) -> int:
     if not hasattr(request, "_gigfair_unread"):
         request._gigfair_unread = notification_unread_count(user=user)
     return request._gigfair_unread
+
+
+@register.inclusion_tag("orders/_messages.html", takes_context=True)
+def order_thread(context, order) -> dict:
+    """The order's message thread with its form, for the order page (``{% order_thread order %}``)."""
+    request = context["request"]
+    return {
+        **thread_context(request, order),
+        "request": request,
+        "user": request.user,
+        "csrf_token": context.get("csrf_token"),
+    }
+
+
+@register.filter
+def initials(user) -> str:
+    """One or two letters for a person's avatar."""
+    name = (getattr(user, "public_name", "") or "?").strip()
+    parts = name.split()
+    letters = (parts[0][0] + parts[-1][0]) if len(parts) > 1 else name[:1]
+    return letters.upper()

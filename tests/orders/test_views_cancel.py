@@ -539,9 +539,9 @@ def test_cancelled_order_page_reads_the_cancellation_and_refunds_in_a_few_querie
     order_cancel(order=order, actor=order.client, reason="other")
     client.force_login(order.client)
 
-    # the open order page's 11 at most (the cancellation comes with the order) plus the refunds
+    # the open order page's 13 at most (the cancellation comes with the order) plus the refunds
     # with their payment
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(14):
         response = client.get(reverse("order_detail", args=[order.pk]))
 
     assert response.context["cancellation"].actor == order.client

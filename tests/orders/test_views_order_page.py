@@ -221,7 +221,9 @@ def test_order_page_query_count_does_not_grow_with_deliveries_and_history(client
     services.order_accept_delivery(order=order, actor=order.client)
     client.force_login(order.client)
 
-    with django_assert_max_num_queries(11):  # 10 for the order, 1 for the nav bell's unread count
+    # 10 for the order, 1 for the nav bell's unread count, 2 for the message thread (its messages,
+    # and whether a block stands between the parties)
+    with django_assert_max_num_queries(13):
         response = client.get(reverse("order_detail", args=[order.pk]))
 
     assert len(response.context["deliveries"]) == rows
