@@ -71,7 +71,9 @@ def test_messages_are_read_only(admin_client, order):
 
 
 def test_messages_are_found_by_order_and_author(admin_client):
-    first, second = service_order(), service_order()
+    # Usernames without digits, so searching for an order number cannot match an author.
+    first = service_order(client=UserFactory(username="alma"), provider=UserFactory(username="bert"))
+    second = service_order(client=UserFactory(username="cora"), provider=UserFactory(username="dirk"))
     a = _message(first, body="first order")
     b = _message(second, author=second.client, body="second order")
     url = reverse("admin:marketplace_message_changelist")
