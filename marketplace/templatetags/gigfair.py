@@ -9,13 +9,19 @@ from django import template
 from django.utils import dateformat, timezone
 from django.utils.formats import number_format
 from django.utils.html import format_html
+from django.utils.translation import pgettext
 
 from marketplace.selectors import notification_unread_count
 from marketplace.views import thread_context
 
 register = template.Library()
 
-WHEN_FORMAT = "j M Y, H:i T"
+
+def when_format() -> str:
+    """The date-and-time format for the reader's language (Chinese puts the year first)."""
+    # Translators: a Django date format (https://docs.djangoproject.com/en/stable/ref/templates/builtins/#date);
+    # keep the letters, reorder them and add the language's own words or characters.
+    return pgettext("date and time format", "j M Y, H:i T")
 
 
 @register.filter
@@ -33,7 +39,7 @@ def when(value: datetime | None) -> str:
     if not value:
         return ""
     local = timezone.localtime(value) if timezone.is_aware(value) else value
-    return format_html('<time datetime="{}">{}</time>', value.isoformat(), dateformat.format(local, WHEN_FORMAT))
+    return format_html('<time datetime="{}">{}</time>', value.isoformat(), dateformat.format(local, when_format()))
 
 
 @register.simple_tag(takes_context=True)
