@@ -48,6 +48,24 @@ def completion_rate_if_cancelled(rate: CompletionRate, *, counts: bool) -> Compl
     return replace(rate, counted_cancellations=rate.counted_cancellations + 1)
 
 
+@dataclass(frozen=True)
+class CompletionRateEffect:
+    """A provider's completion rate now, and as it would be after one cancellation."""
+
+    before: CompletionRate
+    after: CompletionRate
+
+
+def completion_rate_effect_for(user, *, counts: bool, now: datetime | None = None) -> CompletionRateEffect:
+    """``user``'s own rate now and after a cancellation that ``counts`` (or not): what quotes show.
+
+    The cancellation quote in the API and the web cancel dialog both call this, so the provider
+    reads the same numbers wherever they ask. Callers show it to the provider only.
+    """
+    before = completion_rate_for(user, now=now)
+    return CompletionRateEffect(before=before, after=completion_rate_if_cancelled(before, counts=counts))
+
+
 def level_for(*, completed: int, counted_cancellations: int, score: int, policy) -> str:
     """The seller level these numbers earn (pure, shared by the page and the nightly job)."""
     rate = CompletionRate(

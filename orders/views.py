@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from core.exceptions import ApplicationError, NotFound
+from credit.selectors import completion_rate_effect_for
 from marketplace.forms import GigfairForm
 from marketplace.selectors import listing_get
 from marketplace.templatetags.gigfair import money
@@ -421,6 +422,13 @@ def _cancel_page(request: HttpRequest, order: Order, form: CancelForm, *, error:
         "view": view,
         "quote": quote,
         "effects": cancellation_effects(quote, order, role) if quote else [],
+        # The provider's own rate before and after, from the same selector as the API's quote;
+        # the client is told only whether it counts (a rate is its provider's to see).
+        "completion_effect": (
+            completion_rate_effect_for(request.user, counts=quote.counts_against_completion_rate)
+            if quote is not None and role == "provider"
+            else None
+        ),
         "tier_ends_with_quote": shortened,
         "form": form,
         "error": error,

@@ -11,7 +11,7 @@ from core.api.pagination import Pagination, paginated_response
 from core.api.parsers import DecimalJSONParser
 from core.api.schema import IDEMPOTENCY_KEY, PAGE_PARAMETERS, problems
 from core.api.views import ApiView
-from credit.selectors import completion_rate_for, completion_rate_if_cancelled
+from credit.selectors import CompletionRateEffect, completion_rate_effect_for
 from orders import services
 from orders.cancellation import QuoteView, cancellation_quote, order_cancel
 from orders.models import PERSON_REASONS
@@ -207,13 +207,11 @@ class OrderCompleteApi(ApiView):
 # --- Cancellation -------------------------------------------------------------------------
 
 
-def _completion_rate_effect(view: QuoteView, user) -> dict | None:
+def _completion_rate_effect(view: QuoteView, user) -> CompletionRateEffect | None:
     """The provider's own rate now and after this cancellation; nobody else sees a provider's rate."""
     if view.quote is None or view.order.role_of(user) != "provider":
         return None
-    before = completion_rate_for(user)
-    after = completion_rate_if_cancelled(before, counts=view.quote.counts_against_completion_rate)
-    return {"before": before, "after": after}
+    return completion_rate_effect_for(user, counts=view.quote.counts_against_completion_rate)
 
 
 class OrderCancellationQuoteApi(ApiView):
