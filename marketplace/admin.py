@@ -7,6 +7,7 @@ do is resolve a reported message, in a custom view that validates a note and cal
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -23,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdminMixin, ReadOnlyInlineMixin, admin_link
 from core.exceptions import ApplicationError
+from credit.eligibility import require_can_post
 
 from .forms import MessageReportResolveForm
 from .models import Availability, Block, Listing, Message, MessageAttachment, MessageReport, Notification, User
@@ -112,8 +114,23 @@ class UserAdmin(DjangoUserAdmin):
         }
 
 
+class ListingAdminForm(forms.ModelForm):
+    """A listing added here is posted for its owner: an owner who lost the right to post is refused."""
+
+    def clean(self):
+        cleaned = super().clean()
+        owner = cleaned.get("owner")
+        if self.instance.pk is None and owner is not None:
+            try:
+                require_can_post(user=owner)
+            except ApplicationError as error:
+                self.add_error("owner", error.message)
+        return cleaned
+
+
 @admin.register(Listing)
 class ListingAdmin(admin.ModelAdmin):
+    form = ListingAdminForm
     list_display = ("title", "kind", "owner", "price", "currency", "is_active", "created_at")
     list_display_links = ("title",)
     list_filter = ("kind", "is_active", "currency", "created_at")
