@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("orders.api.urls")),
     path("", include("credit.api.urls")),
     path("", include("disputes.api.urls")),
+    path("", include("core.webhooks.api_urls")),
 ]

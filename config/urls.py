@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("orders.urls")),
     path("", include("credit.urls")),
     path("", include("disputes.urls")),
+    path("", include("core.webhooks.urls")),
 ]
 
 if settings.DEBUG:

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from core.db import insert_rows
 from core.models import TransitionLog
+from core.webhooks.events import webhook_events_record, webhook_events_record_log
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -27,7 +28,7 @@ def transition_log_write(
     at: datetime | None = None,
 ) -> TransitionLog:
     """Record one state change of ``subject``; call inside the transition's transaction."""
-    return TransitionLog.objects.create(
+    log = TransitionLog.objects.create(
         content_type=ContentType.objects.get_for_model(subject),
         object_id=subject.pk,
         transition=transition,
@@ -38,6 +39,8 @@ def transition_log_write(
         reason=reason,
         at=at or timezone.now(),
     )
+    webhook_events_record_log(log)  # partners' outbox, in the same transaction
+    return log
 
 
 def transition_log_build(
@@ -68,3 +71,4 @@ def transition_log_build(
 def transition_logs_write(rows: list[dict]) -> None:
     """Write rows from ``transition_log_build`` in one bulk insert."""
     insert_rows(TransitionLog, rows)
+    webhook_events_record(rows)  # partners' outbox, in the same transaction

@@ -1,4 +1,4 @@
-"""Shared plumbing models: a timestamped base, the transition audit log, idempotency keys."""
+"""Shared plumbing models: a timestamped base, the transition audit log, idempotency keys, webhooks."""
 
 from __future__ import annotations
 
@@ -80,3 +80,85 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+# --- Partner webhooks ------------------------------------------------------------------------
+
+
+class WebhookEndpoint(TimeStampedModel):
+    """A URL a user's partner system gave us, told of every change to the user's orders.
+
+    The signing secret is stored as it is because every delivery is signed with it; it is
+    shown once (on create and on rotate) and never returned by the API, pages or admin again.
+    """
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.CASCADE, related_name="webhook_endpoints"
+    )
+    url = models.URLField(_("URL"), max_length=500)
+    events = models.JSONField(_("events"), default=list, help_text=_('Event types, or ["*"] for all.'))
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    secret = models.CharField(_("signing secret"), max_length=100, editable=False)
+    active = models.BooleanField(_("active"), default=True)
+    failure_count = models.PositiveIntegerField(_("consecutive failures"), default=0)
+    disabled_at = models.DateTimeField(_("disabled at"), null=True, blank=True)
+    last_success_at = models.DateTimeField(_("last success"), null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
+        indexes = [
+            models.Index(fields=("owner", "-created_at"), name="webhook_owner_recent_idx"),
+            models.Index(fields=("active", "owner"), name="webhook_active_owner_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.url
+
+    def wants(self, event_type: str) -> bool:
+        return "*" in self.events or event_type in self.events
+
+
+class WebhookDeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("pending")
+    DELIVERED = "delivered", _("delivered")
+    FAILED = "failed", _("failed")
+
+
+class WebhookDelivery(models.Model):
+    """One event for one endpoint: an outbox row written with the change, sent after commit."""
+
+    event_id = models.UUIDField(_("event id"), db_index=True)
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, verbose_name=_("endpoint"), on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event_type = models.CharField(_("event"), max_length=64)
+    payload = models.JSONField(_("payload"), encoder=DjangoJSONEncoder)
+    status = models.CharField(
+        _("status"), max_length=16, choices=WebhookDeliveryStatus.choices, default=WebhookDeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(_("last HTTP status"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        indexes = [
+            models.Index(fields=("endpoint", "-created_at"), name="webhook_delivery_recent_idx"),
+            # The retry sweep: pending rows by their due time.
+            models.Index(
+                fields=("next_attempt_at",),
+                name="webhook_delivery_due_idx",
+                condition=models.Q(status="pending"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} → {self.endpoint_id} ({self.status})"

@@ -5,6 +5,7 @@ import logging
 from celery import shared_task
 
 from core.jobs import sweep_names, sweep_run
+from core.webhooks.tasks import webhook_deliveries_send_task  # noqa: F401 - autodiscovery reads only core.tasks
 
 logger = logging.getLogger(__name__)
 

@@ -247,16 +247,55 @@ GIGFAIR_SWEEPS = {
         "path": "disputes.jobs.cases.expire_info_requests",
         "schedule": crontab(minute="*/15"),
     },
+    "disputes.close_ruled_cases": {
+        "path": "disputes.jobs.cases.close_ruled_cases",
+        "schedule": crontab(minute="*/15"),
+    },
     "credit.recompute_levels": {"path": "credit.jobs.recompute_levels", "schedule": crontab(minute=30, hour=2)},
     "core.purge_expired_idempotency_keys": {
         "path": "core.maintenance.purge_expired_idempotency_keys",
         "schedule": crontab(minute=7),
+    },
+    "core.retry_webhook_deliveries": {
+        "path": "core.webhooks.jobs.retry_webhook_deliveries",
+        "schedule": crontab(minute="*"),
     },
 }
 CELERY_BEAT_SCHEDULE = {
     name: {"task": "core.run_sweep", "schedule": spec["schedule"], "args": (name,)}
     for name, spec in GIGFAIR_SWEEPS.items()
 }
+
+# --- Partner webhooks ---------------------------------------------------------------------
+# Every state change logged through core.audit becomes an event ``<subject>.<to_state>`` for
+# the endpoints of the subject's parties. A subject is named here by its model: the event
+# prefix, the paths from it to its parties (user foreign keys) and its API URL name.
+GIGFAIR_WEBHOOK_SUBJECTS = {
+    "orders.Order": {"event": "order", "parties": ("client", "provider"), "url_name": "api-order-detail"},
+    "disputes.ResolutionRequest": {
+        "event": "request",
+        "parties": ("order__client", "order__provider"),
+        "url_name": "api-request-detail",
+    },
+    "disputes.SupportCase": {
+        "event": "case",
+        "parties": ("order__client", "order__provider"),
+        "url_name": "api-case-detail",
+    },
+    "disputes.AfterSalesTicket": {
+        "event": "ticket",
+        "parties": ("order__client", "order__provider"),
+        "url_name": "api-ticket-detail",
+    },
+}
+# Refuse endpoints on loopback, private and link-local addresses (true only on a laptop and in tests).
+WEBHOOKS_ALLOW_PRIVATE_HOSTS = env.bool("WEBHOOKS_ALLOW_PRIVATE_HOSTS", default=False)
+# Where partners reach the API, for the object URLs in payloads ("https://gigfair.example"); empty: paths only.
+WEBHOOKS_PUBLIC_BASE_URL = env("GIGFAIR_PUBLIC_URL", default="")
+WEBHOOKS_TIMEOUT_SECONDS = env.float("WEBHOOKS_TIMEOUT_SECONDS", default=5.0)
+WEBHOOKS_DISABLE_AFTER_FAILURES = env.int("WEBHOOKS_DISABLE_AFTER_FAILURES", default=20)
+# How the owner hears that an endpoint was switched off (core names no domain app itself).
+WEBHOOKS_OWNER_NOTIFIER = "marketplace.notifications.notify"
 
 # --- Payments -----------------------------------------------------------------------------
 PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="orders.gateways.SimulatedCardGateway")

@@ -14,3 +14,4 @@ REST_FRAMEWORK = {
         "user": env("API_THROTTLE_USER", default="5000/minute"),
     },
 }
+WEBHOOKS_ALLOW_PRIVATE_HOSTS = env.bool("WEBHOOKS_ALLOW_PRIVATE_HOSTS", default=True)

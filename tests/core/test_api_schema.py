@@ -22,6 +22,11 @@ CONTRACT_PATHS = {
     "/api/v1/orders/{id}/request-revision/": {"post"},
     "/api/v1/orders/{id}/check-in/": {"post"},
     "/api/v1/orders/{id}/complete/": {"post"},
+    "/api/v1/webhooks/": {"get", "post"},
+    "/api/v1/webhooks/{id}/": {"get", "patch", "delete"},
+    "/api/v1/webhooks/{id}/rotate-secret/": {"post"},
+    "/api/v1/webhooks/{id}/deliveries/": {"get"},
+    "/api/v1/webhooks/{id}/test/": {"post"},
 }
 
 
