@@ -6,6 +6,8 @@ pure transition, save, and write the transition log in the same transaction).
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -107,7 +109,43 @@ class ResolutionRequest(FSMModelMixin, TimeStampedModel):
         self.resolved_at = at
 
 
+class AwayPeriod(models.Model):
+    """Time a provider announced to be away, as the answer windows of requests sent to them count it.
+
+    ``marketplace.Availability`` holds only the announcement in force (replaced or deleted when
+    it changes), so the part of an announcement that already elapsed would be forgotten and an
+    answer window would shrink back when the provider returns early. The disputes app keeps
+    what it was told here (``requests_reschedule_for_provider``): rows are cut short at the
+    moment an announcement changes, never lengthened. ``ends_at`` empty: no return announced.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    starts_at = models.DateTimeField(_("away from"))
+    ends_at = models.DateTimeField(_("back on"), null=True, blank=True)
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    class Meta:
+        ordering = ("user", "starts_at", "id")
+        verbose_name = _("time away (answer windows)")
+        verbose_name_plural = _("time away (answer windows)")
+        indexes = [models.Index(fields=("user", "ends_at"), name="away_period_user_ends_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__isnull=True) | Q(ends_at__gt=models.F("starts_at")),
+                name="away_period_ends_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} away {self.starts_at:%Y-%m-%d %H:%M}–{self.ends_at or '…'}"
+
+
 # --- Support cases -------------------------------------------------------------------------
+
+# How long a party may appeal a ruling. PRODUCT.md names no appeal window and the policy has no
+# field for one, so it is a constant here: a week, long enough to read the ruling and answer,
+# short enough that a ruled case closes by itself (``disputes.jobs.cases.close_ruled_cases``).
+APPEAL_WINDOW = timedelta(days=7)
 
 
 class CaseCategory(models.TextChoices):
@@ -162,6 +200,19 @@ class SupportCase(FSMModelMixin, TimeStampedModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     ruled_at = models.DateTimeField(_("ruled at"), null=True, blank=True)
+    # What the ruling did, linked so that an upheld appeal reverses exactly that (not whatever
+    # happened on the order at the same moment).
+    ruling_cancellation = models.OneToOneField(
+        "orders.Cancellation",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="support_case",
+        verbose_name=_("cancellation ruled"),
+    )
+    ruling_credit_events = models.ManyToManyField(
+        "credit.CreditEvent", blank=True, related_name="support_cases", verbose_name=_("credit events ruled")
+    )
     # The appeal
     appeal = models.TextField(_("appeal"), blank=True)
     appealed_by = models.ForeignKey(
@@ -183,6 +234,11 @@ class SupportCase(FSMModelMixin, TimeStampedModel):
 
     def __str__(self) -> str:
         return f"Case #{self.pk} on order {self.order_id}"
+
+    @property
+    def appeal_until(self):
+        """Until when a party may appeal the ruling (None before a ruling)."""
+        return self.ruled_at + APPEAL_WINDOW if self.ruled_at is not None else None
 
     @transition(field=state, source=(CaseState.OPEN, CaseState.APPEALED), target=CaseState.AWAITING_INFO)
     def ask_for_info(self, *, from_user, question: str, due_at, at) -> None:
@@ -278,6 +334,16 @@ class AfterSalesTicket(FSMModelMixin, TimeStampedModel):
     )
     compensation = models.DecimalField(_("compensation"), max_digits=12, decimal_places=2, null=True, blank=True)
     compensation_paid_at = models.DateTimeField(_("compensation paid at"), null=True, blank=True)
+    # A client's compensation is paid out like a cancellation's refund: a ``Refund`` row settled
+    # by ``orders.jobs.settle_refunds``. Emptied if the refund is cancelled before it settles.
+    compensation_refund = models.ForeignKey(
+        "orders.Refund",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("compensation refund"),
+    )
     decision_note = models.TextField(_("agent's note"), blank=True)
     # A cancellation that needs someone's confirmation first (approved / processing).
     cancel_reason = models.CharField(_("cancel reason"), max_length=32, choices=TicketCancelReason.choices, blank=True)

@@ -7,7 +7,7 @@ stores quotes, and carries out a decision exactly, in bulk when a sweep hands it
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -515,8 +515,14 @@ def order_cancel_by_support(
 
 
 @transaction.atomic
-def cancellation_reverse(*, cancellation: Cancellation, actor: User, reason: str) -> Cancellation:
-    """An upheld appeal: refund the provider's fee and reverse the credit event; both stay in history."""
+def cancellation_reverse(
+    *, cancellation: Cancellation, actor: User, reason: str, credit_events: Iterable[CreditEvent] | None = None
+) -> Cancellation:
+    """An upheld appeal: refund the provider's fee and reverse the credit event; both stay in history.
+
+    ``credit_events``: the events to reverse, when the caller knows them (a support case links
+    the ones its ruling wrote); by default every event of the order but the completion credit.
+    """
     if not actor.is_staff:
         raise PermissionDenied(_("Only support staff can decide an appeal."))
     reason = (reason or "").strip()
@@ -541,9 +547,11 @@ def cancellation_reverse(*, cancellation: Cancellation, actor: User, reason: str
                 ),
             ],
         )
-    for event in CreditEvent.objects.filter(order=order, reverses__isnull=True, reversed_by__isnull=True).exclude(
-        reason=CreditReason.ORDER_COMPLETED
-    ):
+    if credit_events is None:
+        credit_events = CreditEvent.objects.filter(
+            order=order, reverses__isnull=True, reversed_by__isnull=True
+        ).exclude(reason=CreditReason.ORDER_COMPLETED)
+    for event in credit_events:
         credit_event_reverse(event=event, actor=actor, detail=reason)
     cancellation.reversed_at = timezone.now()
     cancellation.reversed_by = actor

@@ -1,4 +1,5 @@
-"""Clock-driven sweeps of support cases: SLA breaches and unanswered requests for information.
+"""Clock-driven sweeps of support cases: SLA breaches, unanswered requests for information, and
+rulings nobody appealed in time.
 
 Each sweep takes due cases in batches under ``select_for_update(skip_locked=True)``, writes
 the batch's effects in bulk (one UPDATE, the transition log, the notifications), commits and
@@ -18,7 +19,7 @@ from django.utils.translation import gettext as _
 from core.audit import transition_log_build, transition_logs_write
 from core.jobs import SweepResult
 from core.models import ActorRole
-from disputes.models import CaseState, SupportCase
+from disputes.models import APPEAL_WINDOW, CaseState, SupportCase
 from disputes.services.cases import supervisors
 from marketplace.notifications import notification_build, notifications_send
 
@@ -151,3 +152,51 @@ def _expire(batch: list[SupportCase], now: datetime) -> None:
 def expire_info_requests() -> SweepResult:
     """Put cases whose party did not answer in time back to open, noting it and telling both parties."""
     return _sweep(_info_overdue, _expire)
+
+
+# --- Rulings nobody appealed -------------------------------------------------------------------
+
+
+def _appeal_window_over(now: datetime) -> QuerySet[SupportCase]:
+    return SupportCase.objects.filter(
+        state=CaseState.RULED, appealed_at__isnull=True, ruled_at__lte=now - APPEAL_WINDOW
+    )
+
+
+def _close(batch: list[SupportCase], now: datetime) -> None:
+    logs, notices = [], []
+    reason = _("No appeal within the appeal window: the ruling is final.")
+    title_text = _("Support case #%(case)s (order #%(order)s) is closed")
+    body_text = _("The ruling stands: %(outcome)s")
+    for case in batch:
+        case.close(at=now)
+        logs.append(
+            transition_log_build(
+                subject=case,
+                transition="close",
+                from_state=CaseState.RULED,
+                to_state=case.state,
+                actor=None,
+                actor_role=ActorRole.SYSTEM,
+                reason=reason,
+                at=now,
+            )
+        )
+        title = title_text % {"case": case.pk, "order": case.order_id}
+        body = body_text % {"outcome": case.outcome}
+        for uid in (case.order.client_id, case.order.provider_id):
+            notices.append(
+                notification_build(
+                    user_id=uid, kind="case_closed", title=title, body=body, order_id=case.order_id, at=now
+                )
+            )
+    SupportCase.objects.filter(pk__in=[c.pk for c in batch]).update(
+        state=CaseState.CLOSED, closed_at=now, updated_at=now
+    )
+    transition_logs_write(logs)
+    notifications_send(notices)
+
+
+def close_ruled_cases() -> SweepResult:
+    """Close ruled cases whose appeal window passed without an appeal, and tell both parties."""
+    return _sweep(_appeal_window_over, _close)

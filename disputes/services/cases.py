@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
@@ -526,12 +526,17 @@ def case_rule(
         if reason not in dict(PERSON_REASONS):
             text = _("Choose a cancellation reason from the taxonomy.")
             raise ValidationFailed(text, errors={"cancel_reason": [text]})
+        # The order is locked, so the credit events written on it after this id are the cancellation's.
+        last_event_id = CreditEvent.objects.filter(order=order).aggregate(last=Max("id"))["last"] or 0
         cancelled = order_cancel_by_support(
             order=order, actor=actor, fault=fault, reason=reason, message=ruling, refund_percent=refund_percent
         )
-        # The ruling carries the cancellation's moment: an upheld appeal finds exactly this cancellation.
         now = cancelled.cancelled_at
         order = case.order = cancelled
+        case.ruling_cancellation = Cancellation.objects.get(order=order)
+        ruled_events = list(CreditEvent.objects.filter(order=order, pk__gt=last_event_id))
+    else:
+        ruled_events = []
     from_state = case.state
     case.rule(by=actor, outcome=outcome, fault=fault, refund_percent=refund_percent, ruling=ruling, at=now)
     case.save(
@@ -543,6 +548,7 @@ def case_rule(
             "ruling",
             "ruled_by",
             "ruled_at",
+            "ruling_cancellation",
             "first_response_at",
             "updated_at",
         )
@@ -550,15 +556,18 @@ def case_rule(
     credit_detail = _("Support case #%(case)s: %(outcome)s") % {"case": case.pk, "outcome": outcome}
     for effect in credit:
         if effect.delta:
-            credit_event_record(
-                user=_party_user(order, effect.party),
-                delta=effect.delta,
-                reason=CreditReason.RULING,
-                order=order,
-                actor=actor,
-                detail=credit_detail,
-                at=now,
+            ruled_events.append(
+                credit_event_record(
+                    user=_party_user(order, effect.party),
+                    delta=effect.delta,
+                    reason=CreditReason.RULING,
+                    order=order,
+                    actor=actor,
+                    detail=credit_detail,
+                    at=now,
+                )
             )
+    case.ruling_credit_events.add(*ruled_events)
     for effect in restrictions:
         restriction_impose(
             user_id=_party_user(order, effect.party).pk,
@@ -574,7 +583,10 @@ def case_rule(
         kind="case_ruled",
         title=_title(case, _("Support ruled on case #%(case)s (order #%(order)s)")),
         body=_("Outcome: %(outcome)s\nFault: %(fault)s\n\n%(ruling)s\n\nEither party may appeal once.")
-        % {"outcome": outcome, "fault": Fault(fault).label, "ruling": ruling},
+        % {"outcome": outcome, "fault": Fault(fault).label, "ruling": ruling}
+        + " "
+        + _("The appeal window ends on %(until)s; without an appeal the case then closes.")
+        % {"until": case.appeal_until.isoformat(timespec="minutes")},
     )
     return case
 
@@ -591,6 +603,12 @@ def case_appeal(*, case: SupportCase, actor: User, text: str) -> SupportCase:
         raise Conflict(_("This case was already appealed; a case is appealed once."), code="already_appealed")
     _transition(case, case.file_appeal, _("Only a ruling can be appealed."))
     now = timezone.now()
+    if now >= case.appeal_until:
+        raise Conflict(
+            _("The time to appeal this ruling ended on %(at)s.")
+            % {"at": case.appeal_until.isoformat(timespec="minutes")},
+            code="appeal_window_closed",
+        )
     from_state = case.state
     case.file_appeal(by=actor, text=text, at=now)
     # The appeal has the same time to a ruling as the case had.
@@ -610,18 +628,12 @@ def case_appeal(*, case: SupportCase, actor: User, text: str) -> SupportCase:
 
 def ruled_cancellation(case: SupportCase) -> Cancellation | None:
     """The cancellation this case's ruling made, if it cancelled the order."""
-    if case.ruled_at is None:
-        return None
-    return Cancellation.objects.filter(
-        order_id=case.order_id, actor_role=ActorRole.SUPPORT, created_at=case.ruled_at
-    ).first()
+    return case.ruling_cancellation
 
 
 def ruling_credit_events(case: SupportCase) -> QuerySet[CreditEvent]:
-    """Credit events the ruling wrote (its own and its cancellation's)."""
-    return CreditEvent.objects.filter(
-        order_id=case.order_id, reason=CreditReason.RULING, created_at=case.ruled_at, reverses__isnull=True
-    )
+    """Credit events the ruling wrote (its own and its cancellation's), as linked when it was made."""
+    return case.ruling_credit_events.filter(reverses__isnull=True).order_by("created_at", "id")
 
 
 def ruling_restrictions(case: SupportCase) -> QuerySet[Restriction]:
@@ -644,11 +656,13 @@ def case_rule_appeal(*, case: SupportCase, actor: User, upheld: bool, ruling: st
     _transition(case, case.rule_appeal, _("This case has no appeal waiting."))
     now = timezone.now()
     if upheld:
+        # Exactly what the ruling linked: other events on the order, even at the same moment, stay.
+        events = list(ruling_credit_events(case).filter(reversed_by__isnull=True))
         cancellation = ruled_cancellation(case)
         if cancellation is not None and cancellation.reversed_at is None:
-            cancellation_reverse(cancellation=cancellation, actor=actor, reason=ruling)
-        for event in ruling_credit_events(case).filter(reversed_by__isnull=True):
-            credit_event_reverse(event=event, actor=actor, detail=ruling[:255])
+            cancellation_reverse(cancellation=cancellation, actor=actor, reason=ruling, credit_events=events)
+        for event in events:
+            credit_event_reverse(event=event, actor=actor, detail=ruling[:255])  # a no-op if reversed above
         for restriction in ruling_restrictions(case):
             restriction_lift(restriction=restriction, actor=actor, reason=ruling)
     from_state = case.state

@@ -1,0 +1,146 @@
+"""A ruling is linked to the cancellation and credit events it made; nobody appealing closes it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from core.exceptions import Conflict
+from core.jobs import sweep_run
+from core.models import TransitionLog
+from credit.models import CreditEvent, CreditReason
+from credit.services import credit_event_record, credit_score, credit_score_replay
+from disputes.models import APPEAL_WINDOW, CaseState
+from disputes.services.cases import CreditEffect, case_appeal, case_rule, case_rule_appeal
+from marketplace.models import Notification
+from orders.models import Cancellation
+from tests.disputes.test_cases_helpers import agent, open_case, supervisor
+from tests.orders.test_ledger import assert_every_transaction_balances
+
+pytestmark = pytest.mark.django_db
+
+CLOSE = "disputes.close_ruled_cases"
+
+
+PROVIDER_MINUS_5 = (CreditEffect("provider", -5),)
+
+
+def _ruled(*, cancel_order: bool = True, credit=PROVIDER_MINUS_5):
+    return case_rule(
+        case=open_case(),
+        actor=agent(),
+        outcome="Cancelled, provider at fault",
+        fault="provider",
+        ruling="No delivery.",
+        cancel_order=cancel_order,
+        credit=list(credit),
+    )
+
+
+def test_a_ruling_links_the_cancellation_and_every_credit_event_it_made():
+    # when a ruling cancels the order and changes the provider's credit
+    case = _ruled()
+
+    # then the case points at exactly those rows
+    case.refresh_from_db()
+    assert case.ruling_cancellation == Cancellation.objects.get(order=case.order)
+    linked = set(case.ruling_credit_events.values_list("pk", flat=True))
+    assert linked == set(CreditEvent.objects.filter(order=case.order).values_list("pk", flat=True))
+    assert len(linked) == 2  # the cancellation's (policy) and the ruling's own
+
+
+def test_a_ruling_without_cancelling_links_only_its_credit_events():
+    case = _ruled(cancel_order=False, credit=[CreditEffect("client", -10)])
+
+    case.refresh_from_db()
+    assert case.ruling_cancellation is None
+    assert list(case.ruling_credit_events.values_list("delta", flat=True)) == [-10]
+
+
+def test_an_upheld_appeal_reverses_exactly_the_rulings_events_not_others_at_the_same_instant():
+    # given a ruled case, and another credit event on the same order at the very same instant
+    case = _ruled()
+    order = case.order
+    ruled_events = set(case.ruling_credit_events.values_list("pk", flat=True))
+    other = credit_event_record(
+        user=order.provider,
+        delta=-3,
+        reason=CreditReason.RULING,
+        order=order,
+        detail="Another ruling",
+        at=case.ruled_at,
+    )
+    case = case_appeal(case=case, actor=order.provider, text="I was ill.")
+
+    # when a supervisor upholds the appeal
+    case_rule_appeal(case=case, actor=supervisor(), upheld=True, ruling="Medical note is genuine.")
+
+    # then the ruling's events are reversed, once each, and the other event stands
+    reversed_ids = set(CreditEvent.objects.filter(reason=CreditReason.REVERSAL).values_list("reverses_id", flat=True))
+    assert reversed_ids == ruled_events
+    assert not CreditEvent.objects.filter(reverses=other).exists()
+    assert credit_score(order.provider) == credit_score_replay(order.provider) == 97
+    assert Cancellation.objects.get(order=order).reversed_at is not None
+    assert_every_transaction_balances()
+
+
+def test_an_appeal_after_the_window_is_refused_and_changes_nothing():
+    case = _ruled()
+
+    with time_machine.travel(case.ruled_at + APPEAL_WINDOW, tick=False), pytest.raises(Conflict) as refused:
+        case_appeal(case=case, actor=case.order.provider, text="Too late?")
+
+    assert refused.value.code == "appeal_window_closed"
+    case.refresh_from_db()
+    assert (case.state, case.appealed_at) == (CaseState.RULED, None)
+
+
+def test_a_ruled_case_closes_itself_once_the_appeal_window_passes(django_capture_on_commit_callbacks):
+    # given a ruled case nobody appeals
+    case = _ruled()
+
+    # when the sweep runs just before and just after the appeal window
+    with time_machine.travel(case.ruled_at + APPEAL_WINDOW - timedelta(seconds=1), tick=False):
+        assert sweep_run(CLOSE).processed == 0
+    with (
+        time_machine.travel(case.ruled_at + APPEAL_WINDOW, tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert sweep_run(CLOSE).processed == 1
+        assert sweep_run(CLOSE).processed == 0  # a rerun finds nothing
+
+    # then the case is closed, logged by the system, and both parties are told
+    case.refresh_from_db()
+    assert case.state == CaseState.CLOSED and case.closed_at == case.ruled_at + APPEAL_WINDOW
+    log = TransitionLog.objects.filter(object_id=case.pk, content_type__model="supportcase").latest("id")
+    assert (log.transition, log.actor_role, log.to_state) == ("close", "system", "closed")
+    for user in (case.order.client, case.order.provider):
+        assert Notification.objects.filter(user=user, kind="case_closed").exists()
+
+
+def test_an_appealed_case_is_not_closed_by_the_sweep():
+    case = _ruled()
+    with time_machine.travel(case.ruled_at + timedelta(days=1), tick=False):
+        case_appeal(case=case, actor=case.order.provider, text="Unfair")
+
+    with time_machine.travel(case.ruled_at + APPEAL_WINDOW + timedelta(days=30), tick=False):
+        assert sweep_run(CLOSE).processed == 0
+
+    case.refresh_from_db()
+    assert case.state == CaseState.APPEALED
+
+
+def test_the_close_sweep_runs_from_run_due_jobs(capsys):
+    from django.core.management import call_command
+
+    case = _ruled()
+
+    with time_machine.travel(timezone.now() + APPEAL_WINDOW + timedelta(days=400), tick=False):
+        call_command("run_due_jobs")
+
+    case.refresh_from_db()
+    assert case.state == CaseState.CLOSED
+    assert CLOSE in capsys.readouterr().out
