@@ -22,11 +22,15 @@ Where the compensation money comes from and goes to (every movement one balanced
 transaction):
 
 * quality problem, rework, partial refund — the client is compensated from the provider's
-  balance. Paying moves the amount from the provider's account to "refunds owed to clients"
-  (``ticket_compensation``); a cancellation after that moves it back
-  (``ticket_compensation_reversal``). The refund is paid out to the client's original
-  payment method when the ticket is resolved (``refund_settled``: refunds owed → gateway),
-  because only then can no cancellation undo it any more.
+  balance, paid out exactly like a cancellation's refund. Paying moves the amount from the
+  provider's account to "refunds owed to clients" (``ticket_compensation``) and writes a
+  pending ``orders.Refund`` (``orders.refunds.refund_create``), which the settlement sweep
+  pays to the client's original payment method after the policy's business days, retrying
+  on failure (``refund_settled``: refunds owed → gateway). A cancellation before the payout
+  cancels the refund and moves the amount back to the provider
+  (``ticket_compensation_reversal``: refunds owed → provider); after the payout the money
+  is with the client, so the client's payment method is charged back through the gateway
+  (``ticket_compensation_reversal``: gateway → provider).
 * unpaid wages — the provider is paid by the client: the client's payment method is charged
   through the payment gateway (gateway → provider's account, ``ticket_compensation``); a
   cancellation refunds that charge through the gateway and takes the amount back from the
@@ -64,7 +68,8 @@ from marketplace.models import User
 from marketplace.notifications import notify
 from orders.gateways import gateway_get
 from orders.ledger import account_for, ledger_post
-from orders.models import AccountKind, LedgerTransactionKind, Order, OrderState, Payment, PaymentStatus, money
+from orders.models import AccountKind, LedgerTransactionKind, Order, OrderState, money
+from orders.refunds import refund_cancel, refund_create
 from orders.services import order_lock
 
 MAX_TEXT = 20_000
@@ -531,11 +536,6 @@ def ticket_reject(*, ticket: AfterSalesTicket, actor: User, note: str) -> AfterS
     return ticket
 
 
-def _charge_reference(order: Order) -> str:
-    payment = Payment.objects.filter(order=order, status=PaymentStatus.SUCCEEDED).order_by("created_at", "id").first()
-    return payment.reference if payment is not None else ""
-
-
 def _compensation_memo(ticket: AfterSalesTicket, text: str) -> str:
     # Ledger memos are bookkeeping, not user-facing text: plain English like the other apps'.
     return f"Ticket #{ticket.pk}: {text}"[:255]
@@ -546,28 +546,56 @@ def _pay(ticket: AfterSalesTicket) -> None:
     order, amount, cur = ticket.order, ticket.compensation, ticket.order.currency
     provider = account_for(kind=AccountKind.PROVIDER, currency=cur, user=order.provider)
     if compensation_recipient(ticket) == ActorRole.CLIENT:
-        lines = [(provider, amount), (account_for(kind=AccountKind.REFUNDS, currency=cur), -amount)]
-        memo = _compensation_memo(ticket, "compensation from the provider, owed to the client")
-    else:
-        result = gateway_get().charge(
-            customer_id=order.client_id, amount=amount, currency=cur, idempotency_key=f"ticket-{ticket.pk}-wages"
+        ticket.compensation_refund = refund_create(
+            order=order,
+            amount=amount,
+            debit=provider,
+            kind=LedgerTransactionKind.TICKET_COMPENSATION,
+            memo=_compensation_memo(ticket, "compensation from the provider, owed to the client"),
         )
-        if not result.ok:
-            raise PaymentFailed(
-                _("The client's payment was declined: %(why)s") % {"why": result.failure_reason or _("no reason given")}
-            )
-        lines = [(account_for(kind=AccountKind.GATEWAY, currency=cur), amount), (provider, -amount)]
-        memo = _compensation_memo(ticket, f"unpaid wages charged to the client, charge {result.reference}")
+        return
+    result = gateway_get().charge(
+        customer_id=order.client_id, amount=amount, currency=cur, idempotency_key=f"ticket-{ticket.pk}-wages"
+    )
+    if not result.ok:
+        raise PaymentFailed(
+            _("The client's payment was declined: %(why)s") % {"why": result.failure_reason or _("no reason given")}
+        )
+    lines = [(account_for(kind=AccountKind.GATEWAY, currency=cur), amount), (provider, -amount)]
+    memo = _compensation_memo(ticket, f"unpaid wages charged to the client, charge {result.reference}")
     ledger_post(kind=LedgerTransactionKind.TICKET_COMPENSATION, currency=cur, order=order, memo=memo, lines=lines)
 
 
 def _reverse_payment(ticket: AfterSalesTicket) -> None:
-    """Undo a paid compensation: the mirror transaction, and the client's charge refunded."""
+    """Undo a paid compensation: its refund cancelled (or charged back once paid out), or the wages charge refunded."""
     order, amount, cur = ticket.order, ticket.compensation, ticket.order.currency
     provider = account_for(kind=AccountKind.PROVIDER, currency=cur, user=order.provider)
     if compensation_recipient(ticket) == ActorRole.CLIENT:
-        lines = [(account_for(kind=AccountKind.REFUNDS, currency=cur), amount), (provider, -amount)]
-        memo = _compensation_memo(ticket, "cancelled, compensation back to the provider")
+        settled = None
+        if ticket.compensation_refund_id is not None:
+            settled = refund_cancel(
+                refund=ticket.compensation_refund,
+                credit=provider,
+                kind=LedgerTransactionKind.TICKET_COMPENSATION_REVERSAL,
+                memo=_compensation_memo(ticket, "cancelled, compensation back to the provider"),
+            )
+            if settled is None:
+                ticket.compensation_refund = None
+                return
+        # Paid out already: the money is with the client, whose payment method is charged back.
+        result = gateway_get().charge(
+            customer_id=order.client_id, amount=amount, currency=cur, idempotency_key=f"ticket-{ticket.pk}-back"
+        )
+        if not result.ok:
+            raise PaymentFailed(
+                _("Charging the compensation back to the client failed: %(why)s; try again later.")
+                % {"why": result.failure_reason or _("no reason given")},
+                code="charge_back_failed",
+            )
+        lines = [(account_for(kind=AccountKind.GATEWAY, currency=cur), amount), (provider, -amount)]
+        memo = _compensation_memo(
+            ticket, f"cancelled after payout, charged back to the client, charge {result.reference}"
+        )
     else:
         memo_ref = _wages_charge_reference(ticket)
         result = gateway_get().refund(
@@ -614,7 +642,7 @@ def ticket_pay_compensation(*, ticket: AfterSalesTicket, actor: User) -> AfterSa
     _pay(ticket)
     now = timezone.now()
     ticket.compensation_paid_at = now
-    ticket.save(update_fields=("compensation_paid_at", "updated_at"))
+    ticket.save(update_fields=("compensation_paid_at", "compensation_refund", "updated_at"))
     recipient = ticket.order.client if compensation_recipient(ticket) == ActorRole.CLIENT else ticket.order.provider
     _log(
         ticket,
@@ -661,30 +689,6 @@ def ticket_start_processing(*, ticket: AfterSalesTicket, actor: User, note: str 
     return ticket
 
 
-def _pay_out_to_client(ticket: AfterSalesTicket) -> None:
-    """Send a client's paid compensation to the original payment method: final, nothing can undo it."""
-    order, amount, cur = ticket.order, ticket.compensation, ticket.order.currency
-    result = gateway_get().refund(
-        charge_reference=_charge_reference(order), amount=amount, currency=cur, idempotency_key=f"ticket-{ticket.pk}"
-    )
-    if not result.ok:
-        raise PaymentFailed(
-            _("The payout to the client failed: %(why)s; try again later.")
-            % {"why": result.failure_reason or _("no reason given")},
-            code="refund_failed",
-        )
-    ledger_post(
-        kind=LedgerTransactionKind.REFUND_SETTLED,
-        currency=cur,
-        order=order,
-        memo=_compensation_memo(ticket, f"compensation paid out to the client, refund {result.reference}"),
-        lines=[
-            (account_for(kind=AccountKind.REFUNDS, currency=cur), amount),
-            (account_for(kind=AccountKind.GATEWAY, currency=cur), -amount),
-        ],
-    )
-
-
 @transaction.atomic
 def ticket_resolve(*, ticket: AfterSalesTicket, actor: User, note: str = "") -> AfterSalesTicket:
     """An agent closes a processed ticket: processing → resolved (a compensation must be paid first)."""
@@ -696,8 +700,6 @@ def ticket_resolve(*, ticket: AfterSalesTicket, actor: User, note: str = "") -> 
     _refuse_while_cancel_pending(ticket)
     if ticket.compensation and ticket.compensation_paid_at is None:
         raise Conflict(_("Pay the compensation before resolving the ticket."), code="compensation_unpaid")
-    if ticket.compensation and compensation_recipient(ticket) == ActorRole.CLIENT:
-        _pay_out_to_client(ticket)
     from_state, now = ticket.state, timezone.now()
     ticket.resolve(at=now)
     ticket.save(update_fields=("state", "resolved_at", "updated_at"))
@@ -725,6 +727,7 @@ def _clean_cancel_reason(reason: str, message: str) -> tuple[str, str]:
 
 def _cancel_now(ticket: AfterSalesTicket, *, by: User, role: str, reason: str, message: str, confirmed_by=None):
     """Cancel ``ticket`` (locked) at once, reversing a paid compensation; log and tell everyone."""
+    fields = ["compensation_refund"] if ticket.compensation_paid_at is not None else []
     if ticket.compensation_paid_at is not None:
         _reverse_payment(ticket)
     from_state, now = ticket.state, timezone.now()
@@ -740,6 +743,7 @@ def _cancel_now(ticket: AfterSalesTicket, *, by: User, role: str, reason: str, m
             "cancel_requested_at",
             "cancelled_at",
             "updated_at",
+            *fields,
         )
     )
     log_reason = TicketCancelReason(reason).label

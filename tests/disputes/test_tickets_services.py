@@ -9,6 +9,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.jobs import sweep_run
 from core.models import TransitionLog
 from disputes.models import AfterSalesTicket, TicketState, TicketVersion
 from disputes.services import tickets as svc
@@ -231,6 +232,9 @@ def test_the_full_path_pays_the_client_from_the_providers_balance():
     svc.ticket_pay_compensation(ticket=ticket, actor=agent)
     svc.ticket_start_processing(ticket=ticket, actor=agent)
     svc.ticket_resolve(ticket=ticket, actor=agent)
+    # Paid out like any refund: by the settlement sweep, after the policy's business days.
+    with time_machine.travel(timezone.now() + timedelta(days=7), tick=False):
+        sweep_run("orders.settle_refunds")
 
     ticket.refresh_from_db()
     assert ticket.state == TicketState.RESOLVED and ticket.resolved_at
@@ -238,6 +242,7 @@ def test_the_full_path_pays_the_client_from_the_providers_balance():
     assert account_balance(account_for(kind=AccountKind.REFUNDS, currency="EUR")) == 0
     kinds = list(order.ledger_transactions.values_list("kind", flat=True))
     assert kinds[-2:] == ["ticket_compensation", "refund_settled"]
+    assert ticket.compensation_refund.status == "settled"
     assert_every_transaction_balances()
 
 

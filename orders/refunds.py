@@ -1,0 +1,73 @@
+"""Refunds owed to a client outside a cancellation (after-sales compensation, for one).
+
+A cancellation writes its refunds in bulk (``orders.cancellation.cancellations_execute``);
+these two functions give other apps the same record for one amount: the money is moved to
+"refunds owed to clients" by one balanced ledger transaction and a pending ``Refund`` row is
+written, which ``orders.jobs.settle_refunds`` pays back to the original payment method after
+the policy's business days, retrying with back-off when the gateway fails.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.exceptions import Conflict
+from core.timeutils import add_business_days
+
+from .ledger import account_for, ledger_post
+from .models import Account, AccountKind, Order, Payment, PaymentStatus, Refund, RefundStatus
+
+
+@transaction.atomic
+def refund_create(
+    *, order: Order, amount: Decimal, debit: Account, kind: str, memo: str, now: datetime | None = None
+) -> Refund:
+    """Owe ``amount`` back to the client of ``order`` from ``debit``, and schedule its payout like any refund."""
+    now = now or timezone.now()
+    payment = Payment.objects.filter(order=order, status=PaymentStatus.SUCCEEDED).order_by("created_at", "id").first()
+    if payment is None:
+        raise Conflict(_("This order has no payment to refund to."), code="no_payment")
+    refunds_owed = account_for(kind=AccountKind.REFUNDS, currency=order.currency)
+    ledger_post(
+        kind=kind, currency=order.currency, order=order, memo=memo, lines=[(debit, amount), (refunds_owed, -amount)]
+    )
+    return Refund.objects.create(
+        order=order,
+        payment=payment,
+        amount=amount,
+        currency=order.currency,
+        status=RefundStatus.PENDING,
+        settle_after=add_business_days(now, order.policy.refund_settlement_business_days),
+        created_at=now,
+        updated_at=now,
+    )
+
+
+@transaction.atomic
+def refund_cancel(*, refund: Refund, credit: Account, kind: str, memo: str) -> Refund | None:
+    """Take back a refund not paid out yet: the amount owed goes back to ``credit``.
+
+    Returns None when it was cancelled, or the refund (locked, re-read) when it has already
+    settled and the money is with the client: the caller reverses that another way. The row
+    lock waits for a settlement sweep paying it right now, so it is never both paid and
+    cancelled. A refund that is not paid out has no gateway side (a failed attempt moved no
+    money), so its row is deleted and the ledger transaction ``kind`` records the cancellation.
+    """
+    refund = Refund.objects.select_for_update().select_related("order").get(pk=refund.pk)
+    if refund.status == RefundStatus.SETTLED:
+        return refund
+    refunds_owed = account_for(kind=AccountKind.REFUNDS, currency=refund.currency)
+    ledger_post(
+        kind=kind,
+        currency=refund.currency,
+        order=refund.order,
+        memo=f"{memo} (refund #{refund.pk} of {refund.amount} {refund.currency} cancelled before payout)"[:255],
+        lines=[(refunds_owed, refund.amount), (credit, -refund.amount)],
+    )
+    refund.delete()
+    return None

@@ -1,0 +1,149 @@
+"""After-sales compensation to a client is paid out through a Refund, like a cancellation's refund."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from core.exceptions import PaymentFailed
+from core.jobs import sweep_run
+from disputes.models import TicketState
+from disputes.services import tickets as svc
+from orders.ledger import account_balance, account_for
+from orders.models import AccountKind, LedgerTransaction, Refund, RefundStatus
+from tests.disputes.test_tickets_services import approved, open_ticket, snapshot, staff
+from tests.gateways import FlakyRefundGateway
+from tests.orders.test_ledger import assert_every_transaction_balances
+
+pytestmark = pytest.mark.django_db
+
+LATER = timedelta(days=7)  # past any policy's settlement business days
+
+
+def _paid(amount: str = "30.00"):
+    ticket = open_ticket()
+    agent = staff()
+    approved(ticket, agent, amount)
+    svc.ticket_pay_compensation(ticket=ticket, actor=agent)
+    ticket.refresh_from_db()
+    return ticket, agent
+
+
+def _balances(order):
+    return (
+        account_balance(account_for(kind=AccountKind.PROVIDER, currency="EUR", user=order.provider)),
+        account_balance(account_for(kind=AccountKind.REFUNDS, currency="EUR")),
+        account_balance(account_for(kind=AccountKind.GATEWAY, currency="EUR")),
+    )
+
+
+def test_paying_a_clients_compensation_writes_a_pending_refund_and_calls_no_gateway(settings):
+    # given a gateway whose refunds would fail
+    settings.PAYMENT_GATEWAY = "tests.gateways.FlakyRefundGateway"
+    FlakyRefundGateway.failures_left = 100
+
+    # when the agent pays the compensation
+    ticket, _agent = _paid()
+
+    # then it is a pending refund, due after the policy's business days, owed from the provider
+    refund = ticket.compensation_refund
+    assert refund is not None and refund.status == RefundStatus.PENDING and refund.attempts == 0
+    assert refund.amount == Decimal("30.00") and refund.order_id == ticket.order_id
+    assert refund.settle_after > timezone.now() + timedelta(days=1)
+    assert ticket.compensation_paid_at is not None
+    assert account_balance(account_for(kind=AccountKind.REFUNDS, currency="EUR")) == Decimal("-30.00")
+    assert_every_transaction_balances()
+    FlakyRefundGateway.failures_left = 0
+
+
+def test_resolving_does_not_pay_out_directly_the_settlement_sweep_does(settings):
+    # given a paid compensation on a processing ticket, and a gateway failing once
+    settings.PAYMENT_GATEWAY = "tests.gateways.FlakyRefundGateway"
+    FlakyRefundGateway.failures_left = 1
+    ticket, agent = _paid()
+    svc.ticket_start_processing(ticket=ticket, actor=agent)
+
+    # when the ticket is resolved, then the sweep runs twice (a failure, then its retry)
+    svc.ticket_resolve(ticket=ticket, actor=agent)
+    assert not LedgerTransaction.objects.filter(kind="refund_settled").exists()
+    with time_machine.travel(timezone.now() + LATER, tick=False):
+        sweep_run("orders.settle_refunds")
+    refund = Refund.objects.get(pk=ticket.compensation_refund_id)
+    assert refund.status == RefundStatus.FAILED and refund.attempts == 1
+    with time_machine.travel(timezone.now() + LATER + timedelta(days=1), tick=False):
+        sweep_run("orders.settle_refunds")
+
+    # then the refund settled once, retried with back-off, and nothing is owed any more
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.SETTLED and refund.attempts == 2
+    assert LedgerTransaction.objects.filter(kind="refund_settled", order=ticket.order).count() == 1
+    assert account_balance(account_for(kind=AccountKind.REFUNDS, currency="EUR")) == 0
+    assert_every_transaction_balances()
+
+
+def test_cancelling_before_the_payout_cancels_the_pending_refund():
+    # given a paid compensation whose refund has not settled
+    ticket, agent = _paid()
+    order = ticket.order
+    provider_before = account_balance(account_for(kind=AccountKind.PROVIDER, currency="EUR", user=order.provider))
+    refund_id = ticket.compensation_refund_id
+
+    # when the agent cancels the approved ticket (an agent asking cancels at once)
+    svc.ticket_cancel(ticket=ticket, actor=agent, reason="agreed_with_other_party")
+
+    # then the refund is gone, the amount is back with the provider, and the sweep pays nothing
+    ticket.refresh_from_db()
+    assert ticket.state == TicketState.CANCELLED and ticket.compensation_refund_id is None
+    assert not Refund.objects.filter(pk=refund_id).exists()
+    provider_after, refunds_owed, _gateway = _balances(order)
+    assert provider_after == provider_before - Decimal("30.00")
+    assert refunds_owed == 0
+    reversal = order.ledger_transactions.get(kind="ticket_compensation_reversal")
+    assert f"refund #{refund_id}" in reversal.memo
+    with time_machine.travel(timezone.now() + LATER, tick=False):
+        assert sweep_run("orders.settle_refunds").processed == 0
+    assert_every_transaction_balances()
+
+
+def test_cancelling_after_the_payout_charges_the_client_back_and_the_ledger_nets_to_zero():
+    # given a compensation already paid out to the client by the sweep
+    ticket, agent = _paid()
+    order = ticket.order
+    before = _balances(order)
+    with time_machine.travel(timezone.now() + LATER, tick=False):
+        sweep_run("orders.settle_refunds")
+
+    # when the agent cancels the approved ticket
+    svc.ticket_cancel(ticket=ticket, actor=agent, reason="filed_by_mistake")
+
+    # then the settled refund stays, the client is charged back, and every account is back
+    # where it was before the payout (provider: paid back; refunds owed: 0; gateway: net 0 + 30)
+    ticket.refresh_from_db()
+    assert ticket.state == TicketState.CANCELLED
+    assert Refund.objects.get(pk=ticket.compensation_refund_id).status == RefundStatus.SETTLED
+    provider_after, refunds_owed, gateway_after = _balances(order)
+    assert provider_after == before[0] - Decimal("30.00")
+    assert refunds_owed == 0
+    assert gateway_after == before[2]
+    kinds = list(order.ledger_transactions.order_by("id").values_list("kind", flat=True))
+    assert kinds[-3:] == ["ticket_compensation", "refund_settled", "ticket_compensation_reversal"]
+    assert_every_transaction_balances()
+
+
+def test_a_declined_charge_back_leaves_the_ticket_and_the_ledger_unchanged(settings):
+    # given a compensation paid out, and a gateway that declines charges
+    ticket, agent = _paid()
+    with time_machine.travel(timezone.now() + LATER, tick=False):
+        sweep_run("orders.settle_refunds")
+    settings.PAYMENT_GATEWAY = "tests.gateways.DecliningGateway"
+    before = snapshot(ticket)
+
+    # when the agent cancels
+    with pytest.raises(PaymentFailed) as exc:
+        svc.ticket_cancel(ticket=ticket, actor=agent, reason="other")
+
+    # then nothing changed
+    assert exc.value.code == "charge_back_failed"
+    assert snapshot(ticket) == before
