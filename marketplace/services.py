@@ -318,6 +318,7 @@ def availability_set(
     availability, _created = Availability.objects.update_or_create(
         user=user, defaults={"away_from": start, "away_until": away_until, "message": message, "updated_at": now}
     )
+    _requests_reschedule(user, now)
     return availability
 
 
@@ -325,6 +326,15 @@ def availability_set(
 def availability_clear(*, user: User) -> None:
     """Available again from now: the announcement (current or planned) is withdrawn."""
     Availability.objects.filter(user=user).delete()
+    _requests_reschedule(user, timezone.now())
+
+
+def _requests_reschedule(user: User, now: datetime) -> None:
+    """Time away pauses the answer windows of requests sent to the user: the disputes app re-counts them."""
+    # Imported here: disputes builds on orders, which imports this module.
+    from disputes.services.requests import requests_reschedule_for_provider
+
+    requests_reschedule_for_provider(provider=user, now=now)
 
 
 def _away_message(availability: Availability) -> str:

@@ -15,6 +15,7 @@ from disputes.selectors.requests import (
     request_consequences,
     request_get,
     request_list_for_order,
+    request_window_pause,
 )
 from disputes.services import requests as services
 from orders.selectors import order_get_for_action
@@ -37,6 +38,7 @@ def _request_response(request, request_id: int, *, status_code: int = status.HTT
     found = request_get(pk=request_id, user=request.user)
     found._actions = request_actions_for(found, request.user)
     found._consequences = consequences_data(request_consequences(resolution_request=found, user=request.user))
+    found._pause = request_window_pause(found)
     return Response(RequestOutputSerializer(found, context={"request": request}).data, status=status_code)
 
 

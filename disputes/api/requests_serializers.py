@@ -197,6 +197,14 @@ class RequestListItemOutputSerializer(serializers.Serializer):
         return obj.reason or None
 
 
+class RequestWindowPauseOutputSerializer(serializers.Serializer):
+    """The provider's announced time away that does not count in the window to answer."""
+
+    away_from = serializers.DateTimeField()
+    away_until = serializers.DateTimeField(allow_null=True, help_text="Null: no return date announced.")
+    away_now = serializers.BooleanField(help_text="True while the window's clock is stopped.")
+
+
 class RequestOutputSerializer(RequestListItemOutputSerializer):
     """One request, with what the caller may do and, for an open cancel request, its consequences."""
 
@@ -211,6 +219,13 @@ class RequestOutputSerializer(RequestListItemOutputSerializer):
         allow_null=True,
         help_text="Open cancel requests: what accepting would do now (money, credit, completion rate). "
         "Null for other types and once the request is closed.",
+    )
+    paused = RequestWindowPauseOutputSerializer(
+        source="_pause",
+        allow_null=True,
+        help_text="Open requests sent to a provider who announced time away (under way, or starting before "
+        "`respond_by`): that time does not count, and `respond_by` already includes what it adds. With no "
+        "return date the window waits until they return. Null otherwise.",
     )
 
     @extend_schema_field(serializers.ChoiceField(choices=ROLE_CHOICES, allow_null=True))

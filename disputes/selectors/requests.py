@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from core.exceptions import NotFound
 from credit.selectors import CompletionRate, completion_rate_for
-from disputes.models import RequestState, RequestType, ResolutionRequest
+from disputes.models import AwayPeriod, RequestState, RequestType, ResolutionRequest
 from disputes.windows import Period
 from orders.cancellation import cancellation_decide, refusal_message
 from orders.models import Order
@@ -94,17 +94,71 @@ def _availability_model():
         return None
 
 
-def paused_periods_for(*, user_id: int, since: datetime) -> list[Period]:
-    """The time away ``user_id`` announced that is not over at ``since``, as closed periods.
+def paused_periods_for(*, user_id: int, since: datetime, now: datetime | None = None) -> list[Period]:
+    """The time away of ``user_id`` that is not over at ``since``, as closed periods.
 
-    Time away announced without a return date cannot extend a window by a known amount; while
-    it lasts, the expiry sweep leaves the requests sent to that person alone instead.
+    What the disputes app recorded of earlier announcements (``AwayPeriod``: elapsed parts
+    stay when an announcement is withdrawn or replaced) together with the announcement in
+    force, counted from when it was made (time away announced after the fact does not move a
+    deadline back). Time away without a return date is counted until ``now``: the windows are
+    recomputed when it ends (``requests_reschedule_for_provider``), and while it lasts the
+    expiry sweep leaves the requests sent to that person alone.
     """
+    now = now or timezone.now()
+    recorded = AwayPeriod.objects.filter(user_id=user_id).filter(Q(ends_at__isnull=True) | Q(ends_at__gt=since))
+    periods = [(p.starts_at, p.ends_at or max(now, p.starts_at)) for p in recorded]
+    current = announced_period(user_id=user_id, now=now)
+    if current is not None:
+        periods.append((current[0], current[1] or max(now, current[0])))
+    return [(start, end) for start, end in periods if end > since and end > start]
+
+
+def announced_period(*, user_id: int, now: datetime) -> tuple[datetime, datetime | None] | None:
+    """The announcement in force of ``user_id`` as windows count it: (from, until or None), or None."""
     model = _availability_model()
     availability = model.objects.filter(user_id=user_id).first() if model is not None else None
-    if availability is None or availability.away_until is None or availability.away_until <= since:
-        return []
-    return [(availability.away_from, availability.away_until)]
+    if availability is None or (availability.away_until is not None and availability.away_until <= now):
+        return None
+    start = max(availability.away_from, availability.updated_at or availability.away_from)
+    if availability.away_until is not None and availability.away_until <= start:
+        return None
+    return start, availability.away_until
+
+
+@dataclass(frozen=True)
+class WindowPause:
+    """Announced time away of the party who must answer that stops (or will stop) the window's clock."""
+
+    name: str
+    away_from: datetime
+    away_until: datetime | None
+    away_now: bool
+
+
+def request_window_pause(resolution_request: ResolutionRequest, *, now: datetime | None = None) -> WindowPause | None:
+    """For an open request sent to the provider: their time away that pauses its window, if any.
+
+    The announcement in force when it is under way or starts before the window ends; what it
+    already added is in ``respond_by``.
+    """
+    if resolution_request.state != RequestState.OPEN or resolution_request.author_role != "client":
+        return None
+    model = _availability_model()
+    if model is None:
+        return None
+    now = now or timezone.now()
+    order = resolution_request.order
+    availability = model.objects.filter(user_id=order.provider_id).first()
+    if availability is None or (availability.away_until is not None and availability.away_until <= now):
+        return None
+    if availability.away_from >= resolution_request.respond_by:
+        return None
+    return WindowPause(
+        name=order.provider.public_name,
+        away_from=availability.away_from,
+        away_until=availability.away_until,
+        away_now=availability.away_from <= now,
+    )
 
 
 def users_away(*, at: datetime) -> QuerySet:

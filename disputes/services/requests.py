@@ -14,14 +14,20 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
 from core.audit import transition_log_write
 from core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
-from disputes.models import RequestState, RequestType, ResolutionRequest
-from disputes.selectors.requests import paused_periods_for, request_can_escalate, request_recipient_id
+from disputes.models import AwayPeriod, RequestState, RequestType, ResolutionRequest
+from disputes.selectors.requests import (
+    announced_period,
+    paused_periods_for,
+    request_can_escalate,
+    request_recipient_id,
+)
 from disputes.windows import window_end
 from marketplace.models import User
 from marketplace.notifications import notification_build, notifications_send
@@ -54,14 +60,16 @@ def _when(value: datetime) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M %Z")
 
 
-def request_respond_by(*, order: Order, recipient_id: int, at: datetime) -> datetime:
-    """The end of the answer window opened at ``at`` under the order's policy.
+def request_respond_by(*, order: Order, recipient_id: int, at: datetime, now: datetime | None = None) -> datetime:
+    """The end of the answer window opened at ``at`` under the order's policy, as known at ``now``.
 
     Hours of the policy, counted in business days if it says so, and paused for the time
     away the provider announced when the request is sent to them.
     """
     policy = order.policy
-    paused = paused_periods_for(user_id=recipient_id, since=at) if recipient_id == order.provider_id else []
+    paused = (
+        paused_periods_for(user_id=recipient_id, since=at, now=now or at) if recipient_id == order.provider_id else []
+    )
     return window_end(
         at,
         timedelta(hours=policy.request_window_hours),
@@ -364,6 +372,95 @@ def request_withdraw(*, resolution_request: ResolutionRequest, actor: User) -> R
     title = _("%(name)s withdrew their request on order #%(id)s") % {"name": actor.public_name, "id": order.pk}
     _notify(request_recipient_id(resolution_request, order), order, "request_withdrawn", title)
     return resolution_request
+
+
+# --- Announced time away ---------------------------------------------------------------------
+
+
+def _record_time_away(provider: User, now: datetime) -> None:
+    """Keep what elapsed of earlier announcements, drop what they planned, add the one in force."""
+    live = (
+        AwayPeriod.objects.select_for_update()
+        .filter(user=provider)
+        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
+    )
+    for period in live:
+        if period.starts_at >= now:
+            period.delete()
+        else:
+            period.ends_at = now
+            period.save(update_fields=("ends_at",))
+    current = announced_period(user_id=provider.pk, now=now)
+    if current is not None:
+        AwayPeriod.objects.create(user=provider, starts_at=current[0], ends_at=current[1], recorded_at=now)
+
+
+@transaction.atomic
+def requests_reschedule_for_provider(*, provider: User, now: datetime | None = None) -> int:
+    """Re-count the answer windows of open requests sent to ``provider`` after their availability changed.
+
+    ``marketplace.services`` calls it whenever a user announces, changes or withdraws time
+    away. The time away is recorded, and every open request a client sent them gets the
+    ``respond_by`` its window now has: later by the paused time, or earlier again when they
+    came back before the announced date. A reminder already sent is sent again when the new
+    end is further away than the policy's reminder hours; the author is told. Returns how
+    many requests moved.
+    """
+    now = now or timezone.now()
+    _record_time_away(provider, now)
+    open_requests = list(
+        ResolutionRequest.objects.select_for_update(of=("self",))
+        .filter(state=RequestState.OPEN, author_role="client", order__provider=provider)
+        .select_related("order__policy")
+        .order_by("pk")
+    )
+    moved = []
+    for r in open_requests:
+        respond_by = request_respond_by(order=r.order, recipient_id=provider.pk, at=r.created_at, now=now)
+        if respond_by == r.respond_by:
+            continue
+        r.respond_by = respond_by
+        reminder = timedelta(hours=r.order.policy.request_reminder_hours)
+        if r.reminder_sent_at is not None and respond_by - reminder > now:
+            r.reminder_sent_at = None  # re-armed: the reminder sweep sends it again in time
+        r.updated_at = now
+        moved.append(r)
+    if not moved:
+        return 0
+    ResolutionRequest.objects.bulk_update(moved, ("respond_by", "reminder_sent_at", "updated_at"))
+    pause = announced_period(user_id=provider.pk, now=now)
+    if pause is None:
+        body_text = _("%(name)s is available again, so the answer to your request is due by %(at)s.")
+    elif pause[1] is None:
+        body_text = _(
+            "%(name)s announced time away with no return date: the window to answer your request is paused "
+            "while they are away and counted again when they return (by %(at)s if they returned now)."
+        )
+    else:
+        body_text = _(
+            "%(name)s announced time away until %(until)s, which does not count in the window to answer your "
+            "request: the answer is now due by %(at)s."
+        )
+    title_text = _("The answer to your request on order #%(id)s is now due by %(at)s")
+    notifications_send(
+        [
+            notification_build(
+                user_id=r.author_id,
+                kind="request_rescheduled",
+                title=title_text % {"id": r.order_id, "at": _when(r.respond_by)},
+                body=body_text
+                % {
+                    "name": provider.public_name,
+                    "at": _when(r.respond_by),
+                    "until": _when(pause[1]) if pause is not None and pause[1] is not None else "",
+                },
+                order_id=r.order_id,
+                at=now,
+            )
+            for r in moved
+        ]
+    )
+    return len(moved)
 
 
 # --- For support cases -------------------------------------------------------------------------

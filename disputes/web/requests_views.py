@@ -24,6 +24,7 @@ from disputes.selectors.requests import (
     request_get,
     request_list_for_order,
     request_recipient_role,
+    request_window_pause,
 )
 from disputes.services import requests as services
 from marketplace.forms import GigfairForm
@@ -66,6 +67,7 @@ def _open_request_context(request: HttpRequest, found: ResolutionRequest, bound:
         "forms": forms,
         "consequences": consequences,
         "effects": effects,
+        "pause": request_window_pause(found),
     }
 
 
