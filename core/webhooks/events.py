@@ -7,6 +7,7 @@ endpoints it costs a constant number of queries per call, however many rows a sw
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -21,14 +22,16 @@ from django.core.cache import cache as django_cache
 from django.db import models, transaction
 from django.urls import reverse
 
-from core.db import insert_rows
 from core.models import TransitionLog, WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint
+
+logger = logging.getLogger(__name__)
 
 PING = "ping"
 ALL_EVENTS = "*"
 ANY_ACTIVE_CACHE_KEY = "core.webhooks.any_active"
 ANY_ACTIVE_CACHE_SECONDS = 300
 TASK_CHUNK = 50
+INSERT_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -77,17 +80,28 @@ def event_type_for(subject: Subject, to_state: str) -> str:
 
 def any_active_endpoint() -> bool:
     """Whether any active endpoint exists: cached, so a platform without partners pays no query."""
-    found = django_cache.get(ANY_ACTIVE_CACHE_KEY)
+    try:
+        found = django_cache.get(ANY_ACTIVE_CACHE_KEY)
+    except Exception:  # a cache outage must not stop state changes: ask the database instead
+        logger.warning("Webhook listener cache unavailable", exc_info=True)
+        return WebhookEndpoint.objects.filter(active=True).exists()
     if found is None:
         found = WebhookEndpoint.objects.filter(active=True).exists()
-        django_cache.set(ANY_ACTIVE_CACHE_KEY, found, ANY_ACTIVE_CACHE_SECONDS)
+        _cache_call(django_cache.set, ANY_ACTIVE_CACHE_KEY, found, ANY_ACTIVE_CACHE_SECONDS)
     return found
 
 
 def any_active_endpoint_forget() -> None:
     """Drop the cached answer now and again after commit, so no writer keeps a stale "nobody"."""
-    django_cache.delete(ANY_ACTIVE_CACHE_KEY)
-    transaction.on_commit(lambda: django_cache.delete(ANY_ACTIVE_CACHE_KEY))
+    _cache_call(django_cache.delete, ANY_ACTIVE_CACHE_KEY)
+    transaction.on_commit(lambda: _cache_call(django_cache.delete, ANY_ACTIVE_CACHE_KEY), robust=True)
+
+
+def _cache_call(method, *args) -> None:
+    try:
+        method(*args)
+    except Exception:
+        logger.warning("Webhook listener cache unavailable", exc_info=True)
 
 
 # --- Recording events ---------------------------------------------------------------------------
@@ -174,18 +188,19 @@ def webhook_events_record(rows: Sequence[dict]) -> list[int]:
             event_id=event_id, event_type=event_type, subject=subject, row=row, by=usernames.get(row.get("actor_id"))
         )
         deliveries += [
-            {
-                "event_id": event_id,
-                "endpoint_id": endpoint.pk,
-                "event_type": event_type,
-                "payload": payload,
-                "status": WebhookDeliveryStatus.PENDING,
-                "next_attempt_at": row["at"],
-                "created_at": row["at"],
-            }
+            WebhookDelivery(
+                event_id=event_id,
+                endpoint_id=endpoint.pk,
+                event_type=event_type,
+                payload=payload,
+                status=WebhookDeliveryStatus.PENDING,
+                next_attempt_at=row["at"],
+                created_at=row["at"],
+            )
             for endpoint in targets
         ]
-    ids = insert_rows(WebhookDelivery, deliveries, with_ids=True)
+    # bulk_create, not core.db.insert_rows: its COPY path does not encode JSON columns.
+    ids = [d.pk for d in WebhookDelivery.objects.bulk_create(deliveries, batch_size=INSERT_BATCH)]
     deliveries_send_on_commit(ids)
     return ids
 
@@ -215,4 +230,5 @@ def deliveries_send_on_commit(delivery_ids: Sequence[int]) -> None:
 
     for start in range(0, len(delivery_ids), TASK_CHUNK):
         chunk = list(delivery_ids[start : start + TASK_CHUNK])
-        transaction.on_commit(lambda chunk=chunk: webhook_deliveries_send_task.delay(chunk))
+        # Robust: if the broker is down the rows stay pending and the retry sweep sends them.
+        transaction.on_commit(lambda chunk=chunk: webhook_deliveries_send_task.delay(chunk), robust=True)

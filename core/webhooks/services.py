@@ -179,7 +179,9 @@ def webhook_delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
     """
     if not _claim(delivery_id):
         return None
-    delivery = WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
+    delivery = WebhookDelivery.objects.select_related("endpoint").filter(pk=delivery_id).first()
+    if delivery is None:
+        return None  # its endpoint was removed just now
     endpoint = delivery.endpoint
     result = event_post(
         url=endpoint.url,
