@@ -21,7 +21,7 @@ from core.db import bulk_update_rows
 from core.jobs import SweepResult
 from core.models import ActorRole
 from disputes.models import RequestState, RequestType, Resolution, ResolutionRequest
-from disputes.selectors.requests import request_recipient_id, users_away
+from disputes.selectors.requests import request_recipient_id, waiting_on_time_away
 from marketplace.notifications import notification_build, notifications_send
 from orders.cancellation import CancelItem, attach_charge_payments, cancellation_decide, cancellations_execute
 from orders.models import Order, Policy
@@ -34,8 +34,8 @@ def _when(value) -> str:
 
 
 def _waiting_on_someone_away(now) -> Q:
-    """Requests sent to a provider who announced they are away right now: their clock is stopped."""
-    return Q(author_role="client", order__provider_id__in=users_away(at=now))
+    """Requests sent to a provider who is away right now, since before their window ended: their clock is stopped."""
+    return waiting_on_time_away(at=now)
 
 
 # --- Reminders -------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.apps import apps
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -161,12 +161,25 @@ def request_window_pause(resolution_request: ResolutionRequest, *, now: datetime
     )
 
 
-def users_away(*, at: datetime) -> QuerySet:
-    """Ids of users who announced they are unavailable at ``at``."""
+def waiting_on_time_away(*, at: datetime) -> Q:
+    """Requests whose clock is stopped at ``at``: sent to a provider who is away, by an announcement
+    made and begun before the window ended.
+
+    Finite time away is already in ``respond_by``; this keeps the sweeps off requests waiting on
+    someone away with no return date. Time away announced only after the window ended stops
+    nothing: the request is due.
+    """
     model = _availability_model()
     if model is None:
-        return ResolutionRequest.objects.none().values("author_id")
-    return model.objects.filter(Q(away_until__isnull=True) | Q(away_until__gt=at), away_from__lte=at).values("user_id")
+        return Q(pk__in=[])
+    away = model.objects.filter(
+        Q(away_until__isnull=True) | Q(away_until__gt=at),
+        user_id=OuterRef("order__provider_id"),
+        away_from__lte=at,
+        away_from__lt=OuterRef("respond_by"),
+        updated_at__lt=OuterRef("respond_by"),
+    )
+    return Q(author_role="client") & Q(Exists(away))
 
 
 # --- Consequences before consent ---------------------------------------------------------------

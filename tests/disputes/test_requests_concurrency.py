@@ -5,12 +5,14 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
 
 from core.exceptions import ApplicationError
 from core.jobs import sweep_run
 from core.models import TransitionLog
 from disputes.models import RequestState, ResolutionRequest
 from disputes.services.requests import request_accept, request_decline, request_open, request_withdraw
+from marketplace.services import availability_set
 from orders.models import Cancellation, Order, OrderState, Refund
 from tests.disputes.test_requests_services import in_progress_order, open_cancel, open_extension
 from tests.orders.test_concurrency import race
@@ -105,4 +107,31 @@ def test_withdraw_racing_the_sweep_and_two_sweeps_at_once():
         assert _request_log_count(r) == 2
     assert Cancellation.objects.count() == ResolutionRequest.objects.filter(state=RequestState.ACCEPTED).count()
     assert Cancellation.objects.count() in (11, 12)
+    assert_every_transaction_balances()
+
+
+def test_time_away_announced_while_the_expiry_sweep_runs_leaves_one_outcome():
+    # given a cancel request sent to the provider whose window has just ended
+    order = in_progress_order()
+    r = open_cancel(order, percent="40")
+
+    # when the provider announces two days away while the sweep runs
+    with time_machine.travel(r.respond_by + timedelta(seconds=1), tick=True):
+        results = race(
+            lambda: availability_set(user=order.provider, away_until=timezone.now() + timedelta(days=2)),
+            lambda: sweep_run("disputes.expire_requests"),
+        )
+
+    # then either the sweep accepted it (and the announcement moved nothing), or the announcement
+    # came first: its window counts the time away from now on, and the sweep left it open
+    assert not [x for x in results if isinstance(x, Exception)]
+    r.refresh_from_db()
+    order.refresh_from_db()
+    if r.state == RequestState.ACCEPTED:
+        assert order.state == OrderState.CANCELLED
+        assert Cancellation.objects.filter(order=order).count() == 1
+    else:
+        assert r.state == RequestState.OPEN and order.state == OrderState.IN_PROGRESS
+        assert not Cancellation.objects.filter(order=order).exists()
+    assert _request_log_count(r) == (2 if r.state == RequestState.ACCEPTED else 1)
     assert_every_transaction_balances()

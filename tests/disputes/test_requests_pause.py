@@ -176,3 +176,18 @@ def test_the_api_and_the_page_show_the_pause_and_the_moved_deadline(api_as, clie
     assert datetime.fromisoformat(body["paused"]["away_until"]) == WEDNESDAY + 50 * H
     assert body["paused"]["away_now"] is True
     assert "Paused while" in page and r.order.provider.public_name in page
+
+
+def test_time_away_announced_after_the_window_ended_does_not_hold_the_request():
+    # given a request whose window ended unanswered, not yet swept
+    r = _open_on(TUESDAY)
+
+    # when the provider then announces time away with no return date, and the sweep runs
+    _at(TUESDAY + 49 * H, availability_set, user=r.order.provider, away_from=TUESDAY)
+    with time_machine.travel(TUESDAY + 50 * H, tick=False):
+        swept = sweep_run("disputes.expire_requests").processed
+
+    # then the request is decided as due: the announcement came too late to pause it
+    assert swept == 1
+    r.refresh_from_db()
+    assert r.state == RequestState.ACCEPTED
