@@ -163,11 +163,13 @@ def _claim(delivery_id: int) -> bool:
     """Take a due delivery for one attempt, so a task and the sweep never both send it."""
     now = timezone.now()
     lease = now + timedelta(seconds=settings.WEBHOOKS_TIMEOUT_SECONDS * 2 + 30)
+    # No join in this UPDATE: Django would move every condition into a "pk IN (subquery)", and
+    # PostgreSQL re-checks only the outer WHERE on a row another worker just claimed.
     claimed = WebhookDelivery.objects.filter(
         pk=delivery_id,
         status=WebhookDeliveryStatus.PENDING,
         next_attempt_at__lte=now,
-        endpoint__active=True,
+        endpoint_id__in=WebhookEndpoint.objects.filter(active=True).values("pk"),
     ).update(next_attempt_at=lease)
     return claimed == 1
 
