@@ -325,7 +325,22 @@ class SupportCaseAdmin(admin.ModelAdmin):
             },
         ),
         (_("Information asked"), {"fields": ("info_requested_from", "info_request", "info_due_at")}),
-        (_("Ruling"), {"fields": ("outcome", "fault", "refund_percent", "ruling", "ruled_by", "ruled_at")}),
+        (
+            _("Ruling"),
+            {
+                "fields": (
+                    "outcome",
+                    "fault",
+                    "refund_percent",
+                    "ruling",
+                    "ruled_by",
+                    "ruled_at",
+                    "appeal_until",
+                    "ruling_cancellation_link",
+                    "ruling_credit",
+                )
+            },
+        ),
         (
             _("Appeal"),
             {"fields": ("appeal", "appealed_by", "appealed_at", "appeal_upheld", "appeal_ruling", "appeal_ruled_by")},
@@ -373,6 +388,17 @@ class SupportCaseAdmin(admin.ModelAdmin):
     @admin.display(description=_("order"), ordering="order")
     def order_link(self, obj: SupportCase) -> str:
         return admin_link(obj.order)
+
+    @admin.display(description=_("cancellation ruled"))
+    def ruling_cancellation_link(self, obj: SupportCase) -> str:
+        return admin_link(obj.ruling_cancellation) if obj.ruling_cancellation_id else "—"
+
+    @admin.display(description=_("credit events ruled"))
+    def ruling_credit(self, obj: SupportCase) -> str:
+        events = list(obj.ruling_credit_events.select_related("user").order_by("created_at", "id"))
+        if not events:
+            return "—"
+        return format_html_join(", ", "{} {}", ((f"{e.delta:+d}", e.user) for e in events))
 
     @admin.display(description=_("client / provider"))
     def parties(self, obj: SupportCase) -> str:

@@ -278,7 +278,18 @@ class AfterSalesTicketAdmin(admin.ModelAdmin):
     inlines = (TicketVersionInline, TicketEvidenceInline, TransitionLogInline)
     fieldsets = (
         (None, {"fields": ("order_link", "type", "state", "opened_by", "opened_by_role", "version", "description")}),
-        (_("Decision"), {"fields": ("assignee", "compensation_display", "compensation_paid_at", "decision_note")}),
+        (
+            _("Decision"),
+            {
+                "fields": (
+                    "assignee",
+                    "compensation_display",
+                    "compensation_paid_at",
+                    "compensation_refund_link",
+                    "decision_note",
+                )
+            },
+        ),
         (
             _("Cancellation"),
             {
@@ -336,6 +347,13 @@ class AfterSalesTicketAdmin(admin.ModelAdmin):
     @admin.display(description=_("cancellation waiting"), boolean=True)
     def cancel_waiting(self, obj: AfterSalesTicket) -> bool:
         return obj.cancel_pending
+
+    @admin.display(description=_("refund to the client"))
+    def compensation_refund_link(self, obj: AfterSalesTicket) -> str:
+        if obj.compensation_refund_id is None:
+            return "—"
+        refund = obj.compensation_refund
+        return format_html("{} · {}", admin_link(refund), refund.get_status_display())
 
     @admin.display(description=_("compensation"))
     def compensation_display(self, obj: AfterSalesTicket) -> str:

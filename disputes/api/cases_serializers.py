@@ -116,6 +116,9 @@ class RulingOutputSerializer(serializers.Serializer):
     )
     reasons = serializers.CharField(source="ruling")
     ruled_at = serializers.DateTimeField()
+    appeal_until = serializers.DateTimeField(
+        help_text="Either party may appeal once until then; without an appeal the case closes itself."
+    )
 
 
 class AppealOutputSerializer(serializers.Serializer):

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -115,7 +116,10 @@ def _case_page(request: HttpRequest, case: SupportCase, **forms) -> HttpResponse
         "history": history,
         "fault_label": Fault(case.fault).label if case.fault in Fault.values else "",
         "can_add": is_party and case.state != CaseState.CLOSED,
-        "can_appeal": is_party and case.state == CaseState.RULED and case.appealed_at is None,
+        "can_appeal": is_party
+        and case.state == CaseState.RULED
+        and case.appealed_at is None
+        and timezone.now() < case.appeal_until,
         "asked_me": case.state == CaseState.AWAITING_INFO and case.info_requested_from_id == request.user.pk,
         "statement_form": forms.get("statement_form") or StatementForm(prefix="statement"),
         "evidence_form": forms.get("evidence_form") or EvidenceForm(prefix="evidence"),

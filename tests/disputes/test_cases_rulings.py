@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import time_machine
+from django.urls import reverse
 from django.utils import timezone
 
 from core.exceptions import Conflict
@@ -144,3 +145,29 @@ def test_the_close_sweep_runs_from_run_due_jobs(capsys):
     case.refresh_from_db()
     assert case.state == CaseState.CLOSED
     assert CLOSE in capsys.readouterr().out
+
+
+def test_the_api_and_the_page_show_until_when_a_ruling_can_be_appealed(api_as, client):
+    # given a ruled case
+    case = _ruled()
+    client.force_login(case.order.provider)
+
+    # when the provider reads it within the window and after it
+    body = api_as(case.order.provider).get(f"/api/v1/cases/{case.pk}/").json()
+    within = client.get(reverse("case_detail", args=(case.pk,))).content.decode()
+    with time_machine.travel(case.ruled_at + APPEAL_WINDOW, tick=False):
+        after = client.get(reverse("case_detail", args=(case.pk,))).content.decode()
+
+    # then the deadline is named, and the appeal form is offered only before it
+    assert datetime.fromisoformat(body["ruling"]["appeal_until"]) == case.ruled_at + APPEAL_WINDOW
+    assert "Appeal until" in within and reverse("case_appeal", args=(case.pk,)) in within
+    assert reverse("case_appeal", args=(case.pk,)) not in after
+
+
+def test_the_admin_case_page_links_what_the_ruling_did(admin_client):
+    case = _ruled()
+
+    page = admin_client.get(reverse("admin:disputes_supportcase_change", args=(case.pk,))).content.decode()
+
+    assert reverse("admin:orders_cancellation_change", args=(case.ruling_cancellation_id,)) in page
+    assert "-5 " in page
