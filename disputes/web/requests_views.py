@@ -6,11 +6,14 @@ shown on the page with what was typed kept.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -25,6 +28,7 @@ from disputes.selectors.requests import (
     request_list_for_order,
     request_recipient_role,
     request_window_pause,
+    unanswered_update_requests_count,
 )
 from disputes.services import requests as services
 from marketplace.forms import GigfairForm
@@ -133,6 +137,13 @@ def _detail_page(request: HttpRequest, found: ResolutionRequest, bound=None, *, 
         "history": list(_history(found)),
         "can_escalate": request_can_escalate(found, request.user),
     }
+    if found.type == RequestType.REQUEST_UPDATE:
+        # The provider's responsiveness record: update requests they let expire in the policy's window.
+        days = found.order.policy.completion_window_days
+        context["unanswered_updates"] = unanswered_update_requests_count(
+            provider=found.order.provider, since=timezone.now() - timedelta(days=days)
+        )
+        context["unanswered_days"] = days
     return render(request, "disputes/requests/request_detail.html", context, status=status)
 
 

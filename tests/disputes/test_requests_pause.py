@@ -8,6 +8,7 @@ from django.core import mail
 
 from core.jobs import sweep_run
 from disputes.models import AwayPeriod, RequestState, Resolution, ResolutionRequest
+from disputes.services.requests import request_open
 from marketplace.models import Notification
 from marketplace.services import availability_clear, availability_set
 from tests.disputes.test_requests_services import in_progress_order, open_cancel
@@ -191,3 +192,18 @@ def test_time_away_announced_after_the_window_ended_does_not_hold_the_request():
     assert swept == 1
     r.refresh_from_db()
     assert r.state == RequestState.ACCEPTED
+
+
+def test_an_update_request_page_shows_the_providers_responsiveness(client):
+    # given a provider who let an update request expire
+    order = in_progress_order()
+    r = request_open(order=order, actor=order.client, type="request_update", message="How is it going?")
+    with time_machine.travel(r.respond_by + H, tick=False):
+        sweep_run("disputes.expire_requests")
+
+    # when the client reads it
+    client.force_login(order.client)
+    page = client.get(f"/requests/{r.pk}/").content.decode()
+
+    # then the record is named
+    assert "let 1 update request go unanswered" in page
