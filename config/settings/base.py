@@ -260,6 +260,10 @@ GIGFAIR_SWEEPS = {
         "path": "core.webhooks.jobs.retry_webhook_deliveries",
         "schedule": crontab(minute="*"),
     },
+    "core.purge_old_webhook_deliveries": {
+        "path": "core.webhooks.jobs.purge_old_webhook_deliveries",
+        "schedule": crontab(minute=37, hour=3),
+    },
 }
 CELERY_BEAT_SCHEDULE = {
     name: {"task": "core.run_sweep", "schedule": spec["schedule"], "args": (name,)}
@@ -294,6 +298,7 @@ WEBHOOKS_ALLOW_PRIVATE_HOSTS = env.bool("WEBHOOKS_ALLOW_PRIVATE_HOSTS", default=
 WEBHOOKS_PUBLIC_BASE_URL = env("GIGFAIR_PUBLIC_URL", default="")
 WEBHOOKS_TIMEOUT_SECONDS = env.float("WEBHOOKS_TIMEOUT_SECONDS", default=5.0)
 WEBHOOKS_DISABLE_AFTER_FAILURES = env.int("WEBHOOKS_DISABLE_AFTER_FAILURES", default=20)
+WEBHOOKS_KEEP_DELIVERIES_DAYS = env.int("WEBHOOKS_KEEP_DELIVERIES_DAYS", default=30)
 # How the owner hears that an endpoint was switched off (core names no domain app itself).
 WEBHOOKS_OWNER_NOTIFIER = "marketplace.notifications.notify"
 

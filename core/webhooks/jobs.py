@@ -1,9 +1,11 @@
-"""The retry sweep: pending deliveries whose back-off has run out, sent again, oldest due first."""
+"""The webhook sweeps: retry deliveries whose back-off has run out, and forget old finished ones."""
 
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
 from core.jobs import SweepResult
@@ -37,3 +39,12 @@ def retry_webhook_deliveries() -> SweepResult:
             if time.monotonic() - started >= TIME_BUDGET_SECONDS:
                 break
     return SweepResult(processed=sent, detail=f"{delivered} delivered" if sent else "")
+
+
+def purge_old_webhook_deliveries() -> SweepResult:
+    """Delete delivered and failed deliveries older than WEBHOOKS_KEEP_DELIVERIES_DAYS; pending ones stay."""
+    cutoff = timezone.now() - timedelta(days=settings.WEBHOOKS_KEEP_DELIVERIES_DAYS)
+    deleted, _ = WebhookDelivery.objects.filter(
+        created_at__lt=cutoff, status__in=(WebhookDeliveryStatus.DELIVERED, WebhookDeliveryStatus.FAILED)
+    ).delete()
+    return SweepResult(processed=deleted)

@@ -250,3 +250,28 @@ def test_private_address_is_refused_at_send_time_outside_development(
     assert receiver.received == []
     assert delivery.status == "pending"
     assert "public" in delivery.last_error
+
+
+def test_old_finished_deliveries_are_purged_and_pending_ones_kept(receiver, user, django_capture_on_commit_callbacks):
+    # given
+    receiver.statuses = [200, 500]
+    endpoint = endpoint_for(user, receiver.url)
+    delivered = ping(endpoint, django_capture_on_commit_callbacks)
+    pending = ping(endpoint, django_capture_on_commit_callbacks)
+
+    # when
+    with time_machine.travel(timezone.now() + timedelta(days=31), tick=False):
+        result = sweep_run("core.purge_old_webhook_deliveries")
+
+    # then
+    assert result.processed == 1
+    assert list(WebhookDelivery.objects.values_list("pk", flat=True)) == [pending.pk]
+    assert not WebhookDelivery.objects.filter(pk=delivered.pk).exists()
+
+
+def test_the_send_task_is_registered_under_its_stable_name():
+    from config.celery import app
+
+    app.loader.import_default_modules()
+
+    assert "core.webhook_deliveries_send" in app.tasks

@@ -7,13 +7,14 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from core.jobs import sweep_run
 from core.models import WebhookDelivery
-from core.webhooks.events import any_active_endpoint, event_types, webhook_events_record
+from core.webhooks.events import ANY_ACTIVE_CACHE_KEY, any_active_endpoint, event_types, webhook_events_record
 from core.webhooks.services import webhook_endpoint_create, webhook_endpoint_update
 from disputes.services.requests import request_accept, request_open
 from orders import services as order_services
@@ -174,18 +175,39 @@ def test_a_sweep_batch_records_events_in_a_constant_number_of_queries():
     _late_cohort(2, now + timedelta(days=10))
     _late_cohort(8, now + timedelta(days=20))
 
-    # when
-    with time_machine.travel(now + timedelta(days=10, seconds=1), tick=False), CaptureQueriesContext(connection) as few:
-        assert sweep_run("orders.mark_late_orders").processed == 2
-    with (
-        time_machine.travel(now + timedelta(days=20, seconds=1), tick=False),
-        CaptureQueriesContext(connection) as many,
-    ):
-        assert sweep_run("orders.mark_late_orders").processed == 8
+    # when: each run starts without the cached "anyone listening?", as after its expiry
+    runs = []
+    for days, expected in ((10, 2), (20, 8)):
+        cache.delete(ANY_ACTIVE_CACHE_KEY)
+        with (
+            time_machine.travel(now + timedelta(days=days, seconds=1), tick=False),
+            CaptureQueriesContext(connection) as queries,
+        ):
+            assert sweep_run("orders.mark_late_orders").processed == expected
+        runs.append(queries.captured_queries)
+    few, many = runs
 
     # then: one event per order for each of its two parties' endpoints
     assert WebhookDelivery.objects.filter(event_type="order.late").count() == 20
-    assert len(many.captured_queries) == len(few.captured_queries)
-    webhook_queries = [q for q in many.captured_queries if "webhook" in q["sql"]]
-    # "anyone listening?" (its cached answer expired in the time travel), the parties' endpoints, the outbox
+    assert len(many) == len(few)
+    webhook_queries = [q for q in many if "webhook" in q["sql"]]
+    # "anyone listening?", the parties' endpoints, the outbox
     assert len(webhook_queries) <= 3
+
+
+def test_a_cache_outage_falls_back_to_the_database(monkeypatch):
+    # given
+    order = service_order()
+    endpoint_for(order.client)
+
+    def down(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr("core.webhooks.events.django_cache.get", down)
+    monkeypatch.setattr("core.webhooks.events.django_cache.set", down)
+
+    # when
+    in_progress(order)
+
+    # then
+    assert WebhookDelivery.objects.count() == 1
