@@ -117,7 +117,9 @@ class WebhookEndpoint(TimeStampedModel):
         return self.url
 
     def wants(self, event_type: str) -> bool:
-        return "*" in self.events or event_type in self.events
+        """Subscribed to ``event_type`` by name, by its subject (``order.*``) or to everything (``*``)."""
+        subject_wildcard = event_type.split(".", 1)[0] + ".*"
+        return "*" in self.events or event_type in self.events or subject_wildcard in self.events
 
 
 class WebhookDeliveryStatus(models.TextChoices):

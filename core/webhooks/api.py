@@ -13,20 +13,22 @@ from core.api.views import ApiView
 from core.models import WebhookDeliveryStatus
 
 from . import services
-from .events import ALL_EVENTS, PING, event_types
+from .events import PING, event_types, subscribable
 from .selectors import webhook_delivery_list_for, webhook_endpoint_get_for, webhook_endpoint_list_for
 
 # --- Shapes ---------------------------------------------------------------------------------
 
 
-@extend_schema_field({"type": "string", "enum": [ALL_EVENTS, *event_types()]})
+@extend_schema_field({"type": "string", "enum": list(subscribable())})
 class EventTypeField(serializers.CharField):
     """An event type of the catalogue, or ``*``; checked by the service so every error names ``events``."""
 
 
 EVENTS_HELP = (
     "Event types `<subject>.<state>` (subjects `order`, `request`, `case`, `ticket`; the full list is "
-    '`GET /api/v1/webhooks/events/`), or `["*"]` for every event.'
+    '`GET /api/v1/webhooks/events/`), a whole subject (`order.*`), or `["*"]` for every event. An event is '
+    "sent for every logged change, also one that keeps the state: its `data.transition` says which (e.g. "
+    "`extend_delivery`)."
 )
 
 

@@ -71,6 +71,12 @@ def event_types() -> tuple[str, ...]:
     return tuple(f"{subject.event}.{state}" for subject in subjects().values() for state in subject.states())
 
 
+@cache
+def subscribable() -> tuple[str, ...]:
+    """What ``events`` may hold: ``*``, a whole subject (``order.*``), or an event type."""
+    return (ALL_EVENTS, *(f"{subject.event}.*" for subject in subjects().values()), *event_types())
+
+
 def event_type_for(subject: Subject, to_state: str) -> str:
     return f"{subject.event}.{to_state}"
 

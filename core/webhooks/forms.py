@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.exceptions import ApplicationError
 
-from .events import ALL_EVENTS, event_types
+from .events import ALL_EVENTS, subscribable
 
 
 class WebhookEndpointForm(forms.Form):
@@ -27,7 +27,8 @@ class WebhookEndpointForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["events"].choices = [(e, e) for e in event_types()]
+        # Whole subjects first ("order.*"), then each event type.
+        self.fields["events"].choices = [(e, e) for e in subscribable() if e != ALL_EVENTS]
 
     def chosen_events(self) -> list[str]:
         data = self.cleaned_data

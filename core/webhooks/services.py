@@ -17,7 +17,7 @@ from core.exceptions import Conflict, ValidationFailed
 from core.models import WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint
 
 from .addresses import url_check
-from .events import ALL_EVENTS, PING, any_active_endpoint_forget, deliveries_send_on_commit, event_types
+from .events import ALL_EVENTS, PING, any_active_endpoint_forget, deliveries_send_on_commit, subscribable
 from .sending import event_post
 from .signing import secret_generate
 
@@ -36,14 +36,14 @@ MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 
 
 def events_check(events: Iterable[str]) -> list[str]:
-    """The subscription as stored: known event types without repeats, or ``["*"]``."""
+    """The subscription as stored: known event types or subjects (``order.*``) without repeats, or ``["*"]``."""
     events = list(dict.fromkeys(events))
     if not events:
         message = _("Choose at least one event, or * for all.")
         raise ValidationFailed(message, code="invalid_events", errors={"events": [message]})
     if ALL_EVENTS in events:
         return [ALL_EVENTS]
-    known = set(event_types())
+    known = set(subscribable())
     unknown = [e for e in events if e not in known]
     if unknown:
         message = _("Unknown event type(s): %(events)s.") % {"events": ", ".join(sorted(map(str, unknown)))}

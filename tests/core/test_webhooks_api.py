@@ -269,3 +269,10 @@ def test_event_catalogue_is_listed(api_as):
     events = api_as(UserFactory()).get("/api/v1/webhooks/events/").json()["events"]
 
     assert "order.cancelled" in events and "ticket.approved" in events
+
+
+def test_a_subject_wildcard_is_accepted_and_an_unknown_subject_is_not(api_as):
+    client = api_as(UserFactory())
+
+    assert create(client, {"url": URL, "events": ["order.*"]}).json()["events"] == ["order.*"]
+    assert create(client, {"url": URL, "events": ["invoice.*"]}).status_code == 400

@@ -211,3 +211,21 @@ def test_a_cache_outage_falls_back_to_the_database(monkeypatch):
 
     # then
     assert WebhookDelivery.objects.count() == 1
+
+
+def test_a_subject_wildcard_gets_that_subjects_events_only():
+    # given
+    order = in_progress(service_order())
+    hook = endpoint_for(order.client, events=["request.*"])
+
+    # when
+    resolution_request = request_open(
+        order=order, actor=order.client, type="cancel", reason="schedule_change", refund_percent=50, message="Sorry"
+    )
+    request_accept(resolution_request=resolution_request, actor=order.provider)
+
+    # then: the request's events, not the order's cancellation
+    assert sorted(WebhookDelivery.objects.filter(endpoint=hook).values_list("event_type", flat=True)) == [
+        "request.accepted",
+        "request.open",
+    ]
