@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from .models import RestrictionKind
@@ -24,7 +24,8 @@ class CreditAdjustForm(forms.Form):
     """A manual adjustment: a change and the reason the user will read."""
 
     delta = forms.IntegerField(
-        label=_("Change"),
+        # A noun here; the bare "Change" is the admin's verb (its "Change" links).
+        label=pgettext_lazy("score", "Change"),
         min_value=-100,
         max_value=100,
         help_text=_("Points to add (positive) or take off (negative); the score stays between 0 and 100."),
