@@ -1,13 +1,18 @@
 """Racing ticket actions leave one outcome (PostgreSQL, threads)."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
+from django.utils import timezone
 
 from core.exceptions import ApplicationError
+from core.jobs import sweep_run
 from disputes.models import AfterSalesTicket, TicketState
 from disputes.services import tickets as svc
-from orders.models import LedgerTransaction
+from orders.ledger import account_balance, account_for
+from orders.models import AccountKind, LedgerTransaction, Refund, RefundStatus
 from tests.disputes.test_tickets_services import completed_order, open_ticket, staff
 from tests.orders.test_concurrency import race
 from tests.orders.test_ledger import assert_every_transaction_balances
@@ -59,3 +64,35 @@ def test_paying_twice_at_once_pays_once():
     race(*[lambda: svc.ticket_pay_compensation(ticket=ticket, actor=agent) for _ in range(2)])
 
     assert LedgerTransaction.objects.filter(kind="ticket_compensation").count() == 1
+
+
+def test_a_cancellation_racing_the_refund_settlement_pays_out_or_cancels_never_both():
+    # given a client's compensation paid on an approved ticket, its refund now due
+    ticket = open_ticket()
+    agent = staff()
+    svc.ticket_start_review(ticket=ticket, actor=agent)
+    svc.ticket_approve(ticket=ticket, actor=agent, compensation=Decimal("10.00"), note="ok")
+    svc.ticket_pay_compensation(ticket=ticket, actor=agent)
+    ticket.refresh_from_db()
+    refund_id = ticket.compensation_refund_id
+
+    # when the agent cancels the ticket while the settlement sweep pays refunds out
+    with time_machine.travel(timezone.now() + timedelta(days=7), tick=True):
+        results = race(
+            lambda: svc.ticket_cancel(ticket=AfterSalesTicket.objects.get(pk=ticket.pk), actor=agent, reason="other"),
+            lambda: sweep_run("orders.settle_refunds"),
+        )
+
+    # then either the refund was cancelled before payout, or it was paid out and charged back
+    assert not [r for r in results if isinstance(r, Exception)]
+    ticket.refresh_from_db()
+    assert ticket.state == TicketState.CANCELLED
+    kinds = list(ticket.order.ledger_transactions.order_by("id").values_list("kind", flat=True))
+    refund = Refund.objects.filter(pk=refund_id).first()
+    if refund is None:
+        assert kinds[-2:] == ["ticket_compensation", "ticket_compensation_reversal"]
+    else:
+        assert refund.status == RefundStatus.SETTLED
+        assert kinds[-3:] == ["ticket_compensation", "refund_settled", "ticket_compensation_reversal"]
+    assert account_balance(account_for(kind=AccountKind.REFUNDS, currency="EUR")) == 0
+    assert_every_transaction_balances()
