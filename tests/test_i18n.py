@@ -93,6 +93,19 @@ def test_the_chosen_language_wins_over_accept_language(client):
 
 
 @pytest.mark.django_db
+def test_api_errors_speak_the_callers_language_and_keep_their_code(client):
+    # when: a partner's client asks in Dutch for something that does not exist
+    response = client.get("/api/v1/no-such-endpoint/", HTTP_ACCEPT_LANGUAGE="nl")
+
+    # then: title and detail are for people, in Dutch; code stays the machine-readable part
+    body = response.json()
+    assert response.status_code == 404
+    assert body["title"] == "Niet gevonden"
+    assert body["detail"] == "Deze resource bestaat niet."
+    assert body["code"] == "not_found"
+
+
+@pytest.mark.django_db
 def test_the_header_has_a_language_form_that_works_without_javascript(client):
     # when
     page = client.get(reverse("login")).content.decode()

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -19,19 +20,20 @@ logger = logging.getLogger(__name__)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
+# Titles follow the request's language, as RFC 9457 allows; ``code`` is the stable part.
 _TITLES = {
-    400: "Bad request",
-    401: "Not authenticated",
-    403: "Forbidden",
-    404: "Not found",
-    405: "Method not allowed",
-    406: "Not acceptable",
-    409: "Conflict",
-    413: "Payload too large",
-    415: "Unsupported media type",
-    422: "Unprocessable content",
-    429: "Too many requests",
-    500: "Internal server error",
+    400: gettext_lazy("Bad request"),
+    401: gettext_lazy("Not authenticated"),
+    403: gettext_lazy("Forbidden"),
+    404: gettext_lazy("Not found"),
+    405: gettext_lazy("Method not allowed"),
+    406: gettext_lazy("Not acceptable"),
+    409: gettext_lazy("Conflict"),
+    413: gettext_lazy("Payload too large"),
+    415: gettext_lazy("Unsupported media type"),
+    422: gettext_lazy("Unprocessable content"),
+    429: gettext_lazy("Too many requests"),
+    500: gettext_lazy("Internal server error"),
 }
 
 
@@ -48,7 +50,7 @@ def problem(status_code: int, *, detail: str, code: str, errors: dict | None = N
     """Build a problem+json body."""
     body: dict[str, Any] = {
         "type": f"https://gigfair.example/problems/{code}",
-        "title": _TITLES.get(status_code, "Error"),
+        "title": str(_TITLES.get(status_code, _("Error"))),
         "status": status_code,
         "detail": detail,
         "code": code,
