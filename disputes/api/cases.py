@@ -171,8 +171,9 @@ class CaseAppealApi(ApiView):
         tags=TAGS,
         summary="Appeal the ruling (a party, once)",
         description="A supervisor decides; an upheld appeal reverses the ruling's fee, credit changes and "
-        "restrictions, and the history keeps both. 409 `already_appealed`, or `invalid_transition` "
-        "before a ruling.",
+        "restrictions, and the history keeps both. Open until the ruling's `appeal_until`; without an "
+        "appeal by then the case closes itself. 409 `already_appealed`, `appeal_window_closed`, or "
+        "`invalid_transition` before a ruling (or once the case is closed).",
         request=CaseAppealInputSerializer,
         responses={200: CaseOutputSerializer, **problems(400, 401, 404, 409, 422)},
         parameters=[IDEMPOTENCY_KEY],

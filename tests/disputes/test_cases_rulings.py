@@ -171,3 +171,15 @@ def test_the_admin_case_page_links_what_the_ruling_did(admin_client):
 
     assert reverse("admin:orders_cancellation_change", args=(case.ruling_cancellation_id,)) in page
     assert "-5 " in page
+
+
+def test_an_appeal_after_the_window_is_409_over_the_api(api_as):
+    case = _ruled()
+
+    with time_machine.travel(case.ruled_at + APPEAL_WINDOW + timedelta(minutes=1), tick=False):
+        response = api_as(case.order.client).post(f"/api/v1/cases/{case.pk}/appeal/", {"text": "Late"}, format="json")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "appeal_window_closed"
+    case.refresh_from_db()
+    assert case.state == CaseState.RULED
