@@ -334,8 +334,18 @@ class AfterSalesTicket(FSMModelMixin, TimeStampedModel):
     )
     compensation = models.DecimalField(_("compensation"), max_digits=12, decimal_places=2, null=True, blank=True)
     compensation_paid_at = models.DateTimeField(_("compensation paid at"), null=True, blank=True)
-    # A client's compensation is paid out like a cancellation's refund: a ``Refund`` row settled
-    # by ``orders.jobs.settle_refunds``. Emptied if the refund is cancelled before it settles.
+    # Unpaid wages are charged to the client: that charge, which a cancellation refunds.
+    compensation_payment = models.ForeignKey(
+        "orders.Payment",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("wages charge"),
+    )
+    # Money going back to the client through a ``Refund`` row settled by
+    # ``orders.jobs.settle_refunds``, like a cancellation's refund: a client's compensation
+    # (emptied if it is cancelled before it settles), or a refunded wages charge.
     compensation_refund = models.ForeignKey(
         "orders.Refund",
         null=True,

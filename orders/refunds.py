@@ -1,10 +1,13 @@
-"""Refunds owed to a client outside a cancellation (after-sales compensation, for one).
+"""Money between a client and the platform outside the order's own charge and cancellation
+(after-sales compensation, for one).
 
 A cancellation writes its refunds in bulk (``orders.cancellation.cancellations_execute``);
-these two functions give other apps the same record for one amount: the money is moved to
+``refund_create`` gives other apps the same record for one amount: the money is moved to
 "refunds owed to clients" by one balanced ledger transaction and a pending ``Refund`` row is
-written, which ``orders.jobs.settle_refunds`` pays back to the original payment method after
-the policy's business days, retrying with back-off when the gateway fails.
+written, which ``orders.jobs.settle_refunds`` pays back to the payment method after the
+policy's business days, retrying with back-off when the gateway fails. ``payment_charge``
+takes an extra amount from the client like the order's own charge: a ``Payment`` row a
+refund can later go back to, and its ledger transaction.
 """
 
 from __future__ import annotations
@@ -16,20 +19,66 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.exceptions import Conflict
+from core.exceptions import Conflict, PaymentFailed
 from core.timeutils import add_business_days
 
+from .gateways import gateway_get
 from .ledger import account_for, ledger_post
 from .models import Account, AccountKind, Order, Payment, PaymentStatus, Refund, RefundStatus
 
 
 @transaction.atomic
+def payment_charge(
+    *, order: Order, amount: Decimal, credit: Account, kind: str, memo: str, idempotency_key: str
+) -> Payment:
+    """Charge the client of ``order`` ``amount`` more through the gateway; the money goes to ``credit``."""
+    gateway = gateway_get()
+    result = gateway.charge(
+        customer_id=order.client_id, amount=amount, currency=order.currency, idempotency_key=idempotency_key
+    )
+    if not result.ok:
+        raise PaymentFailed(
+            _("The client's payment was declined: %(why)s") % {"why": result.failure_reason or _("no reason given")}
+        )
+    payment = Payment.objects.create(
+        order=order,
+        gateway=gateway.name,
+        reference=result.reference,
+        method=result.method,
+        amount=amount,
+        currency=order.currency,
+        status=PaymentStatus.SUCCEEDED,
+    )
+    ledger_post(
+        kind=kind,
+        currency=order.currency,
+        order=order,
+        memo=f"{memo}, charge {payment.reference}"[:255],
+        lines=[(account_for(kind=AccountKind.GATEWAY, currency=order.currency), amount), (credit, -amount)],
+    )
+    return payment
+
+
+@transaction.atomic
 def refund_create(
-    *, order: Order, amount: Decimal, debit: Account, kind: str, memo: str, now: datetime | None = None
+    *,
+    order: Order,
+    amount: Decimal,
+    debit: Account,
+    kind: str,
+    memo: str,
+    payment: Payment | None = None,
+    now: datetime | None = None,
 ) -> Refund:
-    """Owe ``amount`` back to the client of ``order`` from ``debit``, and schedule its payout like any refund."""
+    """Owe ``amount`` back to the client of ``order`` from ``debit``, and schedule its payout like any refund.
+
+    It goes back to ``payment``, by default the order's own charge.
+    """
     now = now or timezone.now()
-    payment = Payment.objects.filter(order=order, status=PaymentStatus.SUCCEEDED).order_by("created_at", "id").first()
+    if payment is None:
+        payment = (
+            Payment.objects.filter(order=order, status=PaymentStatus.SUCCEEDED).order_by("created_at", "id").first()
+        )
     if payment is None:
         raise Conflict(_("This order has no payment to refund to."), code="no_payment")
     refunds_owed = account_for(kind=AccountKind.REFUNDS, currency=order.currency)

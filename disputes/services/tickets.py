@@ -32,9 +32,11 @@ transaction):
   is with the client, so the client's payment method is charged back through the gateway
   (``ticket_compensation_reversal``: gateway → provider).
 * unpaid wages — the provider is paid by the client: the client's payment method is charged
-  through the payment gateway (gateway → provider's account, ``ticket_compensation``); a
-  cancellation refunds that charge through the gateway and takes the amount back from the
-  provider's account (``ticket_compensation_reversal``).
+  through the payment gateway (``orders.refunds.payment_charge``: a ``Payment`` row, and
+  gateway → provider's account, ``ticket_compensation``); a cancellation takes the amount
+  back from the provider's account and refunds that charge like any refund
+  (``ticket_compensation_reversal``: provider → refunds owed, and a pending ``Refund`` of the
+  wages charge that the settlement sweep pays out).
 
 The platform's own account is never used: the platform neither pays nor keeps compensation.
 """
@@ -69,7 +71,7 @@ from marketplace.notifications import notify
 from orders.gateways import gateway_get
 from orders.ledger import account_for, ledger_post
 from orders.models import AccountKind, LedgerTransactionKind, Order, OrderState, money
-from orders.refunds import refund_cancel, refund_create
+from orders.refunds import payment_charge, refund_cancel, refund_create
 from orders.services import order_lock
 
 MAX_TEXT = 20_000
@@ -554,24 +556,21 @@ def _pay(ticket: AfterSalesTicket) -> None:
             memo=_compensation_memo(ticket, "compensation from the provider, owed to the client"),
         )
         return
-    result = gateway_get().charge(
-        customer_id=order.client_id, amount=amount, currency=cur, idempotency_key=f"ticket-{ticket.pk}-wages"
+    ticket.compensation_payment = payment_charge(
+        order=order,
+        amount=amount,
+        credit=provider,
+        kind=LedgerTransactionKind.TICKET_COMPENSATION,
+        memo=_compensation_memo(ticket, "unpaid wages charged to the client"),
+        idempotency_key=f"ticket-{ticket.pk}-wages",
     )
-    if not result.ok:
-        raise PaymentFailed(
-            _("The client's payment was declined: %(why)s") % {"why": result.failure_reason or _("no reason given")}
-        )
-    lines = [(account_for(kind=AccountKind.GATEWAY, currency=cur), amount), (provider, -amount)]
-    memo = _compensation_memo(ticket, f"unpaid wages charged to the client, charge {result.reference}")
-    ledger_post(kind=LedgerTransactionKind.TICKET_COMPENSATION, currency=cur, order=order, memo=memo, lines=lines)
 
 
 def _reverse_payment(ticket: AfterSalesTicket) -> None:
-    """Undo a paid compensation: its refund cancelled (or charged back once paid out), or the wages charge refunded."""
+    """Undo a paid compensation (see the module's docstring): every way back is a balanced transaction."""
     order, amount, cur = ticket.order, ticket.compensation, ticket.order.currency
     provider = account_for(kind=AccountKind.PROVIDER, currency=cur, user=order.provider)
     if compensation_recipient(ticket) == ActorRole.CLIENT:
-        settled = None
         if ticket.compensation_refund_id is not None:
             settled = refund_cancel(
                 refund=ticket.compensation_refund,
@@ -579,44 +578,55 @@ def _reverse_payment(ticket: AfterSalesTicket) -> None:
                 kind=LedgerTransactionKind.TICKET_COMPENSATION_REVERSAL,
                 memo=_compensation_memo(ticket, "cancelled, compensation back to the provider"),
             )
-            if settled is None:
+            if settled is None:  # not paid out yet: cancelled, the amount is back with the provider
                 ticket.compensation_refund = None
                 return
         # Paid out already: the money is with the client, whose payment method is charged back.
-        result = gateway_get().charge(
-            customer_id=order.client_id, amount=amount, currency=cur, idempotency_key=f"ticket-{ticket.pk}-back"
+        payment_charge(
+            order=order,
+            amount=amount,
+            credit=provider,
+            kind=LedgerTransactionKind.TICKET_COMPENSATION_REVERSAL,
+            memo=_compensation_memo(ticket, "cancelled after payout, charged back to the client"),
+            idempotency_key=f"ticket-{ticket.pk}-back",
         )
-        if not result.ok:
-            raise PaymentFailed(
-                _("Charging the compensation back to the client failed: %(why)s; try again later.")
-                % {"why": result.failure_reason or _("no reason given")},
-                code="charge_back_failed",
-            )
-        lines = [(account_for(kind=AccountKind.GATEWAY, currency=cur), amount), (provider, -amount)]
-        memo = _compensation_memo(
-            ticket, f"cancelled after payout, charged back to the client, charge {result.reference}"
+        return
+    if ticket.compensation_payment_id is not None:
+        # The wages charge goes back to the client like any refund: settled by the sweep, retried.
+        ticket.compensation_refund = refund_create(
+            order=order,
+            amount=amount,
+            debit=provider,
+            kind=LedgerTransactionKind.TICKET_COMPENSATION_REVERSAL,
+            memo=_compensation_memo(ticket, "cancelled, wages charge refunded to the client"),
+            payment=ticket.compensation_payment,
         )
-    else:
-        memo_ref = _wages_charge_reference(ticket)
-        result = gateway_get().refund(
-            charge_reference=memo_ref, amount=amount, currency=cur, idempotency_key=f"ticket-{ticket.pk}-wages-back"
+        return
+    # Wages charged before such charges had a Payment row: refunded directly, as they were then.
+    result = gateway_get().refund(
+        charge_reference=_wages_charge_reference(ticket),
+        amount=amount,
+        currency=cur,
+        idempotency_key=f"ticket-{ticket.pk}-wages-back",
+    )
+    if not result.ok:
+        raise PaymentFailed(
+            _("The refund of the client's charge failed: %(why)s; try again later.")
+            % {"why": result.failure_reason or _("no reason given")},
+            code="refund_failed",
         )
-        if not result.ok:
-            raise PaymentFailed(
-                _("The refund of the client's charge failed: %(why)s; try again later.")
-                % {"why": result.failure_reason or _("no reason given")},
-                code="refund_failed",
-            )
-        lines = [(provider, amount), (account_for(kind=AccountKind.GATEWAY, currency=cur), -amount)]
-        memo = _compensation_memo(ticket, f"cancelled, charge refunded to the client, refund {result.reference}")
     ledger_post(
-        kind=LedgerTransactionKind.TICKET_COMPENSATION_REVERSAL, currency=cur, order=order, memo=memo, lines=lines
+        kind=LedgerTransactionKind.TICKET_COMPENSATION_REVERSAL,
+        currency=cur,
+        order=order,
+        memo=_compensation_memo(ticket, f"cancelled, charge refunded to the client, refund {result.reference}"),
+        lines=[(provider, amount), (account_for(kind=AccountKind.GATEWAY, currency=cur), -amount)],
     )
 
 
 def _wages_charge_reference(ticket: AfterSalesTicket) -> str:
-    # The wages charge has no Payment row of its own (Payment rows are written by orders only);
-    # its gateway reference is the last word of the compensation transaction's memo.
+    # Wages charged before they had a Payment row: the gateway reference is the last word of the
+    # compensation transaction's memo.
     txn = (
         ticket.order.ledger_transactions.filter(
             kind=LedgerTransactionKind.TICKET_COMPENSATION, memo__startswith=f"Ticket #{ticket.pk}: "
@@ -642,7 +652,7 @@ def ticket_pay_compensation(*, ticket: AfterSalesTicket, actor: User) -> AfterSa
     _pay(ticket)
     now = timezone.now()
     ticket.compensation_paid_at = now
-    ticket.save(update_fields=("compensation_paid_at", "compensation_refund", "updated_at"))
+    ticket.save(update_fields=("compensation_paid_at", "compensation_refund", "compensation_payment", "updated_at"))
     recipient = ticket.order.client if compensation_recipient(ticket) == ActorRole.CLIENT else ticket.order.provider
     _log(
         ticket,

@@ -13,7 +13,7 @@ from disputes.models import TicketState
 from disputes.services import tickets as svc
 from orders.ledger import account_balance, account_for
 from orders.models import AccountKind, LedgerTransaction, Refund, RefundStatus
-from tests.disputes.test_tickets_services import approved, open_ticket, snapshot, staff
+from tests.disputes.test_tickets_services import approved, completed_order, open_ticket, snapshot, staff
 from tests.gateways import FlakyRefundGateway
 from tests.orders.test_ledger import assert_every_transaction_balances
 
@@ -145,5 +145,53 @@ def test_a_declined_charge_back_leaves_the_ticket_and_the_ledger_unchanged(setti
         svc.ticket_cancel(ticket=ticket, actor=agent, reason="other")
 
     # then nothing changed
-    assert exc.value.code == "charge_back_failed"
+    assert exc.value.code == "payment_declined"
     assert snapshot(ticket) == before
+
+
+def test_unpaid_wages_are_a_payment_of_the_client_on_the_order():
+    # when an agent pays an approved unpaid-wages ticket
+    order = completed_order()
+    ticket = open_ticket(order, by="provider")
+    agent = staff()
+    approved(ticket, agent, "25.00")
+    svc.ticket_pay_compensation(ticket=ticket, actor=agent)
+
+    # then the client's charge is a Payment row of the order, linked to the ticket
+    ticket.refresh_from_db()
+    payment = ticket.compensation_payment
+    assert payment is not None and payment.order_id == order.pk
+    assert (payment.amount, payment.status) == (Decimal("25.00"), "succeeded")
+    assert payment.reference in order.ledger_transactions.get(kind="ticket_compensation").memo
+    assert_every_transaction_balances()
+
+
+def test_cancelling_paid_wages_refunds_the_wages_charge_through_a_refund_even_while_the_gateway_fails(settings):
+    # given paid wages, and a gateway whose next refund fails
+    order = completed_order()
+    ticket = open_ticket(order, by="provider")
+    agent = staff()
+    approved(ticket, agent, "25.00")
+    before = _balances(order)
+    svc.ticket_pay_compensation(ticket=ticket, actor=agent)
+    settings.PAYMENT_GATEWAY = "tests.gateways.FlakyRefundGateway"
+    FlakyRefundGateway.failures_left = 1
+
+    # when the agent cancels the ticket (approved: an agent cancels at once)
+    svc.ticket_cancel(ticket=ticket, actor=agent, reason="agreed_with_other_party")
+
+    # then it is cancelled, and the refund of the wages charge waits for the sweep
+    ticket.refresh_from_db()
+    assert ticket.state == TicketState.CANCELLED
+    refund = ticket.compensation_refund
+    assert refund.payment_id == ticket.compensation_payment_id and refund.status == RefundStatus.PENDING
+    with time_machine.travel(timezone.now() + LATER, tick=False):
+        sweep_run("orders.settle_refunds")
+    with time_machine.travel(timezone.now() + LATER + timedelta(days=1), tick=False):
+        sweep_run("orders.settle_refunds")
+
+    # and once the retry settles it, every account is back where it was
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.SETTLED and refund.attempts == 2
+    assert _balances(order) == before
+    assert_every_transaction_balances()
