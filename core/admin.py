@@ -1,14 +1,22 @@
-"""The back office's shared pieces: read-only admin mixins and the transition log."""
+"""The back office's shared pieces: read-only mixins, custom pages that run a service, the transition log."""
 
 from __future__ import annotations
 
-from django.contrib import admin
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import quote, unquote
 from django.contrib.contenttypes.admin import GenericTabularInline
-from django.http import HttpRequest
-from django.urls import NoReverseMatch, reverse
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from core.exceptions import ApplicationError
 from core.models import TransitionLog
 
 admin.site.site_header = _("Gigfair back office")
@@ -39,6 +47,110 @@ class ReadOnlyInlineMixin(ReadOnlyAdminMixin):
     max_num = 0
     can_delete = False
     show_change_link = False
+
+
+def form_errors_from(form: forms.BaseForm, error: ApplicationError) -> None:
+    """A service's refusal on the form: its field errors on their fields, the rest above it."""
+    placed = False
+    for field, field_messages in error.errors.items():
+        for message in field_messages:
+            form.add_error(field if field in form.fields else None, message)
+            placed = True
+    if not placed:
+        form.add_error(None, error.message)
+
+
+class ServiceFormAdminMixin:
+    """Custom pages about one object that show a form and run one service on a valid POST.
+
+    The shape of Django's ``UserAdmin.user_change_password``: find the object (or say it is
+    gone), check the permission, show the form in the admin's own frame, and on a valid POST
+    call the service, log the change, say what happened and go back to the object's page.
+    Each view keeps what is its own (form, service, words); these methods are the rest.
+    """
+
+    def service_form_path(self, action: str, view: Callable[..., HttpResponse]) -> URLPattern:
+        """``<object_id>/<action>/``, behind the admin's login, named ``<app>_<model>_<action>``."""
+        opts = self.opts
+        return path(
+            f"<path:object_id>/{action}/",
+            self.admin_site.admin_view(view),
+            name=f"{opts.app_label}_{opts.model_name}_{action.replace('-', '_')}",
+        )
+
+    def service_form_object(
+        self, request: HttpRequest, object_id: str, *, allowed: Callable[[Any], bool]
+    ) -> tuple[Any, HttpResponse | None]:
+        """The page's object, or a redirect if it is gone; refused (403) unless ``allowed(obj)``."""
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            return None, self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not allowed(obj):
+            raise DjangoPermissionDenied
+        return obj, None
+
+    def service_form_back(self, obj) -> HttpResponseRedirect:
+        """Back to the object's own page."""
+        opts = self.opts
+        url = reverse(
+            f"admin:{opts.app_label}_{opts.model_name}_change", args=(quote(obj.pk),), current_app=self.admin_site.name
+        )
+        return HttpResponseRedirect(url)
+
+    def service_form_refuse(self, request: HttpRequest, obj, message: str) -> HttpResponseRedirect:
+        """Say why nothing was done, on the object's page."""
+        self.message_user(request, message, messages.ERROR)
+        return self.service_form_back(obj)
+
+    def service_form_done(self, request: HttpRequest, obj, *, change: str, message: str) -> HttpResponseRedirect:
+        """Log what staff did to the object, tell them, and go back to its page."""
+        self.log_change(request, obj, change)
+        self.message_user(request, message, messages.SUCCESS)
+        return self.service_form_back(obj)
+
+    def service_form_submit(
+        self,
+        request: HttpRequest,
+        obj,
+        form: forms.BaseForm,
+        run: Callable[[dict], tuple[str, str]],
+        *,
+        refusal_on_form: bool = True,
+    ) -> HttpResponse | None:
+        """On a valid POST, ``run(cleaned_data)`` the service; None means: show the form (again).
+
+        ``run`` returns the change to log and the message for staff. A service's refusal is
+        shown on the form (``refusal_on_form``) or on the object's page.
+        """
+        if request.method != "POST" or not form.is_valid():
+            return None
+        try:
+            change, message = run(form.cleaned_data)
+        except ApplicationError as error:
+            if not refusal_on_form:
+                return self.service_form_refuse(request, obj, error.message)
+            form_errors_from(form, error)
+            return None
+        return self.service_form_done(request, obj, change=change, message=message)
+
+    def service_form_render(
+        self, request: HttpRequest, obj, template: str, *, title: str, **context
+    ) -> TemplateResponse:
+        """The custom page about ``obj``, with the admin's own frame (header, breadcrumbs)."""
+        request.current_app = self.admin_site.name
+        return TemplateResponse(
+            request,
+            template,
+            {
+                **self.admin_site.each_context(request),
+                "title": title,
+                "subtitle": str(obj),
+                "opts": self.opts,
+                "original": obj,
+                "has_view_permission": self.has_view_permission(request, obj),
+                **context,
+            },
+        )
 
 
 def admin_link(obj, label: str | None = None) -> str:

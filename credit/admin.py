@@ -2,26 +2,22 @@
 
 Nothing here is edited by hand: a score is the replay of its events, and an event is never
 changed. What staff do goes through custom admin views that validate a form and call one
-service, in the way Django's ``UserAdmin.user_change_password`` runs its form: adjusting a
-score with a reason (``credit_adjust``), restricting an account and lifting a restriction
-(``restriction_impose``, ``restriction_lift``), reversing an event on appeal
-(``credit_event_reverse``).
+service, in the way Django's ``UserAdmin.user_change_password`` runs its form (the shared
+plumbing is ``core.admin.ServiceFormAdminMixin``): adjusting a score with a reason
+(``credit_adjust``), restricting an account and lifting a restriction (``restriction_impose``,
+``restriction_lift``), reversing an event on appeal (``credit_event_reverse``).
 """
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.contrib import admin
 from django.db.models import Exists, F, OuterRef
-from django.http import HttpRequest, HttpResponseRedirect
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import ReadOnlyAdminMixin, admin_link
-from core.exceptions import ApplicationError
+from core.admin import ReadOnlyAdminMixin, ServiceFormAdminMixin, admin_link
 
 from .forms import CreditAdjustForm, CreditEventReverseForm, RestrictForm, RestrictionLiftForm
 from .models import CreditAccount, CreditEvent, CreditReason, Restriction, RestrictionKind
@@ -44,41 +40,12 @@ def _changelist_for_user(model, user_id: int) -> str:
     return f"{url}?user__id__exact={user_id}"
 
 
-def _render(admin_obj: admin.ModelAdmin, request: HttpRequest, template: str, title: str, obj, **context):
-    """A custom admin page about ``obj``, with the admin's own frame."""
-    request.current_app = admin_obj.admin_site.name
-    return TemplateResponse(
-        request,
-        template,
-        {
-            **admin_obj.admin_site.each_context(request),
-            "title": title,
-            "subtitle": str(obj),
-            "opts": admin_obj.opts,
-            "original": obj,
-            "has_view_permission": admin_obj.has_view_permission(request, obj),
-            **context,
-        },
-    )
-
-
 def _account_rows(account: CreditAccount) -> list[tuple[str, object]]:
     return [
         (gettext("user"), account.user),
         (gettext("credit score"), account.score),
         (gettext("level"), account.get_level_display()),
     ]
-
-
-def _form_errors_from(form, error: ApplicationError) -> None:
-    """A service's refusal on the form: its field errors on their fields, the rest above it."""
-    placed = False
-    for field, field_messages in error.errors.items():
-        for message in field_messages:
-            form.add_error(field if field in form.fields else None, message)
-            placed = True
-    if not placed:
-        form.add_error(None, error.message)
 
 
 # --- Accounts -------------------------------------------------------------------------------
@@ -100,7 +67,7 @@ class RestrictedFilter(admin.SimpleListFilter):
 
 
 @admin.register(CreditAccount)
-class CreditAccountAdmin(admin.ModelAdmin):
+class CreditAccountAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
     """A user's score, level and window counts, with their events and restrictions below.
 
     The score is read-only: it equals the replay of the events, and moves only through
@@ -207,16 +174,8 @@ class CreditAccountAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         return [
-            path(
-                "<path:object_id>/adjust/",
-                self.admin_site.admin_view(self.adjust_view),
-                name="credit_creditaccount_adjust",
-            ),
-            path(
-                "<path:object_id>/restrict/",
-                self.admin_site.admin_view(self.restrict_view),
-                name="credit_creditaccount_restrict",
-            ),
+            self.service_form_path("adjust", self.adjust_view),  # credit_creditaccount_adjust
+            self.service_form_path("restrict", self.restrict_view),  # credit_creditaccount_restrict
             *super().get_urls(),
         ]
 
@@ -226,43 +185,32 @@ class CreditAccountAdmin(admin.ModelAdmin):
     def has_restrict_permission(self, request: HttpRequest) -> bool:
         return request.user.is_staff and request.user.has_perm("credit.add_restriction")
 
-    def _account_or_redirect(self, request: HttpRequest, object_id: str):
-        account = self.get_object(request, unquote(object_id))
-        if account is None:
-            return None, self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        return account, None
-
     def adjust_view(self, request: HttpRequest, object_id: str):
         """A manual change of the score with a required reason: ``credit_adjust``."""
-        account, redirect = self._account_or_redirect(request, object_id)
-        if redirect is not None:
-            return redirect
-        if not self.has_adjust_permission(request):
-            raise DjangoPermissionDenied
-        back = reverse("admin:credit_creditaccount_change", args=(account.pk,))
+        account, gone = self.service_form_object(
+            request, object_id, allowed=lambda _obj: self.has_adjust_permission(request)
+        )
+        if gone is not None:
+            return gone
         form = CreditAdjustForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            delta, reason = form.cleaned_data["delta"], form.cleaned_data["reason"]
-            try:
-                event = credit_adjust(user=account.user, delta=delta, actor=request.user, reason=reason)
-            except ApplicationError as error:
-                _form_errors_from(form, error)
-            else:
-                change = gettext("Credit adjusted by %(delta)+d: %(reason)s") % {"delta": delta, "reason": reason}
-                self.log_change(request, account, change)
-                self.message_user(
-                    request,
-                    gettext("The score of %(user)s moved by %(applied)+d to %(score)d; they see your reason.")
-                    % {"user": account.user, "applied": event.applied, "score": event.score_after},
-                    messages.SUCCESS,
-                )
-                return HttpResponseRedirect(back)
-        return _render(
-            self,
+
+        def run(data: dict) -> tuple[str, str]:
+            delta, reason = data["delta"], data["reason"]
+            event = credit_adjust(user=account.user, delta=delta, actor=request.user, reason=reason)
+            return (
+                gettext("Credit adjusted by %(delta)+d: %(reason)s") % {"delta": delta, "reason": reason},
+                gettext("The score of %(user)s moved by %(applied)+d to %(score)d; they see your reason.")
+                % {"user": account.user, "applied": event.applied, "score": event.score_after},
+            )
+
+        done = self.service_form_submit(request, account, form, run)
+        if done is not None:
+            return done
+        return self.service_form_render(
             request,
-            ACTION_FORM,
-            gettext("Adjust credit"),
             account,
+            ACTION_FORM,
+            title=gettext("Adjust credit"),
             form=form,
             rows=_account_rows(account),
             intro=gettext(
@@ -274,48 +222,44 @@ class CreditAccountAdmin(admin.ModelAdmin):
 
     def restrict_view(self, request: HttpRequest, object_id: str):
         """Take a right away, saying why and what restores it: ``restriction_impose``."""
-        account, redirect = self._account_or_redirect(request, object_id)
-        if redirect is not None:
-            return redirect
-        if not self.has_restrict_permission(request):
-            raise DjangoPermissionDenied
-        back = reverse("admin:credit_creditaccount_change", args=(account.pk,))
+        account, gone = self.service_form_object(
+            request, object_id, allowed=lambda _obj: self.has_restrict_permission(request)
+        )
+        if gone is not None:
+            return gone
         active = set(
             Restriction.objects.filter(user_id=account.user_id, lifted_at__isnull=True).values_list("kind", flat=True)
         )
         kinds = [kind for kind in RestrictionKind.values if kind not in active]
         if not kinds:
-            self.message_user(request, gettext("Every right this account has is already restricted."), messages.ERROR)
-            return HttpResponseRedirect(back)
+            return self.service_form_refuse(
+                request, account, gettext("Every right this account has is already restricted.")
+            )
         form = RestrictForm(request.POST or None, kinds=kinds)
-        if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
-            try:
-                restriction = restriction_impose(
-                    user_id=account.user_id,
-                    kind=data["kind"],
-                    reason=data["reason"],
-                    restores=data["restores"],
-                    actor=request.user,
-                )
-            except ApplicationError as error:
-                _form_errors_from(form, error)
-            else:
-                label = restriction.get_kind_display()
-                self.log_change(request, account, gettext("Restricted: %(kind)s.") % {"kind": label})
-                self.message_user(
-                    request,
-                    gettext("%(user)s: %(kind)s, until lifted; they see why and what restores access.")
-                    % {"user": account.user, "kind": label},
-                    messages.SUCCESS,
-                )
-                return HttpResponseRedirect(back)
-        return _render(
-            self,
+
+        def run(data: dict) -> tuple[str, str]:
+            restriction = restriction_impose(
+                user_id=account.user_id,
+                kind=data["kind"],
+                reason=data["reason"],
+                restores=data["restores"],
+                actor=request.user,
+            )
+            label = restriction.get_kind_display()
+            return (
+                gettext("Restricted: %(kind)s.") % {"kind": label},
+                gettext("%(user)s: %(kind)s, until lifted; they see why and what restores access.")
+                % {"user": account.user, "kind": label},
+            )
+
+        done = self.service_form_submit(request, account, form, run)
+        if done is not None:
+            return done
+        return self.service_form_render(
             request,
-            ACTION_FORM,
-            gettext("Restrict"),
             account,
+            ACTION_FORM,
+            title=gettext("Restrict"),
             form=form,
             rows=_account_rows(account),
             intro=gettext(
@@ -350,7 +294,7 @@ _CANCELLATION_REASONS = (CreditReason.CANCELLATION, CreditReason.NO_SHOW, Credit
 
 
 @admin.register(CreditEvent)
-class CreditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class CreditEventAdmin(ServiceFormAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: a correction is a new event (a reversal), never an edit."""
 
     list_display = (
@@ -386,11 +330,7 @@ class CreditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def get_urls(self):
         return [
-            path(
-                "<path:object_id>/reverse/",
-                self.admin_site.admin_view(self.reverse_view),
-                name="credit_creditevent_reverse",
-            ),
+            self.service_form_path("reverse", self.reverse_view),  # credit_creditevent_reverse
             *super().get_urls(),
         ]
 
@@ -412,28 +352,28 @@ class CreditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def reverse_view(self, request: HttpRequest, object_id: str):
         """Undo what the event changed with a new event pointing at it: ``credit_event_reverse``."""
-        event = self.get_object(request, unquote(object_id))
-        if event is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        if not self.has_reverse_permission(request):
-            raise DjangoPermissionDenied
-        back = reverse("admin:credit_creditevent_change", args=(event.pk,))
+        event, gone = self.service_form_object(
+            request, object_id, allowed=lambda _obj: self.has_reverse_permission(request)
+        )
+        if gone is not None:
+            return gone
         refusal = self._refusal(event)
         if refusal is not None:
-            self.message_user(request, refusal, messages.ERROR)
-            return HttpResponseRedirect(back)
+            return self.service_form_refuse(request, event, refusal)
         form = CreditEventReverseForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            ruling = form.cleaned_data["reason"]
+
+        def run(data: dict) -> tuple[str, str]:
+            ruling = data["reason"]
             reversal = credit_event_reverse(event=event, actor=request.user, detail=ruling)
-            self.log_change(request, event, gettext("Reversed on appeal: %(ruling)s") % {"ruling": ruling})
-            self.message_user(
-                request,
+            return (
+                gettext("Reversed on appeal: %(ruling)s") % {"ruling": ruling},
                 gettext("Reversed: %(applied)+d for %(user)s, whose score is now %(score)d.")
                 % {"applied": reversal.applied, "user": event.user, "score": reversal.score_after},
-                messages.SUCCESS,
             )
-            return HttpResponseRedirect(back)
+
+        done = self.service_form_submit(request, event, form, run)
+        if done is not None:
+            return done
         cancellation = None
         if event.order_id and event.reason in _CANCELLATION_REASONS:
             from orders.models import Cancellation
@@ -446,12 +386,11 @@ class CreditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             (gettext("change applied"), f"{event.applied:+d}"),
             (gettext("reversing it"), f"{-event.applied:+d} " + gettext("(the score stays between 0 and 100)")),
         ]
-        return _render(
-            self,
+        return self.service_form_render(
             request,
-            ACTION_FORM,
-            gettext("Reverse on appeal"),
             event,
+            ACTION_FORM,
+            title=gettext("Reverse on appeal"),
             form=form,
             rows=rows,
             intro=gettext("The reversal is a new event pointing at this one; the user's history shows both."),
@@ -491,7 +430,7 @@ class ActiveFilter(admin.SimpleListFilter):
 
 
 @admin.register(Restriction)
-class RestrictionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class RestrictionAdmin(ServiceFormAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Rights taken away, by a rule or by support; a lifted one stays as history."""
 
     list_display = ("user", "kind", "is_active", "automatic", "created_at", "created_by", "lifted_at", "lifted_by")
@@ -523,11 +462,7 @@ class RestrictionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def get_urls(self):
         return [
-            path(
-                "<path:object_id>/lift/",
-                self.admin_site.admin_view(self.lift_view),
-                name="credit_restriction_lift",
-            ),
+            self.service_form_path("lift", self.lift_view),  # credit_restriction_lift
             *super().get_urls(),
         ]
 
@@ -540,37 +475,32 @@ class RestrictionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def lift_view(self, request: HttpRequest, object_id: str):
         """Give the right back, with a reason kept in the history: ``restriction_lift``."""
-        restriction = self.get_object(request, unquote(object_id))
-        if restriction is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        if not self.has_lift_permission(request):
-            raise DjangoPermissionDenied
-        back = reverse("admin:credit_restriction_change", args=(restriction.pk,))
+        restriction, gone = self.service_form_object(
+            request, object_id, allowed=lambda _obj: self.has_lift_permission(request)
+        )
+        if gone is not None:
+            return gone
         if restriction.lifted_at is not None:
-            self.message_user(request, gettext("This restriction was already lifted."), messages.ERROR)
-            return HttpResponseRedirect(back)
+            return self.service_form_refuse(request, restriction, gettext("This restriction was already lifted."))
         form = RestrictionLiftForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            reason = form.cleaned_data["reason"]
-            try:
-                restriction_lift(restriction=restriction, actor=request.user, reason=reason)
-            except ApplicationError as error:
-                _form_errors_from(form, error)
-            else:
-                self.log_change(request, restriction, gettext("Lifted: %(reason)s") % {"reason": reason})
-                self.message_user(
-                    request,
-                    gettext("%(user)s has the right back: %(kind)s no longer applies.")
-                    % {"user": restriction.user, "kind": restriction.get_kind_display()},
-                    messages.SUCCESS,
-                )
-                return HttpResponseRedirect(back)
-        return _render(
-            self,
+
+        def run(data: dict) -> tuple[str, str]:
+            reason = data["reason"]
+            restriction_lift(restriction=restriction, actor=request.user, reason=reason)
+            return (
+                gettext("Lifted: %(reason)s") % {"reason": reason},
+                gettext("%(user)s has the right back: %(kind)s no longer applies.")
+                % {"user": restriction.user, "kind": restriction.get_kind_display()},
+            )
+
+        done = self.service_form_submit(request, restriction, form, run)
+        if done is not None:
+            return done
+        return self.service_form_render(
             request,
-            ACTION_FORM,
-            gettext("Lift restriction"),
             restriction,
+            ACTION_FORM,
+            title=gettext("Lift restriction"),
             form=form,
             rows=[
                 (gettext("user"), restriction.user),

@@ -3,8 +3,9 @@
 Orders and money are read-only here: state moves only through the services (``FSMField``
 is protected), and a ledger row is evidence. What staff do is done by custom admin views
 and actions that validate a form and call one service, in the way Django's
-``UserAdmin.user_change_password`` runs its form: a support ruling that cancels an order,
-upholding an appeal, retrying a failed refund. Policies are data that staff edit, and an
+``UserAdmin.user_change_password`` runs its form (the shared plumbing is
+``core.admin.ServiceFormAdminMixin``): a support ruling that cancels an order, upholding an
+appeal, retrying a failed refund. Policies are data that staff edit, and an
 edit never changes a version an order was made under (see ``PolicyAdmin``).
 """
 
@@ -13,20 +14,23 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import PAGE_VAR
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import Count, IntegerField, Max, OuterRef, Prefetch, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponseRedirect
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import ReadOnlyAdminMixin, ReadOnlyInlineMixin, TransitionLogInline, admin_link
+from core.admin import (
+    ReadOnlyAdminMixin,
+    ReadOnlyInlineMixin,
+    ServiceFormAdminMixin,
+    TransitionLogInline,
+    admin_link,
+)
 from core.exceptions import ApplicationError
 from core.models import ActorRole
 
@@ -155,7 +159,7 @@ class RefundInline(ReadOnlyInlineMixin, admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
     list_display = (
         "id",
         "title",
@@ -264,11 +268,7 @@ class OrderAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         return [
-            path(
-                "<path:object_id>/rule-cancellation/",
-                self.admin_site.admin_view(self.rule_cancellation_view),
-                name="orders_order_rule_cancellation",
-            ),
+            self.service_form_path("rule-cancellation", self.rule_cancellation_view),  # orders_order_rule_cancellation
             *super().get_urls(),
         ]
 
@@ -278,15 +278,13 @@ class OrderAdmin(admin.ModelAdmin):
 
     def rule_cancellation_view(self, request: HttpRequest, object_id: str):
         """Choose a fault, see its consequences, confirm: then ``order_cancel_by_support`` runs."""
-        order = self.get_object(request, unquote(object_id))
-        if order is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        if not self.has_change_permission(request, order):
-            raise DjangoPermissionDenied
-        back = reverse("admin:orders_order_change", args=(order.pk,))
+        order, gone = self.service_form_object(
+            request, object_id, allowed=lambda obj: self.has_change_permission(request, obj)
+        )
+        if gone is not None:
+            return gone
         if not order.is_open:
-            self.message_user(request, refusal_message(Refusal.ORDER_CLOSED), messages.ERROR)
-            return HttpResponseRedirect(back)
+            return self.service_form_refuse(request, order, refusal_message(Refusal.ORDER_CLOSED))
         form = SupportCancellationForm(request.POST or None)
         preview = None
         # "_back" returns from the confirmation to the form, with what was entered.
@@ -303,17 +301,15 @@ class OrderAdmin(admin.ModelAdmin):
                         refund_percent=data["refund_percent"],
                     )
                 except ApplicationError as error:
-                    self.message_user(request, error.message, messages.ERROR)
-                    return HttpResponseRedirect(back)
+                    return self.service_form_refuse(request, order, error.message)
                 fault = Fault(data["fault"]).label
-                self.log_change(request, order, gettext("Cancelled by a support ruling: %(fault)s.") % {"fault": fault})
-                self.message_user(
+                return self.service_form_done(
                     request,
-                    gettext("Order #%(id)s is cancelled by your ruling (%(fault)s); both parties are told.")
+                    order,
+                    change=gettext("Cancelled by a support ruling: %(fault)s.") % {"fault": fault},
+                    message=gettext("Order #%(id)s is cancelled by your ruling (%(fault)s); both parties are told.")
                     % {"id": order.pk, "fault": fault},
-                    messages.SUCCESS,
                 )
-                return HttpResponseRedirect(back)
             decision = cancellation_decide(
                 order=order,
                 actor_role=ActorRole.SUPPORT,
@@ -321,8 +317,7 @@ class OrderAdmin(admin.ModelAdmin):
                 refund_percent=data["refund_percent"],
             )
             if not decision.allowed:
-                self.message_user(request, refusal_message(decision.code), messages.ERROR)
-                return HttpResponseRedirect(back)
+                return self.service_form_refuse(request, order, refusal_message(decision.code))
             values = _outcome_values(order, decision)
             preview = [
                 *((label, value) for (_key, label), value in zip(OUTCOME_ROWS, values, strict=True)),
@@ -339,20 +334,16 @@ class OrderAdmin(admin.ModelAdmin):
             faults = [label for _value, label in Fault.choices]
             columns = [_outcome_values(order, decision) for decision in decisions]
             choices = [(label, [column[i] for column in columns]) for i, (_key, label) in enumerate(OUTCOME_ROWS)]
-        context = {
-            **self.admin_site.each_context(request),
-            "title": gettext("Rule a cancellation") if preview is None else gettext("Confirm the ruling"),
-            "subtitle": str(order),
-            "opts": self.opts,
-            "original": order,
-            "form": form,
-            "preview": preview,
-            "faults": faults,
-            "choices": choices,
-            "has_view_permission": self.has_view_permission(request, order),
-        }
-        request.current_app = self.admin_site.name
-        return TemplateResponse(request, "admin/orders/order/rule_cancellation.html", context)
+        return self.service_form_render(
+            request,
+            order,
+            "admin/orders/order/rule_cancellation.html",
+            title=gettext("Rule a cancellation") if preview is None else gettext("Confirm the ruling"),
+            form=form,
+            preview=preview,
+            faults=faults,
+            choices=choices,
+        )
 
 
 OUTCOME_ROWS = (
@@ -738,7 +729,7 @@ def _counts(queryset, field: str, choices, cl) -> list[dict]:
 
 
 @admin.register(Cancellation)
-class CancellationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class CancellationAdmin(ServiceFormAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Why orders end early: filter by path, reason and fault to see the patterns.
 
     Records are evidence and stay read-only; the one thing staff do here is uphold an appeal,
@@ -824,11 +815,7 @@ class CancellationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def get_urls(self):
         return [
-            path(
-                "<path:object_id>/uphold-appeal/",
-                self.admin_site.admin_view(self.uphold_appeal_view),
-                name="orders_cancellation_uphold_appeal",
-            ),
+            self.service_form_path("uphold-appeal", self.uphold_appeal_view),  # orders_cancellation_uphold_appeal
             *super().get_urls(),
         ]
 
@@ -843,43 +830,38 @@ class CancellationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def uphold_appeal_view(self, request: HttpRequest, object_id: str):
         """Uphold an appeal: refund the provider's fee and reverse the credit change."""
-        cancellation = self.get_object(request, unquote(object_id))
-        if cancellation is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        if not self.has_appeal_permission(request):
-            raise DjangoPermissionDenied
-        back = reverse("admin:orders_cancellation_change", args=(cancellation.pk,))
+        cancellation, gone = self.service_form_object(
+            request, object_id, allowed=lambda _obj: self.has_appeal_permission(request)
+        )
+        if gone is not None:
+            return gone
         if cancellation.reversed_at is not None:
-            self.message_user(request, gettext("This cancellation was already reversed on appeal."), messages.ERROR)
-            return HttpResponseRedirect(back)
+            return self.service_form_refuse(
+                request, cancellation, gettext("This cancellation was already reversed on appeal.")
+            )
         form = AppealForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                cancellation_reverse(cancellation=cancellation, actor=request.user, reason=form.cleaned_data["reason"])
-            except ApplicationError as error:
-                self.message_user(request, error.message, messages.ERROR)
-                return HttpResponseRedirect(back)
-            ruling = form.cleaned_data["reason"]
-            self.log_change(request, cancellation, gettext("Appeal upheld: %(ruling)s") % {"ruling": ruling})
-            self.message_user(
-                request,
+
+        def run(data: dict) -> tuple[str, str]:
+            ruling = data["reason"]
+            cancellation_reverse(cancellation=cancellation, actor=request.user, reason=ruling)
+            return (
+                gettext("Appeal upheld: %(ruling)s") % {"ruling": ruling},
                 gettext("Appeal upheld on order #%(id)s: its fee is refunded and its credit change reversed.")
                 % {"id": cancellation.order_id},
-                messages.SUCCESS,
             )
-            return HttpResponseRedirect(back)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": gettext("Uphold an appeal"),
-            "subtitle": str(cancellation),
-            "opts": self.opts,
-            "original": cancellation,
-            "form": form,
-            "rows": _appeal_effects(cancellation),
-            "has_view_permission": self.has_view_permission(request, cancellation),
-        }
-        request.current_app = self.admin_site.name
-        return TemplateResponse(request, "admin/orders/cancellation/uphold_appeal.html", context)
+
+        # A refusal here means the cancellation moved on meanwhile: its page says where it stands.
+        done = self.service_form_submit(request, cancellation, form, run, refusal_on_form=False)
+        if done is not None:
+            return done
+        return self.service_form_render(
+            request,
+            cancellation,
+            "admin/orders/cancellation/uphold_appeal.html",
+            title=gettext("Uphold an appeal"),
+            form=form,
+            rows=_appeal_effects(cancellation),
+        )
 
 
 def _appeal_effects(cancellation: Cancellation) -> list[tuple[str, str]]:
