@@ -68,7 +68,7 @@ def test_sign_up_post_a_service_and_order_it_as_someone_else(live_server, browse
     page.locator("main form button[type=submit]").click()
     page.wait_for_selector("text=is live")
     _shot(page, tmp_path, "listing")
-    page.locator("header form button[type=submit]").click()  # log out
+    page.locator('header form[action$="/logout/"] button').click()  # log out
 
     # when another user logs in and orders it with requirements
     page.goto(f"{live_server.url}/login/")
