@@ -145,12 +145,12 @@ def _po_entries(path: Path) -> list[dict]:
     entries, entry, key = [], None, None
     for line in [*path.read_text(encoding="utf-8").splitlines(), ""]:
         if not line.strip():
-            if entry is not None:
+            if entry is not None and entry["seen"]:  # not a block of obsolete (#~) lines only
                 entries.append(entry)
             entry = None
             continue
         if entry is None:
-            entry = {"msgctxt": None, "msgid": "", "msgid_plural": None, "msgstr": {}, "flags": set()}
+            entry = {"msgctxt": None, "msgid": "", "msgid_plural": None, "msgstr": {}, "flags": set(), "seen": False}
         if line.startswith("#,"):
             entry["flags"] |= {flag.strip() for flag in line[2:].split(",")}
         elif line.startswith("#"):
@@ -164,6 +164,7 @@ def _po_entries(path: Path) -> list[dict]:
             match = re.match(r'^(msgctxt|msgid_plural|msgid|msgstr)(?:\[(\d+)\])? (".*")$', line)
             assert match, f"{path}: cannot read {line!r}"
             name, index, text = match.group(1), int(match.group(2) or 0), _unquote(match.group(3))
+            entry["seen"] = True
             if name == "msgstr":
                 entry["msgstr"][index] = text
                 key = ("msgstr", index)
