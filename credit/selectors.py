@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import DateTimeField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from .models import CreditAccount, CreditEvent, Level, Restriction
+from .models import CreditAccount, CreditEvent, CreditReason, Level, Restriction
 from .services import START_SCORE, policy_in_force
 
 PCT = Decimal("0.01")
@@ -162,6 +162,24 @@ def credit_events_for(user) -> QuerySet[CreditEvent]:
         .annotate(reversed_at=F("reversed_by__created_at"))
         .order_by("-created_at", "-id")
     )
+
+
+# Events that come from a cancellation of the order they name.
+CANCELLATION_EVENT_REASONS = (CreditReason.CANCELLATION, CreditReason.NO_SHOW, CreditReason.RULING)
+
+
+def credit_events_mark_counting(events, counting: list) -> list[CreditEvent]:
+    """Give each event ``stops_counting_at``: when the cancellation it came from leaves the rate.
+
+    ``counting`` is ``cancellations_counting_for(user)``; an event whose cancellation does not
+    count (or no longer does, or that came from anything else) gets None.
+    """
+    stops = {c.order_id: c.stops_counting_at for c in counting}
+    events = list(events)
+    for event in events:
+        counts = event.reason in CANCELLATION_EVENT_REASONS and event.order_id is not None
+        event.stops_counting_at = stops.get(event.order_id) if counts else None
+    return events
 
 
 @dataclass(frozen=True)

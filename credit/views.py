@@ -10,7 +10,12 @@ from django.utils import timezone
 from marketplace.views import paginate
 
 from .models import Level
-from .selectors import cancellations_counting_for, credit_events_for, credit_summary_for
+from .selectors import (
+    cancellations_counting_for,
+    credit_events_for,
+    credit_events_mark_counting,
+    credit_summary_for,
+)
 from .services import policy_in_force
 
 EVENTS_PER_PAGE = 25
@@ -22,13 +27,16 @@ def credit_page(request: HttpRequest) -> HttpResponse:
     user, now = request.user, timezone.now()
     policy = policy_in_force()
     summary = credit_summary_for(user, now=now)
+    counting = cancellations_counting_for(user, now=now, policy=policy)
+    page = paginate(request, credit_events_for(user), per_page=EVENTS_PER_PAGE)
+    page.object_list = credit_events_mark_counting(page.object_list, counting)
     context = {
         "summary": summary,
         "rate": summary.completion,
         "level_label": Level(summary.level).label,
         "levels": dict(Level.choices),
         "policy": policy,
-        "counting": cancellations_counting_for(user, now=now, policy=policy),
-        "page": paginate(request, credit_events_for(user), per_page=EVENTS_PER_PAGE),
+        "counting": counting,
+        "page": page,
     }
     return render(request, "credit/credit.html", context)

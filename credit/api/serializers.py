@@ -65,6 +65,11 @@ class CreditEventOutputSerializer(serializers.Serializer):
     )
     reversed = serializers.SerializerMethodField(help_text="Whether a later event undid this one on appeal.")
     reversed_at = serializers.DateTimeField(allow_null=True)
+    stops_counting_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="For an event from a cancellation that counts against the caller's completion rate: when it "
+        "stops counting. Null otherwise.",
+    )
 
     def get_reversed(self, event) -> bool:
         return event.reversed_at is not None

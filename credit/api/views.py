@@ -9,7 +9,12 @@ from rest_framework.response import Response
 from core.api.pagination import Pagination
 from core.api.schema import PAGE_PARAMETERS, problems
 from core.api.views import ApiView
-from credit.selectors import cancellations_counting_for, credit_events_for, credit_summary_for
+from credit.selectors import (
+    cancellations_counting_for,
+    credit_events_for,
+    credit_events_mark_counting,
+    credit_summary_for,
+)
 
 from .serializers import CreditOutputSerializer
 
@@ -33,7 +38,9 @@ class MeCreditApi(ApiView):
         user, now = request.user, timezone.now()
         summary = credit_summary_for(user, now=now)
         paginator = Pagination()
+        counting = cancellations_counting_for(user, now=now)
         events = paginator.paginate_queryset(credit_events_for(user), request, view=self)
+        events = credit_events_mark_counting(events, counting)
         data = {
             "score": summary.score,
             "completion_rate": summary.completion,
@@ -42,7 +49,7 @@ class MeCreditApi(ApiView):
             "restrictions": summary.restrictions,
             "below_min_score": summary.below_min_score,
             "min_provider_score": summary.min_provider_score,
-            "counting_cancellations": cancellations_counting_for(user, now=now),
+            "counting_cancellations": counting,
             "events": events,
             "events_count": paginator.page.paginator.count,
             "events_next": paginator.get_next_link(),

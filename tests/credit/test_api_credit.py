@@ -35,6 +35,7 @@ RATE_FIELDS = {
 }  # fmt: skip
 EVENT_FIELDS = {
     "id", "at", "delta", "applied", "score_after", "reason", "detail", "order", "reverses", "reversed", "reversed_at",
+    "stops_counting_at",
 }  # fmt: skip
 
 
@@ -232,6 +233,34 @@ def test_each_cancellation_that_counts_says_when_it_stops_counting(api_as):
     assert (counting["order"], counting["path"], counting["reason"]) == (order.pk, "provider_shift", "schedule_change")
     assert _at(counting["at"]) == cancellation.created_at
     assert _at(counting["stops_counting_at"]) == cancellation.created_at + timedelta(days=60)
+
+
+def test_the_event_of_a_cancellation_that_counts_says_when_it_stops_counting(api_as):
+    # given: a late cancellation (−10, counts) and an adjustment, which never counts
+    provider = UserFactory()
+    order = _late_provider_cancel(provider)
+    credit_adjust(user=provider, delta=5, actor=UserFactory(is_staff=True), reason="Goodwill")
+
+    # when
+    adjusted, cancelled = api_as(provider).get(URL).json()["events"]
+
+    # then
+    assert (cancelled["order"], cancelled["reason"]) == (order.pk, "cancellation")
+    assert _at(cancelled["stops_counting_at"]) == order.cancellation.created_at + timedelta(days=60)
+    assert adjusted["stops_counting_at"] is None
+
+
+def test_an_event_whose_cancellation_stopped_counting_has_no_date(api_as):
+    # given
+    provider = UserFactory()
+    order = _late_provider_cancel(provider)
+
+    # when
+    with time_machine.travel(order.cancellation.created_at + timedelta(days=60, seconds=1), tick=False):
+        (event,) = api_as(provider).get(URL).json()["events"]
+
+    # then: the score event stays in the history; it no longer counts in the rate
+    assert (event["reason"], event["stops_counting_at"]) == ("cancellation", None)
 
 
 def test_a_cancellation_leaves_the_list_once_its_window_is_over(api_as):

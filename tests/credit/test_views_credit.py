@@ -157,6 +157,24 @@ def test_each_cancellation_that_counts_says_when_it_stops_counting(client):
     assert "Stops counting" in _words(response)
 
 
+def test_the_event_of_a_cancellation_that_counts_says_when_it_stops_counting(client):
+    # given
+    provider = UserFactory()
+    order = _late_provider_cancel(provider)
+    client.force_login(provider)
+
+    # when
+    response = client.get(URL)
+
+    # then: in the score history too, beside the event and its order
+    stops = order.cancellation.created_at + timedelta(days=60)
+    (event,) = response.context["page"].object_list
+    assert (event.order_id, event.stops_counting_at) == (order.pk, stops)
+    history = response.content.decode().split('id="events-title"')[1]
+    assert f'datetime="{stops.isoformat()}"' in history
+    assert "This cancellation counts against your completion rate until" in _words(response)
+
+
 def test_without_counting_cancellations_the_page_says_none_count(client):
     # given: the client cancels before requirements, which never counts
     order = service_order()
