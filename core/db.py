@@ -39,7 +39,13 @@ def bulk_update_rows(objs: Sequence[models.Model], fields: Sequence[str], *, bat
                 for f in columns:
                     params.append(f.get_db_prep_save(getattr(obj, f.attname), connection))
             values = ", ".join([row_sql] * len(chunk))
-            sql = f"UPDATE {table} SET {sets} FROM (VALUES {values}) AS v({names}) WHERE {table}.{pk_col} = v.{pk_col}"  # noqa: S608 - identifiers are quoted model metadata; values are parameters
+            # The ANY() lets the planner reach the rows through the primary key instead of
+            # hashing the VALUES against a scan of the whole table.
+            sql = (
+                f"UPDATE {table} SET {sets} FROM (VALUES {values}) AS v({names}) "  # noqa: S608 - identifiers are quoted model metadata; values are parameters
+                f"WHERE {table}.{pk_col} = v.{pk_col} AND {table}.{pk_col} = ANY(%s::{pk.db_type(connection)}[])"
+            )
+            params.append([pk.get_db_prep_value(obj.pk, connection) for obj in chunk])
             cursor.execute(sql, params)
 
 

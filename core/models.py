@@ -33,7 +33,7 @@ class TransitionLog(models.Model):
     state can never disagree.
     """
 
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, db_index=False)  # leads the index below
     object_id = models.PositiveBigIntegerField()
     subject = GenericForeignKey("content_type", "object_id")
     transition = models.CharField(_("transition"), max_length=64)

@@ -50,7 +50,9 @@ class CreditAccount(models.Model):
 class CreditEvent(models.Model):
     """One change of a user's credit, never edited; a reversal is a new event pointing back."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="credit_events")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="credit_events", db_index=False
+    )  # leads the (user, created_at) index
     delta = models.SmallIntegerField(_("change asked"))
     applied = models.SmallIntegerField(_("change applied"), default=0, help_text=_("After keeping the score in 0–100."))
     score_after = models.PositiveSmallIntegerField(_("score after"), default=100)

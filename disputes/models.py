@@ -55,7 +55,7 @@ class ResolutionRequest(FSMModelMixin, TimeStampedModel):
     message = models.TextField(_("message"))
     refund_percent = models.DecimalField(_("refund to client %"), max_digits=5, decimal_places=2, null=True, blank=True)
     new_due_at = models.DateTimeField(_("new due date"), null=True, blank=True)
-    respond_by = models.DateTimeField(_("answer by"), db_index=True)
+    respond_by = models.DateTimeField(_("answer by"))  # indexed with state: the sweeps ask for open ones
     reminder_sent_at = models.DateTimeField(_("reminder sent at"), null=True, blank=True)
     response_message = models.TextField(_("answer"), blank=True)
     responded_by = models.ForeignKey(

@@ -111,7 +111,9 @@ class Listing(TimeStampedModel):
 class Notification(models.Model):
     """An in-app notice to one user (also e-mailed), about something that happened on an order."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", db_index=False
+    )  # leads the (user, read_at, -created_at) index
     kind = models.CharField(_("kind"), max_length=48)
     order = models.ForeignKey(
         "orders.Order", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"

@@ -40,7 +40,12 @@ def notifications_send(rows: Iterable[dict]) -> list[int]:
 
     for start in range(0, len(ids), EMAIL_BATCH):
         chunk = ids[start : start + EMAIL_BATCH]
-        transaction.on_commit(lambda chunk=chunk: notification_email_task.delay(chunk))
+        # argsrepr: the log names the batch instead of Celery repr-ing every id of it.
+        transaction.on_commit(
+            lambda chunk=chunk: notification_email_task.apply_async(
+                (chunk,), argsrepr=f"({len(chunk)} notifications from #{chunk[0]})"
+            )
+        )
     return ids
 
 

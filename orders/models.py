@@ -248,15 +248,22 @@ class Order(FSMModelMixin, TimeStampedModel):
         "marketplace.Listing", verbose_name=_("listing"), on_delete=models.PROTECT, related_name="orders"
     )
     client = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("client"), on_delete=models.PROTECT, related_name="orders_as_client"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("client"),
+        on_delete=models.PROTECT,
+        related_name="orders_as_client",
+        db_index=False,  # order_client_recent_idx leads with it
     )
     provider = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("provider"),
         on_delete=models.PROTECT,
         related_name="orders_as_provider",
+        db_index=False,  # order_provider_recent_idx leads with it
     )
-    state = FSMField(_("state"), max_length=32, choices=OrderState.choices, protected=True, db_index=True)
+    state = FSMField(
+        _("state"), max_length=32, choices=OrderState.choices, protected=True
+    )  # indexed by the (state, …) pairs below
     policy = models.ForeignKey(Policy, verbose_name=_("policy version"), on_delete=models.PROTECT, related_name="+")
     title = models.CharField(_("title"), max_length=140)
     price = models.DecimalField(_("price"), max_digits=12, decimal_places=2)
