@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from credit.api.serializers import CompletionRateEffectOutputSerializer
 from disputes.models import RequestState, RequestType, Resolution
 from disputes.selectors.requests import CancelConsequences
 from marketplace.api.serializers import UserRefSerializer
@@ -81,21 +82,6 @@ class RequestAnswerInputSerializer(serializers.Serializer):
 # --- Output -------------------------------------------------------------------------------
 
 
-class RequestCompletionRateSerializer(serializers.Serializer):
-    """A provider's completion rate over the rolling window: raw, its sample, and smoothed."""
-
-    raw_percent = serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True)
-    smoothed_percent = serializers.DecimalField(max_digits=5, decimal_places=2, help_text="Levels use this one.")
-    completed = serializers.IntegerField()
-    counted_cancellations = serializers.IntegerField()
-    sample = serializers.IntegerField()
-
-
-class RequestCompletionRateEffectSerializer(serializers.Serializer):
-    before = RequestCompletionRateSerializer()
-    after = RequestCompletionRateSerializer(help_text="Equal to before when the cancellation would not count.")
-
-
 class RequestConsequencesOutputSerializer(serializers.Serializer):
     """What accepting this cancel request would do now: the cancellation engine's mutual terms."""
 
@@ -114,7 +100,7 @@ class RequestConsequencesOutputSerializer(serializers.Serializer):
     credit_party = serializers.ChoiceField(choices=CREDIT_PARTY_CHOICES, allow_null=True)
     counts_against_completion_rate = serializers.BooleanField(allow_null=True)
     fault = serializers.ChoiceField(choices=Fault.choices, allow_null=True)
-    completion_rate_effect = RequestCompletionRateEffectSerializer(
+    completion_rate_effect = CompletionRateEffectOutputSerializer(
         allow_null=True,
         help_text="For the provider only: their own completion rate now and after this cancellation.",
     )
@@ -155,11 +141,8 @@ def consequences_data(consequences: CancelConsequences | None) -> dict | None:
             counts_against_completion_rate=outcome.counts_against_completion_rate,
             fault=outcome.fault,
         )
-    if consequences.completion_before is not None:
-        data["completion_rate_effect"] = {
-            "before": consequences.completion_before,
-            "after": consequences.completion_after,
-        }
+    if consequences.completion_effect is not None:
+        data["completion_rate_effect"] = consequences.completion_effect
     return data
 
 

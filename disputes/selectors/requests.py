@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.apps import apps
@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.exceptions import NotFound
-from credit.selectors import CompletionRate, completion_rate_for
+from credit.selectors import CompletionRateEffect, completion_rate_effect_for
 from disputes.models import AwayPeriod, RequestState, RequestType, ResolutionRequest
 from disputes.windows import Period
 from orders.cancellation import cancellation_decide, refusal_message
@@ -191,8 +191,7 @@ class CancelConsequences:
 
     decision: Decision
     currency: str
-    completion_before: CompletionRate | None = None
-    completion_after: CompletionRate | None = None
+    completion_effect: CompletionRateEffect | None = None  # the provider's own rate, for the provider only
 
     @property
     def allowed(self) -> bool:
@@ -212,23 +211,21 @@ def request_consequences(
 ) -> CancelConsequences | None:
     """The preview of an open cancel request: money, credit and (for the provider) the completion rate.
 
-    The same engine decision that accepting executes. None for other types and closed requests.
-    Only the provider sees a completion rate: it is theirs, and nobody else's to see.
+    The same engine decision that accepting executes, and the same completion-rate selector the
+    cancellation quote uses. None for other types and closed requests. Only the provider sees a
+    completion rate: it is theirs, and nobody else's to see.
     """
     if resolution_request.type != RequestType.CANCEL or resolution_request.state != RequestState.OPEN:
         return None
     order = resolution_request.order
+    now = now or timezone.now()
     decision = cancellation_decide(
-        order=order, actor_role="mutual", now=now or timezone.now(), refund_percent=resolution_request.refund_percent
+        order=order, actor_role="mutual", now=now, refund_percent=resolution_request.refund_percent
     )
-    before = after = None
+    effect = None
     if decision.allowed and order.role_of(user) == "provider":
-        before = completion_rate_for(user)
-        counts = decision.outcome.counts_against_completion_rate
-        after = replace(before, counted_cancellations=before.counted_cancellations + 1) if counts else before
-    return CancelConsequences(
-        decision=decision, currency=order.currency, completion_before=before, completion_after=after
-    )
+        effect = completion_rate_effect_for(user, counts=decision.outcome.counts_against_completion_rate, now=now)
+    return CancelConsequences(decision=decision, currency=order.currency, completion_effect=effect)
 
 
 # --- Responsiveness ------------------------------------------------------------------------------

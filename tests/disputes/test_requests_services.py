@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.models import TransitionLog
+from credit.selectors import completion_rate_effect_for
 from disputes.models import RequestState, Resolution, ResolutionRequest
 from disputes.selectors.requests import request_consequences, unanswered_update_requests_count
 from disputes.services.requests import (
@@ -473,9 +474,11 @@ def test_the_provider_asked_to_cancel_sees_money_credit_and_completion_rate_firs
         Decimal("0.00"),
     )
     assert (outcome.credit_delta, outcome.counts_against_completion_rate) == (0, True)
-    assert preview.completion_before.counted_cancellations == 0
-    assert preview.completion_after.counted_cancellations == 1
-    assert preview.completion_after.smoothed_percent < preview.completion_before.smoothed_percent
+    effect = preview.completion_effect
+    assert effect == completion_rate_effect_for(order.provider, counts=True)  # the cancellation quote's numbers
+    assert effect.before.counted_cancellations == 0
+    assert effect.after.counted_cancellations == 1
+    assert effect.after.smoothed_percent < effect.before.smoothed_percent
 
 
 def test_the_client_sees_the_money_but_not_the_providers_completion_rate():
@@ -484,7 +487,7 @@ def test_the_client_sees_the_money_but_not_the_providers_completion_rate():
 
     preview = request_consequences(resolution_request=r, user=order.client)
 
-    assert preview.allowed and preview.completion_before is None
+    assert preview.allowed and preview.completion_effect is None
 
 
 def test_no_preview_for_other_types_or_closed_requests():

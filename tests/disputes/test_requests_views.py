@@ -1,6 +1,8 @@
 """The order page's Resolution Center, the request page, and the back office list."""
 
+import re
 from decimal import Decimal
+from html import unescape
 
 import pytest
 from django.urls import reverse
@@ -85,6 +87,22 @@ def test_the_asked_party_sees_the_countdown_and_the_consequences_before_the_acce
     assert "Your completion rate" in html
     assert reverse("request_action", args=[r.pk, "decline"]) in html
     assert reverse("request_action", args=[r.pk, "withdraw"]) not in html
+
+
+def test_the_provider_reads_the_same_completion_rate_lines_as_in_the_cancel_dialog(client):
+    # given: a cancel request on the provider's only order (nothing completed or cancelled yet)
+    order = in_progress_order()
+    r = open_cancel(order, percent="50")
+    client.force_login(order.provider)
+
+    # when
+    response = client.get(reverse("request_detail", args=[r.pk]))
+
+    # then: raw rate and its sample beside the smoothed one, before and after, as the quote shows them
+    words = " ".join(unescape(re.sub(r"<[^>]+>", " ", response.content.decode())).replace("\u00a0", " ").split())
+    assert "Your completion rate now 100 % smoothed (no orders yet)" in words
+    assert "After this cancellation 83.33 % smoothed (raw 0 % of 1 order)" in words
+    assert words.index("After this cancellation") < words.index("Accept and cancel the order")
 
 
 def test_the_author_sees_withdraw_not_accept(client):
