@@ -644,6 +644,7 @@ class RefundStatus(models.TextChoices):
     PENDING = "pending", _("pending")
     SETTLED = "settled", _("settled")
     FAILED = "failed", _("failed, will be retried")
+    CANCELLED = "cancelled", _("cancelled before payout")
 
 
 class Refund(TimeStampedModel):
@@ -658,6 +659,7 @@ class Refund(TimeStampedModel):
     )
     settle_after = models.DateTimeField(_("settles after"), db_index=True)
     settled_at = models.DateTimeField(_("settled at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     gateway_reference = models.CharField(_("gateway reference"), max_length=128, blank=True)
     failure_reason = models.CharField(_("last failure"), max_length=255, blank=True)
@@ -666,7 +668,14 @@ class Refund(TimeStampedModel):
         ordering = ("created_at", "id")
         verbose_name = _("refund")
         verbose_name_plural = _("refunds")
-        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(status="cancelled", cancelled_at__isnull=False)
+                | (~Q(status="cancelled") & Q(cancelled_at__isnull=True)),
+                name="refund_cancelled_when",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Refund {self.amount} {self.currency} ({self.status})"

@@ -105,11 +105,14 @@ def refund_cancel(*, refund: Refund, credit: Account, kind: str, memo: str) -> R
     settled and the money is with the client: the caller reverses that another way. The row
     lock waits for a settlement sweep paying it right now, so it is never both paid and
     cancelled. A refund that is not paid out has no gateway side (a failed attempt moved no
-    money), so its row is deleted and the ledger transaction ``kind`` records the cancellation.
+    money): it is marked cancelled, keeping its attempts as evidence, and the ledger transaction
+    ``kind`` records where the amount went.
     """
     refund = Refund.objects.select_for_update().select_related("order").get(pk=refund.pk)
     if refund.status == RefundStatus.SETTLED:
         return refund
+    if refund.status == RefundStatus.CANCELLED:
+        return None
     refunds_owed = account_for(kind=AccountKind.REFUNDS, currency=refund.currency)
     ledger_post(
         kind=kind,
@@ -118,5 +121,7 @@ def refund_cancel(*, refund: Refund, credit: Account, kind: str, memo: str) -> R
         memo=f"{memo} (refund #{refund.pk} of {refund.amount} {refund.currency} cancelled before payout)"[:255],
         lines=[(refunds_owed, refund.amount), (credit, -refund.amount)],
     )
-    refund.delete()
+    refund.status = RefundStatus.CANCELLED
+    refund.cancelled_at = refund.updated_at = timezone.now()
+    refund.save(update_fields=("status", "cancelled_at", "updated_at"))
     return None

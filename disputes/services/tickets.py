@@ -578,8 +578,7 @@ def _reverse_payment(ticket: AfterSalesTicket) -> None:
                 kind=LedgerTransactionKind.TICKET_COMPENSATION_REVERSAL,
                 memo=_compensation_memo(ticket, "cancelled, compensation back to the provider"),
             )
-            if settled is None:  # not paid out yet: cancelled, the amount is back with the provider
-                ticket.compensation_refund = None
+            if settled is None:  # not paid out yet: cancelled (kept, linked), the amount is back with the provider
                 return
         # Paid out already: the money is with the client, whose payment method is charged back.
         payment_charge(

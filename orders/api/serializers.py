@@ -203,6 +203,9 @@ class RefundOutputSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=RefundStatus.choices)
     settle_after = serializers.DateTimeField(help_text="The gateway pays it out from this moment.")
     settled_at = serializers.DateTimeField(allow_null=True)
+    cancelled_at = serializers.DateTimeField(
+        allow_null=True, help_text="Set when it was cancelled before payout (status cancelled); nothing was paid."
+    )
     attempts = serializers.IntegerField(help_text="Payout attempts so far; failed ones are retried.")
 
 

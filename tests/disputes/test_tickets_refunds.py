@@ -2,9 +2,11 @@
 
 from datetime import timedelta
 from decimal import Decimal
+from html import unescape
 
 import pytest
 import time_machine
+from django.urls import reverse
 from django.utils import timezone
 
 from core.exceptions import PaymentFailed
@@ -93,10 +95,13 @@ def test_cancelling_before_the_payout_cancels_the_pending_refund():
     # when the agent cancels the approved ticket (an agent asking cancels at once)
     svc.ticket_cancel(ticket=ticket, actor=agent, reason="agreed_with_other_party")
 
-    # then the refund is gone, the amount is back with the provider, and the sweep pays nothing
+    # then the refund is kept, marked cancelled before payout, the amount is back with the
+    # provider, and the sweep pays nothing
     ticket.refresh_from_db()
-    assert ticket.state == TicketState.CANCELLED and ticket.compensation_refund_id is None
-    assert not Refund.objects.filter(pk=refund_id).exists()
+    assert ticket.state == TicketState.CANCELLED and ticket.compensation_refund_id == refund_id
+    refund = Refund.objects.get(pk=refund_id)
+    assert (refund.status, refund.settled_at, refund.attempts) == (RefundStatus.CANCELLED, None, 0)
+    assert refund.cancelled_at is not None
     provider_after, refunds_owed, _gateway = _balances(order)
     assert provider_after == provider_before - Decimal("30.00")
     assert refunds_owed == 0
@@ -195,3 +200,17 @@ def test_cancelling_paid_wages_refunds_the_wages_charge_through_a_refund_even_wh
     assert refund.status == RefundStatus.SETTLED and refund.attempts == 2
     assert _balances(order) == before
     assert_every_transaction_balances()
+
+
+def test_the_ticket_page_says_the_refund_was_cancelled_before_payout(client):
+    # given a paid compensation whose refund was cancelled with the ticket before it settled
+    ticket, agent = _paid()
+    svc.ticket_cancel(ticket=ticket, actor=agent, reason="agreed_with_other_party")
+    client.force_login(ticket.order.client)
+
+    # when the client opens the ticket
+    html = client.get(reverse("ticket_detail", args=[ticket.pk])).content.decode()
+
+    # then the refund is still on record, with what became of it
+    assert "refund to the client was cancelled before payout" in unescape(html)
+    assert "refund to the client&#x27;s payment method due" not in html

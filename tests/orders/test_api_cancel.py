@@ -560,7 +560,16 @@ def test_a_cancelled_order_shows_its_cancellation_and_refund(api_as):
     assert (cancellation["policy_version"], cancellation["quote_id"], cancellation["reversed_at"]) == (1, None, None)
     assert _at(cancellation["at"]) == order.starts_at - timedelta(hours=5)
     (refund,) = body["refunds"]
-    assert set(refund) == {"id", "amount", "currency", "status", "settle_after", "settled_at", "attempts"}
+    assert set(refund) == {
+        "id",
+        "amount",
+        "currency",
+        "status",
+        "settle_after",
+        "settled_at",
+        "cancelled_at",
+        "attempts",
+    }
     assert (refund["amount"], refund["currency"], refund["status"]) == ("72.00", "EUR", "pending")
     assert (refund["attempts"], refund["settled_at"]) == (0, None)
     assert _at(refund["settle_after"]) > _at(cancellation["at"])
