@@ -213,6 +213,10 @@ class SupportCase(FSMModelMixin, TimeStampedModel):
     ruling_credit_events = models.ManyToManyField(
         "credit.CreditEvent", blank=True, related_name="support_cases", verbose_name=_("credit events ruled")
     )
+    # Only the restrictions the ruling itself imposed: one already in force stays when an appeal is upheld.
+    ruling_restrictions = models.ManyToManyField(
+        "credit.Restriction", blank=True, related_name="support_cases", verbose_name=_("restrictions ruled")
+    )
     # The appeal
     appeal = models.TextField(_("appeal"), blank=True)
     appealed_by = models.ForeignKey(

@@ -461,7 +461,7 @@ class RestrictionEffect:
 
 
 def _restriction_marker(case: SupportCase) -> str:
-    # Names the case in the restriction's reason, so an upheld appeal finds what this ruling imposed.
+    # Names the case in the restriction's reason, for the people reading it.
     return f"(#{case.pk})"
 
 
@@ -568,7 +568,13 @@ def case_rule(
                 )
             )
     case.ruling_credit_events.add(*ruled_events)
-    for effect in restrictions:
+    # restriction_impose hands back one of the kind already in force; only new ones are the ruling's.
+    in_force = set(
+        Restriction.objects.filter(
+            user_id__in=(order.client_id, order.provider_id), lifted_at__isnull=True
+        ).values_list("pk", flat=True)
+    )
+    imposed = [
         restriction_impose(
             user_id=_party_user(order, effect.party).pk,
             kind=effect.kind,
@@ -576,6 +582,9 @@ def case_rule(
             restores=_("An appeal upheld by a supervisor, or support after a review."),
             actor=actor,
         )
+        for effect in restrictions
+    ]
+    case.ruling_restrictions.add(*(r for r in imposed if r.pk not in in_force))
     summary = _("%(outcome)s (fault: %(fault)s)") % {"outcome": outcome, "fault": Fault(fault).label}
     _log(case, transition="rule", from_state=from_state, actor=actor, role=ActorRole.SUPPORT, reason=summary, at=now)
     _notify(
@@ -638,12 +647,7 @@ def ruling_credit_events(case: SupportCase) -> QuerySet[CreditEvent]:
 
 def ruling_restrictions(case: SupportCase) -> QuerySet[Restriction]:
     """Restrictions the ruling imposed that are still in force."""
-    order = case.order
-    return Restriction.objects.filter(
-        user_id__in=(order.client_id, order.provider_id),
-        lifted_at__isnull=True,
-        reason__contains=_restriction_marker(case),
-    )
+    return case.ruling_restrictions.filter(lifted_at__isnull=True).order_by("created_at", "id")
 
 
 @transaction.atomic

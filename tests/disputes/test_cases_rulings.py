@@ -12,10 +12,10 @@ from django.utils import timezone
 from core.exceptions import Conflict
 from core.jobs import sweep_run
 from core.models import TransitionLog
-from credit.models import CreditEvent, CreditReason
-from credit.services import credit_event_record, credit_score, credit_score_replay
+from credit.models import CreditEvent, CreditReason, Restriction
+from credit.services import credit_event_record, credit_score, credit_score_replay, restriction_impose
 from disputes.models import APPEAL_WINDOW, CaseState
-from disputes.services.cases import CreditEffect, case_appeal, case_rule, case_rule_appeal
+from disputes.services.cases import CreditEffect, RestrictionEffect, case_appeal, case_rule, case_rule_appeal
 from marketplace.models import Notification
 from orders.models import Cancellation
 from tests.disputes.test_cases_helpers import agent, open_case, supervisor
@@ -183,3 +183,54 @@ def test_an_appeal_after_the_window_is_409_over_the_api(api_as):
     assert response.json()["code"] == "appeal_window_closed"
     case.refresh_from_db()
     assert case.state == CaseState.RULED
+
+
+def test_an_upheld_appeal_lifts_only_the_restrictions_the_ruling_imposed():
+    # given: the client was already barred from posting before the case; the ruling bars it again
+    # (no new row: that one is in force) and bars the provider from taking orders
+    case = open_case()
+    order = case.order
+    earlier = restriction_impose(
+        user_id=order.client_id, kind="posting", reason="Earlier rulings", restores="Support", automatic=True
+    )
+    case = case_rule(
+        case=case,
+        actor=agent(),
+        outcome="Both at fault",
+        fault="provider",
+        ruling="Both broke the rules.",
+        restrictions=[RestrictionEffect("client", "posting"), RestrictionEffect("provider", "taking_orders")],
+    )
+    imposed = Restriction.objects.get(user=order.provider, kind="taking_orders")
+    assert list(case.ruling_restrictions.all()) == [imposed]
+    assert f"(#{case.pk})" in imposed.reason  # named for the people reading it
+
+    # when a supervisor upholds the appeal
+    case = case_appeal(case=case, actor=order.provider, text="It was not me.")
+    case_rule_appeal(case=case, actor=supervisor(), upheld=True, ruling="Mistaken identity.")
+
+    # then the ruling's restriction is lifted and the earlier one still holds
+    imposed.refresh_from_db()
+    earlier.refresh_from_db()
+    assert imposed.lifted_at is not None and imposed.lift_reason == "Mistaken identity."
+    assert earlier.lifted_at is None
+
+
+def test_a_restriction_that_merely_mentions_the_case_number_is_not_the_rulings():
+    # given another case's restriction whose free text happens to contain this case's marker
+    case = open_case()
+    restriction_impose(
+        user_id=case.order.provider_id,
+        kind="taking_orders",
+        reason=f"See case (#{case.pk}) in the old tracker",
+        restores="Support",
+        automatic=True,
+    )
+    case = case_rule(case=case, actor=agent(), outcome="No fault", fault="none", ruling="Nothing to do.")
+    case = case_appeal(case=case, actor=case.order.client, text="Please look again")
+
+    # when the appeal is upheld
+    case_rule_appeal(case=case, actor=supervisor(), upheld=True, ruling="Looked again.")
+
+    # then nothing the ruling did not impose is lifted
+    assert Restriction.objects.get(user=case.order.provider).lifted_at is None
