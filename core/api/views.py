@@ -1,12 +1,15 @@
-"""The base every API view derives from: idempotent POSTs and problem+json errors."""
+"""The base every API view derives from (idempotent POSTs, problem+json errors), and the shape of an action."""
 
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
+from rest_framework import serializers, status
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.exceptions import ApplicationError
@@ -66,3 +69,36 @@ class ApiView(APIView):
             self._idempotency_record = None
             idempotency_finish(record=record, status_code=response.status_code, body=response.data)
         return response
+
+
+# A POST on one object the caller may see: the shape of the API's action endpoints. In this
+# order: validate ``input_serializer`` (400 before anything is read), get the object with
+# ``get_object`` (404 when it is not the caller's), call the service in ``perform`` with the
+# validated fields, and answer with ``respond``: by default what ``perform`` returned, rendered
+# with ``output_serializer``; actions that answer with the whole object re-read it instead.
+# ``post`` is inherited, so a subclass describes it with ``extend_schema_view(post=...)``.
+# (Comments, not a docstring: the schema generator would take a docstring on a base class as
+# the description of every operation that has none of its own.)
+class ActionApiView(ApiView):
+    input_serializer: type[serializers.Serializer] | None = None
+    output_serializer: type[serializers.Serializer] | None = None
+    status_code: int = status.HTTP_200_OK
+
+    def post(self, request, id: int) -> Response:
+        data = {}
+        if self.input_serializer is not None:
+            serializer = self.input_serializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
+        result = self.perform(self.get_object(id), **data)
+        return self.respond(id, result)
+
+    def get_object(self, id: int) -> Any:
+        raise NotImplementedError
+
+    def perform(self, target: Any, **data: Any) -> Any:
+        raise NotImplementedError
+
+    def respond(self, id: int, result: Any) -> Response:
+        data = self.output_serializer(result, context={"request": self.request}).data
+        return Response(data, status=self.status_code)

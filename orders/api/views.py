@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
@@ -10,11 +10,11 @@ from rest_framework.response import Response
 from core.api.pagination import Pagination, paginated_response
 from core.api.parsers import DecimalJSONParser
 from core.api.schema import IDEMPOTENCY_KEY, PAGE_PARAMETERS, problems
-from core.api.views import ApiView
+from core.api.views import ActionApiView, ApiView
 from credit.selectors import CompletionRateEffect, completion_rate_effect_for
 from orders import services
 from orders.cancellation import QuoteView, cancellation_quote, order_cancel
-from orders.models import PERSON_REASONS
+from orders.models import PERSON_REASONS, Order
 from orders.selectors import order_get, order_get_for_action, order_list_for
 
 from .serializers import (
@@ -39,6 +39,15 @@ def _order_response(request, order_id: int, *, status_code: int = status.HTTP_20
     """The order as the caller now sees it, re-read with its history and money trail."""
     order = order_get(pk=order_id, user=request.user)
     return Response(OrderOutputSerializer(order, context={"request": request}).data, status=status_code)
+
+
+# An action on one of the caller's orders, answered with the whole order.
+class OrderActionApi(ActionApiView):
+    def get_object(self, id: int) -> Order:
+        return order_get_for_action(pk=id, user=self.request.user)
+
+    def respond(self, id: int, result: object) -> Response:
+        return _order_response(self.request, id)
 
 
 class OrderListCreateApi(ApiView):
@@ -94,10 +103,8 @@ class OrderDetailApi(ApiView):
         return _order_response(request, id)
 
 
-class OrderRequirementsSubmitApi(ApiView):
-    parser_classes = (DecimalJSONParser,)
-
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         operation_id="orders_requirements_submit",
         tags=["orders"],
         summary="Client sends requirements: awaiting_requirements → in_progress",
@@ -105,18 +112,17 @@ class OrderRequirementsSubmitApi(ApiView):
         responses=ACTION_RESPONSES,
         parameters=[IDEMPOTENCY_KEY],
     )
-    def post(self, request, id: int):
-        serializer = OrderRequirementsInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        order = order_get_for_action(pk=id, user=request.user)
-        services.order_submit_requirements(order=order, actor=request.user, **serializer.validated_data)
-        return _order_response(request, id)
+)
+class OrderRequirementsSubmitApi(OrderActionApi):
+    parser_classes = (DecimalJSONParser,)
+    input_serializer = OrderRequirementsInputSerializer
+
+    def perform(self, order: Order, **data) -> None:
+        services.order_submit_requirements(order=order, actor=self.request.user, **data)
 
 
-class OrderDeliverApi(ApiView):
-    parser_classes = (DecimalJSONParser, MultiPartParser)
-
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         operation_id="orders_deliver",
         tags=["orders"],
         summary="Provider delivers: in_progress or late → delivered",
@@ -128,16 +134,17 @@ class OrderDeliverApi(ApiView):
         },
         parameters=[IDEMPOTENCY_KEY],
     )
-    def post(self, request, id: int):
-        serializer = OrderDeliverInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        order = order_get_for_action(pk=id, user=request.user)
-        services.order_deliver(order=order, actor=request.user, **serializer.validated_data)
-        return _order_response(request, id)
+)
+class OrderDeliverApi(OrderActionApi):
+    parser_classes = (DecimalJSONParser, MultiPartParser)
+    input_serializer = OrderDeliverInputSerializer
+
+    def perform(self, order: Order, **data) -> None:
+        services.order_deliver(order=order, actor=self.request.user, **data)
 
 
-class OrderDeliveryAcceptApi(ApiView):
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         operation_id="orders_delivery_accept",
         tags=["orders"],
         summary="Client accepts the delivery: delivered → completed",
@@ -146,16 +153,14 @@ class OrderDeliveryAcceptApi(ApiView):
         responses=ACTION_RESPONSES,
         parameters=[IDEMPOTENCY_KEY],
     )
-    def post(self, request, id: int):
-        order = order_get_for_action(pk=id, user=request.user)
-        services.order_accept_delivery(order=order, actor=request.user)
-        return _order_response(request, id)
+)
+class OrderDeliveryAcceptApi(OrderActionApi):
+    def perform(self, order: Order) -> None:
+        services.order_accept_delivery(order=order, actor=self.request.user)
 
 
-class OrderRevisionRequestApi(ApiView):
-    parser_classes = (DecimalJSONParser,)
-
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         operation_id="orders_revision_request",
         tags=["orders"],
         summary="Client asks for a revision: delivered → in_progress",
@@ -164,16 +169,17 @@ class OrderRevisionRequestApi(ApiView):
         responses=ACTION_RESPONSES,
         parameters=[IDEMPOTENCY_KEY],
     )
-    def post(self, request, id: int):
-        serializer = OrderRevisionRequestInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        order = order_get_for_action(pk=id, user=request.user)
-        services.order_request_revision(order=order, actor=request.user, **serializer.validated_data)
-        return _order_response(request, id)
+)
+class OrderRevisionRequestApi(OrderActionApi):
+    parser_classes = (DecimalJSONParser,)
+    input_serializer = OrderRevisionRequestInputSerializer
+
+    def perform(self, order: Order, **data) -> None:
+        services.order_request_revision(order=order, actor=self.request.user, **data)
 
 
-class OrderCheckInApi(ApiView):
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         operation_id="orders_check_in",
         tags=["orders"],
         summary="Provider checks in to a shift: booked → checked_in",
@@ -182,14 +188,14 @@ class OrderCheckInApi(ApiView):
         responses=ACTION_RESPONSES,
         parameters=[IDEMPOTENCY_KEY],
     )
-    def post(self, request, id: int):
-        order = order_get_for_action(pk=id, user=request.user)
-        services.order_check_in(order=order, actor=request.user)
-        return _order_response(request, id)
+)
+class OrderCheckInApi(OrderActionApi):
+    def perform(self, order: Order) -> None:
+        services.order_check_in(order=order, actor=self.request.user)
 
 
-class OrderCompleteApi(ApiView):
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         operation_id="orders_complete",
         tags=["orders"],
         summary="Client confirms a shift: checked_in → completed",
@@ -198,10 +204,10 @@ class OrderCompleteApi(ApiView):
         responses=ACTION_RESPONSES,
         parameters=[IDEMPOTENCY_KEY],
     )
-    def post(self, request, id: int):
-        order = order_get_for_action(pk=id, user=request.user)
-        services.order_complete(order=order, actor=request.user)
-        return _order_response(request, id)
+)
+class OrderCompleteApi(OrderActionApi):
+    def perform(self, order: Order) -> None:
+        services.order_complete(order=order, actor=self.request.user)
 
 
 # --- Cancellation -------------------------------------------------------------------------
@@ -236,10 +242,8 @@ class OrderCancellationQuoteApi(ApiView):
         )
 
 
-class OrderCancelApi(ApiView):
-    parser_classes = (DecimalJSONParser,)
-
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         operation_id="orders_cancel",
         tags=["cancellation"],
         summary="Cancel unilaterally, where the rules allow (the force-cancel of a late order too)",
@@ -254,12 +258,13 @@ class OrderCancelApi(ApiView):
         responses={200: OrderOutputSerializer, **problems(400, 401, 404, 409, 422)},
         parameters=[IDEMPOTENCY_KEY],
     )
-    def post(self, request, id: int):
-        serializer = OrderCancelInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        order = order_get_for_action(pk=id, user=request.user)
-        order_cancel(order=order, actor=request.user, **serializer.validated_data)
-        return _order_response(request, id)
+)
+class OrderCancelApi(OrderActionApi):
+    parser_classes = (DecimalJSONParser,)
+    input_serializer = OrderCancelInputSerializer
+
+    def perform(self, order: Order, **data) -> None:
+        order_cancel(order=order, actor=self.request.user, **data)
 
 
 class CancellationReasonListApi(ApiView):
