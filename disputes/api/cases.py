@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
@@ -11,7 +11,8 @@ from rest_framework.response import Response
 from core.api.pagination import Pagination, paginated_response
 from core.api.parsers import DecimalJSONParser
 from core.api.schema import IDEMPOTENCY_KEY, PAGE_PARAMETERS, problems
-from core.api.views import ApiView
+from core.api.views import ActionApiView, ApiView
+from disputes.models import CaseStatement, Evidence, SupportCase
 from disputes.selectors.cases import (
     case_get_for,
     case_history,
@@ -49,6 +50,12 @@ def _case_response(request, case_id: int, *, status_code: int = status.HTTP_200_
         "history": list(case_history(case)),
     }
     return Response(CaseOutputSerializer(case, context=context).data, status=status_code)
+
+
+# An action on a case of one of the caller's orders.
+class CaseActionApi(ActionApiView):
+    def get_object(self, id: int) -> SupportCase:
+        return case_get_for(pk=id, user=self.request.user)
 
 
 class CaseListCreateApi(ApiView):
@@ -115,10 +122,8 @@ class CaseDetailApi(ApiView):
         return _case_response(request, id)
 
 
-class CaseStatementCreateApi(ApiView):
-    parser_classes = (DecimalJSONParser,)
-
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         operation_id="cases_statements_create",
         tags=TAGS,
         summary="Add a statement to a case",
@@ -128,21 +133,19 @@ class CaseStatementCreateApi(ApiView):
         responses={201: CaseStatementOutputSerializer, **problems(400, 401, 404, 409, 422)},
         parameters=[IDEMPOTENCY_KEY],
     )
-    def post(self, request, id: int):
-        serializer = CaseStatementInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        case = case_get_for(pk=id, user=request.user)
-        statement = services.case_add_statement(case=case, actor=request.user, text=serializer.validated_data["text"])
-        return Response(
-            CaseStatementOutputSerializer(statement, context={"request": request}).data,
-            status=status.HTTP_201_CREATED,
-        )
+)
+class CaseStatementCreateApi(CaseActionApi):
+    parser_classes = (DecimalJSONParser,)
+    input_serializer = CaseStatementInputSerializer
+    output_serializer = CaseStatementOutputSerializer
+    status_code = status.HTTP_201_CREATED
+
+    def perform(self, case: SupportCase, *, text: str) -> CaseStatement:
+        return services.case_add_statement(case=case, actor=self.request.user, text=text)
 
 
-class CaseEvidenceCreateApi(ApiView):
-    parser_classes = (MultiPartParser,)
-
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         operation_id="cases_evidence_create",
         tags=TAGS,
         summary="Add an evidence file to a case",
@@ -153,20 +156,19 @@ class CaseEvidenceCreateApi(ApiView):
         responses={201: EvidenceOutputSerializer, **problems(400, 401, 403, 404, 409, 413, 415, 422)},
         parameters=[IDEMPOTENCY_KEY],
     )
-    def post(self, request, id: int):
-        serializer = CaseEvidenceInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        case = case_get_for(pk=id, user=request.user)
-        evidence = services.case_add_evidence(case=case, actor=request.user, **serializer.validated_data)
-        return Response(
-            EvidenceOutputSerializer(evidence, context={"request": request}).data, status=status.HTTP_201_CREATED
-        )
+)
+class CaseEvidenceCreateApi(CaseActionApi):
+    parser_classes = (MultiPartParser,)
+    input_serializer = CaseEvidenceInputSerializer
+    output_serializer = EvidenceOutputSerializer
+    status_code = status.HTTP_201_CREATED
+
+    def perform(self, case: SupportCase, **data) -> Evidence:
+        return services.case_add_evidence(case=case, actor=self.request.user, **data)
 
 
-class CaseAppealApi(ApiView):
-    parser_classes = (DecimalJSONParser,)
-
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         operation_id="cases_appeal",
         tags=TAGS,
         summary="Appeal the ruling (a party, once)",
@@ -178,12 +180,16 @@ class CaseAppealApi(ApiView):
         responses={200: CaseOutputSerializer, **problems(400, 401, 404, 409, 422)},
         parameters=[IDEMPOTENCY_KEY],
     )
-    def post(self, request, id: int):
-        serializer = CaseAppealInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        case = case_get_for(pk=id, user=request.user)
-        services.case_appeal(case=case, actor=request.user, text=serializer.validated_data["text"])
-        return _case_response(request, id)
+)
+class CaseAppealApi(CaseActionApi):
+    parser_classes = (DecimalJSONParser,)
+    input_serializer = CaseAppealInputSerializer
+
+    def perform(self, case: SupportCase, *, text: str) -> None:
+        services.case_appeal(case=case, actor=self.request.user, text=text)
+
+    def respond(self, id: int, result: object) -> Response:
+        return _case_response(self.request, id)
 
 
 class EvidenceFileApi(ApiView):

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.response import Response
 
 from core.api.pagination import Pagination, paginated_response
 from core.api.parsers import DecimalJSONParser
 from core.api.schema import IDEMPOTENCY_KEY, PAGE_PARAMETERS, problems
-from core.api.views import ApiView
+from core.api.views import ActionApiView, ApiView
+from disputes.models import ResolutionRequest
 from disputes.selectors.requests import (
     request_actions_for,
     request_consequences,
@@ -40,6 +41,15 @@ def _request_response(request, request_id: int, *, status_code: int = status.HTT
     found._consequences = consequences_data(request_consequences(resolution_request=found, user=request.user))
     found._pause = request_window_pause(found)
     return Response(RequestOutputSerializer(found, context={"request": request}).data, status=status_code)
+
+
+# An action on a resolution request of one of the caller's orders, answered with the whole request.
+class RequestActionApi(ActionApiView):
+    def get_object(self, id: int) -> ResolutionRequest:
+        return request_get(pk=id, user=self.request.user)
+
+    def respond(self, id: int, result: object) -> Response:
+        return _request_response(self.request, id)
 
 
 class OrderRequestListCreateApi(ApiView):
@@ -99,10 +109,8 @@ class RequestDetailApi(ApiView):
         return _request_response(request, id)
 
 
-class RequestAcceptApi(ApiView):
-    parser_classes = (DecimalJSONParser,)
-
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         operation_id="requests_accept",
         tags=TAGS,
         summary="The other party accepts: the order is cancelled with the split, or its due date moves",
@@ -112,18 +120,17 @@ class RequestAcceptApi(ApiView):
         responses=ACTION_RESPONSES,
         parameters=[IDEMPOTENCY_KEY],
     )
-    def post(self, request, id: int):
-        serializer = RequestAcceptInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        found = request_get(pk=id, user=request.user)
-        services.request_accept(resolution_request=found, actor=request.user, **serializer.validated_data)
-        return _request_response(request, id)
-
-
-class RequestDeclineApi(ApiView):
+)
+class RequestAcceptApi(RequestActionApi):
     parser_classes = (DecimalJSONParser,)
+    input_serializer = RequestAcceptInputSerializer
 
-    @extend_schema(
+    def perform(self, found: ResolutionRequest, **data) -> None:
+        services.request_accept(resolution_request=found, actor=self.request.user, **data)
+
+
+@extend_schema_view(
+    post=extend_schema(
         operation_id="requests_decline",
         tags=TAGS,
         summary="The other party declines, saying why",
@@ -133,16 +140,17 @@ class RequestDeclineApi(ApiView):
         responses=ACTION_RESPONSES,
         parameters=[IDEMPOTENCY_KEY],
     )
-    def post(self, request, id: int):
-        serializer = RequestAnswerInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        found = request_get(pk=id, user=request.user)
-        services.request_decline(resolution_request=found, actor=request.user, **serializer.validated_data)
-        return _request_response(request, id)
+)
+class RequestDeclineApi(RequestActionApi):
+    parser_classes = (DecimalJSONParser,)
+    input_serializer = RequestAnswerInputSerializer
+
+    def perform(self, found: ResolutionRequest, **data) -> None:
+        services.request_decline(resolution_request=found, actor=self.request.user, **data)
 
 
-class RequestWithdrawApi(ApiView):
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         operation_id="requests_withdraw",
         tags=TAGS,
         summary="The author withdraws the request while it is open",
@@ -151,16 +159,14 @@ class RequestWithdrawApi(ApiView):
         responses=ACTION_RESPONSES,
         parameters=[IDEMPOTENCY_KEY],
     )
-    def post(self, request, id: int):
-        found = request_get(pk=id, user=request.user)
-        services.request_withdraw(resolution_request=found, actor=request.user)
-        return _request_response(request, id)
+)
+class RequestWithdrawApi(RequestActionApi):
+    def perform(self, found: ResolutionRequest) -> None:
+        services.request_withdraw(resolution_request=found, actor=self.request.user)
 
 
-class RequestRespondApi(ApiView):
-    parser_classes = (DecimalJSONParser,)
-
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         operation_id="requests_respond",
         tags=TAGS,
         summary="The provider answers an update request with a message",
@@ -169,9 +175,10 @@ class RequestRespondApi(ApiView):
         responses=ACTION_RESPONSES,
         parameters=[IDEMPOTENCY_KEY],
     )
-    def post(self, request, id: int):
-        serializer = RequestAnswerInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        found = request_get(pk=id, user=request.user)
-        services.request_respond(resolution_request=found, actor=request.user, **serializer.validated_data)
-        return _request_response(request, id)
+)
+class RequestRespondApi(RequestActionApi):
+    parser_classes = (DecimalJSONParser,)
+    input_serializer = RequestAnswerInputSerializer
+
+    def perform(self, found: ResolutionRequest, **data) -> None:
+        services.request_respond(resolution_request=found, actor=self.request.user, **data)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
@@ -10,10 +10,10 @@ from rest_framework.response import Response
 from core.api.pagination import Pagination, paginated_response
 from core.api.parsers import DecimalJSONParser
 from core.api.schema import IDEMPOTENCY_KEY, PAGE_PARAMETERS, problems
-from core.api.views import ApiView
+from core.api.views import ActionApiView, ApiView
 from core.exceptions import NotFound, ValidationFailed
 from core.models import ActorRole
-from disputes.models import TicketCancelReason, TicketState, TicketType
+from disputes.models import AfterSalesTicket, Evidence, TicketCancelReason, TicketState, TicketType
 from disputes.selectors.tickets import ticket_get, ticket_get_for_action, ticket_list_for
 from disputes.services import tickets as services
 from marketplace.api.serializers import UserRefSerializer
@@ -246,6 +246,15 @@ def _ticket_response(request, ticket_id: int, *, status_code: int = status.HTTP_
 ACTION_RESPONSES = {200: TicketOutputSerializer, **problems(400, 401, 403, 404, 409, 422)}
 
 
+# An action on one of the caller's tickets, answered with the whole ticket.
+class TicketActionApi(ActionApiView):
+    def get_object(self, id: int) -> AfterSalesTicket:
+        return ticket_get_for_action(pk=id, user=self.request.user)
+
+    def respond(self, id: int, result: object) -> Response:
+        return _ticket_response(self.request, id)
+
+
 class TicketListCreateApi(ApiView):
     parser_classes = (DecimalJSONParser, MultiPartParser)
     pagination_class = Pagination  # read by the schema generator to describe the page
@@ -330,10 +339,8 @@ class TicketDetailApi(ApiView):
         return _ticket_response(request, id)
 
 
-class TicketCancelApi(ApiView):
-    parser_classes = (DecimalJSONParser,)
-
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         operation_id="tickets_cancel",
         tags=["after-sales tickets"],
         summary="Cancel a ticket: at once, or ask for the confirmation its state requires",
@@ -346,18 +353,17 @@ class TicketCancelApi(ApiView):
         responses=ACTION_RESPONSES,
         parameters=[IDEMPOTENCY_KEY],
     )
-    def post(self, request, id: int):
-        serializer = TicketCancelInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        ticket = ticket_get_for_action(pk=id, user=request.user)
-        services.ticket_cancel(ticket=ticket, actor=request.user, **serializer.validated_data)
-        return _ticket_response(request, id)
-
-
-class TicketCancelConfirmApi(ApiView):
+)
+class TicketCancelApi(TicketActionApi):
     parser_classes = (DecimalJSONParser,)
+    input_serializer = TicketCancelInputSerializer
 
-    @extend_schema(
+    def perform(self, ticket: AfterSalesTicket, **data) -> None:
+        services.ticket_cancel(ticket=ticket, actor=self.request.user, **data)
+
+
+@extend_schema_view(
+    post=extend_schema(
         operation_id="tickets_cancel_confirm",
         tags=["after-sales tickets"],
         summary="Confirm a pending cancellation: the ticket is cancelled",
@@ -367,18 +373,18 @@ class TicketCancelConfirmApi(ApiView):
         responses=ACTION_RESPONSES,
         parameters=[IDEMPOTENCY_KEY],
     )
-    def post(self, request, id: int):
-        serializer = TicketCancelAnswerInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        ticket = ticket_get_for_action(pk=id, user=request.user)
-        services.ticket_cancel_confirm(ticket=ticket, actor=request.user)
-        return _ticket_response(request, id)
-
-
-class TicketCancelRefuseApi(ApiView):
+)
+class TicketCancelConfirmApi(TicketActionApi):
     parser_classes = (DecimalJSONParser,)
+    input_serializer = TicketCancelAnswerInputSerializer
 
-    @extend_schema(
+    def perform(self, ticket: AfterSalesTicket, **data) -> None:
+        # The message is checked, as on refuse, but the service takes none.
+        services.ticket_cancel_confirm(ticket=ticket, actor=self.request.user)
+
+
+@extend_schema_view(
+    post=extend_schema(
         operation_id="tickets_cancel_refuse",
         tags=["after-sales tickets"],
         summary="Refuse a pending cancellation: the ticket goes on in its state",
@@ -387,18 +393,17 @@ class TicketCancelRefuseApi(ApiView):
         responses=ACTION_RESPONSES,
         parameters=[IDEMPOTENCY_KEY],
     )
-    def post(self, request, id: int):
-        serializer = TicketCancelAnswerInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        ticket = ticket_get_for_action(pk=id, user=request.user)
-        services.ticket_cancel_refuse(ticket=ticket, actor=request.user, **serializer.validated_data)
-        return _ticket_response(request, id)
+)
+class TicketCancelRefuseApi(TicketActionApi):
+    parser_classes = (DecimalJSONParser,)
+    input_serializer = TicketCancelAnswerInputSerializer
+
+    def perform(self, ticket: AfterSalesTicket, **data) -> None:
+        services.ticket_cancel_refuse(ticket=ticket, actor=self.request.user, **data)
 
 
-class TicketEvidenceCreateApi(ApiView):
-    parser_classes = (MultiPartParser,)
-
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         operation_id="tickets_evidence_create",
         tags=["after-sales tickets"],
         summary="Add an evidence file to a live ticket",
@@ -409,13 +414,18 @@ class TicketEvidenceCreateApi(ApiView):
         responses={201: TicketEvidenceOutputSerializer, **problems(400, 401, 404, 409, 413, 415, 422)},
         parameters=[IDEMPOTENCY_KEY],
     )
-    def post(self, request, id: int):
-        serializer = TicketEvidenceInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        ticket = ticket_get_for_action(pk=id, user=request.user)
-        evidence = services.ticket_add_evidence(ticket=ticket, actor=request.user, **serializer.validated_data)
-        data = TicketEvidenceOutputSerializer(evidence, context={"request": request}).data
-        return Response(data, status=status.HTTP_201_CREATED)
+)
+class TicketEvidenceCreateApi(ActionApiView):
+    parser_classes = (MultiPartParser,)
+    input_serializer = TicketEvidenceInputSerializer
+    output_serializer = TicketEvidenceOutputSerializer
+    status_code = status.HTTP_201_CREATED
+
+    def get_object(self, id: int) -> AfterSalesTicket:
+        return ticket_get_for_action(pk=id, user=self.request.user)
+
+    def perform(self, ticket: AfterSalesTicket, **data) -> Evidence:
+        return services.ticket_add_evidence(ticket=ticket, actor=self.request.user, **data)
 
 
 class TicketCancelReasonOutputSerializer(serializers.Serializer):
