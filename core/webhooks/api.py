@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from core.api.pagination import Pagination, paginated_response
 from core.api.parsers import DecimalJSONParser
 from core.api.schema import IDEMPOTENCY_KEY, PAGE_PARAMETERS, problems
-from core.api.views import ApiView
-from core.models import WebhookDeliveryStatus
+from core.api.views import ActionApiView, ApiView
+from core.models import WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint
 
 from . import services
 from .events import PING, event_types, subscribable
@@ -91,6 +91,12 @@ def _with_secret(endpoint, status_code: int = status.HTTP_200_OK) -> Response:
 
 
 # --- Views ----------------------------------------------------------------------------------
+
+
+# An action on one of the caller's endpoints.
+class WebhookActionApi(ActionApiView):
+    def get_object(self, id: int) -> WebhookEndpoint:
+        return webhook_endpoint_get_for(pk=id, user=self.request.user)
 
 
 class WebhookListCreateApi(ApiView):
@@ -185,8 +191,8 @@ class WebhookDetailApi(ApiView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class WebhookRotateSecretApi(ApiView):
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         operation_id="webhooks_rotate_secret",
         tags=["webhooks"],
         summary="Replace the signing secret",
@@ -196,9 +202,12 @@ class WebhookRotateSecretApi(ApiView):
         responses={200: WebhookWithSecretOutputSerializer, **problems(401, 404, 422)},
         parameters=[IDEMPOTENCY_KEY],
     )
-    def post(self, request, id: int):
-        endpoint = webhook_endpoint_get_for(pk=id, user=request.user)
-        return _with_secret(services.webhook_endpoint_rotate_secret(endpoint=endpoint))
+)
+class WebhookRotateSecretApi(WebhookActionApi):
+    output_serializer = WebhookWithSecretOutputSerializer
+
+    def perform(self, endpoint: WebhookEndpoint) -> WebhookEndpoint:
+        return services.webhook_endpoint_rotate_secret(endpoint=endpoint)
 
 
 class WebhookDeliveryListApi(ApiView):
@@ -222,8 +231,8 @@ class WebhookDeliveryListApi(ApiView):
         )
 
 
-class WebhookTestApi(ApiView):
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         operation_id="webhooks_test",
         tags=["webhooks"],
         summary="Send a ping",
@@ -233,7 +242,10 @@ class WebhookTestApi(ApiView):
         responses={202: WebhookDeliveryOutputSerializer, **problems(401, 404, 409, 422)},
         parameters=[IDEMPOTENCY_KEY],
     )
-    def post(self, request, id: int):
-        endpoint = webhook_endpoint_get_for(pk=id, user=request.user)
-        delivery = services.webhook_endpoint_ping(endpoint=endpoint)
-        return Response(WebhookDeliveryOutputSerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
+)
+class WebhookTestApi(WebhookActionApi):
+    output_serializer = WebhookDeliveryOutputSerializer
+    status_code = status.HTTP_202_ACCEPTED
+
+    def perform(self, endpoint: WebhookEndpoint) -> WebhookDelivery:
+        return services.webhook_endpoint_ping(endpoint=endpoint)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
@@ -14,10 +14,11 @@ from rest_framework.response import Response
 from core.api.pagination import Pagination, paginated_response
 from core.api.parsers import DecimalJSONParser
 from core.api.schema import IDEMPOTENCY_KEY, PAGE_PARAMETERS, problems
-from core.api.views import ApiView
+from core.api.views import ActionApiView, ApiView
 from core.exceptions import NotFound, ValidationFailed
 from marketplace import services
 from marketplace.downloads import attachment_response
+from marketplace.models import Message, MessageReport
 from marketplace.selectors import (
     attachment_get_for,
     availability_of,
@@ -239,10 +240,8 @@ class OrderMessageListCreateApi(ApiView):
         )
 
 
-class MessageReportCreateApi(ApiView):
-    parser_classes = (DecimalJSONParser,)
-
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         operation_id="messages_report",
         tags=["messages"],
         summary="Report a message of the other party to support",
@@ -252,12 +251,18 @@ class MessageReportCreateApi(ApiView):
         responses={201: MessageReportOutputSerializer, **problems(400, 401, 403, 404, 409, 422)},
         parameters=[IDEMPOTENCY_KEY],
     )
-    def post(self, request, id: int):
-        serializer = MessageReportInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        message = message_get_for(pk=id, user=request.user)
-        report = services.message_report_create(message=message, reporter=request.user, **serializer.validated_data)
-        return Response(MessageReportOutputSerializer(report).data, status=status.HTTP_201_CREATED)
+)
+class MessageReportCreateApi(ActionApiView):
+    parser_classes = (DecimalJSONParser,)
+    input_serializer = MessageReportInputSerializer
+    output_serializer = MessageReportOutputSerializer
+    status_code = status.HTTP_201_CREATED
+
+    def get_object(self, id: int) -> Message:
+        return message_get_for(pk=id, user=self.request.user)
+
+    def perform(self, message: Message, **data) -> MessageReport:
+        return services.message_report_create(message=message, reporter=self.request.user, **data)
 
 
 class MessageAttachmentApi(ApiView):
