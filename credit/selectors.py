@@ -190,11 +190,16 @@ class CreditSummary:
     restrictions: list
     below_min_score: bool
     min_provider_score: int
+    # Responsiveness: update requests the user, as provider, let expire in the same window.
+    unanswered_update_requests: int = 0
 
 
 def credit_summary_for(user, *, now: datetime | None = None) -> CreditSummary:
     """What the credit page and ``GET /me/credit/`` show: everything computed fresh."""
+    from disputes.selectors.requests import unanswered_update_requests_count  # disputes builds on credit
+
     policy = policy_in_force()
+    now = now or timezone.now()
     account = credit_account_get(user)
     completion = completion_rate_for(user, now=now, policy=policy)
     return CreditSummary(
@@ -209,4 +214,7 @@ def credit_summary_for(user, *, now: datetime | None = None) -> CreditSummary:
         restrictions=restrictions_active(user),
         below_min_score=account.score < policy.min_provider_score,
         min_provider_score=policy.min_provider_score,
+        unanswered_update_requests=unanswered_update_requests_count(
+            provider=user, since=now - timedelta(days=policy.completion_window_days)
+        ),
     )

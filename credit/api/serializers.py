@@ -86,6 +86,15 @@ class CountingCancellationOutputSerializer(serializers.Serializer):
     stops_counting_at = serializers.DateTimeField()
 
 
+class ResponsivenessOutputSerializer(serializers.Serializer):
+    """How the caller, as a provider, answers update requests."""
+
+    unanswered_update_requests = serializers.IntegerField(
+        help_text="Update requests the caller let expire without an answer in the window."
+    )
+    window_days = serializers.IntegerField(help_text="The rolling window, in days (the completion rate's).")
+
+
 class CreditOutputSerializer(serializers.Serializer):
     """The caller's credit, explained: score, completion rate, level, restrictions and events."""
 
@@ -99,6 +108,7 @@ class CreditOutputSerializer(serializers.Serializer):
     restrictions = RestrictionOutputSerializer(many=True, help_text="Active restrictions, oldest first.")
     below_min_score = serializers.BooleanField()
     min_provider_score = serializers.IntegerField(help_text="The score a provider needs to take new orders.")
+    responsiveness = ResponsivenessOutputSerializer()
     counting_cancellations = CountingCancellationOutputSerializer(
         many=True, help_text="The cancellations in the completion rate now, newest first."
     )

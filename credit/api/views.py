@@ -49,6 +49,10 @@ class MeCreditApi(ApiView):
             "restrictions": summary.restrictions,
             "below_min_score": summary.below_min_score,
             "min_provider_score": summary.min_provider_score,
+            "responsiveness": {
+                "unanswered_update_requests": summary.unanswered_update_requests,
+                "window_days": summary.completion.window_days,
+            },
             "counting_cancellations": counting,
             "events": events,
             "events_count": paginator.page.paginator.count,

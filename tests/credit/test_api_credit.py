@@ -6,6 +6,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from core.jobs import sweep_run
 from credit.models import CreditEvent, Restriction
 from credit.services import (
     credit_adjust,
@@ -16,6 +17,7 @@ from credit.services import (
 )
 from orders import services
 from orders.cancellation import order_cancel
+from tests.disputes.test_requests_services import in_progress_order, open_update
 from tests.factories import UserFactory, service_order, shift_order
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +29,7 @@ CREDIT_FIELDS = {
     # the contract
     "score", "completion_rate", "level", "restricted", "events",
     # documented extras
-    "restrictions", "below_min_score", "min_provider_score", "counting_cancellations",
+    "restrictions", "below_min_score", "min_provider_score", "responsiveness", "counting_cancellations",
     "events_count", "events_next", "events_previous",
 }  # fmt: skip
 RATE_FIELDS = {
@@ -410,9 +412,9 @@ def test_credit_query_count_does_not_grow_with_events_or_cancellations(api_as, d
     restriction_impose(user_id=provider.pk, kind="posting", reason="x", restores="y", actor=UserFactory(is_staff=True))
     client = api_as(provider)
 
-    # when / then: token, policy (twice), account, completed, counted, restrictions, the
-    # cancellations that count with their orders, the events' count and their page
-    with django_assert_max_num_queries(10):
+    # when / then: token, policy (twice), account, completed, counted, restrictions, unanswered
+    # update requests, the cancellations that count with their orders, the events' count and page
+    with django_assert_max_num_queries(11):
         body = client.get(URL).json()
     assert len(body["counting_cancellations"]) == rows
 
@@ -429,3 +431,21 @@ def test_schema_describes_the_credit_endpoint(api):
     assert set(components["CreditOutput"]["properties"]) == CREDIT_FIELDS
     assert set(components["CreditEventOutput"]["properties"]) == EVENT_FIELDS
     assert set(components["CompletionRateOutput"]["properties"]) == RATE_FIELDS
+
+
+def test_the_caller_sees_their_responsiveness_as_a_provider(api_as):
+    # given: an update request the provider let expire
+    order = in_progress_order()
+    with time_machine.travel(timezone.now() - timedelta(hours=49), tick=False):
+        r = open_update(order)
+    sweep_run("disputes.expire_requests")
+    r.refresh_from_db()
+    assert r.state == "expired"
+
+    # when
+    mine = api_as(order.provider).get(URL).json()["responsiveness"]
+    theirs = api_as(order.client).get(URL).json()["responsiveness"]
+
+    # then: it counts against the provider only
+    assert mine == {"unanswered_update_requests": 1, "window_days": 60}
+    assert theirs == {"unanswered_update_requests": 0, "window_days": 60}

@@ -5,13 +5,16 @@ from datetime import timedelta
 from html import unescape
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
+from core.jobs import sweep_run
 from credit.models import CreditEvent
 from credit.services import credit_adjust, credit_event_record, credit_event_reverse, restriction_impose
 from orders import services
 from orders.cancellation import order_cancel
+from tests.disputes.test_requests_services import in_progress_order, open_update
 from tests.factories import UserFactory, service_order, shift_order
 
 pytestmark = pytest.mark.django_db
@@ -295,3 +298,24 @@ def test_credit_page_query_count_does_not_grow_with_rows(client, django_assert_m
     with django_assert_max_num_queries(14):
         response = client.get(URL)
     assert len(response.context["counting"]) == rows
+
+
+def test_the_provider_sees_the_update_requests_they_let_expire_in_the_window(client):
+    # given: one update request left unanswered 70 days ago (outside the window) and two lately
+    order = in_progress_order()
+    provider = order.provider
+    for days_ago in (70, 3, 1):
+        with time_machine.travel(timezone.now() - timedelta(days=days_ago, hours=49), tick=False):
+            r = open_update(order)
+        with time_machine.travel(timezone.now() - timedelta(days=days_ago), tick=False):
+            sweep_run("disputes.expire_requests")
+        r.refresh_from_db()
+        assert r.state == "expired"
+    client.force_login(provider)
+
+    # when
+    response = client.get(URL)
+
+    # then
+    assert response.context["summary"].unanswered_update_requests == 2
+    assert "Responsiveness 2 update requests left unanswered" in _words(response)
