@@ -1,8 +1,10 @@
-"""The back office's shared pieces: read-only mixins, custom pages that run a service, the transition log."""
+"""The back office's shared pieces: read-only mixins, custom pages that run a service, list
+filters, the transition log."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from django import forms
@@ -13,6 +15,8 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -151,6 +155,54 @@ class ServiceFormAdminMixin:
                 **context,
             },
         )
+
+
+class AgeBandsFilter(admin.SimpleListFilter):
+    """A list filter on how long ago a row was created, in bands of whole days.
+
+    ``bands`` maps each choice to its label and its bounds in days: at least the first, under
+    the second (None: unbounded).
+    """
+
+    title = _("age")
+    parameter_name = "age"
+    bands: dict[str, tuple[Promise, int | None, int | None]] = {}
+
+    def lookups(self, request: HttpRequest, model_admin) -> list[tuple[str, Promise]]:
+        return [(value, label) for value, (label, _at_least, _under) in self.bands.items()]
+
+    def queryset(self, request: HttpRequest, queryset):
+        if self.value() not in self.bands:
+            return queryset
+        _label, at_least, under = self.bands[self.value()]
+        now = timezone.now()
+        if at_least is not None:
+            queryset = queryset.filter(created_at__lte=now - timedelta(days=at_least))
+        if under is not None:
+            queryset = queryset.filter(created_at__gt=now - timedelta(days=under))
+        return queryset
+
+
+class IsSetFilter(admin.SimpleListFilter):
+    """A list filter of two choices, "yes" and "no", on whether ``field`` holds a value.
+
+    ``yes_when_set`` says which is which: a reversal or an order is "yes" when it is set; a
+    restriction or a block is "yes" (active, in force) while its lifted time is empty.
+    """
+
+    field: str
+    yes_when_set = True
+    labels = (_("yes"), _("no"))
+
+    def lookups(self, request: HttpRequest, model_admin) -> tuple:
+        yes, no = self.labels
+        return (("yes", yes), ("no", no))
+
+    def queryset(self, request: HttpRequest, queryset):
+        if self.value() not in ("yes", "no"):
+            return queryset
+        is_set = (self.value() == "yes") == self.yes_when_set
+        return queryset.filter(**{f"{self.field}__isnull": not is_set})
 
 
 def admin_link(obj, label: str | None = None) -> str:

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import ReadOnlyAdminMixin, ServiceFormAdminMixin, admin_link
+from core.admin import IsSetFilter, ReadOnlyAdminMixin, ServiceFormAdminMixin, admin_link
 
 from .forms import CreditAdjustForm, CreditEventReverseForm, RestrictForm, RestrictionLiftForm
 from .models import CreditAccount, CreditEvent, CreditReason, Restriction, RestrictionKind
@@ -273,19 +273,10 @@ class CreditAccountAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
 # --- Events ---------------------------------------------------------------------------------
 
 
-class ReversedFilter(admin.SimpleListFilter):
+class ReversedFilter(IsSetFilter):
     title = _("reversed on appeal")
     parameter_name = "reversed"
-
-    def lookups(self, request, model_admin):
-        return (("yes", _("yes")), ("no", _("no")))
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(reversed_by__isnull=False)
-        if self.value() == "no":
-            return queryset.filter(reversed_by__isnull=True)
-        return queryset
+    field = "reversed_by"
 
 
 # Events that came from a cancellation: an appeal upheld on the cancellation also refunds its
@@ -414,19 +405,12 @@ class CreditEventAdmin(ServiceFormAdminMixin, ReadOnlyAdminMixin, admin.ModelAdm
 # --- Restrictions ---------------------------------------------------------------------------
 
 
-class ActiveFilter(admin.SimpleListFilter):
+class ActiveFilter(IsSetFilter):
     title = _("status")
     parameter_name = "active"
-
-    def lookups(self, request, model_admin):
-        return (("yes", _("active")), ("no", _("lifted")))
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(lifted_at__isnull=True)
-        if self.value() == "no":
-            return queryset.filter(lifted_at__isnull=False)
-        return queryset
+    field = "lifted_at"
+    yes_when_set = False
+    labels = (_("active"), _("lifted"))
 
 
 @admin.register(Restriction)

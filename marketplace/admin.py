@@ -22,7 +22,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import ReadOnlyAdminMixin, ReadOnlyInlineMixin, admin_link
+from core.admin import IsSetFilter, ReadOnlyAdminMixin, ReadOnlyInlineMixin, admin_link
 from core.exceptions import ApplicationError
 from credit.eligibility import require_can_post
 
@@ -393,19 +393,12 @@ class MessageReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 # --- Blocks -------------------------------------------------------------------------------
 
 
-class BlockActiveFilter(admin.SimpleListFilter):
+class BlockActiveFilter(IsSetFilter):
     title = _("in force")
     parameter_name = "active"
-
-    def lookups(self, request, model_admin):
-        return (("yes", _("in force")), ("no", _("lifted")))
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(unblocked_at__isnull=True)
-        if self.value() == "no":
-            return queryset.filter(unblocked_at__isnull=False)
-        return queryset
+    field = "unblocked_at"
+    yes_when_set = False
+    labels = (_("in force"), _("lifted"))
 
 
 @admin.register(Block)

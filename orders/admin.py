@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import PAGE_VAR
-from django.db.models import Count, IntegerField, Max, OuterRef, Prefetch, Q, Subquery, Sum
+from django.db.models import Count, IntegerField, Max, OuterRef, Prefetch, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
@@ -25,6 +25,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import (
+    IsSetFilter,
     ReadOnlyAdminMixin,
     ReadOnlyInlineMixin,
     ServiceFormAdminMixin,
@@ -647,19 +648,11 @@ class AccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return obj._balance
 
 
-class LedgerTransactionOrderFilter(admin.SimpleListFilter):
+class LedgerTransactionOrderFilter(IsSetFilter):
     title = _("order")
     parameter_name = "has_order"
-
-    def lookups(self, request, model_admin):
-        return (("yes", _("for an order")), ("no", _("not tied to an order")))
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(order__isnull=False)
-        if self.value() == "no":
-            return queryset.filter(Q(order__isnull=True))
-        return queryset
+    field = "order"
+    labels = (_("for an order"), _("not tied to an order"))
 
 
 @admin.register(LedgerTransaction)
@@ -699,19 +692,10 @@ class ActorRoleFilter(admin.SimpleListFilter):
         return queryset.filter(actor_role=self.value()) if self.value() else queryset
 
 
-class ReversedFilter(admin.SimpleListFilter):
+class ReversedFilter(IsSetFilter):
     title = _("reversed on appeal")
     parameter_name = "reversed"
-
-    def lookups(self, request, model_admin):
-        return (("yes", _("yes")), ("no", _("no")))
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(reversed_at__isnull=False)
-        if self.value() == "no":
-            return queryset.filter(reversed_at__isnull=True)
-        return queryset
+    field = "reversed_at"
 
 
 def _counts(queryset, field: str, choices, cl) -> list[dict]:

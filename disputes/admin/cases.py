@@ -8,8 +8,6 @@ step), close, and, for supervisors, decide an appeal.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -18,13 +16,12 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import ReadOnlyInlineMixin, TransitionLogInline, admin_link
+from core.admin import AgeBandsFilter, ReadOnlyInlineMixin, TransitionLogInline, admin_link
 from core.exceptions import ApplicationError
 from core.models import ActorRole
 from credit.models import RestrictionKind
@@ -76,26 +73,12 @@ class AssigneeFilter(admin.SimpleListFilter):
         return queryset
 
 
-class AgeFilter(admin.SimpleListFilter):
-    title = _("age")
-    parameter_name = "age"
-
-    def lookups(self, request, model_admin):
-        return (
-            ("lt1", _("under a day")),
-            ("1to3", _("1 to 3 days")),
-            ("gt3", _("over 3 days")),
-        )
-
-    def queryset(self, request, queryset):
-        now = timezone.now()
-        if self.value() == "lt1":
-            return queryset.filter(created_at__gt=now - timedelta(days=1))
-        if self.value() == "1to3":
-            return queryset.filter(created_at__lte=now - timedelta(days=1), created_at__gt=now - timedelta(days=3))
-        if self.value() == "gt3":
-            return queryset.filter(created_at__lte=now - timedelta(days=3))
-        return queryset
+class AgeFilter(AgeBandsFilter):
+    bands = {
+        "lt1": (_("under a day"), None, 1),
+        "1to3": (_("1 to 3 days"), 1, 3),
+        "gt3": (_("over 3 days"), 3, None),
+    }
 
 
 class SlaFilter(admin.SimpleListFilter):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
@@ -18,13 +17,12 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import ReadOnlyInlineMixin, TransitionLogInline, admin_link
+from core.admin import AgeBandsFilter, ReadOnlyInlineMixin, TransitionLogInline, admin_link
 from core.exceptions import ApplicationError
 from disputes.models import AfterSalesTicket, Evidence, TicketCancelReason, TicketState, TicketVersion
 from disputes.services import tickets as services
@@ -49,30 +47,13 @@ class AssigneeFilter(admin.SimpleListFilter):
         return queryset
 
 
-class AgeFilter(admin.SimpleListFilter):
-    title = _("age")
-    parameter_name = "age"
-    BANDS = {"1d": (None, 1), "1-3d": (1, 3), "3-7d": (3, 7), "7d+": (7, None)}
-
-    def lookups(self, request, model_admin):
-        return (
-            ("1d", _("under a day")),
-            ("1-3d", _("1–3 days")),
-            ("3-7d", _("3–7 days")),
-            ("7d+", _("over a week")),
-        )
-
-    def queryset(self, request, queryset):
-        band = self.BANDS.get(self.value())
-        if band is None:
-            return queryset
-        now = timezone.now()
-        younger, older = band
-        if younger is not None:
-            queryset = queryset.filter(created_at__lte=now - timedelta(days=younger))
-        if older is not None:
-            queryset = queryset.filter(created_at__gt=now - timedelta(days=older))
-        return queryset
+class AgeFilter(AgeBandsFilter):
+    bands = {
+        "1d": (_("under a day"), None, 1),
+        "1-3d": (_("1–3 days"), 1, 3),
+        "3-7d": (_("3–7 days"), 3, 7),
+        "7d+": (_("over a week"), 7, None),
+    }
 
 
 class CancelPendingFilter(admin.SimpleListFilter):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.contrib.auth.models import Permission
 from django.urls import reverse
+from django.utils import timezone
 
 from disputes.models import CaseState, SupportCase
 from disputes.services.cases import case_add_evidence, case_add_statement, case_appeal, case_assign, case_rule
@@ -79,6 +82,21 @@ def test_the_case_page_shows_statements_evidence_messages_and_the_orders_history
     assert "awaiting_requirements" in content and "in_progress" in content
     assert url(case, "rule") in content and url(case, "assign_to_me") in content
     assert url(case, "rule_appeal") not in content
+
+
+def test_the_queue_filters_by_age(admin_client):
+    with time_machine.travel(timezone.now() - timedelta(days=2)):
+        two_days = open_case()
+    with time_machine.travel(timezone.now() - timedelta(days=4)):
+        four_days = open_case()
+    new = open_case()
+
+    def ids(band: str) -> set[int]:
+        return {c.pk for c in admin_client.get(QUEUE, {"age": band}).context["cl"].result_list}
+
+    assert ids("lt1") == {new.pk}
+    assert ids("1to3") == {two_days.pk}
+    assert ids("gt3") == {four_days.pk}
 
 
 def test_assign_to_me_takes_the_case(admin_client, admin_user):

@@ -13,7 +13,8 @@ from credit.models import CreditEvent
 from marketplace.models import Notification
 from orders import services
 from orders.cancellation import order_cancel
-from orders.models import Account, Cancellation, LedgerTransaction, Order, OrderState, Policy, Refund
+from orders.ledger import account_for, ledger_post
+from orders.models import Account, AccountKind, Cancellation, LedgerTransaction, Order, OrderState, Policy, Refund
 from tests.factories import UserFactory, service_order, shift_order
 
 pytestmark = pytest.mark.django_db
@@ -210,6 +211,27 @@ def test_ledger_pages_are_read_only(admin_client):
     assert txn_page.status_code == account_page.status_code == 200
     assert b'name="_save"' not in txn_page.content
     assert admin_client.get(reverse("admin:orders_ledgertransaction_add")).status_code == 403
+
+
+def test_ledger_transactions_filter_by_whether_they_belong_to_an_order(admin_client):
+    # given: an order's charge, and a transaction between platform accounts that no order has
+    service_order()
+    for_order = LedgerTransaction.objects.get()
+    gateway = account_for(kind=AccountKind.GATEWAY, currency="EUR")
+    platform = account_for(kind=AccountKind.PLATFORM, currency="EUR")
+    loose = ledger_post(
+        kind="charge", currency="EUR", lines=[(gateway, Decimal("1.00")), (platform, Decimal("-1.00"))], memo="x"
+    )
+
+    # when: staff filter the transactions
+    def ids(value: str) -> list[int]:
+        response = admin_client.get(changelist(LedgerTransaction), {"has_order": value})
+        return [txn.pk for txn in response.context["cl"].result_list]
+
+    # then: each choice shows its own
+    assert ids("yes") == [for_order.pk]
+    assert ids("no") == [loose]
+    assert sorted(ids("")) == sorted([for_order.pk, loose])
 
 
 def test_staff_without_permissions_cannot_see_orders(client):
