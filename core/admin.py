@@ -157,6 +157,29 @@ class ServiceFormAdminMixin:
         )
 
 
+class ServiceOnlyAdminMixin:
+    """An object that only services create and move: no add, no delete, no save buttons.
+
+    Its page shows read-only fields; the change permission still says who may use the
+    custom pages that run the services.
+    """
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
 class AgeBandsFilter(admin.SimpleListFilter):
     """A list filter on how long ago a row was created, in bands of whole days.
 

@@ -29,6 +29,7 @@ from core.admin import (
     ReadOnlyAdminMixin,
     ReadOnlyInlineMixin,
     ServiceFormAdminMixin,
+    ServiceOnlyAdminMixin,
     TransitionLogInline,
     admin_link,
 )
@@ -160,7 +161,13 @@ class RefundInline(ReadOnlyInlineMixin, admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
+class OrderAdmin(ServiceFormAdminMixin, ServiceOnlyAdminMixin, admin.ModelAdmin):
+    """Orders, read-only: a support ruling that cancels one is the one thing staff do here.
+
+    Nothing on an order is edited by hand: the state is protected and the rest is terms or
+    money. Orders are made by clients and providers, never in the back office.
+    """
+
     list_display = (
         "id",
         "title",
@@ -217,23 +224,6 @@ class OrderAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).select_related("client", "provider", "policy", "listing")
-
-    # Nothing on an order is edited by hand: the state is protected and the rest is terms
-    # or money. Orders are made by clients and providers, never in the back office.
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = {
-            **(extra_context or {}),
-            "show_save": False,
-            "show_save_and_continue": False,
-            "show_save_and_add_another": False,
-        }
-        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description=_("price"), ordering="price")
     def amount(self, obj: Order) -> str:

@@ -21,7 +21,7 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import AgeBandsFilter, ReadOnlyInlineMixin, TransitionLogInline, admin_link
+from core.admin import AgeBandsFilter, ReadOnlyInlineMixin, ServiceOnlyAdminMixin, TransitionLogInline, admin_link
 from core.exceptions import ApplicationError
 from core.models import ActorRole
 from credit.models import RestrictionKind
@@ -249,7 +249,12 @@ class RuleAppealForm(forms.Form):
 
 
 @admin.register(SupportCase)
-class SupportCaseAdmin(admin.ModelAdmin):
+class SupportCaseAdmin(ServiceOnlyAdminMixin, admin.ModelAdmin):
+    """The agents' queue of cases and the case page.
+
+    Cases are opened by parties and moved only by the services behind the agents' views below.
+    """
+
     list_display = (
         "id",
         "order_link",
@@ -349,22 +354,6 @@ class SupportCaseAdmin(admin.ModelAdmin):
                 "escalated_from",
             )
         )
-
-    # Cases are opened by parties and moved only by the services behind the views below.
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = {
-            **(extra_context or {}),
-            "show_save": False,
-            "show_save_and_continue": False,
-            "show_save_and_add_another": False,
-        }
-        return super().change_view(request, object_id, form_url, extra_context)
 
     # --- columns and panels ---
 

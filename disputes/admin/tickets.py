@@ -22,7 +22,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import AgeBandsFilter, ReadOnlyInlineMixin, TransitionLogInline, admin_link
+from core.admin import AgeBandsFilter, ReadOnlyInlineMixin, ServiceOnlyAdminMixin, TransitionLogInline, admin_link
 from core.exceptions import ApplicationError
 from disputes.models import AfterSalesTicket, Evidence, TicketCancelReason, TicketState, TicketVersion
 from disputes.services import tickets as services
@@ -237,7 +237,7 @@ AGENT_ACTIONS: dict[str, AgentAction] = {
 
 
 @admin.register(AfterSalesTicket)
-class AfterSalesTicketAdmin(admin.ModelAdmin):
+class AfterSalesTicketAdmin(ServiceOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "id",
         "order_link",
@@ -294,21 +294,6 @@ class AfterSalesTicketAdmin(admin.ModelAdmin):
             .get_queryset(request)
             .select_related("order__policy", "order__client", "order__provider", "assignee", "opened_by")
         )
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = {
-            **(extra_context or {}),
-            "show_save": False,
-            "show_save_and_continue": False,
-            "show_save_and_add_another": False,
-        }
-        return super().change_view(request, object_id, form_url, extra_context)
 
     def render_change_form(self, request: HttpRequest, context, add=False, change=False, form_url="", obj=None):
         actions = []
