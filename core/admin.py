@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 from django import forms
 from django.contrib import admin, messages
@@ -71,15 +71,25 @@ class ServiceFormAdminMixin:
     gone), check the permission, show the form in the admin's own frame, and on a valid POST
     call the service, log the change, say what happened and go back to the object's page.
     Each view keeps what is its own (form, service, words); these methods are the rest.
+
+    A page may show the consequences before anything runs: a valid POST previews them
+    (``service_form_previewing``), the preview's "_confirm" button runs the service
+    (``service_form_submit(..., confirm=True)``) and its "_back" button returns to the form
+    with what was entered. The pages extend ``admin/action_form.html``.
     """
 
-    def service_form_path(self, action: str, view: Callable[..., HttpResponse]) -> URLPattern:
-        """``<object_id>/<action>/``, behind the admin's login, named ``<app>_<model>_<action>``."""
+    def service_form_path(
+        self, action: str, view: Callable[..., HttpResponse], *, name: str | None = None
+    ) -> URLPattern:
+        """``<object_id>/<action>/``, behind the admin's login, named ``<app>_<model>_<name>``.
+
+        ``name`` defaults to the action with underscores for its dashes.
+        """
         opts = self.opts
         return path(
             f"<path:object_id>/{action}/",
             self.admin_site.admin_view(view),
-            name=f"{opts.app_label}_{opts.model_name}_{action.replace('-', '_')}",
+            name=f"{opts.app_label}_{opts.model_name}_{name or action.replace('-', '_')}",
         )
 
     def service_form_object(
@@ -101,41 +111,90 @@ class ServiceFormAdminMixin:
         )
         return HttpResponseRedirect(url)
 
-    def service_form_refuse(self, request: HttpRequest, obj, message: str) -> HttpResponseRedirect:
+    def service_form_refuse(
+        self, request: HttpRequest, obj, message: str, *, level: int = messages.ERROR
+    ) -> HttpResponseRedirect:
         """Say why nothing was done, on the object's page."""
-        self.message_user(request, message, messages.ERROR)
+        self.message_user(request, message, level)
         return self.service_form_back(obj)
 
-    def service_form_done(self, request: HttpRequest, obj, *, change: str, message: str) -> HttpResponseRedirect:
-        """Log what staff did to the object, tell them, and go back to its page."""
+    def service_form_done(
+        self, request: HttpRequest, obj, *, change: str, message: str, success_url: str | None = None
+    ) -> HttpResponseRedirect:
+        """Log what staff did to the object, tell them, and go back to its page (or ``success_url``)."""
         self.log_change(request, obj, change)
         self.message_user(request, message, messages.SUCCESS)
-        return self.service_form_back(obj)
+        return HttpResponseRedirect(success_url) if success_url else self.service_form_back(obj)
+
+    def service_form_confirming(self, request: HttpRequest) -> bool:
+        """Whether the POST is the preview's "_confirm" (and not its "_back")."""
+        return "_confirm" in request.POST and "_back" not in request.POST
+
+    def service_form_previewing(self, request: HttpRequest, form: forms.BaseForm) -> bool:
+        """Whether a valid POST asks to see the consequences: neither confirming nor going back."""
+        return (
+            request.method == "POST"
+            and "_confirm" not in request.POST
+            and "_back" not in request.POST
+            and form.is_valid()
+        )
 
     def service_form_submit(
         self,
         request: HttpRequest,
         obj,
         form: forms.BaseForm,
-        run: Callable[[dict], tuple[str, str]],
+        run: Callable[[dict], tuple],
         *,
-        refusal_on_form: bool = True,
+        refusal: Literal["form", "page", "fields"] = "form",
+        confirm: bool = False,
+        success_url: str | None = None,
     ) -> HttpResponse | None:
         """On a valid POST, ``run(cleaned_data)`` the service; None means: show the form (again).
 
-        ``run`` returns the change to log and the message for staff. A service's refusal is
-        shown on the form (``refusal_on_form``) or on the object's page.
+        ``run`` returns the change to log and the message for staff, and may add the object as
+        the service handed it back (services re-read the row they lock), so that the log names
+        it as it is now. With ``confirm`` the service runs only from the preview's "_confirm".
+
+        A service's refusal is shown on the form (``"form"``) or on the object's page
+        (``"page"``). With ``"fields"``, a refusal that names fields is shown beside them and
+        above the form; one that names none is about the object, and goes to its page.
         """
         if request.method != "POST" or not form.is_valid():
             return None
+        if confirm and not self.service_form_confirming(request):
+            return None
         try:
-            change, message = run(form.cleaned_data)
+            change, message, *now = run(form.cleaned_data)
         except ApplicationError as error:
-            if not refusal_on_form:
+            if refusal == "page" or (refusal == "fields" and not error.errors):
                 return self.service_form_refuse(request, obj, error.message)
+            if refusal == "fields":
+                self.message_user(request, error.message, messages.ERROR)
             form_errors_from(form, error)
             return None
-        return self.service_form_done(request, obj, change=change, message=message)
+        return self.service_form_done(
+            request, now[0] if now else obj, change=change, message=message, success_url=success_url
+        )
+
+    def service_form_page(
+        self,
+        request: HttpRequest,
+        obj,
+        form: forms.BaseForm,
+        run: Callable[[dict], tuple],
+        template: str,
+        *,
+        title: str,
+        refusal: Literal["form", "page", "fields"] = "form",
+        success_url: str | None = None,
+        **context,
+    ) -> HttpResponse:
+        """A one-step page: on a valid POST run the service (``service_form_submit``), else show the form."""
+        done = self.service_form_submit(request, obj, form, run, refusal=refusal, success_url=success_url)
+        if done is not None:
+            return done
+        return self.service_form_render(request, obj, template, title=title, form=form, **context)
 
     def service_form_render(
         self, request: HttpRequest, obj, template: str, *, title: str, **context

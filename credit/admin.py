@@ -203,15 +203,13 @@ class CreditAccountAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
                 % {"user": account.user, "applied": event.applied, "score": event.score_after},
             )
 
-        done = self.service_form_submit(request, account, form, run)
-        if done is not None:
-            return done
-        return self.service_form_render(
+        return self.service_form_page(
             request,
             account,
+            form,
+            run,
             ACTION_FORM,
             title=gettext("Adjust credit"),
-            form=form,
             rows=_account_rows(account),
             intro=gettext(
                 "The change is a new event in the user's ledger, with your reason beside it on their credit "
@@ -252,15 +250,13 @@ class CreditAccountAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
                 % {"user": account.user, "kind": label},
             )
 
-        done = self.service_form_submit(request, account, form, run)
-        if done is not None:
-            return done
-        return self.service_form_render(
+        return self.service_form_page(
             request,
             account,
+            form,
+            run,
             ACTION_FORM,
             title=gettext("Restrict"),
-            form=form,
             rows=_account_rows(account),
             intro=gettext(
                 "The restriction holds until support lifts it. The user sees why and what restores access on "
@@ -362,9 +358,6 @@ class CreditEventAdmin(ServiceFormAdminMixin, ReadOnlyAdminMixin, admin.ModelAdm
                 % {"applied": reversal.applied, "user": event.user, "score": reversal.score_after},
             )
 
-        done = self.service_form_submit(request, event, form, run)
-        if done is not None:
-            return done
         cancellation = None
         if event.order_id and event.reason in _CANCELLATION_REASONS:
             from orders.models import Cancellation
@@ -377,12 +370,13 @@ class CreditEventAdmin(ServiceFormAdminMixin, ReadOnlyAdminMixin, admin.ModelAdm
             (gettext("change applied"), f"{event.applied:+d}"),
             (gettext("reversing it"), f"{-event.applied:+d} " + gettext("(the score stays between 0 and 100)")),
         ]
-        return self.service_form_render(
+        return self.service_form_page(
             request,
             event,
+            form,
+            run,
             ACTION_FORM,
             title=gettext("Reverse on appeal"),
-            form=form,
             rows=rows,
             intro=gettext("The reversal is a new event pointing at this one; the user's history shows both."),
             note=(
@@ -477,15 +471,13 @@ class RestrictionAdmin(ServiceFormAdminMixin, ReadOnlyAdminMixin, admin.ModelAdm
                 % {"user": restriction.user, "kind": restriction.get_kind_display()},
             )
 
-        done = self.service_form_submit(request, restriction, form, run)
-        if done is not None:
-            return done
-        return self.service_form_render(
+        return self.service_form_page(
             request,
             restriction,
+            form,
+            run,
             ACTION_FORM,
             title=gettext("Lift restriction"),
-            form=form,
             rows=[
                 (gettext("user"), restriction.user),
                 (gettext("restriction"), restriction.get_kind_display()),

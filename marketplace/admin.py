@@ -9,20 +9,17 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import Count, Exists, OuterRef, Q
-from django.http import HttpRequest, HttpResponseRedirect
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import IsSetFilter, ReadOnlyAdminMixin, ReadOnlyInlineMixin, admin_link
+from core.admin import IsSetFilter, ReadOnlyAdminMixin, ReadOnlyInlineMixin, ServiceFormAdminMixin, admin_link
 from core.exceptions import ApplicationError
 from credit.eligibility import require_can_post
 
@@ -79,7 +76,7 @@ class UserAdmin(DjangoUserAdmin):
     ordering = ("username",)
     fieldsets = (
         (None, {"fields": ("username", "password")}),
-        (_("Profile"), {"fields": ("display_name", "email", "first_name", "last_name", "bio")}),
+        (_("Profile"), {"fields": ("display_name", "email", "first_name", "last_name", "bio", "language")}),
         (
             _("Permissions"),
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
@@ -281,7 +278,7 @@ class ReportStatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(MessageReport)
-class MessageReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class MessageReportAdmin(ServiceFormAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """The queue of reported messages: read the message in its thread, then resolve with a note."""
 
     list_display = ("created_at", "reason", "reporter", "message_excerpt", "order_link", "resolved_at", "resolve")
@@ -341,11 +338,7 @@ class MessageReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def get_urls(self):
         return [
-            path(
-                "<path:object_id>/resolve/",
-                self.admin_site.admin_view(self.resolve_view),
-                name="marketplace_messagereport_resolve",
-            ),
+            self.service_form_path("resolve", self.resolve_view),  # marketplace_messagereport_resolve
             *super().get_urls(),
         ]
 
@@ -358,36 +351,32 @@ class MessageReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def resolve_view(self, request: HttpRequest, object_id: str):
         """Mark a report resolved with a note: ``message_report_resolve`` runs."""
-        report = self.get_object(request, unquote(object_id))
-        if report is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        if not self.has_resolve_permission(request):
-            raise DjangoPermissionDenied
-        back = reverse("admin:marketplace_messagereport_change", args=(report.pk,))
+        report, gone = self.service_form_object(
+            request, object_id, allowed=lambda _obj: self.has_resolve_permission(request)
+        )
+        if gone is not None:
+            return gone
         if report.resolved_at is not None:
-            self.message_user(request, gettext("This report is already resolved."), messages.WARNING)
-            return HttpResponseRedirect(back)
+            return self.service_form_refuse(
+                request, report, gettext("This report is already resolved."), level=messages.WARNING
+            )
         form = MessageReportResolveForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                message_report_resolve(report=report, actor=request.user, note=form.cleaned_data["note"])
-            except ApplicationError as error:
-                self.message_user(request, error.message, messages.ERROR)
-                return HttpResponseRedirect(back)
-            self.log_change(request, report, gettext("Resolved: %(note)s") % {"note": form.cleaned_data["note"]})
-            self.message_user(request, gettext("The report is resolved."), messages.SUCCESS)
-            return HttpResponseRedirect(reverse("admin:marketplace_messagereport_changelist"))
-        context = {
-            **self.admin_site.each_context(request),
-            "title": gettext("Resolve a reported message"),
-            "subtitle": str(report),
-            "opts": self.opts,
-            "original": report,
-            "form": form,
-            "has_view_permission": self.has_view_permission(request, report),
-        }
-        request.current_app = self.admin_site.name
-        return TemplateResponse(request, "admin/marketplace/messagereport/resolve.html", context)
+
+        def run(data: dict) -> tuple[str, str]:
+            message_report_resolve(report=report, actor=request.user, note=data["note"])
+            return gettext("Resolved: %(note)s") % {"note": data["note"]}, gettext("The report is resolved.")
+
+        return self.service_form_page(
+            request,
+            report,
+            form,
+            run,
+            "admin/marketplace/messagereport/resolve.html",
+            title=gettext("Resolve a reported message"),
+            refusal="page",
+            # Resolved, staff go back to the queue for the next report.
+            success_url=reverse("admin:marketplace_messagereport_changelist"),
+        )
 
 
 # --- Blocks -------------------------------------------------------------------------------

@@ -277,30 +277,30 @@ class OrderAdmin(ServiceFormAdminMixin, ServiceOnlyAdminMixin, admin.ModelAdmin)
         if not order.is_open:
             return self.service_form_refuse(request, order, refusal_message(Refusal.ORDER_CLOSED))
         form = SupportCancellationForm(request.POST or None)
+
+        def run(data: dict) -> tuple[str, str]:
+            order_cancel_by_support(
+                order=order,
+                actor=request.user,
+                fault=data["fault"],
+                reason=data["reason"],
+                message=data["message"],
+                refund_percent=data["refund_percent"],
+            )
+            fault = Fault(data["fault"]).label
+            return (
+                gettext("Cancelled by a support ruling: %(fault)s.") % {"fault": fault},
+                gettext("Order #%(id)s is cancelled by your ruling (%(fault)s); both parties are told.")
+                % {"id": order.pk, "fault": fault},
+            )
+
+        # A refusal on confirming means the order moved on meanwhile: its page says where it stands.
+        done = self.service_form_submit(request, order, form, run, refusal="page", confirm=True)
+        if done is not None:
+            return done
         preview = None
-        # "_back" returns from the confirmation to the form, with what was entered.
-        if request.method == "POST" and form.is_valid() and "_back" not in request.POST:
+        if self.service_form_previewing(request, form):
             data = form.cleaned_data
-            if "_confirm" in request.POST:
-                try:
-                    order_cancel_by_support(
-                        order=order,
-                        actor=request.user,
-                        fault=data["fault"],
-                        reason=data["reason"],
-                        message=data["message"],
-                        refund_percent=data["refund_percent"],
-                    )
-                except ApplicationError as error:
-                    return self.service_form_refuse(request, order, error.message)
-                fault = Fault(data["fault"]).label
-                return self.service_form_done(
-                    request,
-                    order,
-                    change=gettext("Cancelled by a support ruling: %(fault)s.") % {"fault": fault},
-                    message=gettext("Order #%(id)s is cancelled by your ruling (%(fault)s); both parties are told.")
-                    % {"id": order.pk, "fault": fault},
-                )
             decision = cancellation_decide(
                 order=order,
                 actor_role=ActorRole.SUPPORT,
@@ -315,16 +315,7 @@ class OrderAdmin(ServiceFormAdminMixin, ServiceOnlyAdminMixin, admin.ModelAdmin)
                 (_("reason"), CancelReason(data["reason"]).label),
                 (_("message to both parties"), data["message"]),
             ]
-        faults = choices = None
-        if preview is None:
-            # Before choosing, every fault category side by side, as the policy of this order has it.
-            decisions = [
-                cancellation_decide(order=order, actor_role=ActorRole.SUPPORT, ruling_fault=value)
-                for value, _label in Fault.choices
-            ]
-            faults = [label for _value, label in Fault.choices]
-            columns = [_outcome_values(order, decision) for decision in decisions]
-            choices = [(label, [column[i] for column in columns]) for i, (_key, label) in enumerate(OUTCOME_ROWS)]
+        faults, choices = fault_choices(order) if preview is None else (None, None)
         return self.service_form_render(
             request,
             order,
@@ -347,6 +338,20 @@ OUTCOME_ROWS = (
     ("rate", _("completion rate")),
     ("complaint", _("counts as a complaint")),
 )
+
+
+def fault_choices(order: Order) -> tuple[list[str], list[tuple[str, list[str]]]]:
+    """Before choosing, every fault category side by side, as the policy of ``order`` has it.
+
+    The faults (the columns) and, for each of ``OUTCOME_ROWS``, what a ruling with each fault
+    would do.
+    """
+    columns = [
+        _outcome_values(order, cancellation_decide(order=order, actor_role=ActorRole.SUPPORT, ruling_fault=value))
+        for value, _label in Fault.choices
+    ]
+    faults = [label for _value, label in Fault.choices]
+    return faults, [(label, [column[i] for column in columns]) for i, (_key, label) in enumerate(OUTCOME_ROWS)]
 
 
 def _rule_label(path: str, tier: str) -> str:
@@ -824,16 +829,15 @@ class CancellationAdmin(ServiceFormAdminMixin, ReadOnlyAdminMixin, admin.ModelAd
                 % {"id": cancellation.order_id},
             )
 
-        # A refusal here means the cancellation moved on meanwhile: its page says where it stands.
-        done = self.service_form_submit(request, cancellation, form, run, refusal_on_form=False)
-        if done is not None:
-            return done
-        return self.service_form_render(
+        return self.service_form_page(
             request,
             cancellation,
+            form,
+            run,
             "admin/orders/cancellation/uphold_appeal.html",
             title=gettext("Uphold an appeal"),
-            form=form,
+            # A refusal here means the cancellation moved on meanwhile: its page says where it stands.
+            refusal="page",
             rows=_appeal_effects(cancellation),
         )
 

@@ -9,20 +9,23 @@ step), close, and, for supervisors, decide an appeal.
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import AgeBandsFilter, ReadOnlyInlineMixin, ServiceOnlyAdminMixin, TransitionLogInline, admin_link
-from core.exceptions import ApplicationError
+from core.admin import (
+    AgeBandsFilter,
+    ReadOnlyInlineMixin,
+    ServiceFormAdminMixin,
+    ServiceOnlyAdminMixin,
+    TransitionLogInline,
+    admin_link,
+)
 from core.models import ActorRole
 from credit.models import RestrictionKind
 from disputes.models import CaseState, CaseStatement, Evidence, SupportCase
@@ -41,9 +44,11 @@ from disputes.services.cases import (
     ruling_credit_events,
     ruling_restrictions,
 )
-from orders.admin import OUTCOME_ROWS, _outcome_values
+from orders.admin import OUTCOME_ROWS, _outcome_values, fault_choices
 from orders.cancellation import cancellation_decide
 from orders.models import PERSON_REASONS, CancelReason, Fault
+
+ACTION_PAGE = "admin/disputes/supportcase/action.html"
 
 # --- The queue's filters ---------------------------------------------------------------------
 
@@ -249,10 +254,11 @@ class RuleAppealForm(forms.Form):
 
 
 @admin.register(SupportCase)
-class SupportCaseAdmin(ServiceOnlyAdminMixin, admin.ModelAdmin):
+class SupportCaseAdmin(ServiceFormAdminMixin, ServiceOnlyAdminMixin, admin.ModelAdmin):
     """The agents' queue of cases and the case page.
 
-    Cases are opened by parties and moved only by the services behind the agents' views below.
+    Cases are opened by parties and moved only by the services behind the agents' views below
+    (the shared plumbing is ``core.admin.ServiceFormAdminMixin``).
     """
 
     list_display = (
@@ -425,19 +431,12 @@ class SupportCaseAdmin(ServiceOnlyAdminMixin, admin.ModelAdmin):
     # --- the agents' views (like UserAdmin.user_change_password) ---
 
     def get_urls(self):
-        def view(name: str, func):
-            return path(
-                f"<path:object_id>/{name.replace('_', '-')}/",
-                self.admin_site.admin_view(func),
-                name=f"disputes_supportcase_{name}",
-            )
-
         return [
-            view("assign_to_me", self.assign_to_me_view),
-            view("ask_for_info", self.ask_for_info_view),
-            view("rule", self.rule_view),
-            view("close", self.close_view),
-            view("rule_appeal", self.rule_appeal_view),
+            self.service_form_path("assign-to-me", self.assign_to_me_view),  # disputes_supportcase_assign_to_me
+            self.service_form_path("ask-for-info", self.ask_for_info_view),  # disputes_supportcase_ask_for_info
+            self.service_form_path("rule", self.rule_view),  # disputes_supportcase_rule
+            self.service_form_path("close", self.close_view),  # disputes_supportcase_close
+            self.service_form_path("rule-appeal", self.rule_appeal_view),  # disputes_supportcase_rule_appeal
             *super().get_urls(),
         ]
 
@@ -455,152 +454,117 @@ class SupportCaseAdmin(ServiceOnlyAdminMixin, admin.ModelAdmin):
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def _case_for(self, request: HttpRequest, object_id: str, *, supervisor: bool = False):
-        case = self.get_object(request, unquote(object_id))
-        if case is None:
-            return None, self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        allowed = is_supervisor(request.user) if supervisor else self.has_change_permission(request, case)
-        if not allowed:
-            raise DjangoPermissionDenied
-        return case, None
+        """The case, or a redirect if it is gone; refused unless the agent may work it (or supervises)."""
+        return self.service_form_object(
+            request,
+            object_id,
+            allowed=lambda case: (
+                is_supervisor(request.user) if supervisor else self.has_change_permission(request, case)
+            ),
+        )
 
-    def _back(self, case: SupportCase) -> HttpResponseRedirect:
-        return HttpResponseRedirect(reverse("admin:disputes_supportcase_change", args=(case.pk,)))
-
-    def _run(self, request: HttpRequest, case: SupportCase, action, done: str):
-        """Call a service; report its refusal or success, and go back to the case."""
-        try:
-            action()
-        except ApplicationError as error:
-            self.message_user(request, error.message, messages.ERROR)
-            return None
-        self.log_change(request, case, done)
-        self.message_user(request, done, messages.SUCCESS)
-        return self._back(case)
-
-    def _render(self, request: HttpRequest, case: SupportCase, title: str, **context):
-        context = {
-            **self.admin_site.each_context(request),
-            "title": title,
-            "subtitle": str(case),
-            "opts": self.opts,
-            "original": case,
-            "has_view_permission": self.has_view_permission(request, case),
-            **context,
-        }
-        request.current_app = self.admin_site.name
-        return TemplateResponse(request, "admin/disputes/supportcase/action.html", context)
+    def _button(self, request: HttpRequest, object_id: str, run) -> HttpResponse:
+        """A button on the case page (POST only): ``run(case)`` the service and go back to the case."""
+        case, gone = self._case_for(request, object_id)
+        if gone is not None:
+            return gone
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        done = self.service_form_submit(
+            request, case, forms.Form(request.POST), lambda _data: run(case), refusal="page"
+        )
+        return done or self.service_form_back(case)
 
     def assign_to_me_view(self, request: HttpRequest, object_id: str):
         """Take the case (POST from the case page)."""
-        case, redirect = self._case_for(request, object_id)
-        if redirect:
-            return redirect
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        done = gettext("You took case #%(id)s.") % {"id": case.pk}
-        return self._run(request, case, lambda: case_assign(case=case, actor=request.user), done) or self._back(case)
+
+        def run(case: SupportCase) -> tuple[str, str]:
+            case_assign(case=case, actor=request.user)
+            done = gettext("You took case #%(id)s.") % {"id": case.pk}
+            return done, done
+
+        return self._button(request, object_id, run)
 
     def close_view(self, request: HttpRequest, object_id: str):
         """Close a ruled case (POST from the case page)."""
-        case, redirect = self._case_for(request, object_id)
-        if redirect:
-            return redirect
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        done = gettext("Case #%(id)s is closed; both parties are told.") % {"id": case.pk}
-        return self._run(request, case, lambda: case_close(case=case, actor=request.user), done) or self._back(case)
+
+        def run(case: SupportCase) -> tuple[str, str]:
+            case_close(case=case, actor=request.user)
+            done = gettext("Case #%(id)s is closed; both parties are told.") % {"id": case.pk}
+            return done, done
+
+        return self._button(request, object_id, run)
 
     def ask_for_info_view(self, request: HttpRequest, object_id: str):
         """Ask a party for more information; they have the policy's hours to answer."""
-        case, redirect = self._case_for(request, object_id)
-        if redirect:
-            return redirect
+        case, gone = self._case_for(request, object_id)
+        if gone is not None:
+            return gone
         form = AskForInfoForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
+
+        def run(data: dict) -> tuple[str, str]:
+            case_ask_for_info(case=case, actor=request.user, party=data["party"], question=data["question"])
             done = gettext("The %(party)s is asked; both parties are told.") % {"party": ActorRole(data["party"]).label}
-            response = self._run(
-                request,
-                case,
-                lambda: case_ask_for_info(
-                    case=case, actor=request.user, party=data["party"], question=data["question"]
-                ),
-                done,
-            )
-            if response is not None:
-                return response
+            return done, done
+
         hours = case.order.policy.case_info_hours
         intro = gettext("The party asked has %(hours)d hours to answer; without an answer the case goes back to open.")
-        return self._render(
+        return self.service_form_page(
             request,
             case,
-            gettext("Ask for information"),
-            form=form,
+            form,
+            run,
+            ACTION_PAGE,
+            title=gettext("Ask for information"),
             intro=intro % {"hours": hours},
-            submit=gettext("Ask"),
+            submit_label=gettext("Ask"),
         )
 
     def rule_view(self, request: HttpRequest, object_id: str):
         """Choose the ruling, see its consequences from the engine, confirm: then ``case_rule`` runs."""
-        case, redirect = self._case_for(request, object_id)
-        if redirect:
-            return redirect
+        case, gone = self._case_for(request, object_id)
+        if gone is not None:
+            return gone
         if case.state not in (CaseState.OPEN, CaseState.AWAITING_INFO):
-            self.message_user(request, gettext("This case is not waiting for a ruling."), messages.ERROR)
-            return self._back(case)
-        order = case.order
+            return self.service_form_refuse(request, case, gettext("This case is not waiting for a ruling."))
         form = RuleForm(request.POST or None, case=case)
-        preview = None
-        if request.method == "POST" and form.is_valid() and "_back" not in request.POST:
-            data = form.cleaned_data
-            if "_confirm" in request.POST:
-                response = self._run(
-                    request,
-                    case,
-                    lambda: case_rule(
-                        case=case,
-                        actor=request.user,
-                        outcome=data["outcome"],
-                        fault=data["fault"],
-                        ruling=data["ruling"],
-                        cancel_order=data["cancel_order"],
-                        cancel_reason=data["cancel_reason"] or None,
-                        refund_percent=data["refund_percent"],
-                        credit=form.credit(),
-                        restrictions=form.restrictions(),
-                    ),
-                    gettext("Case #%(id)s is ruled; both parties see the ruling and its reasons.") % {"id": case.pk},
-                )
-                if response is not None:
-                    return response
-            else:
-                preview = self._preview(case, form)
-                if preview is None:
-                    return self._back(case)
-        choices = faults = None
-        if preview is None and order.is_open:
-            # Before choosing: what cancelling would do for each fault, as this order's policy has it.
-            columns = [
-                _outcome_values(
-                    order, cancellation_decide(order=order, actor_role=ActorRole.SUPPORT, ruling_fault=value)
-                )
-                for value, _label in Fault.choices
-            ]
-            faults = [label for _value, label in Fault.choices]
-            choices = [(label, [column[i] for column in columns]) for i, (_key, label) in enumerate(OUTCOME_ROWS)]
-        return self._render(
+
+        def run(data: dict) -> tuple[str, str]:
+            case_rule(
+                case=case,
+                actor=request.user,
+                outcome=data["outcome"],
+                fault=data["fault"],
+                ruling=data["ruling"],
+                cancel_order=data["cancel_order"],
+                cancel_reason=data["cancel_reason"] or None,
+                refund_percent=data["refund_percent"],
+                credit=form.credit(),
+                restrictions=form.restrictions(),
+            )
+            done = gettext("Case #%(id)s is ruled; both parties see the ruling and its reasons.") % {"id": case.pk}
+            return done, done
+
+        done = self.service_form_submit(request, case, form, run, confirm=True)
+        if done is not None:
+            return done
+        preview = self._preview(case, form) if self.service_form_previewing(request, form) else None
+        # Before choosing: what cancelling would do for each fault, as this order's policy has it.
+        faults, choices = fault_choices(case.order) if preview is None and case.order.is_open else (None, None)
+        return self.service_form_render(
             request,
             case,
-            gettext("Rule on the case") if preview is None else gettext("Confirm the ruling"),
+            ACTION_PAGE,
+            title=gettext("Rule on the case") if preview is None else gettext("Confirm the ruling"),
             form=form,
             preview=preview,
             faults=faults,
             choices=choices,
-            submit=gettext("Show the consequences"),
-            confirm=gettext("Confirm the ruling"),
+            submit_label=gettext("Show the consequences"),
+            confirm_label=gettext("Confirm the ruling"),
         )
 
-    def _preview(self, case: SupportCase, form: RuleForm) -> list[tuple[str, str]] | None:
+    def _preview(self, case: SupportCase, form: RuleForm) -> list[tuple[str, str]]:
         data, order = form.cleaned_data, case.order
         rows: list[tuple[str, str]] = [
             (gettext("outcome"), data["outcome"]),
@@ -641,36 +605,32 @@ class SupportCaseAdmin(ServiceOnlyAdminMixin, admin.ModelAdmin):
 
     def rule_appeal_view(self, request: HttpRequest, object_id: str):
         """A supervisor upholds or dismisses the appeal."""
-        case, redirect = self._case_for(request, object_id, supervisor=True)
-        if redirect:
-            return redirect
+        case, gone = self._case_for(request, object_id, supervisor=True)
+        if gone is not None:
+            return gone
         if case.state != CaseState.APPEALED:
-            self.message_user(request, gettext("This case has no appeal waiting."), messages.ERROR)
-            return self._back(case)
+            return self.service_form_refuse(request, case, gettext("This case has no appeal waiting."))
         form = RuleAppealForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
+
+        def run(data: dict) -> tuple[str, str]:
+            case_rule_appeal(case=case, actor=request.user, upheld=data["upheld"], ruling=data["ruling"])
             done = (
                 gettext("Appeal upheld on case #%(id)s: the ruling's effects are reversed.")
                 if data["upheld"]
                 else gettext("Appeal dismissed on case #%(id)s.")
             ) % {"id": case.pk}
-            response = self._run(
-                request,
-                case,
-                lambda: case_rule_appeal(case=case, actor=request.user, upheld=data["upheld"], ruling=data["ruling"]),
-                done,
-            )
-            if response is not None:
-                return response
-        return self._render(
+            return done, done
+
+        return self.service_form_page(
             request,
             case,
-            gettext("Decide the appeal"),
-            form=form,
+            form,
+            run,
+            ACTION_PAGE,
+            title=gettext("Decide the appeal"),
             intro=case.appeal,
             effects=_appeal_effects(case),
-            submit=gettext("Decide"),
+            submit_label=gettext("Decide"),
         )
 
 

@@ -10,20 +10,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django import forms
-from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.contrib import admin
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponseRedirect
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import AgeBandsFilter, ReadOnlyInlineMixin, ServiceOnlyAdminMixin, TransitionLogInline, admin_link
-from core.exceptions import ApplicationError
+from core.admin import (
+    AgeBandsFilter,
+    ReadOnlyInlineMixin,
+    ServiceFormAdminMixin,
+    ServiceOnlyAdminMixin,
+    TransitionLogInline,
+    admin_link,
+)
 from disputes.models import AfterSalesTicket, Evidence, TicketCancelReason, TicketState, TicketVersion
 from disputes.services import tickets as services
 
@@ -237,7 +240,7 @@ AGENT_ACTIONS: dict[str, AgentAction] = {
 
 
 @admin.register(AfterSalesTicket)
-class AfterSalesTicketAdmin(ServiceOnlyAdminMixin, admin.ModelAdmin):
+class AfterSalesTicketAdmin(ServiceFormAdminMixin, ServiceOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "id",
         "order_link",
@@ -332,52 +335,40 @@ class AfterSalesTicketAdmin(ServiceOnlyAdminMixin, admin.ModelAdmin):
 
     def get_urls(self):
         return [
-            path(
-                "<path:object_id>/act/<slug:action>/",
-                self.admin_site.admin_view(self.agent_action_view),
-                name="disputes_aftersalesticket_act",
-            ),
+            # disputes_aftersalesticket_act, with the action's name
+            self.service_form_path("act/<slug:action>", self.agent_action_view, name="act"),
             *super().get_urls(),
         ]
 
     def agent_action_view(self, request: HttpRequest, object_id: str, action: str):
         """Show the action's form; on a valid POST run its service and go back to the ticket."""
         spec = AGENT_ACTIONS.get(action)
-        ticket = self.get_object(request, unquote(object_id))
-        if ticket is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        if spec is None or not request.user.is_staff or not self.has_change_permission(request, ticket):
-            raise DjangoPermissionDenied
-        back = reverse("admin:disputes_aftersalesticket_change", args=(ticket.pk,))
+        ticket, gone = self.service_form_object(
+            request,
+            object_id,
+            allowed=lambda obj: spec is not None and request.user.is_staff and self.has_change_permission(request, obj),
+        )
+        if gone is not None:
+            return gone
+        # A form without fields (a confirmation) is bound by any POST, even an empty one.
         form = spec.form_class(request.POST if request.method == "POST" else None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                ticket = spec.run(ticket, request.user, form.cleaned_data)
-            except ApplicationError as error:
-                self.message_user(request, error.message, messages.ERROR)
-                if error.errors:
-                    for field, errs in error.errors.items():
-                        for message in errs:
-                            form.add_error(field if field in form.fields else None, message)
-                else:
-                    return HttpResponseRedirect(back)
-            else:
-                self.log_change(request, ticket, str(spec.label))
-                done = spec.done
-                if action == "cancel" and ticket.state != TicketState.CANCELLED:
-                    done = _("Cancellation asked: it happens once the provider accepts it.")
-                self.message_user(request, str(done), messages.SUCCESS)
-                return HttpResponseRedirect(back)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": str(spec.label),
-            "subtitle": str(ticket),
-            "opts": self.opts,
-            "original": ticket,
-            "form": form,
-            "action_label": spec.label,
-            "needs_confirmation": services.cancel_needs_confirmation(ticket, "support") if action == "cancel" else (),
-            "has_view_permission": self.has_view_permission(request, ticket),
-        }
-        request.current_app = self.admin_site.name
-        return TemplateResponse(request, "admin/disputes/aftersalesticket/agent_action.html", context)
+
+        def run(data: dict) -> tuple[str, str, AfterSalesTicket]:
+            after = spec.run(ticket, request.user, data)
+            done = spec.done
+            if action == "cancel" and after.state != TicketState.CANCELLED:
+                done = _("Cancellation asked: it happens once the provider accepts it.")
+            return str(spec.label), str(done), after
+
+        return self.service_form_page(
+            request,
+            ticket,
+            form,
+            run,
+            "admin/disputes/aftersalesticket/agent_action.html",
+            title=str(spec.label),
+            # A refusal about the input stays on the form; one about the ticket goes back to its page.
+            refusal="fields",
+            submit_label=spec.label,
+            needs_confirmation=services.cancel_needs_confirmation(ticket, "support") if action == "cancel" else (),
+        )

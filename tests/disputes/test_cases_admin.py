@@ -7,12 +7,21 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 from django.utils import timezone
 
 from disputes.models import CaseState, SupportCase
-from disputes.services.cases import case_add_evidence, case_add_statement, case_appeal, case_assign, case_rule
+from disputes.services.cases import (
+    case_add_evidence,
+    case_add_statement,
+    case_appeal,
+    case_ask_for_info,
+    case_assign,
+    case_rule,
+)
 from orders.models import Cancellation, OrderState
 from tests.disputes.test_cases_helpers import agent, in_progress_order, open_case, png
 from tests.factories import PASSWORD
@@ -188,3 +197,56 @@ def test_staff_who_are_not_supervisors_cannot_decide_an_appeal(client):
     assert response.status_code == 403
     assert case.state == CaseState.APPEALED
     assert Cancellation.objects.get(order=case.order).reversed_at is None
+
+
+# --- What every agent view shares: the log, refusals on the form or the case page, going back ---
+
+
+def test_each_agent_action_is_logged_on_the_case(admin_client):
+    case = open_case()
+
+    admin_client.post(url(case, "assign_to_me"))
+    admin_client.post(url(case, "ask_for_info"), {"party": "client", "question": "Which files?"})
+
+    logs = LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(SupportCase), object_id=str(case.pk)
+    ).order_by("id")
+    assert [(log.user.username, log.change_message) for log in logs] == [
+        ("admin", f"You took case #{case.pk}."),
+        ("admin", "The client is asked; both parties are told."),
+    ]
+
+
+def test_a_refused_request_for_information_is_shown_on_the_form_and_changes_nothing(admin_client):
+    case = case_ask_for_info(case=open_case(), actor=agent(), party="provider", question="Send the files.")
+
+    response = admin_client.post(url(case, "ask_for_info"), {"party": "client", "question": "And you?"})
+
+    case.refresh_from_db()
+    assert response.status_code == 200
+    assert "only while the case is open" in str(response.context["form"].non_field_errors())
+    assert (case.state, case.info_requested_from) == (CaseState.AWAITING_INFO, case.order.provider)
+    assert not LogEntry.objects.exists()
+
+
+def test_going_back_from_the_confirmation_keeps_the_ruling_entered(admin_client):
+    case = open_case()
+    form = {"outcome": "Carry on", "fault": "none", "ruling": "No one at fault.", "cancel_reason": "other"}
+
+    response = admin_client.post(url(case, "rule"), {**form, "_back": "1"})
+
+    case.refresh_from_db()
+    assert response.status_code == 200 and response.context["preview"] is None
+    assert response.context["form"]["ruling"].value() == "No one at fault."
+    assert case.state == CaseState.OPEN
+
+
+def test_a_case_not_waiting_for_a_ruling_is_refused_on_its_page(admin_client):
+    case = _appealed()
+
+    response = admin_client.get(url(case, "rule"), follow=True)
+
+    case.refresh_from_db()
+    assert response.redirect_chain == [(reverse("admin:disputes_supportcase_change", args=(case.pk,)), 302)]
+    assert "This case is not waiting for a ruling." in response.content.decode()
+    assert case.state == CaseState.APPEALED

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 from django.utils import timezone
 
@@ -144,3 +145,36 @@ def test_non_staff_cannot_reach_the_actions(client):
     assert response.status_code == 302 and "/login/" in response.url
     ticket.refresh_from_db()
     assert ticket.state == TicketState.PENDING_REVIEW
+
+
+def test_an_agent_action_is_logged_with_the_ticket_as_the_action_left_it(admin_client):
+    ticket = open_ticket()
+
+    admin_client.post(act_url(ticket, "start_review"), {})
+
+    log = LogEntry.objects.get()
+    assert (log.object_id, log.change_message) == (str(ticket.pk), "Start review (assign to me)")
+    assert log.object_repr == f"Ticket #{ticket.pk} on order {ticket.order_id} (under_review)"
+
+
+def test_an_unknown_action_is_refused(admin_client):
+    ticket = open_ticket()
+    before = snapshot(ticket)
+
+    response = admin_client.post(act_url(ticket, "delete_everything"), {})
+
+    assert response.status_code == 403
+    assert snapshot(ticket) == before
+
+
+def test_an_agent_cancelling_in_processing_is_told_it_waits_for_the_provider(admin_client, admin_user):
+    ticket = open_ticket()
+    svc.ticket_start_review(ticket=ticket, actor=admin_user)
+    svc.ticket_approve(ticket=ticket, actor=admin_user, compensation=Decimal("0.00"), note="ok")
+    svc.ticket_start_processing(ticket=ticket, actor=admin_user)
+
+    response = admin_client.post(act_url(ticket, "cancel"), {"reason": "other", "message": ""}, follow=True)
+
+    ticket.refresh_from_db()
+    assert "it happens once the provider accepts it" in response.content.decode()
+    assert ticket.state == TicketState.PROCESSING and ticket.cancel_pending

@@ -4,6 +4,7 @@ queue that opens on unresolved reports, and resolving with a note."""
 from datetime import timedelta
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 from django.utils import timezone
 
@@ -122,6 +123,21 @@ def test_staff_resolve_a_report_with_a_note(admin_client, order):
     assert report.resolution_note == "Warned the provider"
     assert report.resolved_by.username == "admin"
     assert Notification.objects.filter(user=order.client, kind="message_report_resolved").exists()
+
+
+def test_resolving_is_logged_and_goes_back_to_the_queue(admin_client, order):
+    report = _report(_message(order))
+    url = reverse("admin:marketplace_messagereport_resolve", args=[report.pk])
+
+    response = admin_client.post(url, {"note": "Warned the provider"})
+
+    log = LogEntry.objects.get()
+    assert response.url == reverse("admin:marketplace_messagereport_changelist")
+    assert (log.object_id, log.change_message, log.user.username) == (
+        str(report.pk),
+        "Resolved: Warned the provider",
+        "admin",
+    )
 
 
 def test_the_report_page_offers_resolve_only_while_unresolved(admin_client, order):
