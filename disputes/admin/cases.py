@@ -463,37 +463,34 @@ class SupportCaseAdmin(ServiceFormAdminMixin, ServiceOnlyAdminMixin, admin.Model
             ),
         )
 
-    def _button(self, request: HttpRequest, object_id: str, run) -> HttpResponse:
-        """A button on the case page (POST only): ``run(case)`` the service and go back to the case."""
+    def _button(self, request: HttpRequest, object_id: str, service, done: str) -> HttpResponse:
+        """A button on the case page (POST only): run ``service`` and go back to the case.
+
+        ``done``, with the case's number, is logged and said.
+        """
         case, gone = self._case_for(request, object_id)
         if gone is not None:
             return gone
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        done = self.service_form_submit(
-            request, case, forms.Form(request.POST), lambda _data: run(case), refusal="page"
-        )
-        return done or self.service_form_back(case)
+
+        def run(_data: dict) -> tuple[str, str]:
+            service(case=case, actor=request.user)
+            message = done % {"id": case.pk}
+            return message, message
+
+        # A form without fields: the button's POST is all there is.
+        return self.service_form_submit(
+            request, case, forms.Form(request.POST), run, refusal="page"
+        ) or self.service_form_back(case)
 
     def assign_to_me_view(self, request: HttpRequest, object_id: str):
         """Take the case (POST from the case page)."""
-
-        def run(case: SupportCase) -> tuple[str, str]:
-            case_assign(case=case, actor=request.user)
-            done = gettext("You took case #%(id)s.") % {"id": case.pk}
-            return done, done
-
-        return self._button(request, object_id, run)
+        return self._button(request, object_id, case_assign, gettext("You took case #%(id)s."))
 
     def close_view(self, request: HttpRequest, object_id: str):
         """Close a ruled case (POST from the case page)."""
-
-        def run(case: SupportCase) -> tuple[str, str]:
-            case_close(case=case, actor=request.user)
-            done = gettext("Case #%(id)s is closed; both parties are told.") % {"id": case.pk}
-            return done, done
-
-        return self._button(request, object_id, run)
+        return self._button(request, object_id, case_close, gettext("Case #%(id)s is closed; both parties are told."))
 
     def ask_for_info_view(self, request: HttpRequest, object_id: str):
         """Ask a party for more information; they have the policy's hours to answer."""
