@@ -76,7 +76,7 @@ class UserAdmin(DjangoUserAdmin):
     ordering = ("username",)
     fieldsets = (
         (None, {"fields": ("username", "password")}),
-        (_("Profile"), {"fields": ("display_name", "email", "first_name", "last_name", "bio")}),
+        (_("Profile"), {"fields": ("display_name", "email", "first_name", "last_name", "bio", "language")}),
         (
             _("Permissions"),
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},

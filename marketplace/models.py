@@ -24,6 +24,14 @@ class User(AbstractUser):
     email = models.EmailField(_("email address"))
     display_name = models.CharField(_("display name"), max_length=80, blank=True)
     bio = models.TextField(_("about"), blank=True)
+    # What their pages and notifications are written in; blank: the site's default language.
+    language = models.CharField(
+        _("language"),
+        max_length=16,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text=_("Pages, notifications and e-mails are in this language. Blank: the site's default."),
+    )
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
