@@ -1,31 +1,43 @@
-"""In-app notifications with an e-mail copy, sent after the transaction commits."""
+"""In-app notifications with an e-mail copy, sent after the transaction commits.
+
+Titles and bodies are stored in the recipient's language, not in the language of whoever (or
+whatever sweep) caused them: callers pass ``core.i18n`` messages, rendered here per language.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.db import insert_rows
 from core.exceptions import NotFound
+from core.i18n import Catalog, Text, is_lazy
 
-from .models import Notification
+from .models import Notification, User
 
 EMAIL_BATCH = 200
+TITLE_MAX = 200
 
 
 def notification_build(
-    *, user_id: int, kind: str, title: str, body: str = "", order_id: int | None = None, at: datetime | None = None
+    *, user_id: int, kind: str, title: Text, body: Text = "", order_id: int | None = None, at: datetime | None = None
 ) -> dict:
-    """A notification row not yet written, for services and sweeps that write many at once."""
+    """A notification row not yet written, for services and sweeps that write many at once.
+
+    ``title`` and ``body`` are ``core.i18n`` messages (translated into the recipient's language
+    when sent) or plain strings, stored as they are (what a user wrote).
+    """
     return {
         "user_id": user_id,
         "kind": kind,
-        "title": str(title)[:200],
-        "body": str(body),
+        "title": title if is_lazy(title) else str(title)[:TITLE_MAX],
+        "body": body if is_lazy(body) else str(body),
         "order_id": order_id,
         "created_at": at or timezone.now(),
         "read_at": None,
@@ -33,9 +45,37 @@ def notification_build(
     }
 
 
+def _render_for_recipients(rows: list[dict]) -> None:
+    """Translate the rows' texts, each into its recipient's language, in place.
+
+    One query for the languages of the batch's recipients, and one ``translation.override``
+    per language, not per row: a sweep sends thousands. Within a language each msgid is
+    looked up once, and a text shared by several rows (both parties of an order) is rendered
+    once.
+    """
+    lazy = [row for row in rows if not (isinstance(row["title"], str) and isinstance(row["body"], str))]
+    if not lazy:
+        return
+    languages = dict(
+        User.objects.filter(pk__in={row["user_id"] for row in lazy}).exclude(language="").values_list("pk", "language")
+    )
+    default = settings.LANGUAGE_CODE
+    by_language: dict[str, list[dict]] = defaultdict(list)
+    for row in lazy:
+        by_language[languages.get(row["user_id"], default)].append(row)
+    for language, group in by_language.items():
+        with translation.override(language):
+            catalog = Catalog()
+            for row in group:
+                row["title"] = catalog.text(row["title"])[:TITLE_MAX]
+                row["body"] = catalog.text(row["body"])
+
+
 def notifications_send(rows: Iterable[dict]) -> list[int]:
-    """Save notifications and e-mail them once the surrounding transaction has committed."""
-    ids = insert_rows(Notification, list(rows), with_ids=True)
+    """Save notifications, each in its recipient's language, and e-mail them once the transaction has committed."""
+    rows = list(rows)
+    _render_for_recipients(rows)
+    ids = insert_rows(Notification, rows, with_ids=True)
     from .tasks import notification_email_task
 
     for start in range(0, len(ids), EMAIL_BATCH):
@@ -49,8 +89,8 @@ def notifications_send(rows: Iterable[dict]) -> list[int]:
     return ids
 
 
-def notify(*, users: Iterable, kind: str, title: str, body: str = "", order=None) -> list[int]:
-    """Tell each of ``users`` about something, in the app and by e-mail."""
+def notify(*, users: Iterable, kind: str, title: Text, body: Text = "", order=None) -> list[int]:
+    """Tell each of ``users`` about something, in the app and by e-mail, each in their language."""
     order_id = getattr(order, "pk", None)
     return notifications_send(
         notification_build(user_id=u.pk, kind=kind, title=title, body=body, order_id=order_id) for u in users

@@ -15,8 +15,10 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.i18n import Translatable
 from core.uploads import upload_check
 from credit.eligibility import require_can_post
 
@@ -421,7 +423,9 @@ def message_post(*, order, author: User, body: str, files: Sequence[UploadedFile
     notify(
         users=[other],
         kind="message_posted",
-        title=_("New message from %(name)s on order #%(id)s") % {"name": author.public_name, "id": order.pk},
+        title=Translatable(
+            gettext_noop("New message from %(name)s on order #%(id)s"), {"name": author.public_name, "id": order.pk}
+        ),
         body=excerpt,
         order=order,
     )
@@ -464,8 +468,13 @@ def message_report_resolve(*, report: MessageReport, actor: User, note: str) -> 
     notify(
         users=[report.reporter],
         kind="message_report_resolved",
-        title=_("Support has reviewed the message you reported on order #%(id)s") % {"id": report.message.order_id},
-        body=_("Thank you for telling us. Report more messages from the thread whenever something is wrong."),
+        title=Translatable(
+            gettext_noop("Support has reviewed the message you reported on order #%(id)s"),
+            {"id": report.message.order_id},
+        ),
+        body=Translatable(
+            gettext_noop("Thank you for telling us. Report more messages from the thread whenever something is wrong.")
+        ),
         order=report.message.order,
     )
     return report

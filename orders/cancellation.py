@@ -14,12 +14,14 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from core.audit import transition_log_build, transition_logs_write
 from core.db import insert_rows
 from core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.i18n import Translatable
 from core.models import ActorRole
 from core.timeutils import add_business_days
 from credit.models import CreditEvent, CreditReason
@@ -246,17 +248,23 @@ _CREDIT_REASON = {
 }
 
 
-def cancellations_execute(items: Sequence[CancelItem], *, now: datetime | None = None) -> None:
+def cancellations_execute(
+    items: Sequence[CancelItem], *, now: datetime | None = None, notices: list[dict] | None = None
+) -> None:
     """Carry out decided cancellations exactly, writing every effect in bulk.
 
     Call inside a transaction with the orders locked. Per order: the transition and its log,
     the cancellation record, the escrow split (refund owed, compensation, retained), the
-    provider's fee, a pending refund, the credit event and a notice to both parties.
+    provider's fee, a pending refund, the credit event and a notice to both parties. A caller
+    with notices of its own passes ``notices``: the parties' notices are added to it for the
+    caller to send with its own, in one go; otherwise they are sent here.
     """
     if not items:
         return
     now = now or timezone.now()
-    orders, logs, cancellations, ledger, refunds, credit_events, notices = [], [], [], [], [], [], []
+    send_notices = notices is None
+    notices = [] if notices is None else notices
+    orders, logs, cancellations, ledger, refunds, credit_events = [], [], [], [], [], []
     providers = provider_accounts(currency_user_pairs={(i.order.currency, i.order.provider_id) for i in items})
     accounts: dict[tuple, object] = {}
 
@@ -267,10 +275,11 @@ def cancellations_execute(items: Sequence[CancelItem], *, now: datetime | None =
             accounts[(kind, currency)] = account_for(kind=kind, currency=currency)
         return accounts[(kind, currency)]
 
-    # Translated once per batch, not once per order: sweeps hand over thousands.
-    title_text = _("Order #%(id)s “%(title)s” was cancelled")
-    body_text = _("Reason: %(reason)s. Refund to client: %(refund)s %(cur)s.")
-    reason_labels: dict[str, str] = {}
+    # Looked up once per batch, not once per order: sweeps hand over thousands. The notices are
+    # translated for each recipient when sent; the log is written in the current language.
+    title_text = gettext_noop("Order #%(id)s “%(title)s” was cancelled")
+    body_text = gettext_noop("Reason: %(reason)s. Refund to client: %(refund)s %(cur)s.")
+    reason_labels: dict[str, tuple[Promise, str]] = {}
     settle_after: dict[int, datetime] = {}
 
     for item in items:
@@ -280,8 +289,9 @@ def cancellations_execute(items: Sequence[CancelItem], *, now: datetime | None =
         order.updated_at = now
         orders.append(order)
         if item.reason not in reason_labels:
-            reason_labels[item.reason] = str(CancelReason(item.reason).label)
-        reason_label = reason_labels[item.reason]
+            label = CancelReason(item.reason).label
+            reason_labels[item.reason] = (label, str(label))
+        reason_label, reason_text = reason_labels[item.reason]
         logs.append(
             transition_log_build(
                 subject=order,
@@ -290,7 +300,7 @@ def cancellations_execute(items: Sequence[CancelItem], *, now: datetime | None =
                 to_state=order.state,
                 actor=item.actor,
                 actor_role=item.actor_role,
-                reason=f"{reason_label}: {item.message}" if item.message else str(reason_label),
+                reason=f"{reason_text}: {item.message}" if item.message else reason_text,
                 at=now,
             )
         )
@@ -375,12 +385,8 @@ def cancellations_execute(items: Sequence[CancelItem], *, now: datetime | None =
                     at=now,
                 )
             )
-        title = title_text % {"id": order.pk, "title": order.title}
-        body = body_text % {
-            "reason": reason_label,
-            "refund": outcome.refund_to_client,
-            "cur": cur,
-        }
+        title = Translatable(title_text, {"id": order.pk, "title": order.title})
+        body = Translatable(body_text, {"reason": reason_label, "refund": outcome.refund_to_client, "cur": cur})
         for user_id in (order.client_id, order.provider_id):
             notices.append(
                 notification_build(
@@ -397,7 +403,8 @@ def cancellations_execute(items: Sequence[CancelItem], *, now: datetime | None =
     ledger_post_many(ledger)
     insert_rows(Refund, refunds)
     credit_events_write(credit_events)
-    notifications_send(notices)
+    if send_notices:
+        notifications_send(notices)
     restrictions_apply_rules(
         provider_ids={i.order.provider_id for i in items if i.decision.outcome.counts_as_complaint},
         client_ids={i.order.client_id for i in items if i.decision.path == engine.Path.RULING_CLIENT},
@@ -562,7 +569,7 @@ def cancellation_reverse(
         notification_build(
             user_id=uid,
             kind="appeal_upheld",
-            title=_("Appeal upheld on order #%(id)s") % {"id": order.pk},
+            title=Translatable(gettext_noop("Appeal upheld on order #%(id)s"), {"id": order.pk}),
             body=reason,
             order_id=order.pk,
         )

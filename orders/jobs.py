@@ -14,9 +14,11 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.audit import transition_log_build, transition_logs_write
 from core.db import bulk_update_rows
+from core.i18n import Translatable
 from core.jobs import SweepResult
 from core.models import ActorRole
 from marketplace.notifications import notification_build, notifications_send
@@ -104,6 +106,12 @@ def auto_complete_shift_orders() -> SweepResult:
 
 def _mark_late(batch: list[Order], now) -> int:
     logs, notices = [], []
+    late_reason = _("The due time passed without a delivery")
+    late_title = gettext_noop("Order #%(id)s “%(title)s” is late")
+    late_body = gettext_noop(
+        "It was due %(due)s. Deliver as soon as possible or agree an extension; from %(force)s the client "
+        "may cancel it without the provider's consent."
+    )
     for order in batch:
         order.mark_late()
         order.updated_at = now
@@ -115,16 +123,13 @@ def _mark_late(batch: list[Order], now) -> int:
                 to_state=OrderState.LATE,
                 actor=None,
                 actor_role=ActorRole.SYSTEM,
-                reason=_("The due time passed without a delivery"),
+                reason=late_reason,
                 at=now,
             )
         )
         force_from = order.due_at + timedelta(hours=order.policy.late_grace_hours)
-        title = _("Order #%(id)s “%(title)s” is late") % {"id": order.pk, "title": order.title}
-        body = _(
-            "It was due %(due)s. Deliver as soon as possible or agree an extension; from %(force)s the client "
-            "may cancel it without the provider's consent."
-        ) % {"due": order.due_at.isoformat(), "force": force_from.isoformat()}
+        title = Translatable(late_title, {"id": order.pk, "title": order.title})
+        body = Translatable(late_body, {"due": order.due_at.isoformat(), "force": force_from.isoformat()})
         notices += [
             notification_build(user_id=uid, kind="order_late", title=title, body=body, order_id=order.pk, at=now)
             for uid in (order.client_id, order.provider_id)
@@ -247,9 +252,13 @@ def settle_refunds() -> SweepResult:
                         notification_build(
                             user_id=refund.client_id,
                             kind="refund_settled",
-                            title=_("Your refund of %(amount)s %(cur)s was paid back")
-                            % {"amount": refund.amount, "cur": refund.currency},
-                            body=_("It went back to %(method)s.") % {"method": refund.payment.method},
+                            title=Translatable(
+                                gettext_noop("Your refund of %(amount)s %(cur)s was paid back"),
+                                {"amount": refund.amount, "cur": refund.currency},
+                            ),
+                            body=Translatable(
+                                gettext_noop("It went back to %(method)s."), {"method": refund.payment.method}
+                            ),
                             order_id=refund.order_id,
                             at=now,
                         )

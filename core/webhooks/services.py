@@ -12,8 +12,10 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.exceptions import Conflict, ValidationFailed
+from core.i18n import Translatable
 from core.models import WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint
 
 from .addresses import url_check
@@ -242,10 +244,12 @@ def _tell_owner_disabled(endpoint: WebhookEndpoint, failures: int) -> None:
     notify(
         users=[endpoint.owner],
         kind="webhook_disabled",
-        title=_("Your webhook endpoint was switched off"),
-        body=_(
-            "%(url)s failed %(n)d times in a row, so Gigfair stopped sending to it. Events that were not "
-            "delivered are kept: fix the receiver and resume the endpoint on your Webhooks page to get them."
-        )
-        % {"url": endpoint.url, "n": failures},
+        title=Translatable(gettext_noop("Your webhook endpoint was switched off")),
+        body=Translatable(
+            gettext_noop(
+                "%(url)s failed %(n)d times in a row, so Gigfair stopped sending to it. Events that were not "
+                "delivered are kept: fix the receiver and resume the endpoint on your Webhooks page to get them."
+            ),
+            {"url": endpoint.url, "n": failures},
+        ),
     )

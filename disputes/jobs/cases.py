@@ -15,8 +15,10 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.audit import transition_log_build, transition_logs_write
+from core.i18n import Joined, Translatable
 from core.jobs import SweepResult
 from core.models import ActorRole
 from disputes.models import APPEAL_WINDOW, CaseState, SupportCase
@@ -62,19 +64,22 @@ def _breached(now: datetime) -> QuerySet[SupportCase]:
 
 def _flag(batch: list[SupportCase], now: datetime) -> None:
     first_text, ruling_text, appeal_text = (
-        _("No first response by %(due)s"),
-        _("No ruling by %(due)s"),
-        _("No decision on the appeal by %(due)s"),
+        gettext_noop("No first response by %(due)s"),
+        gettext_noop("No ruling by %(due)s"),
+        gettext_noop("No decision on the appeal by %(due)s"),
     )
-    logs = []
+    line_text = gettext_noop("#%(case)s (order #%(order)s): %(reason)s")
+    logs, listed = [], []
     for case in batch:
         if case.first_response_at is None and case.first_response_due <= now:
-            reason = first_text % {"due": case.first_response_due.isoformat(timespec="minutes")}
+            text, due = first_text, case.first_response_due
         elif case.state == CaseState.APPEALED:
-            reason = appeal_text % {"due": case.ruling_due.isoformat(timespec="minutes")}
+            text, due = appeal_text, case.ruling_due
         else:
-            reason = ruling_text % {"due": case.ruling_due.isoformat(timespec="minutes")}
-        case.breach_reason = reason
+            text, due = ruling_text, case.ruling_due
+        reason = Translatable(text, {"due": due.isoformat(timespec="minutes")})
+        if len(listed) < LISTED_IN_NOTICE:
+            listed.append(Translatable(line_text, {"case": case.pk, "order": case.order_id, "reason": reason}))
         logs.append(
             transition_log_build(
                 subject=case,
@@ -83,7 +88,7 @@ def _flag(batch: list[SupportCase], now: datetime) -> None:
                 to_state=case.state,
                 actor=None,
                 actor_role=ActorRole.SYSTEM,
-                reason=reason,
+                reason=str(reason),  # the log in the current language
                 at=now,
             )
         )
@@ -93,13 +98,13 @@ def _flag(batch: list[SupportCase], now: datetime) -> None:
     )
     transition_logs_write(logs)
     # One notice per supervisor per batch, not per case: a backlog must not flood their inbox.
-    listed = "\n".join(f"#{c.pk} (order #{c.order_id}): {c.breach_reason}" for c in batch[:LISTED_IN_NOTICE])
     more = len(batch) - LISTED_IN_NOTICE
     if more > 0:
-        listed += "\n" + _("… and %(n)d more.") % {"n": more}
-    title = _("%(n)d support case(s) missed their service level") % {"n": len(batch)}
+        listed.append(Translatable(gettext_noop("… and %(n)d more."), {"n": more}))
+    title = Translatable(gettext_noop("%(n)d support case(s) missed their service level"), {"n": len(batch)})
+    body = Joined("\n", listed)
     notifications_send(
-        notification_build(user_id=uid, kind="case_sla_breached", title=title, body=listed, at=now)
+        notification_build(user_id=uid, kind="case_sla_breached", title=title, body=body, at=now)
         for uid in supervisors().values_list("pk", flat=True)
     )
 
@@ -118,10 +123,11 @@ def _info_overdue(now: datetime) -> QuerySet[SupportCase]:
 
 def _expire(batch: list[SupportCase], now: datetime) -> None:
     logs, notices = [], []
-    reason_text = _("No answer to support's question by %(due)s; the case goes on without it.")
-    title_text = _("No answer in time on support case #%(case)s (order #%(order)s)")
+    # The notices are translated for each recipient when sent; the log in the current language.
+    reason_text = gettext_noop("No answer to support's question by %(due)s; the case goes on without it.")
+    title_text = gettext_noop("No answer in time on support case #%(case)s (order #%(order)s)")
     for case in batch:
-        reason = reason_text % {"due": case.info_due_at.isoformat(timespec="minutes")}
+        reason = Translatable(reason_text, {"due": case.info_due_at.isoformat(timespec="minutes")})
         case.info_received()  # the wait is over: back to "open" for the agent to rule
         logs.append(
             transition_log_build(
@@ -131,11 +137,11 @@ def _expire(batch: list[SupportCase], now: datetime) -> None:
                 to_state=case.state,
                 actor=None,
                 actor_role=ActorRole.SYSTEM,
-                reason=reason,
+                reason=str(reason),  # the log in the current language
                 at=now,
             )
         )
-        title = title_text % {"case": case.pk, "order": case.order_id}
+        title = Translatable(title_text, {"case": case.pk, "order": case.order_id})
         for uid in {case.order.client_id, case.order.provider_id, case.assignee_id} - {None}:
             notices.append(
                 notification_build(
@@ -166,8 +172,8 @@ def _appeal_window_over(now: datetime) -> QuerySet[SupportCase]:
 def _close(batch: list[SupportCase], now: datetime) -> None:
     logs, notices = [], []
     reason = _("No appeal within the appeal window: the ruling is final.")
-    title_text = _("Support case #%(case)s (order #%(order)s) is closed")
-    body_text = _("The ruling stands: %(outcome)s")
+    title_text = gettext_noop("Support case #%(case)s (order #%(order)s) is closed")
+    body_text = gettext_noop("The ruling stands: %(outcome)s")
     for case in batch:
         case.close(at=now)
         logs.append(
@@ -182,8 +188,8 @@ def _close(batch: list[SupportCase], now: datetime) -> None:
                 at=now,
             )
         )
-        title = title_text % {"case": case.pk, "order": case.order_id}
-        body = body_text % {"outcome": case.outcome}
+        title = Translatable(title_text, {"case": case.pk, "order": case.order_id})
+        body = Translatable(body_text, {"outcome": case.outcome})
         for uid in (case.order.client_id, case.order.provider_id):
             notices.append(
                 notification_build(

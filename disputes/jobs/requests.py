@@ -14,10 +14,12 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django_fsm import can_proceed
 
 from core.audit import transition_log_build, transition_logs_write
 from core.db import bulk_update_rows
+from core.i18n import Joined, Translatable
 from core.jobs import SweepResult
 from core.models import ActorRole
 from disputes.models import RequestState, RequestType, Resolution, ResolutionRequest
@@ -39,6 +41,15 @@ def _waiting_on_someone_away(now) -> Q:
 
 
 # --- Reminders -------------------------------------------------------------------------------
+
+REMINDER_TITLE = gettext_noop("Reminder: answer the request on order #%(id)s by %(at)s")
+REMINDER_BODIES = {
+    RequestType.CANCEL: Translatable(gettext_noop("Without an answer, the order is cancelled on the proposed terms.")),
+    RequestType.EXTEND_DELIVERY: Translatable(gettext_noop("Without an answer, the new due date is accepted.")),
+    RequestType.REQUEST_UPDATE: Translatable(
+        gettext_noop("Without an answer, the request counts against your responsiveness.")
+    ),
+}
 
 
 def remind_requests() -> SweepResult:
@@ -63,18 +74,12 @@ def remind_requests() -> SweepResult:
                 )
                 if not batch:
                     break
-                title_text = _("Reminder: answer the request on order #%(id)s by %(at)s")
-                bodies = {
-                    RequestType.CANCEL: _("Without an answer, the order is cancelled on the proposed terms."),
-                    RequestType.EXTEND_DELIVERY: _("Without an answer, the new due date is accepted."),
-                    RequestType.REQUEST_UPDATE: _("Without an answer, the request counts against your responsiveness."),
-                }
                 notices = [
                     notification_build(
                         user_id=request_recipient_id(r, r.order),
                         kind="request_reminder",
-                        title=title_text % {"id": r.order_id, "at": _when(r.respond_by)},
-                        body=f"{r.message}\n\n{bodies[r.type]}",
+                        title=Translatable(REMINDER_TITLE, {"id": r.order_id, "at": _when(r.respond_by)}),
+                        body=Joined("\n\n", [r.message, REMINDER_BODIES[r.type]]),
                         order_id=r.order_id,
                         at=now,
                     )
@@ -98,12 +103,17 @@ def _expire_batch(batch: list[ResolutionRequest], orders: dict[int, Order], now)
     auto_reason = _("Accepted automatically: no answer within the window")
     expired_reason = _("Expired: no answer within the window")
     moot_reason = _("Expired: the order can no longer be changed this way")
-    accepted_title = _("The request on order #%(id)s was accepted automatically")
-    expired_title = _("The request on order #%(id)s expired without an answer")
-    extended_body = _("No answer came in time, so the new due date %(at)s applies.")
-    cancelled_body = _("No answer came in time, so the order is cancelled with the proposed refund of %(p)s %%.")
-    update_body = _("The provider did not answer in time; this counts against their responsiveness.")
-    moot_body = _("The order moved on before the window ended, so nothing was changed.")
+    # The notices are translated for each recipient when sent; the logs in the current language.
+    accepted_title = gettext_noop("The request on order #%(id)s was accepted automatically")
+    expired_title = gettext_noop("The request on order #%(id)s expired without an answer")
+    extended_body = gettext_noop("No answer came in time, so the new due date %(at)s applies.")
+    cancelled_body = gettext_noop(
+        "No answer came in time, so the order is cancelled with the proposed refund of %(p)s %%."
+    )
+    update_body = Translatable(
+        gettext_noop("The provider did not answer in time; this counts against their responsiveness.")
+    )
+    moot_body = Translatable(gettext_noop("The order moved on before the window ended, so nothing was changed."))
 
     for r in batch:
         order = orders.get(r.order_id)
@@ -115,7 +125,7 @@ def _expire_batch(batch: list[ResolutionRequest], orders: dict[int, Order], now)
             if decision.allowed:
                 message = f"{auto_reason}. {r.message}"
                 cancel_items.append(CancelItem(order, decision, None, ActorRole.SYSTEM, r.reason, message))
-                body = cancelled_body % {"p": r.refund_percent}
+                body = Translatable(cancelled_body, {"p": r.refund_percent})
         elif r.type == RequestType.EXTEND_DELIVERY and can_proceed(order.extend_delivery):
             from_state = order.state
             order.extend_delivery(new_due_at=r.new_due_at)
@@ -133,7 +143,7 @@ def _expire_batch(batch: list[ResolutionRequest], orders: dict[int, Order], now)
                     at=now,
                 )
             )
-            body = extended_body % {"at": _when(r.new_due_at)}
+            body = Translatable(extended_body, {"at": _when(r.new_due_at)})
         if body:
             r.accept(by=None, message="", at=now, resolution=Resolution.AUTO_ACCEPTED)
             accepted.append(r)
@@ -158,7 +168,7 @@ def _expire_batch(batch: list[ResolutionRequest], orders: dict[int, Order], now)
                 at=now,
             )
         )
-        title = title % {"id": order.pk}
+        title = Translatable(title, {"id": order.pk})
         notices += [
             notification_build(user_id=uid, kind=kind, title=title, body=body, order_id=order.pk, at=now)
             for uid in (order.client_id, order.provider_id)
@@ -174,10 +184,11 @@ def _expire_batch(batch: list[ResolutionRequest], orders: dict[int, Order], now)
                 state=state, resolution=resolution, resolved_at=now, updated_at=now
             )
     attach_charge_payments([i.order for i in cancel_items])
-    cancellations_execute(cancel_items, now=now)
+    cancel_notices: list[dict] = []
+    cancellations_execute(cancel_items, now=now, notices=cancel_notices)
     bulk_update_rows(extended, ("state", "due_at", "updated_at"))
     transition_logs_write(order_logs + request_logs)
-    notifications_send(notices)
+    notifications_send(cancel_notices + notices)  # one insert, one look-up of the recipients' languages
     return len(accepted), len(expired)
 
 

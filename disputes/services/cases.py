@@ -19,10 +19,12 @@ from django.db import transaction
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django_fsm import can_proceed
 
 from core.audit import transition_log_write
 from core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.i18n import Joined, Text, Translatable
 from core.models import ActorRole
 from core.timeutils import add_business_days
 from core.uploads import upload_check
@@ -142,7 +144,7 @@ def _log(case: SupportCase, *, transition: str, from_state: str, actor, role: st
     )
 
 
-def _notify(case: SupportCase, *, kind: str, title: str, body: str, extra: Iterable = (), skip=None) -> None:
+def _notify(case: SupportCase, *, kind: str, title: Text, body: Text, extra: Iterable = (), skip=None) -> None:
     """Tell both parties (and ``extra`` users: the assignee, supervisors), once each, after commit."""
     order = case.order
     user_ids = [order.client_id, order.provider_id, *(getattr(u, "pk", u) for u in extra if u is not None)]
@@ -156,8 +158,8 @@ def _notify(case: SupportCase, *, kind: str, title: str, body: str, extra: Itera
     notifications_send(rows)
 
 
-def _title(case: SupportCase, text: str) -> str:
-    return text % {"case": case.pk, "order": case.order_id}
+def _title(case: SupportCase, msgid: str) -> Translatable:
+    return Translatable(msgid, {"case": case.pk, "order": case.order_id})
 
 
 # --- Opening a case -------------------------------------------------------------------------
@@ -221,16 +223,18 @@ def case_open(
     _notify(
         case,
         kind="case_opened",
-        title=_title(case, _("Support case #%(case)s opened on order #%(order)s")),
-        body=_(
-            "The %(role)s asked support to rule (%(category)s). Both parties can add statements and evidence; "
-            "support answers by %(due)s."
-        )
-        % {
-            "role": ActorRole(role).label,
-            "category": CaseCategory(category).label,
-            "due": case.first_response_due.isoformat(timespec="minutes"),
-        },
+        title=_title(case, gettext_noop("Support case #%(case)s opened on order #%(order)s")),
+        body=Translatable(
+            gettext_noop(
+                "The %(role)s asked support to rule (%(category)s). Both parties can add statements and evidence; "
+                "support answers by %(due)s."
+            ),
+            {
+                "role": ActorRole(role).label,
+                "category": CaseCategory(category).label,
+                "due": case.first_response_due.isoformat(timespec="minutes"),
+            },
+        ),
     )
     return case
 
@@ -286,17 +290,20 @@ def case_add_statement(*, case: SupportCase, actor: User, text: str) -> CaseStat
         _notify(
             case,
             kind="case_info_received",
-            title=_title(case, _("Information sent on support case #%(case)s (order #%(order)s)")),
-            body=_("%(who)s answered support's question:\n\n%(text)s") % {"who": actor.public_name, "text": text},
+            title=_title(case, gettext_noop("Information sent on support case #%(case)s (order #%(order)s)")),
+            body=Translatable(
+                gettext_noop("%(who)s answered support's question:\n\n%(text)s"),
+                {"who": actor.public_name, "text": text},
+            ),
             extra=(case.assignee_id,),
         )
     else:
-        who = _("Support") if role == ActorRole.SUPPORT else actor.public_name
+        who = Translatable(gettext_noop("Support")) if role == ActorRole.SUPPORT else actor.public_name
         _notify(
             case,
             kind="case_statement",
-            title=_title(case, _("New statement on support case #%(case)s (order #%(order)s)")),
-            body=_("%(who)s wrote:\n\n%(text)s") % {"who": who, "text": text},
+            title=_title(case, gettext_noop("New statement on support case #%(case)s (order #%(order)s)")),
+            body=Translatable(gettext_noop("%(who)s wrote:\n\n%(text)s"), {"who": who, "text": text}),
             skip=actor,
         )
     return statement
@@ -376,7 +383,7 @@ def case_assign(*, case: SupportCase, actor: User, assignee: User | None = None)
                 notification_build(
                     user_id=assignee.pk,
                     kind="case_assigned",
-                    title=_title(case, _("Support case #%(case)s (order #%(order)s) is assigned to you")),
+                    title=_title(case, gettext_noop("Support case #%(case)s (order #%(order)s) is assigned to you")),
                     order_id=case.order_id,
                 )
             ]
@@ -429,14 +436,18 @@ def case_ask_for_info(*, case: SupportCase, actor: User, party: str, question: s
     _notify(
         case,
         kind="case_info_requested",
-        title=_title(case, _("Support asks for more information on case #%(case)s (order #%(order)s)")),
-        body=_("Support asks the %(role)s (%(who)s), who has until %(due)s to answer with a statement:\n\n%(q)s")
-        % {
-            "role": ActorRole(party).label,
-            "who": asked.public_name,
-            "due": case.info_due_at.isoformat(timespec="minutes"),
-            "q": question,
-        },
+        title=_title(case, gettext_noop("Support asks for more information on case #%(case)s (order #%(order)s)")),
+        body=Translatable(
+            gettext_noop(
+                "Support asks the %(role)s (%(who)s), who has until %(due)s to answer with a statement:\n\n%(q)s"
+            ),
+            {
+                "role": ActorRole(party).label,
+                "who": asked.public_name,
+                "due": case.info_due_at.isoformat(timespec="minutes"),
+                "q": question,
+            },
+        ),
     )
     return case
 
@@ -590,12 +601,22 @@ def case_rule(
     _notify(
         case,
         kind="case_ruled",
-        title=_title(case, _("Support ruled on case #%(case)s (order #%(order)s)")),
-        body=_("Outcome: %(outcome)s\nFault: %(fault)s\n\n%(ruling)s\n\nEither party may appeal once.")
-        % {"outcome": outcome, "fault": Fault(fault).label, "ruling": ruling}
-        + " "
-        + _("The appeal window ends on %(until)s; without an appeal the case then closes.")
-        % {"until": case.appeal_until.isoformat(timespec="minutes")},
+        title=_title(case, gettext_noop("Support ruled on case #%(case)s (order #%(order)s)")),
+        body=Joined(
+            " ",
+            [
+                Translatable(
+                    gettext_noop(
+                        "Outcome: %(outcome)s\nFault: %(fault)s\n\n%(ruling)s\n\nEither party may appeal once."
+                    ),
+                    {"outcome": outcome, "fault": Fault(fault).label, "ruling": ruling},
+                ),
+                Translatable(
+                    gettext_noop("The appeal window ends on %(until)s; without an appeal the case then closes."),
+                    {"until": case.appeal_until.isoformat(timespec="minutes")},
+                ),
+            ],
+        ),
     )
     return case
 
@@ -627,9 +648,11 @@ def case_appeal(*, case: SupportCase, actor: User, text: str) -> SupportCase:
     _notify(
         case,
         kind="case_appealed",
-        title=_title(case, _("The ruling on case #%(case)s (order #%(order)s) is appealed")),
-        body=_("The %(role)s appealed; a supervisor decides by %(due)s.\n\n%(text)s")
-        % {"role": ActorRole(role).label, "due": case.ruling_due.isoformat(timespec="minutes"), "text": text},
+        title=_title(case, gettext_noop("The ruling on case #%(case)s (order #%(order)s) is appealed")),
+        body=Translatable(
+            gettext_noop("The %(role)s appealed; a supervisor decides by %(due)s.\n\n%(text)s"),
+            {"role": ActorRole(role).label, "due": case.ruling_due.isoformat(timespec="minutes"), "text": text},
+        ),
         extra=list(supervisors()),
     )
     return case
@@ -672,7 +695,7 @@ def case_rule_appeal(*, case: SupportCase, actor: User, upheld: bool, ruling: st
     from_state = case.state
     case.rule_appeal(by=actor, upheld=upheld, ruling=ruling, at=now)
     case.save(update_fields=("state", "appeal_upheld", "appeal_ruling", "appeal_ruled_by", "closed_at", "updated_at"))
-    verdict = _("Appeal upheld") if upheld else _("Appeal dismissed")
+    verdict = Translatable(gettext_noop("Appeal upheld") if upheld else gettext_noop("Appeal dismissed"))
     _log(
         case,
         transition="rule_appeal",
@@ -682,16 +705,16 @@ def case_rule_appeal(*, case: SupportCase, actor: User, upheld: bool, ruling: st
         reason=f"{verdict}: {ruling}",
         at=now,
     )
-    effects = (
-        _("The ruling's fee, credit changes and restrictions are reversed; the history keeps both.")
+    effects = Translatable(
+        gettext_noop("The ruling's fee, credit changes and restrictions are reversed; the history keeps both.")
         if upheld
-        else _("The ruling stands.")
+        else gettext_noop("The ruling stands.")
     )
     _notify(
         case,
         kind="case_appeal_ruled",
-        title=_title(case, _("Decision on the appeal of case #%(case)s (order #%(order)s)")),
-        body=f"{verdict}. {effects}\n\n{ruling}",
+        title=_title(case, gettext_noop("Decision on the appeal of case #%(case)s (order #%(order)s)")),
+        body=Joined("\n\n", [Joined(". ", [verdict, effects]), ruling]),
     )
     return case
 
@@ -712,7 +735,7 @@ def case_close(*, case: SupportCase, actor: User) -> SupportCase:
     _notify(
         case,
         kind="case_closed",
-        title=_title(case, _("Support case #%(case)s (order #%(order)s) is closed")),
-        body=_("The ruling stands: %(outcome)s") % {"outcome": case.outcome},
+        title=_title(case, gettext_noop("Support case #%(case)s (order #%(order)s) is closed")),
+        body=Translatable(gettext_noop("The ruling stands: %(outcome)s"), {"outcome": case.outcome}),
     )
     return case

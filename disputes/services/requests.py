@@ -17,10 +17,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django_fsm import can_proceed
 
 from core.audit import transition_log_write
 from core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.i18n import Joined, Text, Translatable
 from disputes.models import AwayPeriod, RequestState, RequestType, ResolutionRequest
 from disputes.selectors.requests import (
     announced_period,
@@ -118,7 +120,7 @@ def _log(resolution_request: ResolutionRequest, transition: str, from_state: str
     )
 
 
-def _notify(user_id: int, order: Order, kind: str, title: str, body: str = "") -> None:
+def _notify(user_id: int, order: Order, kind: str, title: Text, body: Text = "") -> None:
     notifications_send([notification_build(user_id=user_id, kind=kind, title=title, body=body, order_id=order.pk)])
 
 
@@ -222,27 +224,38 @@ def request_open(
     except IntegrityError:
         raise Conflict(already, code="request_already_open") from None
     _log(resolution_request, "open", "", actor=actor, role=role, reason=request_type_label(type))
-    title = {
-        RequestType.CANCEL: _("%(name)s asks to cancel order #%(id)s"),
-        RequestType.EXTEND_DELIVERY: _("%(name)s asks to extend the delivery of order #%(id)s"),
-        RequestType.REQUEST_UPDATE: _("%(name)s asks for an update on order #%(id)s"),
-    }[type] % {"name": actor.public_name, "id": order.pk}
-    lines = [message]
+    title = Translatable(
+        {
+            RequestType.CANCEL: gettext_noop("%(name)s asks to cancel order #%(id)s"),
+            RequestType.EXTEND_DELIVERY: gettext_noop("%(name)s asks to extend the delivery of order #%(id)s"),
+            RequestType.REQUEST_UPDATE: gettext_noop("%(name)s asks for an update on order #%(id)s"),
+        }[type],
+        {"name": actor.public_name, "id": order.pk},
+    )
+    lines: list[Text] = [message]
     if type == RequestType.CANCEL:
-        lines.append(_("Proposed refund to the client: %(percent)s %%.") % {"percent": refund_percent})
+        lines.append(
+            Translatable(gettext_noop("Proposed refund to the client: %(percent)s %%."), {"percent": refund_percent})
+        )
     elif type == RequestType.EXTEND_DELIVERY:
-        lines.append(_("Proposed new due date: %(at)s.") % {"at": _when(new_due_at)})
+        lines.append(Translatable(gettext_noop("Proposed new due date: %(at)s."), {"at": _when(new_due_at)}))
     if type == RequestType.REQUEST_UPDATE:
         lines.append(
-            _("Answer with a message by %(at)s; an unanswered request counts against your responsiveness.")
-            % {"at": _when(resolution_request.respond_by)}
+            Translatable(
+                gettext_noop(
+                    "Answer with a message by %(at)s; an unanswered request counts against your responsiveness."
+                ),
+                {"at": _when(resolution_request.respond_by)},
+            )
         )
     else:
         lines.append(
-            _("Accept or decline by %(at)s; without an answer it is accepted automatically.")
-            % {"at": _when(resolution_request.respond_by)}
+            Translatable(
+                gettext_noop("Accept or decline by %(at)s; without an answer it is accepted automatically."),
+                {"at": _when(resolution_request.respond_by)},
+            )
         )
-    _notify(recipient_id, order, "request_opened", title, "\n\n".join(lines))
+    _notify(recipient_id, order, "request_opened", title, Joined("\n\n", lines))
     return resolution_request
 
 
@@ -310,10 +323,13 @@ def request_accept(*, resolution_request: ResolutionRequest, actor: User, messag
     resolution_request.accept(by=actor, message=message, at=now)
     resolution_request.save()
     _log(resolution_request, "accept", RequestState.OPEN, actor=actor, role=role, reason=message)
-    title = {
-        RequestType.CANCEL: _("%(name)s accepted your request to cancel order #%(id)s"),
-        RequestType.EXTEND_DELIVERY: _("%(name)s accepted your extension of order #%(id)s"),
-    }[resolution_request.type] % {"name": actor.public_name, "id": order.pk}
+    title = Translatable(
+        {
+            RequestType.CANCEL: gettext_noop("%(name)s accepted your request to cancel order #%(id)s"),
+            RequestType.EXTEND_DELIVERY: gettext_noop("%(name)s accepted your extension of order #%(id)s"),
+        }[resolution_request.type],
+        {"name": actor.public_name, "id": order.pk},
+    )
     _notify(resolution_request.author_id, order, "request_accepted", title, message)
     return resolution_request
 
@@ -330,8 +346,13 @@ def request_decline(*, resolution_request: ResolutionRequest, actor: User, messa
     resolution_request.save()
     _log(resolution_request, "decline", RequestState.OPEN, actor=actor, role=role, reason=message)
     order = resolution_request.order
-    title = _("%(name)s declined your request on order #%(id)s") % {"name": actor.public_name, "id": order.pk}
-    body = "\n\n".join([message, _("If you cannot agree, you can take it to support from the order page.")])
+    title = Translatable(
+        gettext_noop("%(name)s declined your request on order #%(id)s"), {"name": actor.public_name, "id": order.pk}
+    )
+    body = Joined(
+        "\n\n",
+        [message, Translatable(gettext_noop("If you cannot agree, you can take it to support from the order page."))],
+    )
     _notify(resolution_request.author_id, order, "request_declined", title, body)
     return resolution_request
 
@@ -349,10 +370,10 @@ def request_respond(*, resolution_request: ResolutionRequest, actor: User, messa
     resolution_request.save()
     _log(resolution_request, "respond", RequestState.OPEN, actor=actor, role=role, reason=message)
     order = resolution_request.order
-    title = _("%(name)s sent the update you asked for on order #%(id)s") % {
-        "name": actor.public_name,
-        "id": order.pk,
-    }
+    title = Translatable(
+        gettext_noop("%(name)s sent the update you asked for on order #%(id)s"),
+        {"name": actor.public_name, "id": order.pk},
+    )
     _notify(resolution_request.author_id, order, "request_answered", title, message)
     return resolution_request
 
@@ -369,7 +390,9 @@ def request_withdraw(*, resolution_request: ResolutionRequest, actor: User) -> R
     resolution_request.save()
     _log(resolution_request, "withdraw", RequestState.OPEN, actor=actor, role=role, reason="")
     order = resolution_request.order
-    title = _("%(name)s withdrew their request on order #%(id)s") % {"name": actor.public_name, "id": order.pk}
+    title = Translatable(
+        gettext_noop("%(name)s withdrew their request on order #%(id)s"), {"name": actor.public_name, "id": order.pk}
+    )
     _notify(request_recipient_id(resolution_request, order), order, "request_withdrawn", title)
     return resolution_request
 
@@ -430,30 +453,32 @@ def requests_reschedule_for_provider(*, provider: User, now: datetime | None = N
     ResolutionRequest.objects.bulk_update(moved, ("respond_by", "reminder_sent_at", "updated_at"))
     pause = announced_period(user_id=provider.pk, now=now)
     if pause is None:
-        body_text = _("%(name)s is available again, so the answer to your request is due by %(at)s.")
+        body_text = gettext_noop("%(name)s is available again, so the answer to your request is due by %(at)s.")
     elif pause[1] is None:
-        body_text = _(
+        body_text = gettext_noop(
             "%(name)s announced time away with no return date: the window to answer your request is paused "
             "while they are away and counted again when they return (by %(at)s if they returned now)."
         )
     else:
-        body_text = _(
+        body_text = gettext_noop(
             "%(name)s announced time away until %(until)s, which does not count in the window to answer your "
             "request: the answer is now due by %(at)s."
         )
-    title_text = _("The answer to your request on order #%(id)s is now due by %(at)s")
+    title_text = gettext_noop("The answer to your request on order #%(id)s is now due by %(at)s")
     notifications_send(
         [
             notification_build(
                 user_id=r.author_id,
                 kind="request_rescheduled",
-                title=title_text % {"id": r.order_id, "at": _when(r.respond_by)},
-                body=body_text
-                % {
-                    "name": provider.public_name,
-                    "at": _when(r.respond_by),
-                    "until": _when(pause[1]) if pause is not None and pause[1] is not None else "",
-                },
+                title=Translatable(title_text, {"id": r.order_id, "at": _when(r.respond_by)}),
+                body=Translatable(
+                    body_text,
+                    {
+                        "name": provider.public_name,
+                        "at": _when(r.respond_by),
+                        "until": _when(pause[1]) if pause is not None and pause[1] is not None else "",
+                    },
+                ),
                 order_id=r.order_id,
                 at=now,
             )

@@ -52,10 +52,12 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django_fsm import can_proceed
 
 from core.audit import transition_log_write
 from core.exceptions import Conflict, NotFound, PaymentFailed, PermissionDenied, ValidationFailed
+from core.i18n import Joined, Text, Translatable
 from core.models import ActorRole
 from core.uploads import upload_check
 from disputes.models import (
@@ -258,7 +260,9 @@ def _log(ticket: AfterSalesTicket, name: str, from_state: str, *, actor: User, r
     )
 
 
-def _tell(ticket: AfterSalesTicket, *, users: Iterable[User | None], actor: User, kind: str, title: str, body=""):
+def _tell(
+    ticket: AfterSalesTicket, *, users: Iterable[User | None], actor: User, kind: str, title: Text, body: Text = ""
+):
     """Notify each of ``users`` but the actor (once each), in the app and by e-mail after commit."""
     seen: set[int] = set()
     recipients = []
@@ -268,7 +272,7 @@ def _tell(ticket: AfterSalesTicket, *, users: Iterable[User | None], actor: User
         seen.add(user.pk)
         recipients.append(user)
     if recipients:
-        notify(users=recipients, kind=kind, title=title, body=str(body), order=ticket.order)
+        notify(users=recipients, kind=kind, title=title, body=body, order=ticket.order)
 
 
 def _parties(ticket: AfterSalesTicket) -> list[User]:
@@ -279,8 +283,8 @@ def _everyone(ticket: AfterSalesTicket) -> list[User | None]:
     return [*_parties(ticket), ticket.assignee]
 
 
-def _title(text: str, ticket: AfterSalesTicket) -> str:
-    return text % {"id": ticket.pk, "order": ticket.order_id}
+def _title(msgid: str, ticket: AfterSalesTicket) -> Translatable:
+    return Translatable(msgid, {"id": ticket.pk, "order": ticket.order_id})
 
 
 def _store_evidence(ticket: AfterSalesTicket, actor: User, checked, description: str, at) -> list[Evidence]:
@@ -365,7 +369,7 @@ def ticket_open(
         users=[other],
         actor=actor,
         kind="ticket_opened",
-        title=_title(_("After-sales ticket #%(id)s filed on order #%(order)s"), ticket),
+        title=_title(gettext_noop("After-sales ticket #%(id)s filed on order #%(order)s"), ticket),
         body=description,
     )
     return ticket
@@ -410,7 +414,7 @@ def ticket_edit(
         users=_everyone(ticket),
         actor=actor,
         kind="ticket_edited",
-        title=_title(_("After-sales ticket #%(id)s was edited"), ticket),
+        title=_title(gettext_noop("After-sales ticket #%(id)s was edited"), ticket),
         body=new_description,
     )
     return ticket
@@ -440,7 +444,7 @@ def ticket_add_evidence(
         users=_everyone(ticket),
         actor=actor,
         kind="ticket_evidence",
-        title=_title(_("New evidence on after-sales ticket #%(id)s"), ticket),
+        title=_title(gettext_noop("New evidence on after-sales ticket #%(id)s"), ticket),
         body=evidence.name,
     )
     return evidence
@@ -467,7 +471,7 @@ def ticket_start_review(*, ticket: AfterSalesTicket, actor: User) -> AfterSalesT
         users=_parties(ticket),
         actor=actor,
         kind="ticket_under_review",
-        title=_title(_("After-sales ticket #%(id)s is being reviewed"), ticket),
+        title=_title(gettext_noop("After-sales ticket #%(id)s is being reviewed"), ticket),
     )
     return ticket
 
@@ -506,8 +510,10 @@ def ticket_approve(*, ticket: AfterSalesTicket, actor: User, compensation, note:
         users=_parties(ticket),
         actor=actor,
         kind="ticket_approved",
-        title=_("After-sales ticket #%(id)s approved: compensation %(amount)s %(cur)s")
-        % {"id": ticket.pk, "amount": amount, "cur": ticket.order.currency},
+        title=Translatable(
+            gettext_noop("After-sales ticket #%(id)s approved: compensation %(amount)s %(cur)s"),
+            {"id": ticket.pk, "amount": amount, "cur": ticket.order.currency},
+        ),
         body=note,
     )
     return ticket
@@ -532,7 +538,7 @@ def ticket_reject(*, ticket: AfterSalesTicket, actor: User, note: str) -> AfterS
         users=_parties(ticket),
         actor=actor,
         kind="ticket_rejected",
-        title=_title(_("After-sales ticket #%(id)s rejected"), ticket),
+        title=_title(gettext_noop("After-sales ticket #%(id)s rejected"), ticket),
         body=note,
     )
     return ticket
@@ -668,8 +674,10 @@ def ticket_pay_compensation(*, ticket: AfterSalesTicket, actor: User) -> AfterSa
         users=_parties(ticket),
         actor=actor,
         kind="ticket_compensation_paid",
-        title=_("Compensation of %(amount)s %(cur)s paid on after-sales ticket #%(id)s")
-        % {"amount": ticket.compensation, "cur": ticket.order.currency, "id": ticket.pk},
+        title=Translatable(
+            gettext_noop("Compensation of %(amount)s %(cur)s paid on after-sales ticket #%(id)s"),
+            {"amount": ticket.compensation, "cur": ticket.order.currency, "id": ticket.pk},
+        ),
     )
     return ticket
 
@@ -692,7 +700,7 @@ def ticket_start_processing(*, ticket: AfterSalesTicket, actor: User, note: str 
         users=_parties(ticket),
         actor=actor,
         kind="ticket_processing",
-        title=_title(_("After-sales ticket #%(id)s is being carried out"), ticket),
+        title=_title(gettext_noop("After-sales ticket #%(id)s is being carried out"), ticket),
         body=note,
     )
     return ticket
@@ -718,7 +726,7 @@ def ticket_resolve(*, ticket: AfterSalesTicket, actor: User, note: str = "") -> 
         users=_parties(ticket),
         actor=actor,
         kind="ticket_resolved",
-        title=_title(_("After-sales ticket #%(id)s is resolved"), ticket),
+        title=_title(gettext_noop("After-sales ticket #%(id)s is resolved"), ticket),
         body=note,
     )
     return ticket
@@ -755,23 +763,25 @@ def _cancel_now(ticket: AfterSalesTicket, *, by: User, role: str, reason: str, m
             *fields,
         )
     )
-    log_reason = TicketCancelReason(reason).label
-    if message:
-        log_reason = f"{log_reason}: {message}"
+    label = TicketCancelReason(reason).label
+    log_reason = f"{label}: {message}" if message else label
     actor = confirmed_by or by
     _log(ticket, "cancel", from_state, actor=actor, role=role, reason=log_reason, at=now)
-    body = str(log_reason)
+    lines: list[Text] = [Joined(": ", [label, message]) if message else label]
     if ticket.compensation_paid_at is not None:
-        body = f"{body}\n" + _("The compensation of %(amount)s %(cur)s paid on it is reversed.") % {
-            "amount": ticket.compensation,
-            "cur": ticket.order.currency,
-        }
+        lines.append(
+            Translatable(
+                gettext_noop("The compensation of %(amount)s %(cur)s paid on it is reversed."),
+                {"amount": ticket.compensation, "cur": ticket.order.currency},
+            )
+        )
+    body = Joined("\n", lines)
     _tell(
         ticket,
         users=_everyone(ticket),
         actor=actor,
         kind="ticket_cancelled",
-        title=_title(_("After-sales ticket #%(id)s is cancelled"), ticket),
+        title=_title(gettext_noop("After-sales ticket #%(id)s is cancelled"), ticket),
         body=body,
     )
 
@@ -819,20 +829,25 @@ def ticket_cancel(*, ticket: AfterSalesTicket, actor: User, reason: str, message
         who.append(ticket.order.provider)
     if ActorRole.SUPPORT in confirmers:
         who.append(ticket.assignee)
-    body = _("Reason: %(reason)s.") % {"reason": TicketCancelReason(reason).label}
+    lines: list[Text] = [
+        Translatable(gettext_noop("Reason: %(reason)s."), {"reason": TicketCancelReason(reason).label})
+    ]
     if message:
-        body = f"{body}\n{message}"
+        lines.append(message)
     if ticket.compensation_paid_at is not None:
-        body = f"{body}\n" + _("Confirming reverses the compensation of %(amount)s %(cur)s already paid.") % {
-            "amount": ticket.compensation,
-            "cur": ticket.order.currency,
-        }
+        lines.append(
+            Translatable(
+                gettext_noop("Confirming reverses the compensation of %(amount)s %(cur)s already paid."),
+                {"amount": ticket.compensation, "cur": ticket.order.currency},
+            )
+        )
+    body = Joined("\n", lines)
     _tell(
         ticket,
         users=who,
         actor=actor,
         kind="ticket_cancel_requested",
-        title=_title(_("Please confirm: cancel after-sales ticket #%(id)s?"), ticket),
+        title=_title(gettext_noop("Please confirm: cancel after-sales ticket #%(id)s?"), ticket),
         body=body,
     )
     # Everyone else involved learns that a confirmation is awaited.
@@ -841,7 +856,7 @@ def ticket_cancel(*, ticket: AfterSalesTicket, actor: User, reason: str, message
         users=[u for u in _everyone(ticket) if u not in who],
         actor=actor,
         kind="ticket_cancel_requested",
-        title=_title(_("Cancellation of after-sales ticket #%(id)s waits for confirmation"), ticket),
+        title=_title(gettext_noop("Cancellation of after-sales ticket #%(id)s waits for confirmation"), ticket),
         body=body,
     )
     return ticket
@@ -903,7 +918,7 @@ def ticket_cancel_refuse(*, ticket: AfterSalesTicket, actor: User, message: str 
         users=[requester, *_everyone(ticket)],
         actor=actor,
         kind="ticket_cancel_refused",
-        title=_title(_("Cancellation of after-sales ticket #%(id)s was refused"), ticket),
+        title=_title(gettext_noop("Cancellation of after-sales ticket #%(id)s was refused"), ticket),
         body=message,
     )
     return ticket

@@ -1,0 +1,124 @@
+"""Text written for someone else: built now, translated once it is known who reads it.
+
+A notification is stored in its recipient's language, whoever caused it: a person browsing
+in another language, or a sweep running in the site's default one. So services hand over a
+``Translatable`` instead of a translated string: a msgid marked with ``gettext_noop``
+(makemessages extracts it like any other string) and its parameters, which may be
+translatables or lazy labels (``CancelReason(code).label``) themselves. Rendering translates
+it in the active language::
+
+    Translatable(gettext_noop("Order #%(id)s “%(title)s” is late"), {"id": order.pk, "title": order.title})
+    Joined("\\n\\n", [request.message, Translatable(gettext_noop("Accept or decline by %(at)s."), {"at": at})])
+
+Plain strings pass through untouched: what a user wrote is never translated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.utils.functional import Promise
+from django.utils.translation import get_supported_language_variant, gettext
+
+
+class Translatable:
+    """A msgid and its parameters; translated (and the parameters filled in) when rendered."""
+
+    __slots__ = ("msgid", "params")
+
+    def __init__(self, msgid: str, params: Mapping[str, Any] | None = None) -> None:
+        self.msgid = msgid
+        self.params = params
+
+    def render(self, catalog: Catalog | None = None) -> str:
+        """The text in the active language (through ``catalog`` when rendering a batch)."""
+        if catalog is None:
+            catalog = Catalog()
+        text = catalog.gettext(self.msgid)
+        params = self.params
+        if params is None:
+            return text
+        for value in params.values():
+            if isinstance(value, LAZY):
+                params = {key: catalog.render(value) for key, value in params.items()}
+                break
+        return text % params
+
+    def __str__(self) -> str:
+        return self.render()
+
+    def __repr__(self) -> str:
+        return f"Translatable({self.msgid!r}, {self.params!r})"
+
+
+class Joined:
+    """Texts (translatables, lazy strings or plain ones) joined by ``separator`` once each is rendered."""
+
+    __slots__ = ("parts", "separator")
+
+    def __init__(self, separator: str, parts: Iterable[Any]) -> None:
+        self.separator = separator
+        self.parts = tuple(parts)
+
+    def render(self, catalog: Catalog | None = None) -> str:
+        if catalog is None:
+            catalog = Catalog()
+        return self.separator.join(str(catalog.render(part)) for part in self.parts)
+
+    def __str__(self) -> str:
+        return self.render()
+
+    def __repr__(self) -> str:
+        return f"Joined({self.separator!r}, {self.parts!r})"
+
+
+Text = str | Translatable | Joined | Promise
+LAZY = (Translatable, Joined, Promise)
+
+
+class Catalog:
+    """Renders texts in the active language, looking each msgid up once and each shared text
+    (one translatable for both parties of an order, one lazy label for a whole batch) rendering
+    once: for a batch of texts in one language. Shared texts are known by identity, so keep a
+    catalog only while the texts it rendered are alive (one batch)."""
+
+    __slots__ = ("_msgids", "_texts")
+
+    def __init__(self) -> None:
+        self._msgids: dict[str, str] = {}
+        self._texts: dict[int, str] = {}
+
+    def gettext(self, msgid: str) -> str:
+        text = self._msgids.get(msgid)
+        if text is None:
+            text = self._msgids[msgid] = gettext(msgid)
+        return text
+
+    def render(self, value: Any) -> Any:
+        """``value`` translated if it is a translatable, joined texts or a lazy string; as it is otherwise."""
+        if not isinstance(value, LAZY):
+            return value
+        text = self._texts.get(id(value))
+        if text is None:
+            text = self._texts[id(value)] = str(value) if isinstance(value, Promise) else value.render(self)
+        return text
+
+    def text(self, value: Text) -> str:
+        """``value`` as a string in the active language."""
+        return value if isinstance(value, str) else self.render(value)
+
+
+def is_lazy(value: Any) -> bool:
+    """Whether ``value`` still has to be translated (a translatable, joined texts or a lazy string)."""
+    return isinstance(value, LAZY)
+
+
+def supported_language(code: str | None) -> str:
+    """The code of ``settings.LANGUAGES`` closest to ``code`` ("zh-hans" for "zh-CN", "en" for "en-us"); "" if none."""
+    if not code:
+        return ""
+    try:
+        return get_supported_language_variant(code.lower())
+    except LookupError:
+        return ""
