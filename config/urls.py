@@ -2,10 +2,13 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from marketplace.views import language_set
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Django's set_language, which also stores a signed-in user's choice.
+    path("i18n/setlang/", language_set, name="set_language"),
     path("", include("marketplace.urls")),
     path("", include("orders.urls")),
     path("", include("credit.urls")),

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
-from core.i18n import Translatable
+from core.i18n import Translatable, supported_language
 from core.uploads import upload_check
 from credit.eligibility import require_can_post
 
@@ -39,8 +39,11 @@ from .notifications import notify
 from .selectors import availability_current, block_active_between, open_orders_between
 
 
-def user_create(*, username: str, email: str, password: str, display_name: str = "") -> User:
-    """Sign a person up; every problem is reported against its field."""
+def user_create(*, username: str, email: str, password: str, display_name: str = "", language: str = "") -> User:
+    """Sign a person up; every problem is reported against its field.
+
+    ``language`` is the one they signed up in: their pages and notifications keep it.
+    """
     username = (username or "").strip()
     email = (email or "").strip()
     errors: dict[str, list[str]] = {}
@@ -71,12 +74,29 @@ def user_create(*, username: str, email: str, password: str, display_name: str =
         raise ValidationFailed(next(iter(errors.values()))[0], errors=errors)
     try:
         with transaction.atomic():
-            user = User(username=username, email=email, display_name=display_name.strip())
+            user = User(
+                username=username,
+                email=email,
+                display_name=display_name.strip(),
+                language=supported_language(language),
+            )
             user.set_password(password)
             user.save()
     except IntegrityError as exc:  # lost a race for the same username
         message = _("A user with that username already exists.")
         raise ValidationFailed(message, errors={"username": [message]}) from exc
+    return user
+
+
+def user_language_set(*, user: User, language: str) -> User:
+    """Remember the language ``user`` reads Gigfair in: their pages on any device, their notifications and e-mails."""
+    code = supported_language(language)
+    if not code:
+        message = _("Choose one of the site's languages.")
+        raise ValidationFailed(message, errors={"language": [message]})
+    if user.language != code:
+        user.language = code
+        user.save(update_fields=("language",))
     return user
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 
 from django.contrib import messages
@@ -15,8 +16,9 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.i18n import LANGUAGE_QUERY_PARAMETER, set_language
 
-from core.exceptions import ApplicationError, NotFound
+from core.exceptions import ApplicationError, NotFound, ValidationFailed
 from orders.forms import OrderCreateForm
 from orders.gateways import SimulatedCardGateway, gateway_get
 from orders.models import Order
@@ -80,6 +82,7 @@ def signup(request: HttpRequest) -> HttpResponse:
                 email=data["email"],
                 password=data["password1"],
                 display_name=data["display_name"],
+                language=request.LANGUAGE_CODE,  # the one they signed up in
             )
         except ApplicationError as exc:
             form.add_service_error(exc, field_map={"password": "password1"})
@@ -88,6 +91,17 @@ def signup(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Welcome to Gigfair, %(name)s.") % {"name": user.public_name})
             return redirect("dashboard")
     return render(request, "registration/signup.html", {"form": form})
+
+
+def language_set(request: HttpRequest) -> HttpResponse:
+    """Django's set_language (the cookie and the redirect, no JavaScript needed); a signed-in user's
+    choice is stored too, for their other devices and their notifications."""
+    response = set_language(request)
+    if request.method == "POST" and request.user.is_authenticated:
+        # A language the site does not have is ignored here, as set_language ignored it.
+        with suppress(ValidationFailed):
+            services.user_language_set(user=request.user, language=request.POST.get(LANGUAGE_QUERY_PARAMETER, ""))
+    return response
 
 
 # --- Listings -----------------------------------------------------------------------------

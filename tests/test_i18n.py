@@ -16,7 +16,7 @@ from django.utils import translation
 
 from disputes.web.requests_forms import CancelRequestForm
 from marketplace.forms import ListingForm
-from marketplace.models import Listing
+from marketplace.models import Listing, User
 from marketplace.templatetags.gigfair import money, when
 from tests.factories import PASSWORD, UserFactory
 
@@ -90,6 +90,146 @@ def test_the_chosen_language_wins_over_accept_language(client):
 
     # then
     assert _html_lang(response) == "pt"
+
+
+# --- A signed-in user's language -------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_switcher_stores_a_signed_in_users_language(client):
+    # given
+    user = UserFactory(language="nl")
+    client.force_login(user)
+
+    # when
+    response = client.post(reverse("set_language"), {"language": "zh-hant", "next": "/"})
+
+    # then: stored for their other devices and their notifications, and this page follows it
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.language == "zh-hant"
+    assert _html_lang(client.get(reverse("home"))) == "zh-hant"
+
+
+@pytest.mark.django_db
+def test_the_switcher_ignores_a_language_the_site_does_not_have(client):
+    # given
+    user = UserFactory(language="nl")
+    client.force_login(user)
+
+    # when
+    response = client.post(reverse("set_language"), {"language": "de", "next": "/"})
+
+    # then
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.language == "nl"
+
+
+@pytest.mark.django_db
+def test_an_anonymous_visitor_can_still_switch(client):
+    # when
+    response = client.post(reverse("set_language"), {"language": "pt", "next": "/"})
+
+    # then
+    assert response.status_code == 302
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "pt"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("accept_language", "code"), [("zh-CN,zh;q=0.9", "zh-hans"), ("nl-BE", "nl"), ("de", "en")])
+def test_signing_up_stores_the_language_of_the_sign_up_page(client, accept_language, code):
+    # when: a visitor signs up on a page in their browser's language
+    response = client.post(
+        reverse("signup"),
+        {
+            "username": "mei",
+            "email": "mei@example.com",
+            "display_name": "",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+        },
+        HTTP_ACCEPT_LANGUAGE=accept_language,
+    )
+
+    # then
+    assert response.status_code == 302
+    assert User.objects.get(username="mei").language == code
+
+
+@pytest.mark.django_db
+def test_signing_up_keeps_the_language_picked_with_the_switcher(client):
+    # given: a visitor who picked Portuguese, in a browser asking for Dutch
+    client.post(reverse("set_language"), {"language": "pt", "next": "/"})
+
+    # when
+    client.post(
+        reverse("signup"),
+        {"username": "rui", "email": "rui@example.com", "password1": PASSWORD, "password2": PASSWORD},
+        HTTP_ACCEPT_LANGUAGE="nl",
+    )
+
+    # then
+    assert User.objects.get(username="rui").language == "pt"
+
+
+@pytest.mark.django_db
+def test_a_new_device_shows_a_signed_in_user_their_stored_language(client):
+    # given: a user who reads Dutch, on a browser with no language cookie that asks for Portuguese
+    user = UserFactory(language="nl")
+    client.force_login(user)
+
+    # when
+    response = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="pt-BR")
+
+    # then: their language, remembered by this browser for the next pages (and after logging out)
+    assert _html_lang(response) == "nl"
+    assert EXPECTED["nl"][1] in response.content.decode()
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "nl"
+    client.post(reverse("logout"))
+    assert _html_lang(client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="pt-BR")) == "nl"
+
+
+@pytest.mark.django_db
+def test_a_language_chosen_on_this_device_is_kept(client):
+    # given: a browser where Portuguese was picked with the switcher, then a user who reads Dutch signs in
+    client.post(reverse("set_language"), {"language": "pt", "next": "/"})
+    client.force_login(UserFactory(language="nl"))
+
+    # when
+    response = client.get(reverse("home"))
+
+    # then
+    assert _html_lang(response) == "pt"
+
+
+@pytest.mark.django_db
+def test_a_user_without_a_stored_language_gets_their_browsers(client):
+    # given
+    client.force_login(UserFactory(language=""))
+
+    # when
+    response = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="zh-TW")
+
+    # then
+    assert _html_lang(response) == "zh-hant"
+    assert settings.LANGUAGE_COOKIE_NAME not in response.cookies
+
+
+@pytest.mark.django_db
+def test_staff_see_and_change_a_users_language_in_the_admin(client):
+    # given
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    user = UserFactory(language="nl")
+    client.force_login(staff)
+    url = reverse("admin:marketplace_user_change", args=[user.pk])
+
+    # when
+    form = client.get(url).context["adminform"].form
+
+    # then
+    assert form.initial["language"] == "nl"
+    assert [code for code, _name in form.fields["language"].choices] == ["", *[c for c, _n in settings.LANGUAGES]]
 
 
 @pytest.mark.django_db

@@ -73,7 +73,7 @@ class AccountCreateApi(ApiView):
     def post(self, request):
         serializer = AccountCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = user_create(**serializer.validated_data)
+        user = user_create(**serializer.validated_data, language=request.LANGUAGE_CODE)  # the one they signed up in
         return Response(AccountOutputSerializer(user).data, status=status.HTTP_201_CREATED)
 
 

@@ -1,6 +1,7 @@
 """Sign-up, API tokens and the caller's account."""
 
 import pytest
+from django.utils import translation
 from rest_framework.authtoken.models import Token
 
 from marketplace.models import User
@@ -26,6 +27,22 @@ def test_sign_up_creates_the_account_and_never_returns_the_password(api):
     user = User.objects.get(username="ana")
     assert body == {"id": user.pk, "username": "ana", "email": "ana@example.com", "display_name": "Ana B."}
     assert user.check_password("Correct-Horse-42")
+
+
+@pytest.mark.parametrize(("accept_language", "code"), [("zh-TW,zh;q=0.9", "zh-hant"), ("pt-BR", "pt"), ("", "en")])
+def test_sign_up_stores_the_language_the_caller_asked_in(api, accept_language, code):
+    # when (the request leaves its language active in this thread: back to the default afterwards)
+    with translation.override(None):
+        response = api.post(
+            "/api/v1/accounts/",
+            {"username": "ana", "email": "ana@example.com", "password": "Correct-Horse-42"},
+            format="json",
+            HTTP_ACCEPT_LANGUAGE=accept_language,
+        )
+
+    # then: their notifications and e-mails will be in it
+    assert response.status_code == 201
+    assert User.objects.get(username="ana").language == code
 
 
 def test_sign_up_with_a_taken_username_is_400_naming_username(api):
