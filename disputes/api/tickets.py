@@ -379,8 +379,7 @@ class TicketCancelConfirmApi(TicketActionApi):
     input_serializer = TicketCancelAnswerInputSerializer
 
     def perform(self, ticket: AfterSalesTicket, **data) -> None:
-        # The message is checked, as on refuse, but the service takes none.
-        services.ticket_cancel_confirm(ticket=ticket, actor=self.request.user)
+        services.ticket_cancel_confirm(ticket=ticket, actor=self.request.user, **data)
 
 
 @extend_schema_view(

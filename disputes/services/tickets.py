@@ -742,8 +742,21 @@ def _clean_cancel_reason(reason: str, message: str) -> tuple[str, str]:
     return reason, _text(message, "message", required=False, limit=5000)
 
 
-def _cancel_now(ticket: AfterSalesTicket, *, by: User, role: str, reason: str, message: str, confirmed_by=None):
-    """Cancel ``ticket`` (locked) at once, reversing a paid compensation; log and tell everyone."""
+def _cancel_now(
+    ticket: AfterSalesTicket,
+    *,
+    by: User,
+    role: str,
+    reason: str,
+    message: str,
+    confirmed_by=None,
+    confirm_message: str = "",
+):
+    """Cancel ``ticket`` (locked) at once, reversing a paid compensation; log and tell everyone.
+
+    ``confirm_message`` is what the confirming party wrote, kept in the log and the notice
+    beside the requester's own message.
+    """
     fields = ["compensation_refund"] if ticket.compensation_paid_at is not None else []
     if ticket.compensation_paid_at is not None:
         _reverse_payment(ticket)
@@ -765,9 +778,13 @@ def _cancel_now(ticket: AfterSalesTicket, *, by: User, role: str, reason: str, m
     )
     label = TicketCancelReason(reason).label
     log_reason = f"{label}: {message}" if message else label
+    if confirm_message:
+        log_reason = f"{log_reason}\n{confirm_message}"
     actor = confirmed_by or by
     _log(ticket, "cancel", from_state, actor=actor, role=role, reason=log_reason, at=now)
     lines: list[Text] = [Joined(": ", [label, message]) if message else label]
+    if confirm_message:
+        lines.append(confirm_message)
     if ticket.compensation_paid_at is not None:
         lines.append(
             Translatable(
@@ -878,9 +895,10 @@ def _lock_pending_for_answer(ticket: AfterSalesTicket, actor: User) -> tuple[Aft
 
 
 @transaction.atomic
-def ticket_cancel_confirm(*, ticket: AfterSalesTicket, actor: User) -> AfterSalesTicket:
+def ticket_cancel_confirm(*, ticket: AfterSalesTicket, actor: User, message: str = "") -> AfterSalesTicket:
     """The party (or agent) the state requires confirms a pending cancellation: the ticket is cancelled."""
     ticket, role = _lock_pending_for_answer(ticket, actor)
+    message = _text(message, "message", required=False, limit=5000)
     _cancel_now(
         ticket,
         by=ticket.cancel_requested_by,
@@ -888,6 +906,7 @@ def ticket_cancel_confirm(*, ticket: AfterSalesTicket, actor: User) -> AfterSale
         reason=ticket.cancel_reason,
         message=ticket.cancel_message,
         confirmed_by=actor,
+        confirm_message=message,
     )
     return ticket
 

@@ -246,7 +246,7 @@ def ticket_cancel_answer(request: HttpRequest, pk: int, answer: str) -> HttpResp
             pk,
             "answer",
             form,
-            lambda t, data: services.ticket_cancel_confirm(ticket=t, actor=request.user),
+            lambda t, data: services.ticket_cancel_confirm(ticket=t, actor=request.user, **data),
             _("Cancellation confirmed: the ticket is cancelled."),
         )
     return _run(

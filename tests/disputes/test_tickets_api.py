@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from disputes.models import AfterSalesTicket, Evidence, TicketState
 from disputes.services import tickets as svc
+from marketplace.models import Notification
 from tests.disputes.test_tickets_services import completed_order, open_ticket, staff
 from tests.factories import UserFactory
 
@@ -185,6 +186,43 @@ def test_cancel_approved_opens_a_confirmation_for_the_other_party(api_as):
     confirmed = provider.post(f"/api/v1/tickets/{ticket.pk}/cancel/confirm/", {}, format="json")
     assert confirmed.status_code == 200
     assert confirmed.json()["state"] == "cancelled" and confirmed.json()["cancel_pending"] is False
+
+
+def test_the_confirming_partys_message_is_kept_in_the_log_and_told_to_the_others(api_as):
+    # given a cancellation of an approved ticket waiting for the provider's confirmation
+    ticket = open_ticket()
+    agent = staff()
+    svc.ticket_start_review(ticket=ticket, actor=agent)
+    svc.ticket_approve(ticket=ticket, actor=agent, compensation=Decimal("10.00"), note="ok")
+    svc.ticket_cancel(ticket=ticket, actor=ticket.opened_by, reason="agreed_with_other_party", message="We agreed")
+
+    # when the provider confirms with a message
+    response = api_as(ticket.order.provider).post(
+        f"/api/v1/tickets/{ticket.pk}/cancel/confirm/", {"message": "Fine by me, thanks"}, format="json"
+    )
+
+    # then it is cancelled and the message is on record: the log and the client's notice
+    assert response.status_code == 200 and response.json()["state"] == "cancelled"
+    (entry,) = [h for h in response.json()["history"] if h["to"] == "cancelled"]
+    assert "We agreed" in entry["reason"] and "Fine by me, thanks" in entry["reason"]
+    notice = Notification.objects.filter(user=ticket.opened_by, kind="ticket_cancelled").get()
+    assert "Fine by me, thanks" in notice.body
+
+
+def test_a_confirmation_message_over_the_limit_is_400_and_nothing_changes(api_as):
+    ticket = open_ticket()
+    agent = staff()
+    svc.ticket_start_review(ticket=ticket, actor=agent)
+    svc.ticket_approve(ticket=ticket, actor=agent, compensation=Decimal("10.00"), note="ok")
+    svc.ticket_cancel(ticket=ticket, actor=ticket.opened_by, reason="agreed_with_other_party")
+
+    response = api_as(ticket.order.provider).post(
+        f"/api/v1/tickets/{ticket.pk}/cancel/confirm/", {"message": "x" * 5001}, format="json"
+    )
+
+    assert response.status_code == 400 and "message" in response.json()["errors"]
+    ticket.refresh_from_db()
+    assert ticket.state == TicketState.APPROVED and ticket.cancel_pending
 
 
 def test_confirm_by_the_wrong_person_is_403_and_refuse_keeps_the_state(api_as):
