@@ -22,13 +22,6 @@ from tests.factories import UserFactory, shift_order
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _default_language_afterwards():
-    # A request leaves its language active in the test's thread: the next test must not start in Chinese.
-    yield
-    translation.deactivate()
-
-
 def _notice(user, kind):
     return Notification.objects.get(user=user, kind=kind)
 
