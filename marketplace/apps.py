@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class MarketplaceConfig(AppConfig):
     name = "marketplace"
     verbose_name = _("Marketplace")
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        from .middleware import language_on_login
+
+        user_logged_in.connect(language_on_login, dispatch_uid="marketplace.language_on_login")

@@ -10,6 +10,27 @@ from django.utils import translation
 
 from core.i18n import supported_language
 
+LOGIN_LANGUAGE = "_gigfair_login_language"
+
+
+def language_on_login(sender, request: HttpRequest | None, user, **kwargs) -> None:
+    """On logging in, the user's stored language becomes this browser's (their choice follows them).
+
+    A user who has none yet keeps the language this browser already chose, as their own.
+    Connected to ``user_logged_in``; the middleware below sets the cookie on the response.
+    """
+    if request is None:
+        return
+    stored = supported_language(user.language)
+    if stored:
+        setattr(request, LOGIN_LANGUAGE, stored)
+        return
+    chosen = supported_language(request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME))
+    if chosen:
+        from marketplace.services import user_language_set
+
+        user_language_set(user=user, language=chosen)
+
 
 class UserLanguageMiddleware:
     """Use a signed-in user's stored language where the browser has not chosen one.
@@ -18,7 +39,8 @@ class UserLanguageMiddleware:
     after AuthenticationMiddleware. Without a cookie (a new device), the stored language wins
     over Accept-Language and is set as the cookie, so this browser keeps it after logging out.
     A cookie is a choice made with the language switcher (which stores it for the user too),
-    so it is left to decide.
+    so it is left to decide, except when someone logs in: then their stored language replaces
+    what the browser had (``language_on_login``).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -34,6 +56,7 @@ class UserLanguageMiddleware:
             translation.activate(language)
             request.LANGUAGE_CODE = translation.get_language()
         response = self.get_response(request)
+        language = getattr(request, LOGIN_LANGUAGE, "") or language
         if language and settings.LANGUAGE_COOKIE_NAME not in response.cookies:
             response.set_cookie(
                 settings.LANGUAGE_COOKIE_NAME,

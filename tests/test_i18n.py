@@ -191,16 +191,45 @@ def test_a_new_device_shows_a_signed_in_user_their_stored_language(client):
 
 
 @pytest.mark.django_db
-def test_a_language_chosen_on_this_device_is_kept(client):
-    # given: a browser where Portuguese was picked with the switcher, then a user who reads Dutch signs in
+def test_logging_in_brings_the_users_own_language_to_a_browser_that_chose_another(client):
+    # given: a browser where Portuguese was picked with the switcher (someone else, or before logging in)
     client.post(reverse("set_language"), {"language": "pt", "next": "/"})
-    client.force_login(UserFactory(language="nl"))
+    user = UserFactory(language="nl")
+
+    # when the Dutch reader logs in through the log-in page
+    response = client.post(reverse("login"), {"username": user.username, "password": PASSWORD})
+
+    # then their language replaces the browser's, for the next pages
+    assert response.status_code == 302
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "nl"
+    assert _html_lang(client.get(reverse("home"))) == "nl"
+
+
+@pytest.mark.django_db
+def test_after_logging_in_the_switcher_still_decides(client):
+    user = UserFactory(language="nl")
+    client.post(reverse("login"), {"username": user.username, "password": PASSWORD})
+
+    client.post(reverse("set_language"), {"language": "pt", "next": "/"})
+
+    assert _html_lang(client.get(reverse("home"))) == "pt"
+    user.refresh_from_db()
+    assert user.language == "pt"
+
+
+@pytest.mark.django_db
+def test_logging_in_without_a_stored_language_keeps_the_browsers_choice_as_the_users(client):
+    # given: a browser set to Traditional Chinese, and a user who never chose a language
+    client.post(reverse("set_language"), {"language": "zh-hant", "next": "/"})
+    user = UserFactory(language="")
 
     # when
-    response = client.get(reverse("home"))
+    client.post(reverse("login"), {"username": user.username, "password": PASSWORD})
 
-    # then
-    assert _html_lang(response) == "pt"
+    # then it becomes theirs: their notifications follow it too
+    user.refresh_from_db()
+    assert user.language == "zh-hant"
+    assert _html_lang(client.get(reverse("home"))) == "zh-hant"
 
 
 @pytest.mark.django_db
