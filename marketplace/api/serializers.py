@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
@@ -29,6 +30,18 @@ class AccountOutputSerializer(serializers.Serializer):
     username = serializers.CharField()
     email = serializers.EmailField()
     display_name = serializers.CharField()
+    language = serializers.CharField(
+        help_text="The language the account reads Gigfair in (pages, notifications, e-mails): one of "
+        + ", ".join(code for code, _name in settings.LANGUAGES)
+        + "; empty for the site's default."
+    )
+
+
+class MeUpdateInputSerializer(serializers.Serializer):
+    language = serializers.ChoiceField(
+        choices=[code for code, _name in settings.LANGUAGES],
+        help_text="Notifications and e-mails from now on are written in it; the web pages follow at the next log-in.",
+    )
 
 
 class TokenCreateInputSerializer(serializers.Serializer):

@@ -48,6 +48,7 @@ from .serializers import (
     MessageOutputSerializer,
     MessageReportInputSerializer,
     MessageReportOutputSerializer,
+    MeUpdateInputSerializer,
     TokenCreateInputSerializer,
     TokenOutputSerializer,
     UserProfileOutputSerializer,
@@ -107,6 +108,19 @@ class MeApi(ApiView):
     )
     def get(self, request):
         return Response(AccountOutputSerializer(request.user).data)
+
+    @extend_schema(
+        operation_id="me_partial_update",
+        tags=["accounts"],
+        summary="Change the caller's account: its language",
+        request=MeUpdateInputSerializer,
+        responses={200: AccountOutputSerializer, **problems(400, 401)},
+    )
+    def patch(self, request):
+        data = MeUpdateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.user_language_set(user=request.user, language=data.validated_data["language"])
+        return Response(AccountOutputSerializer(user).data)
 
 
 # --- Listings -----------------------------------------------------------------------------

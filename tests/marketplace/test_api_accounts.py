@@ -25,7 +25,13 @@ def test_sign_up_creates_the_account_and_never_returns_the_password(api):
     assert response.status_code == 201
     body = response.json()
     user = User.objects.get(username="ana")
-    assert body == {"id": user.pk, "username": "ana", "email": "ana@example.com", "display_name": "Ana B."}
+    assert body == {
+        "id": user.pk,
+        "username": "ana",
+        "email": "ana@example.com",
+        "display_name": "Ana B.",
+        "language": "en",  # the sign-up request's
+    }
     assert user.check_password("Correct-Horse-42")
 
 
@@ -190,7 +196,41 @@ def test_me_returns_the_callers_account(api_as):
     response = api_as(user).get("/api/v1/me/")
 
     # then
-    assert response.json() == {"id": user.pk, "username": "ana", "email": user.email, "display_name": "Ana"}
+    assert response.json() == {
+        "id": user.pk,
+        "username": "ana",
+        "email": user.email,
+        "display_name": "Ana",
+        "language": user.language,
+    }
+
+
+def test_the_caller_changes_their_language_and_their_next_notifications_follow(api_as):
+    # given
+    user = UserFactory(language="en")
+    client = api_as(user)
+
+    # when
+    response = client.patch("/api/v1/me/", {"language": "zh-hant"}, format="json")
+
+    # then
+    assert response.status_code == 200 and response.json()["language"] == "zh-hant"
+    user.refresh_from_db()
+    assert user.language == "zh-hant"
+    assert client.get("/api/v1/me/").json()["language"] == "zh-hant"
+
+
+@pytest.mark.parametrize("body", [{"language": "fr"}, {"language": ""}, {}])
+def test_an_unknown_or_missing_language_is_400_and_nothing_changes(api_as, body):
+    user = UserFactory(language="nl")
+
+    response = api_as(user).patch("/api/v1/me/", body, format="json")
+
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/problem+json")
+    assert "language" in response.json()["errors"]
+    user.refresh_from_db()
+    assert user.language == "nl"
 
 
 def test_me_without_credentials_is_401(api):
