@@ -10,11 +10,14 @@ plumbing is ``core.admin.ServiceFormAdminMixin``): adjusting a score with a reas
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import admin
 from django.db.models import Exists, F, OuterRef
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import IsSetFilter, ReadOnlyAdminMixin, ServiceFormAdminMixin, admin_link
@@ -26,6 +29,7 @@ from .services import (
     credit_account_open,
     credit_adjust,
     credit_event_reverse,
+    policy_in_force,
     restriction_impose,
     restriction_lift,
 )
@@ -95,6 +99,7 @@ class CreditAccountAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
         "score",
         "level",
         "completion_rate_now",
+        "responsiveness",
         "completed_in_window",
         "cancelled_in_window",
         "level_computed_at",
@@ -143,6 +148,18 @@ class CreditAccountAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
             "cancelled": rate.counted_cancellations,
             "days": rate.window_days,
         }
+
+    @admin.display(description=_("Responsiveness"))
+    def responsiveness(self, obj: CreditAccount) -> str:
+        from disputes.selectors.requests import unanswered_update_requests_count  # disputes builds on credit
+
+        days = policy_in_force().completion_window_days
+        n = unanswered_update_requests_count(provider=obj.user, since=timezone.now() - timedelta(days=days))
+        return ngettext(
+            "%(n)d update request left unanswered in the last %(days)d days",
+            "%(n)d update requests left unanswered in the last %(days)d days",
+            n,
+        ) % {"n": n, "days": days}
 
     @admin.display(description=_("restricted"), boolean=True, ordering="_restricted")
     def restricted(self, obj: CreditAccount) -> bool:

@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
+from core.jobs import sweep_run
 from credit.models import CreditAccount, CreditEvent, Restriction
 from credit.services import (
+    credit_account_open,
     credit_event_record,
     credit_event_reverse,
     credit_score,
@@ -20,6 +23,7 @@ from credit.services import (
 )
 from orders.cancellation import order_cancel
 from orders.models import Cancellation
+from tests.disputes.test_requests_services import in_progress_order, open_update
 from tests.factories import UserFactory, shift_order
 
 pytestmark = pytest.mark.django_db
@@ -183,6 +187,21 @@ def test_account_page_shows_staff_the_completion_rate_now(admin_client):
 
     # then
     assert "83.33 % smoothed (as if starting with 5 completed orders); raw 0.00 % of 1" in response.content.decode()
+
+
+def test_account_page_shows_staff_the_providers_responsiveness(admin_client):
+    # given: a provider who let an update request expire
+    order = in_progress_order()
+    with time_machine.travel(timezone.now() - timedelta(hours=49), tick=False):
+        open_update(order)
+    sweep_run("disputes.expire_requests")
+    account = credit_account_open(user=order.provider)  # no credit event yet: support opens it
+
+    # when
+    response = admin_client.get(_change(account))
+
+    # then
+    assert "1 update request left unanswered in the last 60 days" in response.content.decode()
 
 
 def test_account_page_is_read_only_and_posting_changes_nothing(admin_client):
