@@ -193,6 +193,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     ensure_venv(RUNTIME_REQUIREMENTS)
     env = child_env()
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    env.setdefault("GIGFAIR_PUBLIC_URL", base_url)  # the links in e-mails point at this server
     say("Migrating the database")
     manage("migrate", "--noinput", "-v", "0", env=env)
     say("Collecting static files")

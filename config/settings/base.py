@@ -295,8 +295,10 @@ GIGFAIR_WEBHOOK_SUBJECTS = {
 }
 # Refuse endpoints on loopback, private and link-local addresses (true only on a laptop and in tests).
 WEBHOOKS_ALLOW_PRIVATE_HOSTS = env.bool("WEBHOOKS_ALLOW_PRIVATE_HOSTS", default=False)
-# Where partners reach the API, for the object URLs in payloads ("https://gigfair.example"); empty: paths only.
-WEBHOOKS_PUBLIC_BASE_URL = env("GIGFAIR_PUBLIC_URL", default="")
+# Where people and partners reach Gigfair ("https://gigfair.example"): the links in e-mails and the
+# object URLs in webhook payloads. Empty: e-mails carry no link and payloads paths only.
+GIGFAIR_PUBLIC_URL = env("GIGFAIR_PUBLIC_URL", default="")
+WEBHOOKS_PUBLIC_BASE_URL = GIGFAIR_PUBLIC_URL
 WEBHOOKS_TIMEOUT_SECONDS = env.float("WEBHOOKS_TIMEOUT_SECONDS", default=5.0)
 WEBHOOKS_DISABLE_AFTER_FAILURES = env.int("WEBHOOKS_DISABLE_AFTER_FAILURES", default=20)
 WEBHOOKS_KEEP_DELIVERIES_DAYS = env.int("WEBHOOKS_KEEP_DELIVERIES_DAYS", default=30)

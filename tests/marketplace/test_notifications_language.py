@@ -12,9 +12,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext_noop
 
+from core.i18n import Translatable
 from core.jobs import sweep_run
 from marketplace.models import Notification
+from marketplace.notifications import notify
 from marketplace.services import message_post
 from tests.disputes.test_requests_services import in_progress_order, open_cancel
 from tests.factories import UserFactory, shift_order
@@ -164,3 +167,34 @@ def test_a_sweep_batch_costs_the_same_queries_whatever_the_number_of_languages()
     # then: the same count, with a single query for the recipients' languages
     assert every_language == one_language
     assert one_language[1] == 1
+
+
+# --- The e-mail's link ---------------------------------------------------------------------------
+
+
+def test_the_email_links_to_the_notification_in_the_recipients_language(settings, django_capture_on_commit_callbacks):
+    # given: where Gigfair is reached, and a Portuguese reader
+    settings.GIGFAIR_PUBLIC_URL = "https://gigfair.example/"
+    reader = UserFactory(language="pt")
+
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        notify(users=[reader], kind="test", title=Translatable(gettext_noop("Your credit")))
+
+    # then: the link opens the notification (marking it read) on the public site
+    notice = Notification.objects.get(user=reader)
+    body = _mail_to(reader).body
+    assert body.endswith(f"https://gigfair.example/notifications/{notice.pk}/open/")
+    with translation.override("pt"):
+        assert translation.gettext("Open it on Gigfair: %(url)s") != "Open it on Gigfair: %(url)s"
+        assert translation.gettext("Open it on Gigfair: %(url)s").split("%")[0] in body
+
+
+def test_without_a_public_address_the_email_has_no_link(settings, django_capture_on_commit_callbacks):
+    settings.GIGFAIR_PUBLIC_URL = ""
+    reader = UserFactory()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        notify(users=[reader], kind="test", title="Hello", body="Plain")
+
+    assert _mail_to(reader).body == "Plain"
