@@ -10,13 +10,10 @@ plumbing is ``core.admin.ServiceFormAdminMixin``): adjusting a score with a reas
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.contrib import admin
 from django.db.models import Exists, F, OuterRef
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -24,7 +21,7 @@ from core.admin import IsSetFilter, ReadOnlyAdminMixin, ServiceFormAdminMixin, a
 
 from .forms import CreditAdjustForm, CreditEventReverseForm, RestrictForm, RestrictionLiftForm
 from .models import CreditAccount, CreditEvent, CreditReason, Restriction, RestrictionKind
-from .selectors import completion_rate_for, credit_events_for
+from .selectors import completion_rate_for, credit_events_for, unanswered_update_requests_for
 from .services import (
     credit_account_open,
     credit_adjust,
@@ -151,10 +148,9 @@ class CreditAccountAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("Responsiveness"))
     def responsiveness(self, obj: CreditAccount) -> str:
-        from disputes.selectors.requests import unanswered_update_requests_count  # disputes builds on credit
-
-        days = policy_in_force().completion_window_days
-        n = unanswered_update_requests_count(provider=obj.user, since=timezone.now() - timedelta(days=days))
+        policy = policy_in_force()
+        n = unanswered_update_requests_for(obj.user, policy=policy)
+        days = policy.completion_window_days
         return ngettext(
             "%(n)d update request left unanswered in the last %(days)d days",
             "%(n)d update requests left unanswered in the last %(days)d days",

@@ -194,10 +194,17 @@ class CreditSummary:
     unanswered_update_requests: int = 0
 
 
-def credit_summary_for(user, *, now: datetime | None = None) -> CreditSummary:
-    """What the credit page and ``GET /me/credit/`` show: everything computed fresh."""
+def unanswered_update_requests_for(user, *, now: datetime | None = None, policy=None) -> int:
+    """Responsiveness: update requests ``user``, as provider, let expire in the completion-rate window."""
     from disputes.selectors.requests import unanswered_update_requests_count  # disputes builds on credit
 
+    policy = policy or policy_in_force()
+    since = (now or timezone.now()) - timedelta(days=policy.completion_window_days)
+    return unanswered_update_requests_count(provider=user, since=since)
+
+
+def credit_summary_for(user, *, now: datetime | None = None) -> CreditSummary:
+    """What the credit page and ``GET /me/credit/`` show: everything computed fresh."""
     policy = policy_in_force()
     now = now or timezone.now()
     account = credit_account_get(user)
@@ -214,7 +221,5 @@ def credit_summary_for(user, *, now: datetime | None = None) -> CreditSummary:
         restrictions=restrictions_active(user),
         below_min_score=account.score < policy.min_provider_score,
         min_provider_score=policy.min_provider_score,
-        unanswered_update_requests=unanswered_update_requests_count(
-            provider=user, since=now - timedelta(days=policy.completion_window_days)
-        ),
+        unanswered_update_requests=unanswered_update_requests_for(user, now=now, policy=policy),
     )

@@ -10,26 +10,21 @@ from django.utils import translation
 
 from core.i18n import supported_language
 
+from .services import user_language_on_login
+
 LOGIN_LANGUAGE = "_gigfair_login_language"
 
 
 def language_on_login(sender, request: HttpRequest | None, user, **kwargs) -> None:
     """On logging in, the user's stored language becomes this browser's (their choice follows them).
 
-    A user who has none yet keeps the language this browser already chose, as their own.
     Connected to ``user_logged_in``; the middleware below sets the cookie on the response.
     """
     if request is None:
         return
-    stored = supported_language(user.language)
-    if stored:
-        setattr(request, LOGIN_LANGUAGE, stored)
-        return
-    chosen = supported_language(request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME))
-    if chosen:
-        from marketplace.services import user_language_set
-
-        user_language_set(user=user, language=chosen)
+    language = user_language_on_login(user=user, browser_language=request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME))
+    if language:
+        setattr(request, LOGIN_LANGUAGE, language)
 
 
 class UserLanguageMiddleware:

@@ -100,6 +100,21 @@ def user_language_set(*, user: User, language: str) -> User:
     return user
 
 
+def user_language_on_login(*, user: User, browser_language: str | None) -> str:
+    """The language a browser switches to as ``user`` logs in on it: their stored one.
+
+    A user who has none yet keeps the language this browser chose, as their own; "" then
+    (nothing to switch).
+    """
+    stored = supported_language(user.language)
+    if stored:
+        return stored
+    chosen = supported_language(browser_language)
+    if chosen:
+        user_language_set(user=user, language=chosen)
+    return ""
+
+
 def _decimal(value: Any, field: str, errors: dict[str, list[str]]) -> Decimal | None:
     if isinstance(value, float):
         value = repr(value)

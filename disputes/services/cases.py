@@ -580,10 +580,14 @@ def case_rule(
             )
     case.ruling_credit_events.add(*ruled_events)
     # restriction_impose hands back one of the kind already in force; only new ones are the ruling's.
-    in_force = set(
-        Restriction.objects.filter(
-            user_id__in=(order.client_id, order.provider_id), lifted_at__isnull=True
-        ).values_list("pk", flat=True)
+    in_force = (
+        set(
+            Restriction.objects.filter(
+                user_id__in=(order.client_id, order.provider_id), lifted_at__isnull=True
+            ).values_list("pk", flat=True)
+        )
+        if restrictions
+        else set()
     )
     imposed = [
         restriction_impose(
