@@ -19,6 +19,33 @@ class TimeStampedModel(models.Model):
         abstract = True
 
 
+class EvidenceQuerySet(models.QuerySet):
+    """Rows kept as evidence: written once, never updated or deleted in bulk."""
+
+    def update(self, **kwargs):
+        raise TypeError(f"{self.model.__name__} rows are evidence and are never changed.")
+
+    def delete(self):
+        raise TypeError(f"{self.model.__name__} rows are evidence and are never deleted.")
+
+
+class EvidenceModel(models.Model):
+    """A row that is inserted once and then only read (an order's messages and their attachments)."""
+
+    objects = EvidenceQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise TypeError(f"{type(self).__name__} rows are evidence and are never changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError(f"{type(self).__name__} rows are evidence and are never deleted.")
+
+
 class ActorRole(models.TextChoices):
     CLIENT = "client", _("client")
     PROVIDER = "provider", _("provider")

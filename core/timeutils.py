@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.utils import timezone
+
 
 def add_business_days(start: datetime, days: int) -> datetime:
     """``start`` moved forward ``days`` working days (Monday to Friday), same time of day."""
@@ -14,3 +16,8 @@ def add_business_days(start: datetime, days: int) -> datetime:
         if current.weekday() < 5:
             added += 1
     return current
+
+
+def when_text(value: datetime) -> str:
+    """``value`` in the site's time zone as plain text (``2026-12-03 15:17 UTC``), for logs and notices."""
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M %Z")

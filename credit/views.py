@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from marketplace.views import paginate
+from core.web import paginate
 
 from .models import Level
 from .selectors import (

@@ -2,47 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from core.exceptions import ApplicationError
-from marketplace.models import CURRENCIES, BlockReason, ListingKind, MessageReportReason
-
-DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
-
-
-class GigfairForm(forms.Form):
-    """A form that marks invalid fields for assistive technology and takes service errors."""
-
-    def full_clean(self) -> None:
-        super().full_clean()
-        self._mark_invalid()
-
-    def add_error(self, field, error) -> None:
-        super().add_error(field, error)
-        if self._errors is not None:
-            self._mark_invalid()
-
-    def _mark_invalid(self) -> None:
-        for name in self._errors or {}:
-            if name in self.fields:
-                attrs = self.fields[name].widget.attrs
-                attrs["aria-invalid"] = "true"
-                attrs["aria-describedby"] = f"{self[name].auto_id}_errors"
-
-    def add_service_error(self, exc: ApplicationError, *, field_map: Mapping[str, str] | None = None) -> None:
-        """Show a service's refusal: its field errors on their fields, the rest above the form."""
-        field_map = field_map or {}
-        placed = False
-        for key, messages in exc.errors.items():
-            name = field_map.get(key, key)
-            for message in messages:
-                self.add_error(name if name in self.fields else None, message)
-                placed = True
-        if not placed:
-            self.add_error(None, exc.message)
+from core.forms import DATETIME_LOCAL, GigfairForm
+from marketplace.models import CURRENCIES, BlockReason, ListingKind
 
 
 class SignupForm(GigfairForm):
@@ -128,55 +92,7 @@ class ListingForm(GigfairForm):
         return data
 
 
-# --- Around the order -----------------------------------------------------------------------
-
-
-class _MultipleFileInput(forms.FileInput):
-    allow_multiple_selected = True
-
-
-class _MultipleFileField(forms.FileField):
-    """Several files in one input; the service checks each one's size and type (the one upload check)."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("widget", _MultipleFileInput(attrs={"accept": "image/*,application/pdf"}))
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None) -> list:
-        single_clean = super().clean
-        if not data:
-            return single_clean(None, initial) or []
-        files = data if isinstance(data, list | tuple) else [data]
-        return [single_clean(f, initial) for f in files]
-
-
-class MessageForm(GigfairForm):
-    body = forms.CharField(
-        label=_("Message"),
-        max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("Write to the other party…")}),
-        error_messages={"required": _("Write a message.")},
-    )
-    files = _MultipleFileField(
-        label=_("Attach files (optional)"),
-        required=False,
-        help_text=_("Images or PDF, up to 10 MB each, at most 5."),
-    )
-
-
-class MessageReportForm(GigfairForm):
-    reason = forms.ChoiceField(
-        label=_("What is wrong with it?"),
-        choices=[("", _("Choose a reason…")), *MessageReportReason.choices],
-        error_messages={"required": _("Choose a reason.")},
-    )
-    note = forms.CharField(
-        label=_("Note for support"),
-        required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("Required when the reason is “something else”."),
-    )
+# --- Between people ---------------------------------------------------------------------------
 
 
 class BlockForm(GigfairForm):
@@ -212,15 +128,4 @@ class AvailabilityForm(GigfairForm):
         max_length=280,
         widget=forms.TextInput(attrs={"placeholder": _("e.g. On holiday, back in September")}),
         help_text=_("Shown on your profile and listings. At most 280 characters."),
-    )
-
-
-class MessageReportResolveForm(forms.Form):
-    """The back office closes a report (the admin renders it)."""
-
-    note = forms.CharField(
-        label=_("What was found and done"),
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
-        help_text=_("Kept with the report for the back office. The reporter is told the report was reviewed."),
     )

@@ -4,21 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.exceptions import NotFound
-from orders.models import OPEN_STATES, Order
 
 from .models import (
     Availability,
     Block,
     Listing,
     ListingKind,
-    Message,
-    MessageAttachment,
-    MessageReport,
     Notification,
     User,
 )
@@ -139,64 +135,3 @@ def block_get_for(*, pk, user) -> Block:
     if block is None:
         raise NotFound(_("No such block."))
     return block
-
-
-def open_orders_between(a, b) -> QuerySet[Order]:
-    """Orders between ``a`` and ``b`` (either as client) that are still open, oldest first."""
-    return (
-        Order.objects.filter(state__in=OPEN_STATES)
-        .filter(Q(client_id=a.pk, provider_id=b.pk) | Q(client_id=b.pk, provider_id=a.pk))
-        .order_by("created_at", "id")
-    )
-
-
-# --- Message threads ----------------------------------------------------------------------
-
-
-def order_messages(order) -> QuerySet[Message]:
-    """An order's thread, oldest first, with authors and attachments (support cases attach it)."""
-    return (
-        Message.objects.filter(order=order)
-        .select_related("author")
-        .prefetch_related("attachments")
-        .order_by("created_at", "id")
-    )
-
-
-def order_thread_for(*, order, user) -> QuerySet[Message]:
-    """The thread as ``user`` sees it: each message also carries ``my_reports`` (theirs only)."""
-    return order_messages(order).prefetch_related(
-        Prefetch("reports", queryset=MessageReport.objects.filter(reporter=user), to_attr="my_reports")
-    )
-
-
-def message_get_for(*, pk, user) -> Message:
-    """One message, if ``user`` is a party to its order (or staff); NotFound otherwise."""
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise NotFound(_("No such message.")) from None
-    qs = Message.objects.select_related("order", "author")
-    if not user.is_staff:
-        qs = qs.filter(Q(order__client=user) | Q(order__provider=user))
-    message = qs.filter(pk=pk).first()
-    if message is None:
-        raise NotFound(_("No such message."))
-    return message
-
-
-def attachment_get_for(*, pk, user, message_id=None) -> MessageAttachment:
-    """An attachment ``user`` may download: they are a party to its order, or staff."""
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise NotFound(_("No such file.")) from None
-    qs = MessageAttachment.objects.filter(pk=pk)
-    if message_id is not None:
-        qs = qs.filter(message_id=message_id)
-    if not user.is_staff:
-        qs = qs.filter(Q(message__order__client=user) | Q(message__order__provider=user))
-    attachment = qs.first()
-    if attachment is None:
-        raise NotFound(_("No such file."))
-    return attachment

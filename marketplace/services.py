@@ -1,25 +1,24 @@
-"""The only code that writes marketplace data: accounts, listings, and the trust tools around
-an order (message threads and reports, blocks, availability)."""
+"""The only code that writes marketplace data: accounts, listings, and the trust tools between
+people (blocks, availability)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
 from core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
-from core.i18n import Translatable, supported_language
-from core.uploads import upload_check
+from core.hooks import hook
+from core.i18n import supported_language
+from core.text import text_clean
+from core.timeutils import when_text
 from credit.eligibility import require_can_post
 
 from .models import (
@@ -29,14 +28,9 @@ from .models import (
     BlockReason,
     Listing,
     ListingKind,
-    Message,
-    MessageAttachment,
-    MessageReport,
-    MessageReportReason,
     User,
 )
-from .notifications import notify
-from .selectors import availability_current, block_active_between, open_orders_between
+from .selectors import availability_current, block_active_between
 
 
 def user_create(*, username: str, email: str, password: str, display_name: str = "", language: str = "") -> User:
@@ -236,23 +230,9 @@ def listing_get_for_order(*, listing_id: Any) -> Listing:
     return listing
 
 
-# --- Around the order: shared helpers -----------------------------------------------------
+# --- Between people: shared helpers -----------------------------------------------------
 
 NOTE_MAX = 2000
-
-
-def _when(value: datetime) -> str:
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M %Z")
-
-
-def _note(value: str | None, field: str, *, limit: int = NOTE_MAX, required_message: str = "") -> str:
-    value = (value or "").strip()
-    if required_message and not value:
-        raise ValidationFailed(required_message, errors={field: [required_message]})
-    if len(value) > limit:
-        message = _("At most %(n)d characters.") % {"n": limit}
-        raise ValidationFailed(message, errors={field: [message]})
-    return value
 
 
 def _lock_pair(a: User, b: User) -> None:
@@ -289,11 +269,11 @@ def block_create(*, blocker: User, blocked: User, reason: str, note: str = "") -
     if reason not in BlockReason.values:
         message = _("Choose a reason from the list.")
         raise ValidationFailed(message, errors={"reason": [message]})
-    note = _note(note, "note")
+    note = text_clean(note, field="note", limit=NOTE_MAX)
     _lock_pair(blocker, blocked)
     if block_active_between(blocker, blocked, by=blocker) is not None:
         raise Conflict(_("You have already blocked %(name)s.") % {"name": blocked.public_name}, code="already_blocked")
-    open_ids = list(open_orders_between(blocker, blocked).values_list("pk", flat=True))
+    open_ids = hook("open_order_ids_between")(blocker, blocked)
     if open_ids:
         raise Conflict(
             _(
@@ -368,17 +348,14 @@ def availability_clear(*, user: User) -> None:
 
 def _requests_reschedule(user: User, now: datetime) -> None:
     """Time away pauses the answer windows of requests sent to the user: the disputes app re-counts them."""
-    # Imported here: disputes builds on orders, which imports this module.
-    from disputes.services.requests import requests_reschedule_for_provider
-
-    requests_reschedule_for_provider(provider=user, now=now)
+    hook("provider_availability_changed")(provider=user, now=now)
 
 
 def _away_message(availability: Availability) -> str:
     if availability.away_until is not None:
         text = _("%(name)s is unavailable until %(until)s and takes no new orders until then.") % {
             "name": availability.user.public_name,
-            "until": _when(availability.away_until),
+            "until": when_text(availability.away_until),
         }
     else:
         text = _("%(name)s is unavailable until further notice and takes no new orders.") % {
@@ -406,7 +383,7 @@ def require_available(*, listing: Listing, actor: User) -> None:
                 message = _(
                     "You announced that you are unavailable until %(until)s, so you cannot book shifts now. "
                     "Switch back to available on your availability page first."
-                ) % {"until": _when(own.away_until)}
+                ) % {"until": when_text(own.away_until)}
             else:
                 message = _(
                     "You announced that you are unavailable, so you cannot book shifts now. Switch back to "
@@ -414,102 +391,3 @@ def require_available(*, listing: Listing, actor: User) -> None:
                 )
             until = own.away_until.isoformat() if own.away_until else None
             raise Conflict(message, code="provider_unavailable", extra={"unavailable_until": until})
-
-
-# --- Message threads ------------------------------------------------------------------------
-
-MESSAGE_MAX = 5000
-MESSAGE_MAX_FILES = 5
-MESSAGE_FILE_TYPES = ("image", "pdf")
-
-
-def _require_party(order, user: User, action: str) -> str:
-    role = order.role_of(user)
-    if role is None:
-        if user.is_staff:
-            raise PermissionDenied(
-                _("Only the client and the provider of this order can %(action)s.") % {"action": action},
-                code="not_a_party",
-            )
-        raise NotFound(_("No such order."))
-    return role
-
-
-@transaction.atomic
-def message_post(*, order, author: User, body: str, files: Sequence[UploadedFile] = ()) -> Message:
-    """Post a message (with optional images or PDFs) to an order's thread; the other party is told.
-
-    Messages are kept exactly as sent: there is no way to edit or delete one.
-    """
-    role = _require_party(order, author, _("write in its thread"))
-    other = order.provider if role == "client" else order.client
-    require_not_blocked(actor=author, other=other)
-    body = _note(body, "body", limit=MESSAGE_MAX, required_message=_("Write a message."))
-    if len(files) > MESSAGE_MAX_FILES:
-        message = _("Attach at most %(n)d files to one message.") % {"n": MESSAGE_MAX_FILES}
-        raise ValidationFailed(message, errors={"files": [message]})
-    checked = [upload_check(f, allowed=MESSAGE_FILE_TYPES, field="files") for f in files]
-    message = Message.objects.create(order=order, author=author, body=body)
-    for upload, content_type in checked:
-        MessageAttachment.objects.create(
-            message=message, file=upload, name=upload.name[:255], content_type=content_type, size=upload.size
-        )
-    excerpt = body if len(body) <= 200 else body[:199] + "…"
-    notify(
-        users=[other],
-        kind="message_posted",
-        title=Translatable(
-            gettext_noop("New message from %(name)s on order #%(id)s"), {"name": author.public_name, "id": order.pk}
-        ),
-        body=excerpt,
-        order=order,
-    )
-    return message
-
-
-@transaction.atomic
-def message_report_create(*, message: Message, reporter: User, reason: str, note: str = "") -> MessageReport:
-    """A party asks support to look at a message of the other party; it joins the back office queue."""
-    _require_party(message.order, reporter, _("report its messages"))
-    if message.author_id == reporter.pk:
-        raise PermissionDenied(_("You cannot report your own message."), code="own_message")
-    if reason not in MessageReportReason.values:
-        text = _("Choose a reason from the list.")
-        raise ValidationFailed(text, errors={"reason": [text]})
-    required = _("Say what is wrong with this message.") if reason == MessageReportReason.OTHER else ""
-    note = _note(note, "note", required_message=required)
-    if MessageReport.objects.filter(message=message, reporter=reporter).exists():
-        raise Conflict(_("You have already reported this message."), code="already_reported")
-    try:
-        with transaction.atomic():
-            return MessageReport.objects.create(message=message, reporter=reporter, reason=reason, note=note)
-    except IntegrityError:  # the same report sent twice at once
-        raise Conflict(_("You have already reported this message."), code="already_reported") from None
-
-
-@transaction.atomic
-def message_report_resolve(*, report: MessageReport, actor: User, note: str) -> MessageReport:
-    """Support closes a report with a note; the reporter is told it was looked at."""
-    if not actor.is_staff:
-        raise PermissionDenied(_("Only support staff resolve reports."))
-    note = _note(note, "note", required_message=_("Say what was found and done."))
-    report = MessageReport.objects.select_for_update().select_related("message").get(pk=report.pk)
-    if report.resolved_at is not None:
-        return report
-    report.resolved_at = timezone.now()
-    report.resolved_by = actor
-    report.resolution_note = note
-    report.save(update_fields=("resolved_at", "resolved_by", "resolution_note"))
-    notify(
-        users=[report.reporter],
-        kind="message_report_resolved",
-        title=Translatable(
-            gettext_noop("Support has reviewed the message you reported on order #%(id)s"),
-            {"id": report.message.order_id},
-        ),
-        body=Translatable(
-            gettext_noop("Thank you for telling us. Report more messages from the thread whenever something is wrong.")
-        ),
-        order=report.message.order,
-    )
-    return report

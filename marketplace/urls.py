@@ -25,8 +25,4 @@ urlpatterns = [
     path("blocks/<int:pk>/unblock/", views.block_lift, name="block_lift"),
     path("availability/", views.availability, name="availability"),
     path("availability/clear/", views.availability_clear, name="availability_clear"),
-    # Included before orders.urls, so this wins over its orders/<pk>/<action>/ pattern.
-    path("orders/<int:pk>/messages/", views.order_messages, name="order_messages"),
-    path("messages/<int:pk>/report/", views.message_report, name="message_report"),
-    path("messages/files/<int:pk>/", views.message_attachment, name="message_attachment"),
 ]

@@ -1,36 +1,28 @@
-"""Web pages for accounts and listings: thin, every write goes through marketplace.services."""
+"""Web pages for accounts, listings, notifications, profiles, blocks and availability: thin, every
+write goes through marketplace.services."""
 
 from __future__ import annotations
 
 from contextlib import suppress
-from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Page, Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 from django.views.i18n import LANGUAGE_QUERY_PARAMETER, set_language
 
 from core.exceptions import ApplicationError, NotFound, ValidationFailed
-from orders.forms import OrderCreateForm
-from orders.gateways import SimulatedCardGateway, gateway_get
-from orders.models import Order
-from orders.selectors import order_get_for_action
-from orders.services import policy_current
+from core.web import paginate, render_with_partial
 
 from . import notifications, services
-from .downloads import attachment_response
-from .forms import AvailabilityForm, BlockForm, ListingForm, MessageForm, MessageReportForm, SignupForm
-from .models import Listing, ListingKind, MessageReportReason, User
+from .forms import AvailabilityForm, BlockForm, ListingForm, SignupForm
+from .models import Listing, ListingKind, User
 from .selectors import (
-    attachment_get_for,
     availability_of,
     block_active_between,
     block_get_for,
@@ -38,32 +30,12 @@ from .selectors import (
     listing_get,
     listing_list,
     listing_list_on_profile,
-    message_get_for,
     notification_list_for,
-    open_orders_between,
-    order_thread_for,
     user_get_public,
 )
 
 LISTINGS_PER_PAGE = 12
 NOTIFICATIONS_PER_PAGE = 20
-
-
-def paginate(request: HttpRequest, queryset, *, per_page: int, param: str = "page") -> Page:
-    """One page of ``queryset``; a page number out of range shows the last page."""
-    return Paginator(queryset, per_page).get_page(request.GET.get(param))
-
-
-def render_with_partial(
-    request: HttpRequest, template: str, context: dict[str, Any], *, partial: str, target: str
-) -> HttpResponse:
-    """Render ``partial`` alone when htmx asks to swap ``#target``, the whole page otherwise."""
-    htmx = getattr(request, "htmx", None)
-    wants_partial = bool(htmx) and not htmx.history_restore_request and htmx.target == target
-    response = render(request, partial if wants_partial else template, context)
-    # The same URL answers with a fragment or a page: caches must keep them apart.
-    patch_vary_headers(response, ("HX-Request", "HX-Target"))
-    return response
 
 
 # --- Accounts -----------------------------------------------------------------------------
@@ -118,8 +90,12 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
-def listing_detail_context(request: HttpRequest, listing: Listing, order_form: OrderCreateForm | None = None) -> dict:
-    """What the listing page shows; also used to show a refused order on the same page."""
+def listing_detail_context(request: HttpRequest, listing: Listing) -> dict:
+    """What the listing page shows; orders' page for a refused order shows it too, with its form.
+
+    The order box itself (the form, the escrow terms of the policy in force) is the orders
+    app's ``{% order_box %}`` tag.
+    """
     is_owner = request.user.is_authenticated and listing.owner_id == request.user.pk
     availability = availability_of(user=listing.owner)
     owner_away = availability is not None and availability.is_away
@@ -135,9 +111,6 @@ def listing_detail_context(request: HttpRequest, listing: Listing, order_form: O
         # Not "block": inside {% block %} tags that name is the template's own block.
         "standing_block": block,
         "can_order": listing.is_active and not is_owner and not owner_away and block is None,
-        "order_form": order_form or OrderCreateForm(),
-        "policy": policy_current(),
-        "simulated_gateway": isinstance(gateway_get(), SimulatedCardGateway),
     }
 
 
@@ -230,18 +203,15 @@ BLOCKS_PER_PAGE = 20
 def _profile_page(request: HttpRequest, profile: User, block_form: BlockForm | None = None) -> HttpResponse:
     viewer = request.user
     is_self = viewer.is_authenticated and viewer.pk == profile.pk
-    my_block = open_orders = None
+    my_block = None
     if viewer.is_authenticated and not is_self:
         my_block = block_active_between(viewer, profile, by=viewer)
-        if my_block is None:
-            open_orders = list(open_orders_between(viewer, profile).only("pk", "title"))
     context = {
         "profile": profile,
         "is_self": is_self,
         "availability": availability_of(user=profile),
         "page": paginate(request, listing_list_on_profile(owner=profile), per_page=PROFILE_LISTINGS_PER_PAGE),
         "my_block": my_block,
-        "open_orders": open_orders,
         "block_form": block_form or BlockForm(),
     }
     return render(request, "marketplace/profile.html", context)
@@ -348,116 +318,3 @@ def availability_clear(request: HttpRequest) -> HttpResponse:
     services.availability_clear(user=request.user)
     messages.success(request, _("You are available: your listings are back and take orders."))
     return redirect("availability")
-
-
-# --- Message threads ----------------------------------------------------------------------
-
-THREAD_ON_ORDER_PAGE = 50
-THREAD_PER_PAGE = 50
-
-
-def thread_context(request: HttpRequest, order: Order, *, form: MessageForm | None = None, page=None) -> dict:
-    """What the thread shows: its messages (the latest ones, or one ``page``), the form and who may write."""
-    user = request.user
-    role = order.role_of(user)
-    if page is None:
-        latest = list(
-            order_thread_for(order=order, user=user).order_by("-created_at", "-id")[: THREAD_ON_ORDER_PAGE + 1]
-        )
-        has_earlier = len(latest) > THREAD_ON_ORDER_PAGE
-        thread = latest[:THREAD_ON_ORDER_PAGE][::-1]
-    else:
-        has_earlier = False
-        thread = list(page.object_list)
-    block = other = None
-    if role is not None:
-        other = order.provider if role == "client" else order.client
-        block = block_active_between(user, other)
-    return {
-        "order": order,
-        "role": role,
-        "other": other,
-        "thread": thread,
-        "has_earlier": has_earlier,
-        "page": page,
-        "standing_block": block,  # not "block": inside {% block %} tags that is the template's block
-        "can_post": role is not None and block is None,
-        "form": form or MessageForm(),
-        "report_reasons": MessageReportReason.choices,
-    }
-
-
-def _thread_order_or_404(request: HttpRequest, pk: int) -> Order:
-    try:
-        return order_get_for_action(pk=pk, user=request.user)
-    except NotFound:
-        raise Http404(_("No such order.")) from None
-
-
-def _thread_page(request: HttpRequest, order: Order, form: MessageForm | None = None) -> HttpResponse:
-    thread = order_thread_for(order=order, user=request.user)
-    paginator = Paginator(thread, THREAD_PER_PAGE)
-    # The newest messages are on the last page: open there unless a page is asked for.
-    page = paginator.get_page(request.GET.get("page") or paginator.num_pages)
-    context = {**thread_context(request, order, form=form, page=page), "standalone": True}
-    return render(request, "marketplace/order_thread.html", context)
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def order_messages(request: HttpRequest, pk: int) -> HttpResponse:
-    """GET: the whole thread, page by page. POST: send a message (htmx swaps the thread in place)."""
-    order = _thread_order_or_404(request, pk)
-    if request.method == "GET":
-        return _thread_page(request, order)
-    form = MessageForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            services.message_post(order=order, author=request.user, **form.cleaned_data)
-        except NotFound:
-            raise Http404(_("No such order.")) from None
-        except ApplicationError as exc:
-            form.add_service_error(exc)
-        else:
-            if request.htmx:
-                return render(request, "orders/_messages.html", thread_context(request, order))
-            return redirect(reverse("order_detail", args=[order.pk]) + "#messages")
-    if request.htmx:
-        return render(request, "orders/_messages.html", thread_context(request, order, form=form))
-    return _thread_page(request, order, form)
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def message_report(request: HttpRequest, pk: int) -> HttpResponse:
-    """Report a message of the other party to support, with a reason from the list."""
-    try:
-        message = message_get_for(pk=pk, user=request.user)
-    except NotFound:
-        raise Http404(_("No such message.")) from None
-    form = MessageReportForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.message_report_create(message=message, reporter=request.user, **form.cleaned_data)
-        except NotFound:
-            raise Http404(_("No such message.")) from None
-        except ApplicationError as exc:
-            if exc.code == "already_reported":
-                messages.info(request, exc.message)
-                return redirect(reverse("order_detail", args=[message.order_id]) + f"#message-{message.pk}")
-            form.add_service_error(exc)
-        else:
-            messages.success(request, _("Thank you: the message is reported and support will look at it."))
-            return redirect(reverse("order_detail", args=[message.order_id]) + f"#message-{message.pk}")
-    return render(request, "marketplace/message_report.html", {"message": message, "form": form})
-
-
-@login_required
-@require_GET
-def message_attachment(request: HttpRequest, pk: int) -> FileResponse:
-    """An attachment, for the order's parties and staff only: it is evidence, never public."""
-    try:
-        attachment = attachment_get_for(pk=pk, user=request.user)
-    except NotFound:
-        raise Http404(_("No such file.")) from None
-    return attachment_response(attachment)

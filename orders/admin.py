@@ -6,7 +6,8 @@ and actions that validate a form and call one service, in the way Django's
 ``UserAdmin.user_change_password`` runs its form (the shared plumbing is
 ``core.admin.ServiceFormAdminMixin``): a support ruling that cancels an order, upholding an
 appeal, retrying a failed refund. Policies are data that staff edit, and an
-edit never changes a version an order was made under (see ``PolicyAdmin``).
+edit never changes a version an order was made under (see ``PolicyAdmin``). The order's
+message thread and its reports have their own module, ``orders.admin_threads``.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from core.admin import (
 from core.exceptions import ApplicationError
 from core.models import ActorRole
 
+from . import admin_threads  # noqa: F401 - registers the message threads' admin
 from .cancellation import (
     cancellation_decide,
     cancellation_reverse,

@@ -5,28 +5,9 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from marketplace.forms import GigfairForm
+from core.forms import GigfairForm, MultipleFileField
 
-from .models import PERSON_REASONS
-
-
-class MultipleFileInput(forms.FileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files in one input; the service checks each one's size and type."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("widget", MultipleFileInput())
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None) -> list:
-        single_clean = super().clean
-        if not data:
-            return single_clean(None, initial) or []
-        files = data if isinstance(data, list | tuple) else [data]
-        return [single_clean(f, initial) for f in files]
+from .models import PERSON_REASONS, MessageReportReason
 
 
 class OrderCreateForm(GigfairForm):
@@ -81,3 +62,47 @@ class CancelForm(GigfairForm):
     # The quote the person saw: confirming binds exactly its terms. Kept as text, because
     # orders.cancellation parses it and says when it names no quote of this order.
     quote_id = forms.CharField(widget=forms.HiddenInput)
+
+
+# --- The order's message thread ------------------------------------------------------------
+
+
+class MessageForm(GigfairForm):
+    body = forms.CharField(
+        label=_("Message"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("Write to the other party…")}),
+        error_messages={"required": _("Write a message.")},
+    )
+    files = MultipleFileField(
+        label=_("Attach files (optional)"),
+        accept="image/*,application/pdf",
+        required=False,
+        help_text=_("Images or PDF, up to 10 MB each, at most 5."),
+    )
+
+
+class MessageReportForm(GigfairForm):
+    reason = forms.ChoiceField(
+        label=_("What is wrong with it?"),
+        choices=[("", _("Choose a reason…")), *MessageReportReason.choices],
+        error_messages={"required": _("Choose a reason.")},
+    )
+    note = forms.CharField(
+        label=_("Note for support"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Required when the reason is “something else”."),
+    )
+
+
+class MessageReportResolveForm(forms.Form):
+    """The back office closes a report (the admin renders it)."""
+
+    note = forms.CharField(
+        label=_("What was found and done"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        help_text=_("Kept with the report for the back office. The reporter is told the report was reviewed."),
+    )

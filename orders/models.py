@@ -1,7 +1,8 @@
-"""Orders as state machines, the policy they were made under, and the money ledger."""
+"""Orders as state machines, the policy they were made under, the money ledger and the order's message thread."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -14,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
-from core.models import TimeStampedModel, TransitionLog
+from core.models import EvidenceModel, TimeStampedModel, TransitionLog
 from marketplace.models import CURRENCIES, ListingKind
 
 CENT = Decimal("0.01")
@@ -679,3 +680,121 @@ class Refund(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"Refund {self.amount} {self.currency} ({self.status})"
+
+
+# --- The order's message thread -----------------------------------------------------------
+
+
+class Message(EvidenceModel):
+    """One post in an order's thread, kept exactly as sent: support reads it as evidence."""
+
+    order = models.ForeignKey(
+        "orders.Order", verbose_name=_("order"), on_delete=models.PROTECT, related_name="messages"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT, related_name="+"
+    )
+    body = models.TextField(_("text"))
+    created_at = models.DateTimeField(_("sent at"), default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ("created_at", "id")
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        indexes = [models.Index(fields=("order", "created_at"), name="message_order_created_idx")]
+        constraints = [models.CheckConstraint(condition=~Q(body=""), name="message_has_text")]
+
+    def __str__(self) -> str:
+        return _("Message %(id)s on order #%(order)s") % {"id": self.pk, "order": self.order_id}
+
+
+ATTACHMENT_EXTENSIONS = {
+    "application/pdf": ".pdf",
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "image/gif": ".gif",
+    "image/webp": ".webp",
+}
+
+
+def message_attachment_path(instance: MessageAttachment, filename: str) -> str:
+    """Where an attachment is stored: a random name, never the uploader's (that is kept in ``name``).
+
+    The extension follows the type found in the content, so a PDF named ``.png`` is stored as ``.pdf``.
+    """
+    extension = ATTACHMENT_EXTENSIONS.get(instance.content_type, "")
+    return f"messages/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{extension}"
+
+
+class MessageAttachment(EvidenceModel):
+    """A file sent with a message; served only to the order's parties and staff, never by a public URL."""
+
+    message = models.ForeignKey(Message, on_delete=models.PROTECT, related_name="attachments")
+    file = models.FileField(_("file"), upload_to=message_attachment_path, max_length=255)
+    name = models.CharField(_("name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveIntegerField(_("size"))
+
+    class Meta:
+        ordering = ("id",)
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+
+class MessageReportReason(models.TextChoices):
+    SPAM = "spam", _("spam")
+    ABUSE = "abuse", _("abuse or harassment")
+    OFF_PLATFORM_PAYMENT = "off_platform_payment", _("asks to pay outside Gigfair")
+    OTHER = "other", _("something else")
+
+
+class MessageReport(models.Model):
+    """A party asks support to look at a message; support resolves it with a note."""
+
+    message = models.ForeignKey(Message, verbose_name=_("message"), on_delete=models.PROTECT, related_name="reports")
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("reported by"), on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(_("reason"), max_length=32, choices=MessageReportReason.choices)
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(_("reported at"), default=timezone.now, editable=False)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("resolved by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    resolution_note = models.TextField(_("resolution"), blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        verbose_name = _("message report")
+        verbose_name_plural = _("message reports")
+        indexes = [models.Index(fields=("resolved_at", "-created_at"), name="report_queue_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=("message", "reporter"), name="report_one_per_reporter"),
+            models.CheckConstraint(condition=Q(reason__in=MessageReportReason.values), name="report_reason_known"),
+            models.CheckConstraint(condition=~Q(reason="other") | ~Q(note=""), name="report_other_has_note"),
+            models.CheckConstraint(
+                condition=Q(resolved_at__isnull=True, resolved_by__isnull=True, resolution_note="")
+                | Q(resolved_at__isnull=False, resolved_by__isnull=False),
+                name="report_resolution_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return _("Report of message %(id)s") % {"id": self.message_id}
+
+    @property
+    def is_resolved(self) -> bool:
+        return self.resolved_at is not None

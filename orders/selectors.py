@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from core.exceptions import NotFound
 from core.models import TransitionLog
 
-from .models import Delivery, LedgerTransaction, Order
+from .models import OPEN_STATES, Delivery, LedgerTransaction, Message, MessageAttachment, MessageReport, Order
 
 
 def order_list_for(*, user, role: str | None = None, state: str | None = None) -> QuerySet[Order]:
@@ -62,3 +62,72 @@ def order_get_for_action(*, pk, user) -> Order:
     if order is None:
         raise NotFound(_("No such order."))
     return order
+
+
+# --- Between two people ---------------------------------------------------------------------
+
+
+def open_orders_between(a, b) -> QuerySet[Order]:
+    """Orders between ``a`` and ``b`` (either as client) that are still open, oldest first."""
+    return (
+        Order.objects.filter(state__in=OPEN_STATES)
+        .filter(Q(client_id=a.pk, provider_id=b.pk) | Q(client_id=b.pk, provider_id=a.pk))
+        .order_by("created_at", "id")
+    )
+
+
+def open_order_ids_between(a, b) -> list[int]:
+    """The ids of ``open_orders_between``: what marketplace asks before a block (``GIGFAIR_HOOKS``)."""
+    return list(open_orders_between(a, b).values_list("pk", flat=True))
+
+
+# --- The order's message thread ----------------------------------------------------------------------
+
+
+def order_messages(order) -> QuerySet[Message]:
+    """An order's thread, oldest first, with authors and attachments (support cases attach it)."""
+    return (
+        Message.objects.filter(order=order)
+        .select_related("author")
+        .prefetch_related("attachments")
+        .order_by("created_at", "id")
+    )
+
+
+def order_thread_for(*, order, user) -> QuerySet[Message]:
+    """The thread as ``user`` sees it: each message also carries ``my_reports`` (theirs only)."""
+    return order_messages(order).prefetch_related(
+        Prefetch("reports", queryset=MessageReport.objects.filter(reporter=user), to_attr="my_reports")
+    )
+
+
+def message_get_for(*, pk, user) -> Message:
+    """One message, if ``user`` is a party to its order (or staff); NotFound otherwise."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise NotFound(_("No such message.")) from None
+    qs = Message.objects.select_related("order", "author")
+    if not user.is_staff:
+        qs = qs.filter(Q(order__client=user) | Q(order__provider=user))
+    message = qs.filter(pk=pk).first()
+    if message is None:
+        raise NotFound(_("No such message."))
+    return message
+
+
+def attachment_get_for(*, pk, user, message_id=None) -> MessageAttachment:
+    """An attachment ``user`` may download: they are a party to its order, or staff."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise NotFound(_("No such file.")) from None
+    qs = MessageAttachment.objects.filter(pk=pk)
+    if message_id is not None:
+        qs = qs.filter(message_id=message_id)
+    if not user.is_staff:
+        qs = qs.filter(Q(message__order__client=user) | Q(message__order__provider=user))
+    attachment = qs.first()
+    if attachment is None:
+        raise NotFound(_("No such file."))
+    return attachment

@@ -21,11 +21,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from core.exceptions import ApplicationError, NotFound
+from core.forms import GigfairForm
+from core.templatetags.gigfair import money
+from core.web import paginate, render_with_partial
 from credit.selectors import completion_rate_effect_for
-from marketplace.forms import GigfairForm
 from marketplace.selectors import listing_get
-from marketplace.templatetags.gigfair import money
-from marketplace.views import listing_detail_context, paginate, render_with_partial
+from marketplace.views import listing_detail_context
 
 from . import cancellation, services
 from .forms import CancelForm, ConfirmForm, DeliverForm, OrderCreateForm, RequirementsForm, RevisionForm
@@ -68,7 +69,7 @@ def order_create(request: HttpRequest, pk: int) -> HttpResponse:
                 text = _("Shift booked: the client's %(price)s %(currency)s is held in escrow.")
             messages.success(request, text % {"price": order.price, "currency": order.currency})
             return redirect("order_detail", pk=order.pk)
-    context = listing_detail_context(request, listing, form)
+    context = {**listing_detail_context(request, listing), "order_form": form}  # {% order_box %} shows it
     if not context["can_order"]:  # no order form on the page to carry the error
         for errors in form.errors.values():
             for message in errors:

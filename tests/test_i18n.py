@@ -14,10 +14,10 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 
+from core.templatetags.gigfair import money, when
 from disputes.web.requests_forms import CancelRequestForm
 from marketplace.forms import ListingForm
 from marketplace.models import Listing, User
-from marketplace.templatetags.gigfair import money, when
 from tests.factories import PASSWORD, UserFactory
 
 LOCALE_DIR = Path(settings.BASE_DIR) / "locale"

@@ -266,6 +266,15 @@ GIGFAIR_SWEEPS = {
         "schedule": crontab(minute=37, hour=3),
     },
 }
+# Where a lower app asks or tells a higher one (core.hooks): each such dependency, in one place.
+# The apps' layers are written in pyproject.toml ([tool.importlinter]); no import climbs them.
+GIGFAIR_HOOKS = {
+    # marketplace asks, before a block: the ids of the orders between two people still open.
+    "open_order_ids_between": "orders.selectors.open_order_ids_between",
+    # marketplace tells, when a provider announces or withdraws time away: re-count the answer
+    # windows of the requests sent to them.
+    "provider_availability_changed": "disputes.services.requests.requests_reschedule_for_provider",
+}
 CELERY_BEAT_SCHEDULE = {
     name: {"task": "core.run_sweep", "schedule": spec["schedule"], "args": (name,)}
     for name, spec in GIGFAIR_SWEEPS.items()

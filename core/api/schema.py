@@ -66,3 +66,8 @@ PAGE_PARAMETERS = [
         description="Results per page (default 20, at most 100).",
     ),
 ]
+
+
+def codes_help(choices) -> str:
+    """A field's codes with their meanings, for its help text: ```spam`: spam; `abuse`: …``."""
+    return "; ".join(f"`{code}`: {label}" for code, label in choices)

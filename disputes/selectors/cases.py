@@ -10,6 +10,7 @@ from core.exceptions import NotFound
 from core.models import TransitionLog
 from disputes.models import CaseStatement, Evidence, RequestState, ResolutionRequest, SupportCase
 from orders.models import Order
+from orders.selectors import order_messages
 
 
 def _int(pk) -> int | None:
@@ -78,11 +79,7 @@ def case_order_history(case: SupportCase) -> QuerySet[TransitionLog]:
 
 
 def case_order_messages(case: SupportCase) -> list:
-    """The order's message thread, attached to the case read-only (empty where threads do not exist)."""
-    try:
-        from marketplace.selectors import order_messages
-    except ImportError:  # the message thread is a separate feature; a case works without it
-        return []
+    """The order's message thread, attached to the case read-only."""
     return list(order_messages(case.order))
 
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.exceptions import ApplicationError, NotFound
+from core.web import paginate
 from disputes.models import CaseState, SupportCase
 from disputes.selectors.cases import (
     case_get_for,
@@ -25,7 +26,6 @@ from disputes.selectors.cases import (
     declined_requests_to_escalate,
 )
 from disputes.services import cases as services
-from marketplace.views import paginate
 from orders.models import Fault
 from orders.selectors import order_get_for_action
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import GigfairForm
 from disputes.models import CaseCategory
-from marketplace.forms import GigfairForm
 
 
 class CaseOpenForm(GigfairForm):

@@ -7,7 +7,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from marketplace.forms import DATETIME_LOCAL, GigfairForm
+from core.forms import DATETIME_LOCAL, GigfairForm
 from orders.models import PERSON_REASONS
 
 

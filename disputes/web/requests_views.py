@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.exceptions import ApplicationError, NotFound
+from core.forms import GigfairForm
 from core.models import TransitionLog
 from disputes.models import RequestState, RequestType, ResolutionRequest
 from disputes.selectors.requests import (
@@ -31,7 +32,6 @@ from disputes.selectors.requests import (
     unanswered_update_requests_count,
 )
 from disputes.services import requests as services
-from marketplace.forms import GigfairForm
 from orders.models import Order, OrderState
 from orders.selectors import order_get_for_action
 from orders.views import cancellation_effects

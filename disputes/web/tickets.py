@@ -11,11 +11,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.exceptions import ApplicationError, NotFound
+from core.forms import GigfairForm
+from core.web import paginate
 from disputes.models import AfterSalesTicket, TicketState
 from disputes.selectors.tickets import ticket_get, ticket_list_for, ticket_list_for_order
 from disputes.services import tickets as services
-from marketplace.forms import GigfairForm
-from marketplace.views import paginate
 from orders.models import Order
 from orders.selectors import order_get_for_action
 

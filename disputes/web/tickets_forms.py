@@ -5,9 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import GigfairForm, MultipleFileField
 from disputes.models import TicketCancelReason, TicketType
-from marketplace.forms import GigfairForm
-from orders.forms import MultipleFileField
 
 EVIDENCE_HELP = _("Images or PDF, up to 10 MB each.")
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from marketplace.models import CURRENCIES, BlockReason, ListingKind, MessageReportReason
+from core.api.schema import codes_help
+from marketplace.models import CURRENCIES, BlockReason, ListingKind
 
 # --- Accounts -----------------------------------------------------------------------------
 
@@ -137,80 +137,12 @@ class ListingOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-# --- Message threads ----------------------------------------------------------------------
-
-
-def _codes(choices) -> str:
-    return "; ".join(f"`{code}`: {label}" for code, label in choices)
-
-
-class MessageCreateInputSerializer(serializers.Serializer):
-    body = serializers.CharField(allow_blank=True, trim_whitespace=False, help_text="The text, up to 5,000 characters.")
-    # Empty files are let through so the upload check refuses them with the same message as
-    # every other interface.
-    files = serializers.ListField(
-        child=serializers.FileField(allow_empty_file=True),
-        required=False,
-        default=list,
-        help_text="multipart/form-data only: images or PDF (type read from the content), up to 10 MB each, at most 5.",
-    )
-
-
-class MessageAttachmentOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField(help_text="The name it was uploaded with.")
-    content_type = serializers.CharField(help_text="Found from the file's content, not its name.")
-    size = serializers.IntegerField()
-    url = serializers.SerializerMethodField(help_text="Download with the same API token (parties and staff only).")
-
-    def get_url(self, attachment) -> str:
-        url = reverse("api-message-attachment", kwargs={"id": attachment.message_id, "attachment_id": attachment.pk})
-        request = self.context.get("request")
-        return request.build_absolute_uri(url) if request is not None else url
-
-
-class MessageOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    order = serializers.IntegerField(source="order_id")
-    author = UserRefSerializer()
-    body = serializers.CharField()
-    created_at = serializers.DateTimeField()
-    attachments = MessageAttachmentOutputSerializer(many=True)
-    reported_by_me = serializers.SerializerMethodField(help_text="Whether the caller has reported this message.")
-
-    def get_reported_by_me(self, message) -> bool:
-        return bool(getattr(message, "my_reports", ()))
-
-
-class MessageReportInputSerializer(serializers.Serializer):
-    reason = serializers.ChoiceField(choices=MessageReportReason.choices, help_text=_codes(MessageReportReason.choices))
-    note = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text="For support; required when `reason` is `other`."
-    )
-
-
-class MessageReportOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    message = serializers.IntegerField(source="message_id")
-    # A plain string: the codes are listed on the input; another enum named "reason" would
-    # collide with the other apps' reasons in the schema.
-    reason = serializers.CharField(help_text="A code of the report reasons (see the report input).")
-    note = serializers.CharField()
-    created_at = serializers.DateTimeField()
-    status = serializers.SerializerMethodField()
-    resolved_at = serializers.DateTimeField(allow_null=True)
-
-    @extend_schema_field(serializers.ChoiceField(choices=(("open", "open"), ("resolved", "resolved"))))
-    def get_status(self, report) -> str:
-        return "resolved" if report.resolved_at else "open"
-
-
 # --- Blocks -------------------------------------------------------------------------------
 
 
 class BlockCreateInputSerializer(serializers.Serializer):
     user = serializers.IntegerField(help_text="The id of the user to block.")
-    reason = serializers.ChoiceField(choices=BlockReason.choices, help_text=_codes(BlockReason.choices))
+    reason = serializers.ChoiceField(choices=BlockReason.choices, help_text=codes_help(BlockReason.choices))
     note = serializers.CharField(required=False, allow_blank=True, default="", help_text="Optional, for staff.")
 
 

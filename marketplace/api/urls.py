@@ -8,9 +8,6 @@ from .views import (
     ListingListCreateApi,
     MeApi,
     MeAvailabilityApi,
-    MessageAttachmentApi,
-    MessageReportCreateApi,
-    OrderMessageListCreateApi,
     TokenCreateApi,
     UserProfileApi,
 )
@@ -23,13 +20,6 @@ urlpatterns = [
     path("users/<int:id>/", UserProfileApi.as_view(), name="api-user-detail"),
     path("listings/", ListingListCreateApi.as_view(), name="api-listing-list"),
     path("listings/<int:id>/", ListingDetailApi.as_view(), name="api-listing-detail"),
-    path("orders/<int:id>/messages/", OrderMessageListCreateApi.as_view(), name="api-order-messages"),
-    path("messages/<int:id>/report/", MessageReportCreateApi.as_view(), name="api-message-report"),
-    path(
-        "messages/<int:id>/attachments/<int:attachment_id>/",
-        MessageAttachmentApi.as_view(),
-        name="api-message-attachment",
-    ),
     path("blocks/", BlockListCreateApi.as_view(), name="api-block-list"),
     path("blocks/<int:id>/", BlockDetailApi.as_view(), name="api-block-detail"),
 ]

@@ -1,37 +1,29 @@
-"""The partner API for accounts, listings and the trust tools around an order (message
-threads, reports, blocks, availability). Views are thin: validate, call a service, render."""
+"""The partner API for accounts, listings, profiles, blocks and availability. Views are thin:
+validate, call a service, render."""
 
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from core.api.pagination import Pagination, paginated_response
 from core.api.parsers import DecimalJSONParser
 from core.api.schema import IDEMPOTENCY_KEY, PAGE_PARAMETERS, problems
-from core.api.views import ActionApiView, ApiView
+from core.api.views import ApiView
 from core.exceptions import NotFound, ValidationFailed
 from marketplace import services
-from marketplace.downloads import attachment_response
-from marketplace.models import Message, MessageReport
 from marketplace.selectors import (
-    attachment_get_for,
     availability_of,
     block_get_for,
     block_list_for,
     listing_get,
     listing_list,
-    message_get_for,
-    order_thread_for,
     user_get,
 )
 from marketplace.services import listing_create, user_create
-from orders.selectors import order_get_for_action
 
 from .auth import api_token_issue
 from .serializers import (
@@ -44,10 +36,6 @@ from .serializers import (
     ListingCreateInputSerializer,
     ListingFilterSerializer,
     ListingOutputSerializer,
-    MessageCreateInputSerializer,
-    MessageOutputSerializer,
-    MessageReportInputSerializer,
-    MessageReportOutputSerializer,
     MeUpdateInputSerializer,
     TokenCreateInputSerializer,
     TokenOutputSerializer,
@@ -205,94 +193,6 @@ class UserProfileApi(ApiView):
             "availability": availability_data(availability_of(user=user)),
         }
         return Response(UserProfileOutputSerializer(data).data)
-
-
-# --- Message threads ----------------------------------------------------------------------
-
-
-class OrderMessageListCreateApi(ApiView):
-    parser_classes = (DecimalJSONParser, MultiPartParser)
-    pagination_class = Pagination  # read by the schema generator to describe the page
-
-    @extend_schema(
-        operation_id="orders_messages_list",
-        tags=["messages"],
-        summary="An order's message thread",
-        description="Newest first. Messages are kept exactly as sent: they are never edited or deleted.",
-        parameters=PAGE_PARAMETERS,
-        responses={200: MessageOutputSerializer(many=True), **problems(401, 404)},
-    )
-    def get(self, request, id: int):
-        order = order_get_for_action(pk=id, user=request.user)
-        messages = order_thread_for(order=order, user=request.user).order_by("-created_at", "-id")
-        return paginated_response(
-            queryset=messages, serializer_class=MessageOutputSerializer, request=request, view=self
-        )
-
-    @extend_schema(
-        operation_id="orders_messages_create",
-        tags=["messages"],
-        summary="Post a message to the order's thread",
-        description="JSON with `body`, or multipart/form-data with `body` and up to 5 `files` (images or "
-        "PDF, up to 10 MB each; the type is read from the content, not the name). The other party is "
-        "notified. 403 `blocked` when either party has blocked the other; 413 a file is too large; "
-        "415 a file is not an image or PDF.",
-        request={
-            "application/json": MessageCreateInputSerializer,
-            "multipart/form-data": MessageCreateInputSerializer,
-        },
-        responses={201: MessageOutputSerializer, **problems(400, 401, 403, 404, 413, 415, 422)},
-        parameters=[IDEMPOTENCY_KEY],
-    )
-    def post(self, request, id: int):
-        serializer = MessageCreateInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        order = order_get_for_action(pk=id, user=request.user)
-        message = services.message_post(order=order, author=request.user, **serializer.validated_data)
-        return Response(
-            MessageOutputSerializer(message, context={"request": request}).data, status=status.HTTP_201_CREATED
-        )
-
-
-@extend_schema_view(
-    post=extend_schema(
-        operation_id="messages_report",
-        tags=["messages"],
-        summary="Report a message of the other party to support",
-        description="`reason`: spam, abuse, off_platform_payment (asks to pay outside Gigfair) or other (then "
-        "`note` is required). 403 `own_message`; 409 `already_reported`.",
-        request=MessageReportInputSerializer,
-        responses={201: MessageReportOutputSerializer, **problems(400, 401, 403, 404, 409, 422)},
-        parameters=[IDEMPOTENCY_KEY],
-    )
-)
-class MessageReportCreateApi(ActionApiView):
-    parser_classes = (DecimalJSONParser,)
-    input_serializer = MessageReportInputSerializer
-    output_serializer = MessageReportOutputSerializer
-    status_code = status.HTTP_201_CREATED
-
-    def get_object(self, id: int) -> Message:
-        return message_get_for(pk=id, user=self.request.user)
-
-    def perform(self, message: Message, **data) -> MessageReport:
-        return services.message_report_create(message=message, reporter=self.request.user, **data)
-
-
-class MessageAttachmentApi(ApiView):
-    @extend_schema(
-        operation_id="messages_attachment_download",
-        tags=["messages"],
-        summary="Download a message's attachment",
-        description="Only for the order's parties (and staff).",
-        responses={
-            (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY, description="The file."),
-            **problems(401, 404),
-        },
-    )
-    def get(self, request, id: int, attachment_id: int):
-        attachment = attachment_get_for(pk=attachment_id, message_id=id, user=request.user)
-        return attachment_response(attachment)
 
 
 # --- Blocks -------------------------------------------------------------------------------

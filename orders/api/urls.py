@@ -1,5 +1,6 @@
 from django.urls import path
 
+from .threads import MessageAttachmentApi, MessageReportCreateApi, OrderMessageListCreateApi
 from .views import (
     CancellationReasonListApi,
     OrderCancelApi,
@@ -30,4 +31,11 @@ urlpatterns = [
     ),
     path("orders/<int:id>/cancel/", OrderCancelApi.as_view(), name="api-order-cancel"),
     path("cancellation-reasons/", CancellationReasonListApi.as_view(), name="api-cancellation-reasons"),
+    path("orders/<int:id>/messages/", OrderMessageListCreateApi.as_view(), name="api-order-messages"),
+    path("messages/<int:id>/report/", MessageReportCreateApi.as_view(), name="api-message-report"),
+    path(
+        "messages/<int:id>/attachments/<int:attachment_id>/",
+        MessageAttachmentApi.as_view(),
+        name="api-message-attachment",
+    ),
 ]

@@ -1,4 +1,5 @@
-"""Order states shown as words and coloured badges."""
+"""Orders on the pages of other apps: states as words and badges, the order box of a listing, the
+order's message thread, and the open orders between two people (the profile's blocking box)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,12 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from core.models import ActorRole
-from orders.models import CancellationPath, OrderState
+from orders.forms import OrderCreateForm
+from orders.gateways import SimulatedCardGateway, gateway_get
+from orders.models import CancellationPath, Order, OrderState
+from orders.selectors import open_orders_between as _open_orders_between
+from orders.services import policy_current
+from orders.thread_views import thread_context
 
 register = template.Library()
 
@@ -47,3 +53,40 @@ def cancellation_rule(path: str, tier: str) -> str:
     if not tier or tier == path or tier.lower() in rule.lower():
         return format_html("{}", rule)
     return format_html("{} · <strong>{}</strong>", rule, tier)
+
+
+@register.inclusion_tag("orders/_order_box.html", takes_context=True)
+def order_box(context, listing, form=None) -> dict:
+    """How to order ``listing`` (or book the shift) under the policy in force: ``{% order_box listing %}``.
+
+    ``form`` is a bound ``OrderCreateForm`` when the order page shows a refused order again.
+    """
+    request = context["request"]
+    return {
+        "listing": listing,
+        "order_form": form or OrderCreateForm(),
+        "policy": policy_current(),
+        "simulated_gateway": isinstance(gateway_get(), SimulatedCardGateway),
+        "request": request,
+        "user": request.user,
+        "csrf_token": context.get("csrf_token"),
+    }
+
+
+@register.inclusion_tag("orders/_messages.html", takes_context=True)
+def order_thread(context, order: Order) -> dict:
+    """The order's message thread with its form, for the order page (``{% order_thread order %}``)."""
+    request = context["request"]
+    return {
+        **thread_context(request, order),
+        "request": request,
+        "user": request.user,
+        "csrf_token": context.get("csrf_token"),
+    }
+
+
+@register.simple_tag
+def open_orders_between(a, b) -> list[Order]:
+    """The orders between ``a`` and ``b`` still open (number and title), oldest first: nobody blocks
+    someone they still have an open order with."""
+    return list(_open_orders_between(a, b).only("pk", "title"))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from core.uploads import MAX_UPLOAD_BYTES
-from marketplace.models import Block, Message, MessageAttachment, MessageReport, Notification
-from orders.models import LedgerTransaction, Order, Payment
+from marketplace.models import Block, Notification
+from orders.models import LedgerTransaction, Message, MessageAttachment, MessageReport, Order, Payment
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"

@@ -9,7 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from marketplace import services
-from marketplace.models import Block, Message, MessageReport, Notification
+from marketplace.models import Block, Notification
+from orders import threads
+from orders.models import Message, MessageReport
 from tests.factories import UserFactory, service_order
 from tests.marketplace.helpers import png
 
@@ -24,18 +26,18 @@ def order():
 
 
 def _message(order, author=None, body="Pay me outside", files=()):
-    return services.message_post(order=order, author=author or order.provider, body=body, files=files)
+    return threads.message_post(order=order, author=author or order.provider, body=body, files=files)
 
 
 def _report(message, reason="spam"):
-    return services.message_report_create(message=message, reporter=message.order.client, reason=reason)
+    return threads.message_report_create(message=message, reporter=message.order.client, reason=reason)
 
 
 @pytest.mark.parametrize(
     "url_name",
     [
-        "admin:marketplace_message_changelist",
-        "admin:marketplace_messagereport_changelist",
+        "admin:orders_message_changelist",
+        "admin:orders_messagereport_changelist",
         "admin:marketplace_block_changelist",
         "admin:marketplace_user_changelist",
     ],
@@ -58,9 +60,9 @@ def test_changelists_load_with_a_bounded_number_of_queries(admin_client, django_
 def test_messages_are_read_only(admin_client, order):
     message = _message(order, files=[png("shot.png")])
 
-    add = admin_client.get(reverse("admin:marketplace_message_add"))
-    change = admin_client.get(reverse("admin:marketplace_message_change", args=[message.pk]))
-    delete = admin_client.post(reverse("admin:marketplace_message_delete", args=[message.pk]), {"post": "yes"})
+    add = admin_client.get(reverse("admin:orders_message_add"))
+    change = admin_client.get(reverse("admin:orders_message_change", args=[message.pk]))
+    delete = admin_client.post(reverse("admin:orders_message_delete", args=[message.pk]), {"post": "yes"})
 
     assert add.status_code == 403
     assert change.status_code == 200
@@ -77,7 +79,7 @@ def test_messages_are_found_by_order_and_author(admin_client):
     second = service_order(client=UserFactory(username="cora"), provider=UserFactory(username="dirk"))
     a = _message(first, body="first order")
     b = _message(second, author=second.client, body="second order")
-    url = reverse("admin:marketplace_message_changelist")
+    url = reverse("admin:orders_message_changelist")
 
     by_order = list(admin_client.get(url, {"q": str(second.pk)}).context["cl"].result_list)
     by_author = list(admin_client.get(url, {"q": first.provider.username}).context["cl"].result_list)
@@ -90,7 +92,7 @@ def test_messages_filter_by_reported(admin_client, order):
     reported = _message(order, body="reported")
     _message(order, body="quiet")
     _report(reported)
-    url = reverse("admin:marketplace_message_changelist")
+    url = reverse("admin:orders_message_changelist")
 
     assert list(admin_client.get(url, {"reported": "yes"}).context["cl"].result_list) == [reported]
     assert [m.body for m in admin_client.get(url, {"reported": "no"}).context["cl"].result_list] == ["quiet"]
@@ -100,8 +102,8 @@ def test_messages_filter_by_reported(admin_client, order):
 def test_the_report_queue_opens_on_unresolved_reports(admin_client, order):
     open_report = _report(_message(order, body="one"))
     done = _report(_message(order, body="two"))
-    services.message_report_resolve(report=done, actor=UserFactory(is_staff=True), note="ok")
-    url = reverse("admin:marketplace_messagereport_changelist")
+    threads.message_report_resolve(report=done, actor=UserFactory(is_staff=True), note="ok")
+    url = reverse("admin:orders_messagereport_changelist")
 
     assert list(admin_client.get(url).context["cl"].result_list) == [open_report]
     assert list(admin_client.get(url, {"status": "resolved"}).context["cl"].result_list) == [done]
@@ -110,7 +112,7 @@ def test_the_report_queue_opens_on_unresolved_reports(admin_client, order):
 
 def test_staff_resolve_a_report_with_a_note(admin_client, order):
     report = _report(_message(order))
-    url = reverse("admin:marketplace_messagereport_resolve", args=[report.pk])
+    url = reverse("admin:orders_messagereport_resolve", args=[report.pk])
 
     page = admin_client.get(url)
     missing = admin_client.post(url, {"note": ""})
@@ -127,12 +129,12 @@ def test_staff_resolve_a_report_with_a_note(admin_client, order):
 
 def test_resolving_is_logged_and_goes_back_to_the_queue(admin_client, order):
     report = _report(_message(order))
-    url = reverse("admin:marketplace_messagereport_resolve", args=[report.pk])
+    url = reverse("admin:orders_messagereport_resolve", args=[report.pk])
 
     response = admin_client.post(url, {"note": "Warned the provider"})
 
     log = LogEntry.objects.get()
-    assert response.url == reverse("admin:marketplace_messagereport_changelist")
+    assert response.url == reverse("admin:orders_messagereport_changelist")
     assert (log.object_id, log.change_message, log.user.username) == (
         str(report.pk),
         "Resolved: Warned the provider",
@@ -142,11 +144,11 @@ def test_resolving_is_logged_and_goes_back_to_the_queue(admin_client, order):
 
 def test_the_report_page_offers_resolve_only_while_unresolved(admin_client, order):
     report = _report(_message(order))
-    change_url = reverse("admin:marketplace_messagereport_change", args=[report.pk])
-    resolve_url = reverse("admin:marketplace_messagereport_resolve", args=[report.pk])
+    change_url = reverse("admin:orders_messagereport_change", args=[report.pk])
+    resolve_url = reverse("admin:orders_messagereport_resolve", args=[report.pk])
 
     assert resolve_url in admin_client.get(change_url).content.decode()
-    services.message_report_resolve(report=report, actor=UserFactory(is_staff=True), note="done")
+    threads.message_report_resolve(report=report, actor=UserFactory(is_staff=True), note="done")
     assert resolve_url not in admin_client.get(change_url).content.decode()
     assert admin_client.post(resolve_url, {"note": "again"}).status_code == 302
     report.refresh_from_db()
@@ -156,8 +158,8 @@ def test_the_report_page_offers_resolve_only_while_unresolved(admin_client, orde
 def test_reports_cannot_be_added_changed_or_deleted_in_the_admin(admin_client, order):
     report = _report(_message(order))
 
-    assert admin_client.get(reverse("admin:marketplace_messagereport_add")).status_code == 403
-    admin_client.post(reverse("admin:marketplace_messagereport_delete", args=[report.pk]), {"post": "yes"})
+    assert admin_client.get(reverse("admin:orders_messagereport_add")).status_code == 403
+    admin_client.post(reverse("admin:orders_messagereport_delete", args=[report.pk]), {"post": "yes"})
     assert MessageReport.objects.filter(pk=report.pk).exists()
 
 

@@ -18,7 +18,7 @@ from core.i18n import Translatable
 from core.jobs import sweep_run
 from marketplace.models import Notification
 from marketplace.notifications import notify
-from marketplace.services import message_post
+from orders.threads import message_post
 from tests.disputes.test_requests_services import in_progress_order, open_cancel
 from tests.factories import UserFactory, shift_order
 

@@ -8,6 +8,7 @@ from core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFail
 from marketplace import services
 from marketplace.models import Block, BlockReason
 from marketplace.selectors import block_list_for
+from orders import threads
 from orders.cancellation import order_cancel
 from orders.services import order_create
 from tests.factories import ServiceListingFactory, ShiftListingFactory, UserFactory, service_order
@@ -174,7 +175,7 @@ def test_neither_can_message_the_other_on_an_earlier_order(ana, bram):
 
     for author in (ana, bram):
         with pytest.raises(PermissionDenied) as exc:
-            services.message_post(order=order, author=author, body="Hello?")
+            threads.message_post(order=order, author=author, body="Hello?")
         assert exc.value.code == "blocked"
 
     assert thread_snapshot() == before
@@ -200,7 +201,7 @@ def test_unblocking_restores_ordering_booking_and_messaging(ana, bram):
 
     service = order_create(actor=bram, listing_id=ServiceListingFactory(owner=ana).pk)
     shift = order_create(actor=ana, listing_id=ShiftListingFactory(owner=bram).pk)
-    message = services.message_post(order=service, author=bram, body="Thanks for unblocking")
+    message = threads.message_post(order=service, author=bram, body="Thanks for unblocking")
 
     assert (service.client, service.provider) == (bram, ana)
     assert (shift.client, shift.provider) == (bram, ana)

@@ -1,4 +1,4 @@
-"""Used on every page: money with its currency, times with their time zone, the unread count."""
+"""Used on every page: money with its currency, times with their time zone, avatars' initials."""
 
 from __future__ import annotations
 
@@ -10,9 +10,6 @@ from django.utils import dateformat, timezone
 from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.translation import pgettext
-
-from marketplace.selectors import notification_unread_count
-from marketplace.views import thread_context
 
 register = template.Library()
 
@@ -40,30 +37,6 @@ def when(value: datetime | None) -> str:
         return ""
     local = timezone.localtime(value) if timezone.is_aware(value) else value
     return format_html('<time datetime="{}">{}</time>', value.isoformat(), dateformat.format(local, when_format()))
-
-
-@register.simple_tag(takes_context=True)
-def unread_notifications(context) -> int:
-    """The signed-in user's unread notifications, counted once per request however often it is asked."""
-    request = context.get("request")
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return 0
-    if not hasattr(request, "_gigfair_unread"):
-        request._gigfair_unread = notification_unread_count(user=user)
-    return request._gigfair_unread
-
-
-@register.inclusion_tag("orders/_messages.html", takes_context=True)
-def order_thread(context, order) -> dict:
-    """The order's message thread with its form, for the order page (``{% order_thread order %}``)."""
-    request = context["request"]
-    return {
-        **thread_context(request, order),
-        "request": request,
-        "user": request.user,
-        "csrf_token": context.get("csrf_token"),
-    }
 
 
 @register.filter

@@ -5,9 +5,10 @@ from django.db import IntegrityError
 
 from core.exceptions import ApplicationError, Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.uploads import UploadTooLarge, UploadTypeRefused
-from marketplace import services
-from marketplace.models import Message, MessageAttachment, MessageReport, MessageReportReason, Notification
-from marketplace.selectors import order_messages
+from marketplace.models import Notification
+from orders import threads
+from orders.models import Message, MessageAttachment, MessageReport, MessageReportReason
+from orders.selectors import order_messages
 from orders.services import order_submit_requirements
 from tests.factories import UserFactory, service_order
 from tests.marketplace.helpers import PDF, TEXT, pdf, png, thread_snapshot, too_big, upload
@@ -21,7 +22,7 @@ def order():
 
 
 def _post(order, author=None, body="Hello", files=()):
-    return services.message_post(order=order, author=author or order.client, body=body, files=files)
+    return threads.message_post(order=order, author=author or order.client, body=body, files=files)
 
 
 # --- Posting ----------------------------------------------------------------------------------
@@ -206,7 +207,7 @@ def test_a_message_cannot_be_changed_or_deleted(order):
 
 
 def test_the_services_offer_no_way_to_edit_or_delete_a_message():
-    names = [name for name in dir(services) if name.startswith("message_")]
+    names = [name for name in dir(threads) if name.startswith("message_")]
 
     assert sorted(names) == ["message_post", "message_report_create", "message_report_resolve"]
 
@@ -223,7 +224,7 @@ def message(order):
 def test_a_party_reports_the_other_partys_message_with_a_reason_from_the_list(message, reason):
     note = "Details" if reason == "other" else ""
 
-    report = services.message_report_create(message=message, reporter=message.order.client, reason=reason, note=note)
+    report = threads.message_report_create(message=message, reporter=message.order.client, reason=reason, note=note)
 
     assert report.reason == reason
     assert report.resolved_at is None
@@ -231,7 +232,7 @@ def test_a_party_reports_the_other_partys_message_with_a_reason_from_the_list(me
 
 def test_a_reason_outside_the_list_is_refused(message):
     with pytest.raises(ValidationFailed) as exc:
-        services.message_report_create(message=message, reporter=message.order.client, reason="boring")
+        threads.message_report_create(message=message, reporter=message.order.client, reason="boring")
 
     assert "reason" in exc.value.errors
     assert not MessageReport.objects.exists()
@@ -239,7 +240,7 @@ def test_a_reason_outside_the_list_is_refused(message):
 
 def test_other_needs_a_note(message):
     with pytest.raises(ValidationFailed) as exc:
-        services.message_report_create(message=message, reporter=message.order.client, reason="other", note=" ")
+        threads.message_report_create(message=message, reporter=message.order.client, reason="other", note=" ")
 
     assert "note" in exc.value.errors
     assert not MessageReport.objects.exists()
@@ -247,7 +248,7 @@ def test_other_needs_a_note(message):
 
 def test_nobody_reports_their_own_message(message):
     with pytest.raises(PermissionDenied) as exc:
-        services.message_report_create(message=message, reporter=message.order.provider, reason="spam")
+        threads.message_report_create(message=message, reporter=message.order.provider, reason="spam")
 
     assert exc.value.code == "own_message"
     assert not MessageReport.objects.exists()
@@ -255,23 +256,23 @@ def test_nobody_reports_their_own_message(message):
 
 def test_a_stranger_cannot_report(message):
     with pytest.raises(NotFound):
-        services.message_report_create(message=message, reporter=UserFactory(), reason="spam")
+        threads.message_report_create(message=message, reporter=UserFactory(), reason="spam")
 
     assert not MessageReport.objects.exists()
 
 
 def test_a_message_is_reported_once_per_person(message):
-    services.message_report_create(message=message, reporter=message.order.client, reason="spam")
+    threads.message_report_create(message=message, reporter=message.order.client, reason="spam")
 
     with pytest.raises(Conflict) as exc:
-        services.message_report_create(message=message, reporter=message.order.client, reason="abuse")
+        threads.message_report_create(message=message, reporter=message.order.client, reason="abuse")
 
     assert exc.value.code == "already_reported"
     assert MessageReport.objects.get().reason == "spam"
 
 
 def test_reporting_changes_nothing_in_the_thread(message):
-    services.message_report_create(
+    threads.message_report_create(
         message=message, reporter=message.order.client, reason="off_platform_payment", note="Asked for PayPal"
     )
 
@@ -279,10 +280,10 @@ def test_reporting_changes_nothing_in_the_thread(message):
 
 
 def test_support_resolves_a_report_with_a_note_and_the_reporter_is_told(message):
-    report = services.message_report_create(message=message, reporter=message.order.client, reason="spam")
+    report = threads.message_report_create(message=message, reporter=message.order.client, reason="spam")
     agent = UserFactory(is_staff=True)
 
-    services.message_report_resolve(report=report, actor=agent, note="Warned the provider")
+    threads.message_report_resolve(report=report, actor=agent, note="Warned the provider")
 
     report.refresh_from_db()
     assert report.resolved_at is not None
@@ -294,11 +295,11 @@ def test_support_resolves_a_report_with_a_note_and_the_reporter_is_told(message)
 
 
 def test_resolving_twice_keeps_the_first_resolution(message):
-    report = services.message_report_create(message=message, reporter=message.order.client, reason="spam")
+    report = threads.message_report_create(message=message, reporter=message.order.client, reason="spam")
     agent = UserFactory(is_staff=True)
-    services.message_report_resolve(report=report, actor=agent, note="First")
+    threads.message_report_resolve(report=report, actor=agent, note="First")
 
-    services.message_report_resolve(report=report, actor=UserFactory(is_staff=True), note="Second")
+    threads.message_report_resolve(report=report, actor=UserFactory(is_staff=True), note="Second")
 
     report.refresh_from_db()
     assert (report.resolved_by, report.resolution_note) == (agent, "First")
@@ -306,12 +307,12 @@ def test_resolving_twice_keeps_the_first_resolution(message):
 
 
 def test_only_staff_resolve_and_a_note_is_required(message):
-    report = services.message_report_create(message=message, reporter=message.order.client, reason="spam")
+    report = threads.message_report_create(message=message, reporter=message.order.client, reason="spam")
 
     with pytest.raises(PermissionDenied):
-        services.message_report_resolve(report=report, actor=message.order.client, note="Fine")
+        threads.message_report_resolve(report=report, actor=message.order.client, note="Fine")
     with pytest.raises(ValidationFailed):
-        services.message_report_resolve(report=report, actor=UserFactory(is_staff=True), note="")
+        threads.message_report_resolve(report=report, actor=UserFactory(is_staff=True), note="")
 
     report.refresh_from_db()
     assert report.resolved_at is None

@@ -5,7 +5,9 @@ import pytest
 from django.urls import resolve, reverse
 
 from marketplace import services
-from marketplace.models import Message, MessageReport, Notification
+from marketplace.models import Notification
+from orders import threads
+from orders.models import Message, MessageReport
 from tests.factories import UserFactory, service_order
 from tests.marketplace.helpers import PDF, PNG, TEXT, png, thread_snapshot, too_big, upload
 
@@ -22,7 +24,7 @@ def _page(client, order):
 
 
 def _post(order, author, body, files=()):
-    return services.message_post(order=order, author=author, body=body, files=files)
+    return threads.message_post(order=order, author=author, body=body, files=files)
 
 
 def test_the_thread_url_is_ours_not_an_order_action():
@@ -295,7 +297,7 @@ def _fill(order, rows: int) -> None:
         author = order.client if i % 2 else order.provider
         message = _post(order, author, f"Message {i}", files=[png(), upload("doc.pdf", PDF)])
         if author == order.provider:
-            services.message_report_create(message=message, reporter=order.client, reason="spam")
+            threads.message_report_create(message=message, reporter=order.client, reason="spam")
 
 
 def test_the_order_page_query_count_does_not_grow_with_the_thread(client, django_assert_max_num_queries):

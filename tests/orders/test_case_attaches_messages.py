@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from disputes.selectors.cases import case_order_messages
-from marketplace.services import message_post, message_report_create
+from orders.threads import message_post, message_report_create
 from tests.disputes.test_cases_helpers import open_case
 from tests.marketplace.helpers import pdf
 

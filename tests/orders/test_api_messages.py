@@ -5,7 +5,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from marketplace import services
-from marketplace.models import Message, MessageReport, Notification
+from marketplace.models import Notification
+from orders import threads
+from orders.models import Message, MessageReport
 from tests.factories import UserFactory, service_order
 from tests.marketplace.helpers import PDF, TEXT, png, thread_snapshot, too_big
 
@@ -113,7 +115,7 @@ def test_a_blocked_party_gets_403_blocked(api_as, order):
 
 def test_the_list_is_newest_first_and_paginated(api_as, order):
     for i in range(3):
-        services.message_post(order=order, author=order.client, body=f"m{i}")
+        threads.message_post(order=order, author=order.client, body=f"m{i}")
 
     response = api_as(order.provider).get(_url(order), {"page_size": 2})
 
@@ -135,7 +137,7 @@ def test_the_same_idempotency_key_does_not_post_twice(api_as, order):
 
 @pytest.mark.parametrize("method", ["put", "patch", "delete"])
 def test_messages_cannot_be_changed_or_deleted(api_as, order, method):
-    message = services.message_post(order=order, author=order.client, body="Kept")
+    message = threads.message_post(order=order, author=order.client, body="Kept")
     api = api_as(order.client)
 
     on_thread = getattr(api, method)(_url(order), {"body": "Changed"}, format="json")
@@ -151,7 +153,7 @@ def test_messages_cannot_be_changed_or_deleted(api_as, order, method):
 
 @pytest.fixture
 def attachment(order):
-    message = services.message_post(
+    message = threads.message_post(
         order=order, author=order.client, body="File", files=[SimpleUploadedFile("a.pdf", PDF)]
     )
     return message.attachments.get()
@@ -172,7 +174,7 @@ def test_a_stranger_cannot_download_an_attachment(api_as, attachment):
 
 
 def test_an_attachment_is_found_only_under_its_own_message(api_as, order, attachment):
-    other = services.message_post(order=order, author=order.client, body="Another")
+    other = threads.message_post(order=order, author=order.client, body="Another")
 
     response = api_as(order.client).get(f"/api/v1/messages/{other.pk}/attachments/{attachment.pk}/")
 
@@ -184,7 +186,7 @@ def test_an_attachment_is_found_only_under_its_own_message(api_as, order, attach
 
 @pytest.fixture
 def message(order):
-    return services.message_post(order=order, author=order.provider, body="Pay me in cash")
+    return threads.message_post(order=order, author=order.provider, body="Pay me in cash")
 
 
 def _report(api, message, payload):
@@ -246,9 +248,9 @@ def test_the_thread_query_count_does_not_grow_with_rows(api_as, django_assert_ma
     order = service_order()
     for i in range(rows):
         author = order.client if i % 2 else order.provider
-        message = services.message_post(order=order, author=author, body=f"m{i}", files=[png(), png("b.png")])
+        message = threads.message_post(order=order, author=author, body=f"m{i}", files=[png(), png("b.png")])
         if author == order.provider:
-            services.message_report_create(message=message, reporter=order.client, reason="spam")
+            threads.message_report_create(message=message, reporter=order.client, reason="spam")
     api = api_as(order.client)
 
     # token and user, order, count, messages, their files, my reports
