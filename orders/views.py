@@ -209,8 +209,6 @@ def _money_trail(order: Order) -> list[dict]:
 
 
 def _order_page(request: HttpRequest, order: Order, bound: tuple[str, GigfairForm] | None = None) -> HttpResponse:
-    from disputes.web.requests_views import requests_panel  # that module imports this one
-
     role = order.role_of(request.user)
     actions = []
     for action in ACTIONS.values():
@@ -241,7 +239,6 @@ def _order_page(request: HttpRequest, order: Order, bound: tuple[str, GigfairFor
         "refunds": refunds,
         # Every party of an open order may ask; the dialog explains when the rules say no.
         "can_cancel": role is not None and order.is_open,
-        "resolution_requests": requests_panel(request, order),
     }
     return render(request, "orders/order_detail.html", context)
 
