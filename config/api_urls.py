@@ -8,7 +8,7 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("marketplace.api.urls")),
     path("", include("orders.api.urls")),
-    path("", include("credit.api.urls")),
+    path("", include("portal.api.urls")),
     path("", include("disputes.api.urls")),
     path("", include("core.webhooks.api_urls")),
 ]

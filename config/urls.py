@@ -11,7 +11,7 @@ urlpatterns = [
     path("i18n/setlang/", language_set, name="set_language"),
     path("", include("marketplace.urls")),
     path("", include("orders.urls")),
-    path("", include("credit.urls")),
+    path("", include("portal.urls")),
     path("", include("disputes.urls")),
     path("", include("core.webhooks.urls")),
 ]

@@ -6,20 +6,17 @@ from django.utils.translation import gettext as _
 
 from core.exceptions import PermissionDenied
 
-from .models import Restriction, RestrictionKind
-from .services import START_SCORE, policy_in_force
+from .models import CreditAccount, Restriction, RestrictionKind
+from .services import START_SCORE
 
 
 def _score(user_id: int) -> int:
-    from .models import CreditAccount
-
     account = CreditAccount.objects.filter(user_id=user_id).only("score").first()
     return account.score if account is not None else START_SCORE
 
 
-def require_can_take_orders(*, provider, actor) -> None:
-    """Refuse a new order for a provider who is suspended or below the policy's minimum score."""
-    policy = policy_in_force()
+def require_can_take_orders(*, provider, actor, policy) -> None:
+    """Refuse a new order for a provider who is suspended or below ``policy``'s minimum score."""
     is_self = provider.pk == actor.pk
     restriction = Restriction.objects.filter(
         user_id=provider.pk, kind=RestrictionKind.TAKING_ORDERS, lifted_at__isnull=True

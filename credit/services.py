@@ -6,11 +6,10 @@ update and the stored score always equals the replay of the events (``credit_sco
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime, timedelta
+from collections.abc import Iterable, Mapping
+from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,15 +17,9 @@ from core.db import bulk_update_rows, insert_rows
 from core.exceptions import PermissionDenied, ValidationFailed
 
 from .models import CreditAccount, CreditEvent, CreditReason, Restriction, RestrictionKind
+from .rates import level_for
 
 START_SCORE = 100
-
-
-def policy_in_force():
-    """The newest policy version; an unsaved one with the defaults on an empty database."""
-    from orders.models import Policy
-
-    return Policy.objects.order_by("-version").first() or Policy(version=0)
 
 
 def _clamp(score: int) -> int:
@@ -205,31 +198,25 @@ def restriction_lift(*, restriction: Restriction, actor, reason: str) -> Restric
     return restriction
 
 
-def restrictions_apply_rules(*, provider_ids: Iterable[int] = (), client_ids: Iterable[int] = ()) -> int:
-    """After cancellations: suspend repeat offenders (complaints, client-responsible rulings).
+def restrictions_apply_rules(*, complaints: Mapping[int, int], client_faults: Mapping[int, int], policy) -> int:
+    """Suspend repeat offenders, from the counts the caller hands in (``orders.completion`` counts them).
 
-    Set-based, for sweeps that cancel thousands at once: one counting query per rule, for the
-    users not already restricted, and one insert. Returns how many restrictions were added.
+    ``complaints``: per provider, their cancellations in the window that count as complaints
+    (late cancellations, no-shows); at the policy's ``complaints_to_suspend`` they cannot take
+    orders. ``client_faults``: per client, cancellations ruled their responsibility; at
+    ``client_faults_to_restrict`` they cannot post. Users restricted already are left alone.
+    One insert for the lot; returns how many restrictions were added.
     """
-    from orders.models import Cancellation, CancellationPath
-
-    policy = policy_in_force()
-    since = timezone.now() - timedelta(days=policy.completion_window_days)
-    live = Cancellation.objects.filter(created_at__gte=since, reversed_at__isnull=True)
     rules = (
         (
-            set(provider_ids),
-            "order__provider_id",
-            live.filter(counts_as_complaint=True),
+            complaints,
             policy.complaints_to_suspend,
             RestrictionKind.TAKING_ORDERS,
             _("%(n)d late cancellations or no-shows in %(days)d days."),
             _("Support lifts it after a review; an appeal that is upheld removes the complaint."),
         ),
         (
-            set(client_ids),
-            "order__client_id",
-            live.filter(path=CancellationPath.RULING_CLIENT),
+            client_faults,
             policy.client_faults_to_restrict,
             RestrictionKind.POSTING,
             _("%(n)d cancellations ruled your responsibility in %(days)d days."),
@@ -237,19 +224,14 @@ def restrictions_apply_rules(*, provider_ids: Iterable[int] = (), client_ids: It
         ),
     )
     added = []
-    for user_ids, user_field, qs, threshold, kind, why, restores in rules:
-        if not user_ids:
+    for counts, threshold, kind, why, restores in rules:
+        over = {uid: n for uid, n in counts.items() if n >= threshold}
+        if not over:
             continue
-        already = Restriction.objects.filter(kind=kind, lifted_at__isnull=True, user_id__in=user_ids)
-        candidates = user_ids - set(already.values_list("user_id", flat=True))
-        if not candidates:
-            continue
-        counts = (
-            qs.filter(**{f"{user_field}__in": candidates})
-            .values(user_field)
-            .annotate(n=Count("pk"))
-            .filter(n__gte=threshold)
-            .values_list(user_field, "n")
+        already = set(
+            Restriction.objects.filter(kind=kind, lifted_at__isnull=True, user_id__in=over).values_list(
+                "user_id", flat=True
+            )
         )
         added += [
             Restriction(
@@ -259,11 +241,37 @@ def restrictions_apply_rules(*, provider_ids: Iterable[int] = (), client_ids: It
                 restores=restores,
                 automatic=True,
             )
-            for uid, n in counts
+            for uid, n in over.items()
+            if uid not in already
         ]
     # ignore_conflicts: a concurrent sweep may have added the same restriction a moment ago.
     Restriction.objects.bulk_create(added, ignore_conflicts=True)
     return len(added)
+
+
+# --- Levels --------------------------------------------------------------------------------
+
+
+def credit_levels_record(*, numbers: Mapping[int, tuple[int, int]], policy, now: datetime) -> int:
+    """Store each provider's completion numbers and the level they earn (the nightly job).
+
+    ``numbers``: per user, (completed orders, counted cancellations) in the window, as the
+    orders app counted them. Accounts are opened where missing; only those whose numbers or
+    level moved are written, so a rerun writes nothing. Returns how many changed.
+    """
+    if not numbers:
+        return 0
+    CreditAccount.objects.bulk_create([CreditAccount(user_id=uid) for uid in numbers], ignore_conflicts=True)
+    changed = []
+    for account in CreditAccount.objects.filter(user_id__in=list(numbers)):
+        completed, cancelled = numbers[account.user_id]
+        level = level_for(completed=completed, counted_cancellations=cancelled, score=account.score, policy=policy)
+        if (account.level, account.completed_in_window, account.cancelled_in_window) != (level, completed, cancelled):
+            account.level, account.completed_in_window, account.cancelled_in_window = level, completed, cancelled
+            account.level_computed_at = now
+            changed.append(account)
+    bulk_update_rows(changed, ["level", "completed_in_window", "cancelled_in_window", "level_computed_at"])
+    return len(changed)
 
 
 def credit_account_open(*, user) -> CreditAccount:

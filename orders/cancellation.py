@@ -25,16 +25,12 @@ from core.i18n import Translatable
 from core.models import ActorRole
 from core.timeutils import add_business_days
 from credit.models import CreditEvent, CreditReason
-from credit.services import (
-    credit_event_build,
-    credit_event_reverse,
-    credit_events_write,
-    restrictions_apply_rules,
-)
+from credit.services import credit_event_build, credit_event_reverse, credit_events_write
 from marketplace.models import User
 from marketplace.notifications import notification_build, notifications_send
 
 from . import policy as engine
+from .completion import restrictions_apply_after_cancellations
 from .ledger import account_for, ledger_build, ledger_post, ledger_post_many, provider_accounts
 from .models import (
     PERSON_REASONS,
@@ -405,7 +401,7 @@ def cancellations_execute(
     credit_events_write(credit_events)
     if send_notices:
         notifications_send(notices)
-    restrictions_apply_rules(
+    restrictions_apply_after_cancellations(
         provider_ids={i.order.provider_id for i in items if i.decision.outcome.counts_as_complaint},
         client_ids={i.order.client_id for i in items if i.decision.path == engine.Path.RULING_CLIENT},
     )

@@ -21,9 +21,12 @@ from core.db import bulk_update_rows
 from core.i18n import Translatable
 from core.jobs import SweepResult
 from core.models import ActorRole
+from credit.selectors import accounts_with_a_level
+from credit.services import credit_levels_record
 from marketplace.notifications import notification_build, notifications_send
 
 from .cancellation import CancelItem, attach_charge_payments, cancellation_decide, cancellations_execute
+from .completion import completion_counts, provider_ids_with_orders
 from .gateways import gateway_get
 from .ledger import account_for, ledger_build, ledger_post_many
 from .models import (
@@ -37,6 +40,7 @@ from .models import (
     Refund,
     RefundStatus,
 )
+from .selectors import policy_in_force
 from .services import order_auto_complete
 
 BATCH = 1000
@@ -294,3 +298,22 @@ def purge_stale_quotes() -> SweepResult:
     cutoff = timezone.now() - timedelta(days=QUOTE_KEEP_DAYS)
     deleted, _ = CancellationQuote.objects.filter(valid_until__lt=cutoff, cancellation__isnull=True).delete()
     return SweepResult(processed=deleted)
+
+
+# --- Seller levels ---------------------------------------------------------------------------
+
+
+def recompute_levels() -> SweepResult:
+    """Recount every provider's completion numbers in the window and hand credit their levels.
+
+    Batched, and equal to a from-scratch computation: only accounts whose numbers or level
+    moved are written (and counted), so a rerun reports 0.
+    """
+    policy = policy_in_force()
+    now = timezone.now()
+    ids = sorted(provider_ids_with_orders() | accounts_with_a_level())
+    changed = 0
+    for start in range(0, len(ids), BATCH):
+        numbers = completion_counts(ids[start : start + BATCH], now=now, policy=policy)
+        changed += credit_levels_record(numbers=numbers, policy=policy, now=now)
+    return SweepResult(processed=changed)

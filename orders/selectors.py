@@ -8,7 +8,31 @@ from django.utils.translation import gettext as _
 from core.exceptions import NotFound
 from core.models import TransitionLog
 
-from .models import OPEN_STATES, Delivery, LedgerTransaction, Message, MessageAttachment, MessageReport, Order
+from .models import (
+    OPEN_STATES,
+    Cancellation,
+    Delivery,
+    LedgerTransaction,
+    Message,
+    MessageAttachment,
+    MessageReport,
+    Order,
+    Policy,
+)
+
+
+def policy_in_force() -> Policy:
+    """The newest policy version; an unsaved one with the defaults on an empty database.
+
+    For reads of the rules in force (the completion-rate window, the credit thresholds); new
+    orders are made under ``orders.services.policy_current``, which saves the defaults.
+    """
+    return Policy.objects.order_by("-version").first() or Policy(version=0)
+
+
+def cancellation_in_force(*, order_id: int) -> Cancellation | None:
+    """The cancellation of an order, unless an appeal reversed it."""
+    return Cancellation.objects.filter(order_id=order_id, reversed_at__isnull=True).first()
 
 
 def order_list_for(*, user, role: str | None = None, state: str | None = None) -> QuerySet[Order]:

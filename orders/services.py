@@ -151,9 +151,9 @@ def order_create(*, actor: User, listing_id, requirements: str = "") -> Order:
     require_not_blocked(actor=actor, other=listing.owner)
     require_available(listing=listing, actor=actor)
     provider = listing.owner if listing.kind == ListingKind.SERVICE else actor
-    require_can_take_orders(provider=provider, actor=actor)
-    require_min_score(user=actor, minimum=listing.min_credit_score)
     policy = policy_current()
+    require_can_take_orders(provider=provider, actor=actor, policy=policy)
+    require_min_score(user=actor, minimum=listing.min_credit_score)
     common = {
         "kind": listing.kind,
         "listing": listing,

@@ -24,9 +24,9 @@ from core.exceptions import ApplicationError, NotFound
 from core.forms import GigfairForm
 from core.templatetags.gigfair import money
 from core.web import paginate, render_with_partial
-from credit.selectors import completion_rate_effect_for
 from marketplace.selectors import listing_get
 from marketplace.views import listing_detail_context
+from orders.completion import completion_rate_effect_for
 
 from . import cancellation, services
 from .forms import CancelForm, ConfirmForm, DeliverForm, OrderCreateForm, RequirementsForm, RevisionForm

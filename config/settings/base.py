@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "orders",
     "disputes",
     "credit",
+    "portal",
 ]
 
 MIDDLEWARE = [
@@ -252,7 +253,8 @@ GIGFAIR_SWEEPS = {
         "path": "disputes.jobs.cases.close_ruled_cases",
         "schedule": crontab(minute="*/15"),
     },
-    "credit.recompute_levels": {"path": "credit.jobs.recompute_levels", "schedule": crontab(minute=30, hour=2)},
+    # Credit's seller levels, from the numbers orders counts (credit knows nothing of orders).
+    "credit.recompute_levels": {"path": "orders.jobs.recompute_levels", "schedule": crontab(minute=30, hour=2)},
     "core.purge_expired_idempotency_keys": {
         "path": "core.maintenance.purge_expired_idempotency_keys",
         "schedule": crontab(minute=7),

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from credit.models import CreditReason, Level, RestrictionKind
-from orders.models import CancellationPath
+from credit.models import CreditReason, RestrictionKind
 
 
 class CompletionRateOutputSerializer(serializers.Serializer):
@@ -75,17 +74,6 @@ class CreditEventOutputSerializer(serializers.Serializer):
         return event.reversed_at is not None
 
 
-class CountingCancellationOutputSerializer(serializers.Serializer):
-    """A cancellation in the completion rate now, and the moment it leaves it."""
-
-    order = serializers.IntegerField(source="order_id")
-    at = serializers.DateTimeField(source="created_at")
-    path = serializers.ChoiceField(choices=CancellationPath.choices, help_text="Which rule of the policy applied.")
-    # A plain string: the system's own reasons (no_show, no_requirements) appear here too.
-    reason = serializers.CharField()
-    stops_counting_at = serializers.DateTimeField()
-
-
 class ResponsivenessOutputSerializer(serializers.Serializer):
     """How the caller, as a provider, answers update requests."""
 
@@ -93,28 +81,3 @@ class ResponsivenessOutputSerializer(serializers.Serializer):
         help_text="Update requests the caller let expire without an answer in the window."
     )
     window_days = serializers.IntegerField(help_text="The rolling window, in days (the completion rate's).")
-
-
-class CreditOutputSerializer(serializers.Serializer):
-    """The caller's credit, explained: score, completion rate, level, restrictions and events."""
-
-    score = serializers.IntegerField(help_text="0–100; everyone starts at 100.")
-    completion_rate = CompletionRateOutputSerializer(help_text="The caller's own, as a provider.")
-    level = serializers.ChoiceField(choices=Level.choices, help_text="The seller level these numbers earn now.")
-    restricted = serializers.BooleanField(
-        help_text="True while a right is taken away: an active restriction, or a score under min_provider_score "
-        "(no new orders as provider)."
-    )
-    restrictions = RestrictionOutputSerializer(many=True, help_text="Active restrictions, oldest first.")
-    below_min_score = serializers.BooleanField()
-    min_provider_score = serializers.IntegerField(help_text="The score a provider needs to take new orders.")
-    responsiveness = ResponsivenessOutputSerializer()
-    counting_cancellations = CountingCancellationOutputSerializer(
-        many=True, help_text="The cancellations in the completion rate now, newest first."
-    )
-    events = CreditEventOutputSerializer(
-        many=True, help_text="Every event that moved the score, newest first; one page of them (page, page_size)."
-    )
-    events_count = serializers.IntegerField(help_text="All events, on every page.")
-    events_next = serializers.URLField(allow_null=True, help_text="The next page of events.")
-    events_previous = serializers.URLField(allow_null=True, help_text="The previous page of events.")

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from django.apps import apps
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.exceptions import NotFound
-from credit.selectors import CompletionRateEffect, completion_rate_effect_for
+from credit.rates import CompletionRateEffect
 from disputes.models import AwayPeriod, RequestState, RequestType, ResolutionRequest
 from disputes.windows import Period
+from marketplace.models import Availability
 from orders.cancellation import cancellation_decide, refusal_message
-from orders.models import Order
+from orders.completion import completion_rate_effect_for
+from orders.models import Order, Policy
 from orders.policy import Decision, Outcome
+from orders.selectors import policy_in_force
 
 
 def request_recipient_id(resolution_request: ResolutionRequest, order: Order | None = None) -> int:
@@ -85,15 +87,6 @@ def request_can_escalate(resolution_request: ResolutionRequest, user) -> bool:
 # --- Windows ---------------------------------------------------------------------------------
 
 
-def _availability_model():
-    """marketplace's announced time away, looked up by name: it was built alongside this module,
-    and without it no window is paused (and nothing else breaks)."""
-    try:
-        return apps.get_model("marketplace", "Availability")
-    except LookupError:
-        return None
-
-
 def paused_periods_for(*, user_id: int, since: datetime, now: datetime | None = None) -> list[Period]:
     """The time away of ``user_id`` that is not over at ``since``, as closed periods.
 
@@ -115,8 +108,7 @@ def paused_periods_for(*, user_id: int, since: datetime, now: datetime | None = 
 
 def announced_period(*, user_id: int, now: datetime) -> tuple[datetime, datetime | None] | None:
     """The announcement in force of ``user_id`` as windows count it: (from, until or None), or None."""
-    model = _availability_model()
-    availability = model.objects.filter(user_id=user_id).first() if model is not None else None
+    availability = Availability.objects.filter(user_id=user_id).first()
     if availability is None or (availability.away_until is not None and availability.away_until <= now):
         return None
     start = max(availability.away_from, availability.updated_at or availability.away_from)
@@ -143,12 +135,9 @@ def request_window_pause(resolution_request: ResolutionRequest, *, now: datetime
     """
     if resolution_request.state != RequestState.OPEN or resolution_request.author_role != "client":
         return None
-    model = _availability_model()
-    if model is None:
-        return None
     now = now or timezone.now()
     order = resolution_request.order
-    availability = model.objects.filter(user_id=order.provider_id).first()
+    availability = Availability.objects.filter(user_id=order.provider_id).first()
     if availability is None or (availability.away_until is not None and availability.away_until <= now):
         return None
     if availability.away_from >= resolution_request.respond_by:
@@ -169,10 +158,7 @@ def waiting_on_time_away(*, at: datetime) -> Q:
     someone away with no return date. Time away announced only after the window ended stops
     nothing: the request is due.
     """
-    model = _availability_model()
-    if model is None:
-        return Q(pk__in=[])
-    away = model.objects.filter(
+    away = Availability.objects.filter(
         Q(away_until__isnull=True) | Q(away_until__gt=at),
         user_id=OuterRef("order__provider_id"),
         away_from__lte=at,
@@ -243,3 +229,10 @@ def unanswered_update_requests(*, provider, since: datetime | None = None) -> Qu
 
 def unanswered_update_requests_count(*, provider, since: datetime | None = None) -> int:
     return unanswered_update_requests(provider=provider, since=since).count()
+
+
+def unanswered_update_requests_for(provider, *, now: datetime | None = None, policy: Policy | None = None) -> int:
+    """Responsiveness: update requests ``provider`` let expire in the completion-rate window."""
+    policy = policy or policy_in_force()
+    since = (now or timezone.now()) - timedelta(days=policy.completion_window_days)
+    return unanswered_update_requests_count(provider=provider, since=since)

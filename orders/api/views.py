@@ -11,9 +11,10 @@ from core.api.pagination import Pagination, paginated_response
 from core.api.parsers import DecimalJSONParser
 from core.api.schema import IDEMPOTENCY_KEY, PAGE_PARAMETERS, problems
 from core.api.views import ActionApiView, ApiView
-from credit.selectors import CompletionRateEffect, completion_rate_effect_for
+from credit.rates import CompletionRateEffect
 from orders import services
 from orders.cancellation import QuoteView, cancellation_quote, order_cancel
+from orders.completion import completion_rate_effect_for
 from orders.models import PERSON_REASONS, Order
 from orders.selectors import order_get, order_get_for_action, order_list_for
 

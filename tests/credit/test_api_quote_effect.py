@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from credit.selectors import CompletionRate, completion_rate_if_cancelled
+from credit.rates import CompletionRate, completion_rate_if_cancelled
 from orders import services
 from orders.models import CancellationQuote, Order
 from tests.factories import UserFactory, service_order, shift_order

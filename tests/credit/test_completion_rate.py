@@ -8,10 +8,12 @@ import time_machine
 
 from core.jobs import sweep_run
 from credit.models import CreditAccount
-from credit.selectors import cancellations_counting_for, completion_rate_for, credit_summary_for, level_for
-from credit.services import policy_in_force
+from credit.rates import level_for
 from orders import services
 from orders.cancellation import cancellation_reverse, order_cancel, order_cancel_by_support, order_cancel_mutual
+from orders.completion import cancellations_counting_for, completion_rate_for
+from orders.selectors import policy_in_force
+from portal.selectors import credit_summary_for
 from tests.factories import ServiceListingFactory, UserFactory, service_order, shift_order
 
 pytestmark = pytest.mark.django_db

@@ -9,13 +9,13 @@ import time_machine
 from django.utils import timezone
 
 from core.jobs import sweep_run
-from credit import jobs
 from credit.models import CreditAccount, Level
-from credit.selectors import credit_summary_for
-from credit.services import credit_event_record, credit_score, policy_in_force
-from orders import services
+from credit.services import credit_event_record, credit_score
+from orders import jobs, services
 from orders.cancellation import cancellation_reverse, order_cancel, order_cancel_by_support, order_cancel_mutual
 from orders.models import Cancellation, CancellationPath, Order, OrderState
+from orders.selectors import policy_in_force
+from portal.selectors import credit_summary_for
 from tests.factories import ServiceListingFactory, UserFactory, service_order, shift_order
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.models import TransitionLog
-from credit.selectors import completion_rate_effect_for
 from disputes.models import RequestState, Resolution, ResolutionRequest
 from disputes.selectors.requests import request_consequences, unanswered_update_requests_count
 from disputes.services.requests import (
@@ -25,6 +24,7 @@ from disputes.services.requests import (
 )
 from marketplace.models import Notification
 from orders import services as order_services
+from orders.completion import completion_rate_effect_for
 from orders.models import Cancellation, OrderState
 from tests.factories import UserFactory, service_order, shift_order
 from tests.orders.test_ledger import assert_every_transaction_balances

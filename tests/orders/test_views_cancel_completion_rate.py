@@ -9,8 +9,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from credit.selectors import completion_rate_effect_for
 from orders import services
+from orders.completion import completion_rate_effect_for
 from orders.models import Order
 from tests.factories import UserFactory, service_order, shift_order
 

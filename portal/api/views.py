@@ -1,4 +1,8 @@
-"""The partner API for credit: the caller's own score, completion rate and events."""
+"""The partner API for a user's credit explained: the caller's own score, completion rate and events.
+
+Credit's score and events beside orders' completion rate and disputes' responsiveness: an
+endpoint of the composition layer.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +13,9 @@ from rest_framework.response import Response
 from core.api.pagination import Pagination
 from core.api.schema import PAGE_PARAMETERS, problems
 from core.api.views import ApiView
-from credit.selectors import (
-    cancellations_counting_for,
-    credit_events_for,
-    credit_events_mark_counting,
-    credit_summary_for,
-)
+from credit.selectors import credit_events_for, credit_events_mark_counting
+from orders.completion import cancellations_counting_for
+from portal.selectors import credit_summary_for
 
 from .serializers import CreditOutputSerializer
 

@@ -1,4 +1,8 @@
-"""The credit page: the signed-in user's own score, completion rate and events, each explained."""
+"""The credit page: the signed-in user's own score, completion rate and events, each explained.
+
+It shows credit's score and events beside the completion rate orders counts and the
+responsiveness disputes records, so it lives in the composition layer.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +12,12 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from core.web import paginate
+from credit.models import Level
+from credit.selectors import credit_events_for, credit_events_mark_counting
+from orders.completion import cancellations_counting_for
+from orders.selectors import policy_in_force
 
-from .models import Level
-from .selectors import (
-    cancellations_counting_for,
-    credit_events_for,
-    credit_events_mark_counting,
-    credit_summary_for,
-)
-from .services import policy_in_force
+from .selectors import credit_summary_for
 
 EVENTS_PER_PAGE = 25
 
