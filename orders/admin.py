@@ -13,6 +13,7 @@ message thread and its reports have their own module, ``orders.admin_threads``.
 from __future__ import annotations
 
 from decimal import Decimal
+from weakref import WeakKeyDictionary
 
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import PAGE_VAR
@@ -20,7 +21,6 @@ from django.db.models import Count, IntegerField, Max, OuterRef, Prefetch, Subqu
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -64,6 +64,7 @@ from .models import (
     Refund,
 )
 from .policy import Refusal
+from .policy_versions import PolicySaved, PolicySaveKind, policy_create, policy_save
 from .services import RULE_FIELDS
 
 ZERO = Decimal("0.00")
@@ -421,7 +422,9 @@ class PolicyAdmin(admin.ModelAdmin):
     Saving a version no order uses yet edits it in place. Saving a version some order was
     made under leaves it untouched and stores the edited values and rules as a new version
     (the next number), which new orders then use (``policy_current`` takes the newest).
-    A version added from scratch starts as a copy of the newest one, rules included.
+    A version added from scratch starts as a copy of the newest one, rules included. The
+    saving is done by the services of ``orders.policy_versions``; this admin validates what
+    staff typed, calls them and words what they did.
     """
 
     list_display = (
@@ -440,6 +443,15 @@ class PolicyAdmin(admin.ModelAdmin):
     ordering = ("-version",)
     fields = (*POLICY_FIELDS, "orders_count", "created_at", "created_by")
     inlines = (CancellationRuleInline,)
+
+    def __init__(self, model, admin_site) -> None:
+        super().__init__(model, admin_site)
+        # Django's change view calls save_model, save_related, construct_change_message,
+        # log_change and response_change in turn, handing none of them what the others did;
+        # and one admin instance serves every request, whatever the thread. So what
+        # policy_save returned (in save_related) is kept here for the steps after it, keyed
+        # by the request it belongs to, weakly: it goes with the request at the latest.
+        self._saved: WeakKeyDictionary[HttpRequest, PolicySaved] = WeakKeyDictionary()
 
     def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).annotate(_orders=Coalesce(_orders_using(), 0))
@@ -488,98 +500,63 @@ class PolicyAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Policy, form, change: bool) -> None:
         if change:
-            # Whether this edit is in place or a new version is decided in save_related,
-            # which sees the rules too; nothing is written before that.
+            # An edit is saved in save_related, once the rules are valid too: whether it is
+            # made in place or as a new version depends on both.
             return
-        # The admin runs this in a transaction: the version and its copied rules appear together.
-        source = Policy.objects.exclude(pk=obj.pk).order_by("-version").first()
-        obj.created_by = request.user
-        super().save_model(request, obj, form, change)
-        if source is not None:
-            CancellationRule.objects.bulk_create(
-                CancellationRule(policy=obj, **{name: getattr(rule, name) for name in RULE_FIELDS})
-                for rule in source.rules.all()
-            )
+        policy_create(policy=obj, actor=request.user)
 
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
         if not change:
             super().save_related(request, form, formsets, change)
             return
-        # What happened is left on the request for the admin's next steps: the change
-        # message, the log entry and the response (which names the new version).
-        obj: Policy = form.instance
         [rules] = [fs for fs in formsets if isinstance(fs, CancellationRuleFormSet)]
-        rules_changed = any(row.has_changed() for row in rules.forms)
-        # The row lock makes the check final: on PostgreSQL a new order referencing this
-        # version waits for it (its foreign key check takes a key-share lock) and vice versa.
-        Policy.objects.select_for_update().filter(pk=obj.pk).first()
-        if not Order.objects.filter(policy_id=obj.pk).exists():
-            obj.save()
-            if rules_changed:
-                # The table is replaced as a whole: saving rows one by one could briefly
-                # hold two tiers with one threshold (a swap) and break the unique constraint.
-                obj.rules.all().delete()
-                self._rules_create(obj, rules)
-            request._policy_outcome = ("in_place", obj.version, rules_changed)
-            return
-        if not (form.has_changed() or rules_changed):
-            request._policy_outcome = ("unchanged", obj.version, False)
-            return
-        old_version = obj.version
-        # Numbering waits for any other version being saved (the newest row's lock).
-        Policy.objects.select_for_update().order_by("-version").first()
-        obj.pk = None
-        obj._state.adding = True
-        obj.version = (Policy.objects.aggregate(v=Max("version"))["v"] or 0) + 1
-        obj.created_by = request.user
-        obj.created_at = timezone.now()
-        obj.save(force_insert=True)
-        self._rules_create(obj, rules)
-        request._policy_outcome = ("new_version", old_version, rules_changed)
-
-    @staticmethod
-    def _rules_create(policy: Policy, rules: CancellationRuleFormSet) -> None:
-        CancellationRule.objects.bulk_create(CancellationRule(policy=policy, **row) for row in rules.rule_values())
+        rules_edited = any(row.has_changed() for row in rules.forms)
+        self._saved[request] = policy_save(
+            policy=form.instance,
+            actor=request.user,
+            values_changed=form.has_changed(),
+            rules=rules.rule_values() if rules_edited else None,
+        )
 
     def construct_change_message(self, request: HttpRequest, form, formsets, add=False):
-        outcome = getattr(request, "_policy_outcome", None)
-        if outcome is None:
+        saved = self._saved.get(request)
+        if saved is None:
             return super().construct_change_message(request, form, formsets, add)
-        kind, old_version, rules_changed = outcome
-        if kind == "new_version":
-            return gettext("Made from version %(old)s, which orders use, by editing it.") % {"old": old_version}
+        if saved.kind == PolicySaveKind.NEW_VERSION:
+            return gettext("Made from version %(old)s, which orders use, by editing it.") % {"old": saved.old_version}
         message = super().construct_change_message(request, form, [], add)
-        if rules_changed:
+        if saved.rules_changed:
             message.append({"changed": {"fields": [str(CancellationRule._meta.verbose_name_plural)]}})
         return message
 
     def log_change(self, request: HttpRequest, obj: Policy, message):
-        outcome = getattr(request, "_policy_outcome", None)
-        if outcome is not None and outcome[0] == "new_version":
-            return self.log_addition(request, obj, message)
+        saved = self._saved.get(request)
+        if saved is not None and saved.kind == PolicySaveKind.NEW_VERSION:
+            return self.log_addition(request, saved.policy, message)
         return super().log_change(request, obj, message)
 
     def response_change(self, request: HttpRequest, obj: Policy):
-        outcome = getattr(request, "_policy_outcome", None)
-        if outcome is None or outcome[0] == "in_place":
+        saved = self._saved.pop(request, None)
+        if saved is None or saved.kind == PolicySaveKind.IN_PLACE:
             return super().response_change(request, obj)
-        kind, old_version, _rules_changed = outcome
-        if kind == "unchanged":
+        if saved.kind == PolicySaveKind.UNCHANGED:
             self.message_user(
-                request, gettext("Nothing changed; version %(v)s stays as it is.") % {"v": old_version}, messages.INFO
+                request,
+                gettext("Nothing changed; version %(v)s stays as it is.") % {"v": saved.old_version},
+                messages.INFO,
             )
-            return HttpResponseRedirect(reverse("admin:orders_policy_change", args=(obj.pk,)))
+            return HttpResponseRedirect(reverse("admin:orders_policy_change", args=(saved.policy.pk,)))
         self.message_user(
             request,
             gettext(
                 "Orders were made under version %(old)s, so it stays unchanged: your changes were saved as "
                 "version %(new)s, which new orders use from now on."
             )
-            % {"old": old_version, "new": obj.version},
+            % {"old": saved.old_version, "new": saved.policy.version},
             messages.SUCCESS,
         )
         if "_continue" in request.POST:
-            return HttpResponseRedirect(reverse("admin:orders_policy_change", args=(obj.pk,)))
+            return HttpResponseRedirect(reverse("admin:orders_policy_change", args=(saved.policy.pk,)))
         return HttpResponseRedirect(reverse("admin:orders_policy_changelist"))
 
 

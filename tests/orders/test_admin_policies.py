@@ -262,8 +262,8 @@ def test_a_broken_cancellation_table_is_refused_with_a_clear_error(admin_client,
 
 
 def test_the_default_table_passes_every_check(admin_client):
-    from orders.forms_admin import rules_problems
     from orders.policy import DEFAULT_RULES
+    from orders.policy_rules import rules_problems
 
     rows = [{name: getattr(rule, name) for name in services.RULE_FIELDS} for rule in DEFAULT_RULES]
 

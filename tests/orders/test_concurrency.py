@@ -10,7 +10,8 @@ from django.db import connection
 
 from core.exceptions import ApplicationError
 from orders import services
-from orders.models import Order, OrderState
+from orders.models import Order, OrderState, Policy
+from orders.policy_versions import PolicySaveKind, policy_create, policy_save
 from tests.factories import ShiftListingFactory, UserFactory, service_order
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -123,3 +124,41 @@ def test_two_sweeps_at_once_cancel_each_no_show_once():
 
     assert sum(r.processed for r in results) == 30
     assert Cancellation.objects.count() == 30
+
+
+def _edit(policy_id: int, actor, **values):
+    """Save an edit of a stored version the way the back office does, from a fresh read."""
+    policy = Policy.objects.get(pk=policy_id)
+    for name, value in values.items():
+        setattr(policy, name, value)
+    return policy_save(policy=policy, actor=actor, values_changed=True)
+
+
+def test_one_used_version_edited_twice_at_once_makes_two_numbered_versions():
+    policy = service_order().policy
+    staff = UserFactory(is_staff=True)
+
+    results = race(
+        lambda: _edit(policy.pk, staff, name="Edit A"),
+        lambda: _edit(policy.pk, staff, name="Edit B"),
+    )
+
+    assert [r.kind for r in results] == [PolicySaveKind.NEW_VERSION] * 2
+    assert sorted(r.policy.version for r in results) == [policy.version + 1, policy.version + 2]
+    assert Policy.objects.get(pk=policy.pk).name == policy.name
+
+
+def test_two_used_versions_edited_at_once_take_the_next_two_numbers():
+    first = service_order().policy
+    staff = UserFactory(is_staff=True)
+    second = policy_create(policy=Policy(version=first.version + 1), actor=staff)
+    assert service_order().policy == second
+
+    results = race(
+        lambda: _edit(first.pk, staff, platform_fee_percent=11),
+        lambda: _edit(second.pk, staff, platform_fee_percent=12),
+    )
+
+    assert all(not isinstance(r, Exception) for r in results), results
+    assert sorted(r.policy.version for r in results) == [second.version + 1, second.version + 2]
+    assert Policy.objects.count() == 4
