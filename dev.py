@@ -3,7 +3,8 @@
 
     python3 dev.py up [--port 8000]   set up .venv, migrate, seed the demo and run web + worker + beat
     python3 dev.py test [pytest args] set up .venv with the dev tools and run the test suite
-    python3 dev.py lint               ruff check, ruff format --check, makemigrations --check
+    python3 dev.py lint               ruff check, ruff format --check, the apps' layers (import-linter),
+                                      makemigrations --check
     python3 dev.py fmt                ruff check --fix, ruff format
 
 With no DATABASE_URL and no REDIS_URL everything runs on SQLite and on an embedded Celery
@@ -265,13 +266,14 @@ def cmd_lint(args: argparse.Namespace) -> int:
     ensure_venv(DEV_REQUIREMENTS)
     env = child_env(DJANGO_SETTINGS_MODULE="config.settings.test")
     checks = [
-        [python(), "-m", "ruff", "check", "."],
-        [python(), "-m", "ruff", "format", "--check", "."],
-        [python(), "manage.py", "makemigrations", "--check", "--dry-run"],
+        ("ruff check", [python(), "-m", "ruff", "check", "."]),
+        ("ruff format --check", [python(), "-m", "ruff", "format", "--check", "."]),
+        # The layering contract in pyproject.toml: no app imports one above it.
+        ("lint-imports", [str(venv_bin("lint-imports")), "--no-logo", "--no-cache"]),
+        ("makemigrations --check", [python(), "manage.py", "makemigrations", "--check", "--dry-run"]),
     ]
     failed = []
-    for command in checks:
-        label = " ".join(command[2:] if command[1] == "-m" else command[1:])
+    for label, command in checks:
         say(label)
         if subprocess.run(command, cwd=ROOT, env=env).returncode != 0:  # noqa: S603
             failed.append(label)
@@ -298,9 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     up.set_defaults(handler=cmd_up)
     test = commands.add_parser("test", help="run the test suite; extra arguments go to pytest")
     test.set_defaults(handler=cmd_test)
-    commands.add_parser("lint", help="ruff check, ruff format --check, makemigrations --check").set_defaults(
-        handler=cmd_lint
-    )
+    commands.add_parser("lint", help="ruff, the apps' layers, makemigrations --check").set_defaults(handler=cmd_lint)
     commands.add_parser("fmt", help="fix what ruff can and format the code").set_defaults(handler=cmd_fmt)
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["test"]:

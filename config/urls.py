@@ -1,7 +1,9 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.defaults import page_not_found, server_error
 
+from core.api.errors import api_not_found, api_server_error
 from marketplace.views import language_set
 
 urlpatterns = [
@@ -23,20 +25,12 @@ if settings.DEBUG:
 
 
 def handler404(request, exception=None):
-    from django.views.defaults import page_not_found
-
-    from core.api.errors import api_not_found
-
     if request.path.startswith("/api/"):
         return api_not_found(request, exception)
     return page_not_found(request, exception)
 
 
 def handler500(request):
-    from django.views.defaults import server_error
-
-    from core.api.errors import api_server_error
-
     if request.path.startswith("/api/"):
         return api_server_error(request)
     return server_error(request)

@@ -8,4 +8,4 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         # Admin autodiscovery reads core.admin only; the webhook pages live with their plumbing.
-        from core.webhooks import admin  # noqa: F401
+        from core.webhooks import admin  # noqa: F401, PLC0415 - needs the models loaded

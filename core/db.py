@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.db import connection, models
+from django.utils import timezone
 
 
 def bulk_update_rows(objs: Sequence[models.Model], fields: Sequence[str], *, batch_size: int = 1000) -> None:
@@ -75,8 +76,6 @@ def insert_rows(model: type[models.Model], rows: Sequence[dict], *, with_ids: bo
         if f.attname not in rows[0] and not f.primary_key:
             defaults[f.attname] = f.get_default()  # "" for text fields, None for nullable ones
             if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-                from django.utils import timezone
-
                 defaults[f.attname] = timezone.now()
     if connection.vendor != "postgresql":
         objs = [model(**{**defaults, **row}) for row in rows]

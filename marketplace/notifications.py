@@ -20,6 +20,7 @@ from core.exceptions import NotFound
 from core.i18n import Catalog, Text, is_lazy
 
 from .models import Notification, User
+from .tasks import notification_email_task
 
 EMAIL_BATCH = 200
 TITLE_MAX = 200
@@ -76,8 +77,6 @@ def notifications_send(rows: Iterable[dict]) -> list[int]:
     rows = list(rows)
     _render_for_recipients(rows)
     ids = insert_rows(Notification, rows, with_ids=True)
-    from .tasks import notification_email_task
-
     for start in range(0, len(ids), EMAIL_BATCH):
         chunk = ids[start : start + EMAIL_BATCH]
         # argsrepr: the log names the batch instead of Celery repr-ing every id of it.

@@ -46,6 +46,7 @@ from .cancellation import (
     refusal_message,
 )
 from .forms_admin import AppealForm, CancellationRuleForm, CancellationRuleFormSet, SupportCancellationForm
+from .ledger import escrow_balance_for
 from .models import (
     Account,
     Cancellation,
@@ -254,8 +255,6 @@ class OrderAdmin(ServiceFormAdminMixin, ServiceOnlyAdminMixin, admin.ModelAdmin)
 
     @admin.display(description=_("held in escrow"))
     def escrow_held(self, obj: Order) -> str:
-        from .ledger import escrow_balance_for
-
         return f"{escrow_balance_for(obj)} {obj.currency}"
 
     # --- a support ruling that cancels the order (like UserAdmin.user_change_password) ---

@@ -34,6 +34,7 @@ from .models import (
     PaymentStatus,
     Policy,
 )
+from .policy import DEFAULT_RULES
 
 MAX_TEXT = 20_000
 RULE_FIELDS = (
@@ -63,8 +64,6 @@ def policy_current() -> Policy:
 @transaction.atomic
 def policy_create_defaults() -> Policy:
     """Policy version 1 with the cancellation table of PRODUCT.md."""
-    from .policy import DEFAULT_RULES
-
     policy = Policy.objects.create(version=1)
     CancellationRule.objects.bulk_create(
         CancellationRule(policy=policy, **{f: getattr(rule, f) for f in RULE_FIELDS}) for rule in DEFAULT_RULES

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
@@ -114,8 +115,6 @@ class TicketEvidenceOutputSerializer(serializers.Serializer):
     url = serializers.SerializerMethodField(help_text="Downloadable by the order's parties and staff only.")
 
     def get_url(self, evidence) -> str:
-        from django.urls import reverse
-
         url = reverse("evidence_download", args=(evidence.pk,))
         request = self.context.get("request")
         return request.build_absolute_uri(url) if request is not None else url
