@@ -150,15 +150,16 @@ def order_late(**in_progress_kwargs) -> Order:
     return order
 
 
-def shift_checked_in(*, check_in_at: datetime | None = None, **shift_kwargs) -> Order:
-    """A booked shift its provider checked in to, at ``check_in_at`` or else an hour before the start."""
+def shift_checked_in(**shift_kwargs) -> Order:
+    """A shift starting in an hour (unless ``starts_in`` says otherwise) that its provider checked in to now."""
+    if "starts_at" not in shift_kwargs:
+        shift_kwargs.setdefault("starts_in", timedelta(hours=1))
     order = shift_order(**shift_kwargs)
-    with time_machine.travel(check_in_at or order.starts_at - timedelta(hours=1), tick=False):
-        return order_services.order_check_in(order=order, actor=order.provider)
+    return order_services.order_check_in(order=order, actor=order.provider)
 
 
 def shift_completed(**shift_kwargs) -> Order:
-    """A shift checked in to an hour before its start and confirmed by its client at its end."""
+    """A checked-in shift its client confirmed at its end: escrow released, credit given."""
     order = shift_checked_in(**shift_kwargs)
     with time_machine.travel(order.ends_at, tick=False):
         return order_services.order_complete(order=order, actor=order.client)

@@ -4,7 +4,6 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
 
 from orders import services
 from orders.models import Delivery, LedgerTransaction, Order
@@ -68,7 +67,7 @@ def booked():
 @pytest.fixture
 def checked_in():
     """A shift starting in an hour that its provider has just checked in to."""
-    return shift_checked_in(starts_in=timedelta(hours=1), check_in_at=timezone.now())
+    return shift_checked_in()
 
 
 # --- requirements -------------------------------------------------------------------------
