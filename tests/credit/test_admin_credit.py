@@ -21,8 +21,8 @@ from credit.services import (
     restriction_impose,
     restriction_lift,
 )
-from tests.disputes.test_requests_services import in_progress_order, open_update
-from tests.factories import UserFactory, shift_cancelled_late
+from tests.disputes.test_requests_services import open_update
+from tests.factories import UserFactory, order_in_progress, shift_cancelled_late
 
 pytestmark = pytest.mark.django_db
 
@@ -183,7 +183,7 @@ def test_account_page_shows_staff_the_completion_rate_now(admin_client):
 
 def test_account_page_shows_staff_the_providers_responsiveness(admin_client):
     # given: a provider who let an update request expire
-    order = in_progress_order()
+    order = order_in_progress()
     with time_machine.travel(timezone.now() - timedelta(hours=49), tick=False):
         open_update(order)
     sweep_run("disputes.expire_requests")

@@ -16,8 +16,15 @@ from credit.services import (
     restriction_lift,
 )
 from orders.cancellation import order_cancel
-from tests.disputes.test_requests_services import in_progress_order, open_update
-from tests.factories import UserFactory, order_completed, service_order, shift_cancelled_late, shift_order
+from tests.disputes.test_requests_services import open_update
+from tests.factories import (
+    UserFactory,
+    order_completed,
+    order_in_progress,
+    service_order,
+    shift_cancelled_late,
+    shift_order,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -421,7 +428,7 @@ def test_schema_describes_the_credit_endpoint(api):
 
 def test_the_caller_sees_their_responsiveness_as_a_provider(api_as):
     # given: an update request the provider let expire
-    order = in_progress_order()
+    order = order_in_progress()
     with time_machine.travel(timezone.now() - timedelta(hours=49), tick=False):
         r = open_update(order)
     sweep_run("disputes.expire_requests")

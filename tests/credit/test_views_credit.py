@@ -13,8 +13,15 @@ from core.jobs import sweep_run
 from credit.models import CreditEvent
 from credit.services import credit_adjust, credit_event_record, credit_event_reverse, restriction_impose
 from orders.cancellation import order_cancel
-from tests.disputes.test_requests_services import in_progress_order, open_update
-from tests.factories import UserFactory, order_completed, service_order, shift_cancelled_late, shift_order
+from tests.disputes.test_requests_services import open_update
+from tests.factories import (
+    UserFactory,
+    order_completed,
+    order_in_progress,
+    service_order,
+    shift_cancelled_late,
+    shift_order,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -289,7 +296,7 @@ def test_credit_page_query_count_does_not_grow_with_rows(client, django_assert_m
 
 def test_the_provider_sees_the_update_requests_they_let_expire_in_the_window(client):
     # given: one update request left unanswered 70 days ago (outside the window) and two lately
-    order = in_progress_order()
+    order = order_in_progress()
     provider = order.provider
     for days_ago in (70, 3, 1):
         with time_machine.travel(timezone.now() - timedelta(days=days_ago, hours=49), tick=False):

@@ -31,17 +31,8 @@ from disputes.services.cases import (
 )
 from marketplace.models import Notification
 from orders.models import Cancellation, LedgerTransaction, Order, OrderState, Refund
-from tests.disputes.test_cases_helpers import (
-    agent,
-    in_progress_order,
-    open_case,
-    pdf,
-    png,
-    supervisor,
-    text_named_pdf,
-    too_large,
-)
-from tests.factories import UserFactory, shift_order
+from tests.disputes.test_cases_helpers import agent, open_case, pdf, png, supervisor, text_named_pdf, too_large
+from tests.factories import UserFactory, order_in_progress, shift_order
 from tests.orders.test_ledger import assert_every_transaction_balances
 
 pytestmark = pytest.mark.django_db
@@ -64,7 +55,7 @@ def kinds_for(user) -> list[str]:
 
 def test_a_party_opens_a_case_with_the_policy_times():
     # given
-    order = in_progress_order()
+    order = order_in_progress()
     before = timezone.now()
 
     # when
@@ -79,7 +70,7 @@ def test_a_party_opens_a_case_with_the_policy_times():
 
 
 def test_a_stranger_cannot_open_a_case_and_nothing_is_written():
-    order = in_progress_order()
+    order = order_in_progress()
 
     with pytest.raises(NotFound):
         case_open(order=order, actor=UserFactory(), category="abuse", statement="x", desired_outcome="y")
@@ -99,7 +90,7 @@ def test_a_second_live_case_on_the_order_is_refused():
 
 @pytest.mark.parametrize("field", ["statement", "desired_outcome"])
 def test_statement_and_outcome_are_required(field):
-    order = in_progress_order()
+    order = order_in_progress()
 
     with pytest.raises(ValidationFailed) as refused:
         open_case(order, **{field: "   "})
@@ -125,7 +116,7 @@ def _declined_request(order) -> ResolutionRequest:
 
 
 def test_a_declined_request_is_escalated_once():
-    order = in_progress_order()
+    order = order_in_progress()
     request = _declined_request(order)
 
     case = open_case(order, category="declined_request")
@@ -141,7 +132,7 @@ def test_a_declined_request_is_escalated_once():
 
 
 def test_only_a_declined_request_can_be_escalated():
-    order = in_progress_order()
+    order = order_in_progress()
     request = _declined_request(order)
     ResolutionRequest.objects.filter(pk=request.pk).update(state=RequestState.WITHDRAWN)
 
