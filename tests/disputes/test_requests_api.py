@@ -8,7 +8,7 @@ import pytest
 from disputes.models import ResolutionRequest
 from orders.models import OrderState
 from tests.disputes.test_requests_services import open_cancel, open_update, snapshot
-from tests.factories import UserFactory, order_in_progress
+from tests.factories import UserFactory, order_completed, order_in_progress
 
 pytestmark = pytest.mark.django_db
 
@@ -79,11 +79,7 @@ def test_a_second_open_request_is_409_request_already_open(api_as):
 
 
 def test_a_request_on_a_completed_order_is_409(api_as):
-    from orders import services
-
-    order = order_in_progress()
-    order = services.order_deliver(order=order, actor=order.provider, message="Done")
-    services.order_accept_delivery(order=order, actor=order.client)
+    order = order_completed()
 
     response = api_as(order.client).post(
         _requests_url(order), {"type": "request_update", "message": "?"}, format="json"
