@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.jobs import sweep_run
 from core.models import TransitionLog
 from credit.selectors import completion_rate_effect_for
 from disputes.models import RequestState, Resolution, ResolutionRequest
@@ -300,8 +301,6 @@ def test_accepting_an_extension_moves_the_due_date_and_clears_late():
     r = open_extension(order, hours=72)
     new_due = r.new_due_at
     with time_machine.travel(order.due_at + timedelta(minutes=1), tick=False):
-        from core.jobs import sweep_run
-
         sweep_run("orders.mark_late_orders")
         order.refresh_from_db()
         assert order.state == OrderState.LATE
@@ -508,17 +507,9 @@ def test_a_declined_request_may_be_escalated_once_an_open_one_not():
 
 def test_unanswered_update_requests_count_against_the_provider():
     order = order_in_progress()
-    ResolutionRequest.objects.create(
-        order=order,
-        author=order.client,
-        author_role="client",
-        type="request_update",
-        message="?",
-        respond_by=timezone.now(),
-        state="expired",
-        resolution="auto_expired",
-        resolved_at=timezone.now(),
-    )
+    with time_machine.travel(timezone.now() - timedelta(hours=49), tick=False):
+        open_update(order)
+    sweep_run("disputes.expire_requests")
 
     assert unanswered_update_requests_count(provider=order.provider) == 1
     assert unanswered_update_requests_count(provider=order.client) == 0
