@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Literal
 
 import factory
 import time_machine
@@ -89,12 +90,13 @@ def shift_order(
 
 
 # --- Orders in a state ----------------------------------------------------------------------
-# Each builder drives a new order through the services a client, a provider or a sweep would
-# call, so the order carries the history, ledger and credit a real one would. The keyword
-# arguments a builder does not name go to the listing factory (price, delivery_days, revisions...).
+# Each builder drives an order through the services a client, a provider or a sweep would call,
+# so it carries the history, ledger and credit a real one would. The keyword arguments a builder
+# does not name go on to service_order or shift_order and from there to the listing factory
+# (price, delivery_days, revisions, ...).
 
 
-def _clock(at: datetime | None):
+def _clock(at: datetime | None) -> contextlib.AbstractContextManager:
     """Travel to ``at`` (the clock stands still there), or stay in the present."""
     return time_machine.travel(at, tick=False) if at is not None else contextlib.nullcontext()
 
@@ -110,8 +112,8 @@ def order_in_progress(
 ) -> Order:
     """A service order whose client has sent the requirements: work is on, due in ``delivery_days``.
 
-    ``order`` takes a given order awaiting requirements there instead of making a new one;
-    ``at`` builds the whole order at that moment.
+    With ``order`` (awaiting requirements) its client sends them, instead of a new order being
+    made. With ``at`` the whole order is built at that moment, the clock travelling there.
     """
     if order is not None and (client or provider or listing_kwargs):
         raise TypeError("order_in_progress() takes an order or what to make one of, not both")
@@ -168,7 +170,7 @@ def shift_completed(**shift_kwargs) -> Order:
 def order_cancelled(
     *,
     order: Order,
-    by: str = "client",
+    by: Literal["client", "provider"] = "client",
     reason: str = "schedule_change",
     message: str = "",
     at: datetime | None = None,
