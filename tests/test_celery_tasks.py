@@ -16,20 +16,16 @@ from django.utils import timezone
 from config.celery import app
 from core.jobs import sweep_names
 from core.tasks import run_sweep_task
-from orders import services
 from orders.ledger import escrow_balance_for
 from orders.models import Order, OrderState
-from tests.factories import service_order
+from tests.factories import order_delivered
 
 
 def delivered_and_due() -> Order:
     """A delivered service order whose three days ran out a minute ago."""
-    order = service_order()
-    order = services.order_submit_requirements(order=order, actor=order.client, requirements="A logo, please.")
-    order = services.order_deliver(order=order, actor=order.provider, message="Here it is.")
-    # The worker thread runs on the real clock, so the deadline moves instead of the clock.
-    Order.objects.filter(pk=order.pk).update(auto_complete_at=timezone.now() - timedelta(minutes=1))
-    return order
+    # The worker thread runs on the real clock, so the order is made and delivered three days
+    # and a minute in the past instead of the clock moving forward.
+    return order_delivered(at=timezone.now() - timedelta(days=3, minutes=1))
 
 
 def test_beat_sends_every_sweep_to_the_sweep_task():

@@ -7,9 +7,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 
 from core.models import TransitionLog
-from orders import services
 from orders.models import Order
-from tests.factories import service_order, shift_order
+from tests.factories import order_in_progress, service_order, shift_order
 
 pytestmark = pytest.mark.django_db
 
@@ -18,8 +17,7 @@ CHANGELIST = "admin:core_transitionlog_changelist"
 
 def test_changelist_loads_with_a_bounded_number_of_queries(admin_client, django_assert_max_num_queries):
     for _ in range(5):
-        order = service_order()
-        services.order_submit_requirements(order=order, actor=order.client, requirements="Spec")
+        order_in_progress()
         shift_order()
 
     with django_assert_max_num_queries(12):
@@ -45,8 +43,7 @@ def test_each_row_links_to_its_subject(admin_client):
     ],
 )
 def test_filters_by_actor_role(admin_client, params, expected):
-    order = service_order()
-    services.order_submit_requirements(order=order, actor=order.client, requirements="Spec")
+    order_in_progress()
     shift_order()
 
     response = admin_client.get(reverse(CHANGELIST), params)

@@ -5,8 +5,8 @@ import pytest
 from core.models import WebhookDelivery, WebhookEndpoint
 from core.webhooks.services import webhook_endpoint_create
 from orders.models import Order
-from tests.disputes.test_requests_services import in_progress_order, open_cancel
-from tests.factories import UserFactory, service_order
+from tests.disputes.test_requests_services import open_cancel
+from tests.factories import UserFactory, order_in_progress, service_order
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +43,7 @@ def test_an_order_action_answers_with_the_order_as_its_detail_shows_it(api_as):
 
 def test_a_request_action_answers_with_the_request_as_its_detail_shows_it(api_as):
     # given
-    found = open_cancel(in_progress_order())
+    found = open_cancel(order_in_progress())
     client = api_as(found.author)
 
     # when

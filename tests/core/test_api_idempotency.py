@@ -7,8 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from core.api.idempotency import idempotency_begin
 from orders.models import Delivery, Order, Payment
-from orders.services import order_submit_requirements
-from tests.factories import ServiceListingFactory, UserFactory, service_order
+from tests.factories import ServiceListingFactory, UserFactory, order_in_progress
 
 pytestmark = pytest.mark.django_db
 
@@ -102,12 +101,6 @@ def test_fingerprint_of_a_body_with_a_password_is_keyed():
     assert record.request_hash != plain
 
 
-def _in_progress_order():
-    order = service_order()
-    order_submit_requirements(order=order, actor=order.client, requirements="A fox")
-    return order
-
-
 def _upload(content: bytes) -> SimpleUploadedFile:
     return SimpleUploadedFile("notes.txt", content, content_type="text/plain")
 
@@ -115,7 +108,7 @@ def _upload(content: bytes) -> SimpleUploadedFile:
 def test_upload_larger_than_the_memory_limit_with_a_key_is_accepted_and_replayed(api_as, settings):
     # given: an upload over the size Django buffers in memory
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
-    order = _in_progress_order()
+    order = order_in_progress()
     client = api_as(order.provider)
     url = f"/api/v1/orders/{order.pk}/deliver/"
     big = b"a" * 4096
@@ -132,7 +125,7 @@ def test_upload_larger_than_the_memory_limit_with_a_key_is_accepted_and_replayed
 
 def test_upload_with_the_same_key_and_another_file_is_422(api_as):
     # given
-    order = _in_progress_order()
+    order = order_in_progress()
     client = api_as(order.provider)
     url = f"/api/v1/orders/{order.pk}/deliver/"
     client.post(url, {"message": "Here", "files": [_upload(b"first draft")]}, HTTP_IDEMPOTENCY_KEY="up-2")

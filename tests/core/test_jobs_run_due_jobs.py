@@ -10,10 +10,9 @@ from django.core.management import call_command
 from django.db.models import Sum
 
 from core.jobs import sweep_names
-from orders import services
 from orders.ledger import account_balance, account_for, escrow_balance_for
 from orders.models import AccountKind, LedgerEntry, LedgerTransaction, OrderState
-from tests.factories import service_order, shift_order
+from tests.factories import order_delivered, shift_checked_in
 
 pytestmark = pytest.mark.django_db
 
@@ -22,18 +21,6 @@ def run_due_jobs(*names: str) -> str:
     out = StringIO()
     call_command("run_due_jobs", *names, stdout=out)
     return out.getvalue()
-
-
-def delivered_service_order():
-    order = service_order()
-    order = services.order_submit_requirements(order=order, actor=order.client, requirements="A logo, please.")
-    return services.order_deliver(order=order, actor=order.provider, message="Here it is.")
-
-
-def checked_in_shift_order():
-    order = shift_order()
-    with time_machine.travel(order.starts_at, tick=False):
-        return services.order_check_in(order=order, actor=order.provider)
 
 
 def counts(output: str) -> dict[str, str]:
@@ -64,7 +51,7 @@ def test_prints_every_sweep_and_its_count():
 
 
 def test_completes_a_delivered_service_order_after_three_days():
-    order = delivered_service_order()
+    order = order_delivered()
 
     with time_machine.travel(order.delivered_at + timedelta(days=3, seconds=1), tick=False):
         output = run_due_jobs()
@@ -79,7 +66,7 @@ def test_completes_a_delivered_service_order_after_three_days():
 
 
 def test_leaves_a_delivered_service_order_alone_before_three_days():
-    order = delivered_service_order()
+    order = order_delivered()
 
     with time_machine.travel(order.delivered_at + timedelta(days=3) - timedelta(minutes=1), tick=False):
         output = run_due_jobs()
@@ -91,7 +78,7 @@ def test_leaves_a_delivered_service_order_alone_before_three_days():
 
 
 def test_completes_a_checked_in_shift_24_hours_after_it_ends():
-    order = checked_in_shift_order()
+    order = shift_checked_in()
 
     with time_machine.travel(order.ends_at + timedelta(hours=24, seconds=1), tick=False):
         output = run_due_jobs()
@@ -104,8 +91,8 @@ def test_completes_a_checked_in_shift_24_hours_after_it_ends():
 
 
 def test_a_rerun_finds_nothing_left():
-    service = delivered_service_order()
-    shift = checked_in_shift_order()
+    service = order_delivered()
+    shift = shift_checked_in()
     later = max(service.delivered_at + timedelta(days=3), shift.ends_at + timedelta(hours=24)) + timedelta(minutes=1)
 
     with time_machine.travel(later, tick=False):
@@ -127,7 +114,7 @@ def test_runs_only_the_named_sweeps():
 
 
 def test_refuses_an_unknown_sweep_and_runs_nothing():
-    order = delivered_service_order()
+    order = order_delivered()
     err = StringIO()
 
     with (

@@ -19,7 +19,7 @@ from core.webhooks.services import webhook_endpoint_create, webhook_endpoint_upd
 from disputes.services.requests import request_accept, request_open
 from orders import services as order_services
 from orders.models import Order
-from tests.factories import UserFactory, service_order
+from tests.factories import UserFactory, order_in_progress, service_order
 
 pytestmark = pytest.mark.django_db
 
@@ -28,10 +28,6 @@ EVERYTHING = ["*"]
 
 def endpoint_for(user, events=EVERYTHING, url="https://partner.example/hooks"):
     return webhook_endpoint_create(owner=user, url=url, events=events)
-
-
-def in_progress(order):
-    return order_services.order_submit_requirements(order=order, actor=order.client, requirements="A logo")
 
 
 def test_catalogue_names_each_subject_and_state():
@@ -49,7 +45,7 @@ def test_only_the_parties_endpoints_get_the_event():
     endpoint_for(UserFactory())  # a stranger's
 
     # when
-    in_progress(order)
+    order_in_progress(order=order)
 
     # then
     deliveries = WebhookDelivery.objects.filter(event_type="order.in_progress")
@@ -64,7 +60,7 @@ def test_an_endpoint_gets_only_the_events_it_subscribes_to():
     completed_only = endpoint_for(order.client, events=["order.completed"])
 
     # when
-    order = in_progress(order)
+    order = order_in_progress(order=order)
     order = order_services.order_deliver(order=order, actor=order.provider, message="Here it is")
     order_services.order_accept_delivery(order=order, actor=order.client)
 
@@ -78,14 +74,14 @@ def test_paused_endpoint_gets_nothing():
     order = service_order()
     webhook_endpoint_update(endpoint=endpoint_for(order.client), active=False)
 
-    in_progress(order)
+    order_in_progress(order=order)
 
     assert not WebhookDelivery.objects.exists()
 
 
 def test_request_events_go_to_the_parties_of_its_order():
     # given
-    order = in_progress(service_order())
+    order = order_in_progress()
     client_hook = endpoint_for(order.client, events=["request.accepted", "order.cancelled"])
     provider_hook = endpoint_for(order.provider, events=["request.open"])
     resolution_request = request_open(
@@ -114,7 +110,7 @@ def test_events_are_sent_only_after_the_commit(receiver, django_capture_on_commi
 
     # when
     with django_capture_on_commit_callbacks() as callbacks:
-        in_progress(order)
+        order_in_progress(order=order)
 
     # then: written in the transaction, not yet sent
     delivery = WebhookDelivery.objects.get()
@@ -155,14 +151,14 @@ def test_a_new_endpoint_is_heard_at_once_after_nobody_was():
     assert any_active_endpoint() is False  # cached "nobody"
 
     endpoint_for(order.client)
-    in_progress(order)
+    order_in_progress(order=order)
 
     assert WebhookDelivery.objects.count() == 1
 
 
 def _late_cohort(n: int, due_at):
-    orders = [in_progress(service_order()) for _ in range(n)]
-    Order.objects.filter(pk__in=[o.pk for o in orders]).update(due_at=due_at)
+    # Requirements go in three days before ``due_at``, so the orders fall due then.
+    orders = [order_in_progress(delivery_days=3, at=due_at - timedelta(days=3)) for _ in range(n)]
     for order in orders:
         endpoint_for(order.client)
         endpoint_for(order.provider, events=["order.late"])
@@ -207,7 +203,7 @@ def test_a_cache_outage_falls_back_to_the_database(monkeypatch):
     monkeypatch.setattr("core.webhooks.events.django_cache.set", down)
 
     # when
-    in_progress(order)
+    order_in_progress(order=order)
 
     # then
     assert WebhookDelivery.objects.count() == 1
@@ -215,7 +211,7 @@ def test_a_cache_outage_falls_back_to_the_database(monkeypatch):
 
 def test_a_subject_wildcard_gets_that_subjects_events_only():
     # given
-    order = in_progress(service_order())
+    order = order_in_progress()
     hook = endpoint_for(order.client, events=["request.*"])
 
     # when

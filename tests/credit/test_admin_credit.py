@@ -21,10 +21,8 @@ from credit.services import (
     restriction_impose,
     restriction_lift,
 )
-from orders.cancellation import order_cancel
-from orders.models import Cancellation
-from tests.disputes.test_requests_services import in_progress_order, open_update
-from tests.factories import UserFactory, shift_order
+from tests.disputes.test_requests_services import open_update
+from tests.factories import UserFactory, order_in_progress, shift_cancelled_late
 
 pytestmark = pytest.mark.django_db
 
@@ -66,12 +64,6 @@ def _staff_with(*codenames: str):
     staff = UserFactory(is_staff=True)
     staff.user_permissions.add(*Permission.objects.filter(content_type__app_label="credit", codename__in=codenames))
     return staff
-
-
-def _late_provider_cancellation() -> Cancellation:
-    order = shift_order(starts_at=timezone.now() + timedelta(hours=1))
-    order_cancel(order=order, actor=order.provider, reason="schedule_change")
-    return Cancellation.objects.get(order=order)
 
 
 def _many_accounts(n: int) -> None:
@@ -179,7 +171,7 @@ def test_account_page_shows_the_score_events_and_active_restrictions(admin_clien
 
 def test_account_page_shows_staff_the_completion_rate_now(admin_client):
     # given: a provider with one cancellation that counts
-    cancellation = _late_provider_cancellation()
+    cancellation = shift_cancelled_late().cancellation
     account = CreditAccount.objects.get(user=cancellation.order.provider)
 
     # when
@@ -191,7 +183,7 @@ def test_account_page_shows_staff_the_completion_rate_now(admin_client):
 
 def test_account_page_shows_staff_the_providers_responsiveness(admin_client):
     # given: a provider who let an update request expire
-    order = in_progress_order()
+    order = order_in_progress()
     with time_machine.travel(timezone.now() - timedelta(hours=49), tick=False):
         open_update(order)
     sweep_run("disputes.expire_requests")
@@ -585,7 +577,7 @@ def test_reversing_needs_a_ruling(admin_client):
 
 def test_reversing_a_cancellation_event_points_to_the_appeal_on_the_cancellation(admin_client):
     # given
-    cancellation = _late_provider_cancellation()
+    cancellation = shift_cancelled_late().cancellation
     event = CreditEvent.objects.get(order=cancellation.order, reason="cancellation")
 
     # when

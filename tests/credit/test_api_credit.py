@@ -15,10 +15,16 @@ from credit.services import (
     restriction_impose,
     restriction_lift,
 )
-from orders import services
 from orders.cancellation import order_cancel
-from tests.disputes.test_requests_services import in_progress_order, open_update
-from tests.factories import UserFactory, service_order, shift_order
+from tests.disputes.test_requests_services import open_update
+from tests.factories import (
+    UserFactory,
+    order_completed,
+    order_in_progress,
+    service_order,
+    shift_cancelled_late,
+    shift_order,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -39,19 +45,6 @@ EVENT_FIELDS = {
     "id", "at", "delta", "applied", "score_after", "reason", "detail", "order", "reverses", "reversed", "reversed_at",
     "stops_counting_at",
 }  # fmt: skip
-
-
-def _completed(provider=None, client=None):
-    order = service_order(provider=provider, client=client)
-    order = services.order_submit_requirements(order=order, actor=order.client, requirements="x")
-    order = services.order_deliver(order=order, actor=order.provider, message="done")
-    return services.order_accept_delivery(order=order, actor=order.client)
-
-
-def _late_provider_cancel(provider):
-    """The provider cancels a shift an hour before it starts: it counts, −10 credit."""
-    order = shift_order(provider=provider, starts_at=timezone.now() + timedelta(hours=1))
-    return order_cancel(order=order, actor=provider, reason="schedule_change")
 
 
 def _at(value: str) -> datetime:
@@ -118,7 +111,7 @@ def test_events_are_listed_newest_first_with_their_order_and_the_score_after(api
     # given
     provider = UserFactory()
     manual = credit_adjust(user=provider, delta=-10, actor=UserFactory(is_staff=True), reason="Rude to a client")
-    order = _completed(provider=provider)
+    order = order_completed(provider=provider)
 
     # when
     events = api_as(provider).get(URL).json()["events"]
@@ -145,7 +138,7 @@ def test_events_are_listed_newest_first_with_their_order_and_the_score_after(api
 def test_an_event_capped_at_100_shows_what_was_asked_and_what_was_applied(api_as):
     # given: a completed order at a full score adds nothing
     provider = UserFactory()
-    _completed(provider=provider)
+    order_completed(provider=provider)
 
     # when
     (event,) = api_as(provider).get(URL).json()["events"]
@@ -209,8 +202,8 @@ def test_a_page_past_the_end_is_404(api_as):
 def test_completion_rate_shows_the_raw_rate_and_sample_beside_the_smoothed_one(api_as):
     # given: one completed order and one cancellation that counts
     provider = UserFactory()
-    _completed(provider=provider)
-    _late_provider_cancel(provider)
+    order_completed(provider=provider)
+    shift_cancelled_late(provider=provider)
 
     # when
     body = api_as(provider).get(URL).json()
@@ -225,7 +218,7 @@ def test_completion_rate_shows_the_raw_rate_and_sample_beside_the_smoothed_one(a
 def test_each_cancellation_that_counts_says_when_it_stops_counting(api_as):
     # given
     provider = UserFactory()
-    order = _late_provider_cancel(provider)
+    order = shift_cancelled_late(provider=provider)
 
     # when
     (counting,) = api_as(provider).get(URL).json()["counting_cancellations"]
@@ -240,7 +233,7 @@ def test_each_cancellation_that_counts_says_when_it_stops_counting(api_as):
 def test_the_event_of_a_cancellation_that_counts_says_when_it_stops_counting(api_as):
     # given: a late cancellation (−10, counts) and an adjustment, which never counts
     provider = UserFactory()
-    order = _late_provider_cancel(provider)
+    order = shift_cancelled_late(provider=provider)
     credit_adjust(user=provider, delta=5, actor=UserFactory(is_staff=True), reason="Goodwill")
 
     # when
@@ -255,7 +248,7 @@ def test_the_event_of_a_cancellation_that_counts_says_when_it_stops_counting(api
 def test_an_event_whose_cancellation_stopped_counting_has_no_date(api_as):
     # given
     provider = UserFactory()
-    order = _late_provider_cancel(provider)
+    order = shift_cancelled_late(provider=provider)
 
     # when
     with time_machine.travel(order.cancellation.created_at + timedelta(days=60, seconds=1), tick=False):
@@ -268,7 +261,7 @@ def test_an_event_whose_cancellation_stopped_counting_has_no_date(api_as):
 def test_a_cancellation_leaves_the_list_once_its_window_is_over(api_as):
     # given
     provider = UserFactory()
-    order = _late_provider_cancel(provider)
+    order = shift_cancelled_late(provider=provider)
     client = api_as(provider)
 
     # when
@@ -296,7 +289,7 @@ def test_a_no_fault_cancellation_is_not_listed_as_counting(api_as):
 def test_the_client_of_a_cancelled_order_sees_only_their_own_rate(api_as):
     # given: the provider's cancellation counts against the provider, not the client
     provider = UserFactory()
-    order = _late_provider_cancel(provider)
+    order = shift_cancelled_late(provider=provider)
 
     # when
     body = api_as(order.client).get(URL).json()
@@ -406,7 +399,7 @@ def test_credit_query_count_does_not_grow_with_events_or_cancellations(api_as, d
     provider = UserFactory()
     shifts = [shift_order(provider=provider, starts_at=timezone.now() + timedelta(hours=1)) for _ in range(rows)]
     for _ in range(rows):  # orders first: three late cancellations suspend order taking
-        _completed(provider=provider)
+        order_completed(provider=provider)
     for order in shifts:
         order_cancel(order=order, actor=provider, reason="schedule_change")
     restriction_impose(user_id=provider.pk, kind="posting", reason="x", restores="y", actor=UserFactory(is_staff=True))
@@ -435,7 +428,7 @@ def test_schema_describes_the_credit_endpoint(api):
 
 def test_the_caller_sees_their_responsiveness_as_a_provider(api_as):
     # given: an update request the provider let expire
-    order = in_progress_order()
+    order = order_in_progress()
     with time_machine.travel(timezone.now() - timedelta(hours=49), tick=False):
         r = open_update(order)
     sweep_run("disputes.expire_requests")

@@ -5,12 +5,10 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
 from credit.rates import CompletionRate, completion_rate_if_cancelled
-from orders import services
 from orders.models import CancellationQuote, Order
-from tests.factories import UserFactory, service_order, shift_order
+from tests.factories import UserFactory, order_completed, service_order, shift_order
 
 pytestmark = pytest.mark.django_db
 
@@ -21,17 +19,6 @@ RATE_FIELDS = {
 
 def _quote_url(order: Order) -> str:
     return f"/api/v1/orders/{order.pk}/cancellation-quote/"
-
-
-def _completed(provider):
-    order = service_order(provider=provider)
-    order = services.order_submit_requirements(order=order, actor=order.client, requirements="x")
-    order = services.order_deliver(order=order, actor=order.provider, message="done")
-    return services.order_accept_delivery(order=order, actor=order.client)
-
-
-def _shift_starting_in(provider, hours: float) -> Order:
-    return shift_order(provider=provider, starts_at=timezone.now() + timedelta(hours=hours))
 
 
 # --- The pure helper --------------------------------------------------------------------------
@@ -71,8 +58,8 @@ def test_the_rate_is_a_value_nobody_changes_in_place():
 def test_the_provider_sees_their_rate_before_and_after_a_cancellation_that_counts(api_as):
     # given: one completed order, then a shift the provider would cancel an hour before it starts
     provider = UserFactory()
-    _completed(provider)
-    order = _shift_starting_in(provider, 1)
+    order_completed(provider=provider)
+    order = shift_order(provider=provider, starts_in=timedelta(hours=1))
 
     # when
     body = api_as(provider).get(_quote_url(order)).json()
@@ -90,7 +77,7 @@ def test_the_provider_sees_their_rate_before_and_after_a_cancellation_that_count
 def test_a_provider_with_no_orders_sees_the_smoothed_rate_move_from_a_first_cancellation(api_as):
     # given
     provider = UserFactory()
-    order = _shift_starting_in(provider, 5)
+    order = shift_order(provider=provider, starts_in=timedelta(hours=5))
 
     # when
     effect = api_as(provider).get(_quote_url(order)).json()["completion_rate_effect"]
@@ -103,8 +90,8 @@ def test_a_provider_with_no_orders_sees_the_smoothed_rate_move_from_a_first_canc
 def test_the_provider_sees_no_change_when_the_cancellation_would_not_count(api_as):
     # given: a day or more before the shift, a provider cancels free
     provider = UserFactory()
-    _completed(provider)
-    order = _shift_starting_in(provider, 30)
+    order_completed(provider=provider)
+    order = shift_order(provider=provider, starts_in=timedelta(hours=30))
 
     # when
     body = api_as(provider).get(_quote_url(order)).json()
@@ -117,8 +104,8 @@ def test_the_provider_sees_no_change_when_the_cancellation_would_not_count(api_a
 def test_the_client_never_sees_the_providers_rate(api_as):
     # given
     provider = UserFactory()
-    _completed(provider)
-    order = _shift_starting_in(provider, 1)
+    order_completed(provider=provider)
+    order = shift_order(provider=provider, starts_in=timedelta(hours=1))
 
     # when
     body = api_as(order.client).get(_quote_url(order)).json()
@@ -143,8 +130,8 @@ def test_a_refused_quote_has_no_effect_and_stores_nothing(api_as):
 def test_the_quoted_after_is_the_rate_once_the_cancellation_is_made(api_as):
     # given
     provider = UserFactory()
-    _completed(provider)
-    order = _shift_starting_in(provider, 1)
+    order_completed(provider=provider)
+    order = shift_order(provider=provider, starts_in=timedelta(hours=1))
     client = api_as(provider)
     quote = client.get(_quote_url(order)).json()
 
@@ -163,8 +150,8 @@ def test_the_provider_quote_stays_within_a_bounded_query_count(api_as, django_as
     # given
     provider = UserFactory()
     for _ in range(5):
-        _completed(provider)
-    order = _shift_starting_in(provider, 1)
+        order_completed(provider=provider)
+    order = shift_order(provider=provider, starts_in=timedelta(hours=1))
     client = api_as(provider)
 
     # when / then: the quote's own queries plus the policy and the two counts of the rate

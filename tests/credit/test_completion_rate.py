@@ -14,26 +14,21 @@ from orders.cancellation import cancellation_reverse, order_cancel, order_cancel
 from orders.completion import cancellations_counting_for, completion_rate_for
 from orders.selectors import policy_in_force
 from portal.selectors import credit_summary_for
-from tests.factories import ServiceListingFactory, UserFactory, service_order, shift_order
+from tests.factories import (
+    ServiceListingFactory,
+    UserFactory,
+    order_completed,
+    order_in_progress,
+    service_order,
+    shift_order,
+)
 
 pytestmark = pytest.mark.django_db
 
 
-def _completed(provider, client=None):
-    order = service_order(provider=provider, client=client)
-    order = services.order_submit_requirements(order=order, actor=order.client, requirements="x")
-    order = services.order_deliver(order=order, actor=order.provider, message="done")
-    return services.order_accept_delivery(order=order, actor=order.client)
-
-
-def _in_progress(provider, client=None):
-    order = service_order(provider=provider, client=client)
-    return services.order_submit_requirements(order=order, actor=order.client, requirements="x")
-
-
 def test_one_cancellation_among_two_orders_is_50_raw_but_smoothed():
     provider = UserFactory()
-    _completed(provider)
+    order_completed(provider=provider)
     order = shift_order(provider=provider)
     with time_machine.travel(order.starts_at - timedelta(hours=1), tick=False):
         order_cancel(order=order, actor=provider, reason="schedule_change")
@@ -70,7 +65,7 @@ def test_abandoned_order_does_not_count():
 @pytest.mark.parametrize("fault", ["client", "force_majeure", "none"])
 def test_rulings_not_the_providers_fault_do_not_count(fault):
     provider = UserFactory()
-    order = _in_progress(provider)
+    order = order_in_progress(provider=provider)
     order_cancel_by_support(order=order, actor=UserFactory(is_staff=True), fault=fault, reason="other", message="m")
 
     assert completion_rate_for(provider).counted_cancellations == 0
@@ -78,7 +73,7 @@ def test_rulings_not_the_providers_fault_do_not_count(fault):
 
 def test_ruling_against_the_provider_counts():
     provider = UserFactory()
-    order = _in_progress(provider)
+    order = order_in_progress(provider=provider)
     order_cancel_by_support(
         order=order, actor=UserFactory(is_staff=True), fault="provider", reason="other", message="m"
     )
@@ -88,7 +83,7 @@ def test_ruling_against_the_provider_counts():
 
 def test_mutual_cancellation_counts_unless_the_client_reorders_within_14_days():
     provider, client = UserFactory(), UserFactory()
-    order = _in_progress(provider, client)
+    order = order_in_progress(provider=provider, client=client)
     order_cancel_mutual(order=order, accepted_by=provider, refund_percent=Decimal(100), reason="other")
     assert completion_rate_for(provider).counted_cancellations == 1
 
@@ -99,7 +94,7 @@ def test_mutual_cancellation_counts_unless_the_client_reorders_within_14_days():
 
 def test_mutual_cancellation_reorder_after_14_days_still_counts():
     provider, client = UserFactory(), UserFactory()
-    order = _in_progress(provider, client)
+    order = order_in_progress(provider=provider, client=client)
     order_cancel_mutual(order=order, accepted_by=client, refund_percent=Decimal(50), reason="other")
 
     with time_machine.travel(timedelta(days=15), tick=False):
@@ -109,7 +104,7 @@ def test_mutual_cancellation_reorder_after_14_days_still_counts():
 
 def test_a_reorder_by_another_client_does_not_excuse_a_mutual_cancellation():
     provider = UserFactory()
-    order = _in_progress(provider)
+    order = order_in_progress(provider=provider)
     order_cancel_mutual(order=order, accepted_by=provider, refund_percent=Decimal(100), reason="other")
 
     services.order_create(actor=UserFactory(), listing_id=ServiceListingFactory(owner=provider).pk)
@@ -154,7 +149,7 @@ def test_nightly_job_matches_a_from_scratch_computation():
     providers = [UserFactory() for _ in range(4)]
     for i, provider in enumerate(providers):
         for _ in range(i * 2):
-            _completed(provider)
+            order_completed(provider=provider)
         if i % 2:
             order = shift_order(provider=provider)
             with time_machine.travel(order.starts_at - timedelta(hours=1), tick=False):

@@ -10,7 +10,7 @@ from credit.services import credit_score, credit_score_replay
 from orders import services
 from orders.cancellation import cancellation_reverse, order_cancel, order_cancel_by_support
 from orders.models import Cancellation
-from tests.factories import UserFactory, service_order, shift_order
+from tests.factories import UserFactory, order_delivered, service_order, shift_order
 
 pytestmark = pytest.mark.django_db
 
@@ -121,9 +121,7 @@ def test_a_completed_order_adds_credit_to_both_parties_once():
 
 def test_an_order_that_completes_by_itself_adds_credit_too():
     # given: a delivered order the client ignores
-    order = service_order()
-    order = services.order_submit_requirements(order=order, actor=order.client, requirements="x")
-    order = services.order_deliver(order=order, actor=order.provider, message="done")
+    order = order_delivered()
 
     # when
     with time_machine.travel(order.auto_complete_at + timedelta(minutes=1), tick=False):

@@ -12,26 +12,28 @@ from core.jobs import sweep_run
 from credit.models import CreditAccount, Level
 from credit.services import credit_event_record, credit_score
 from orders import jobs, services
-from orders.cancellation import cancellation_reverse, order_cancel, order_cancel_by_support, order_cancel_mutual
+from orders.cancellation import cancellation_reverse, order_cancel_by_support, order_cancel_mutual
 from orders.models import Cancellation, CancellationPath, Order, OrderState
 from orders.selectors import policy_in_force
 from portal.selectors import credit_summary_for
-from tests.factories import ServiceListingFactory, UserFactory, service_order, shift_order
+from tests.factories import (
+    ServiceListingFactory,
+    UserFactory,
+    order_cancelled,
+    order_completed,
+    order_in_progress,
+    service_order,
+    shift_order,
+)
 
 pytestmark = pytest.mark.django_db
 
 
-def _completed(provider, client=None) -> Order:
-    order = service_order(provider=provider, client=client)
-    order = services.order_submit_requirements(order=order, actor=order.client, requirements="x")
-    order = services.order_deliver(order=order, actor=order.provider, message="done")
-    return services.order_accept_delivery(order=order, actor=order.client)
-
-
 def _late_shift_cancel(provider) -> None:
+    # Not shift_cancelled_late(), which cancels now: the window arithmetic below counts on these
+    # cancellations being dated two days ahead, an hour before the factory shift's start.
     order = shift_order(provider=provider)
-    with time_machine.travel(order.starts_at - timedelta(hours=1), tick=False):
-        order_cancel(order=order, actor=provider, reason="schedule_change")
+    order_cancelled(order=order, by="provider", at=order.starts_at - timedelta(hours=1))
 
 
 def _from_scratch(provider, now) -> tuple[int, int, str]:
@@ -78,8 +80,8 @@ def test_the_job_in_small_batches_equals_a_from_scratch_computation_as_the_windo
     monkeypatch.setattr(jobs, "BATCH", 2)
     steady, flaky, excused, appealed, reordered, idle = (UserFactory() for _ in range(6))
     for _ in range(5):
-        _completed(steady)
-    _completed(flaky)
+        order_completed(provider=steady)
+    order_completed(provider=flaky)
     _late_shift_cancel(flaky)
     _late_shift_cancel(flaky)
     order = service_order(provider=excused)
@@ -91,9 +93,7 @@ def test_the_job_in_small_batches_equals_a_from_scratch_computation_as_the_windo
         cancellation=Cancellation.objects.get(order__provider=appealed), actor=UserFactory(is_staff=True), reason="ok"
     )
     client = UserFactory()
-    order = services.order_submit_requirements(
-        order=service_order(provider=reordered, client=client), actor=client, requirements="x"
-    )
+    order = order_in_progress(provider=reordered, client=client)
     order_cancel_mutual(order=order, accepted_by=client, refund_percent=Decimal(50), reason="other")
     services.order_create(actor=client, listing_id=ServiceListingFactory(owner=reordered).pk)
     credit_event_record(user=idle, delta=-5, reason="manual")

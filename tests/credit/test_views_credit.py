@@ -12,10 +12,16 @@ from django.utils import timezone
 from core.jobs import sweep_run
 from credit.models import CreditEvent
 from credit.services import credit_adjust, credit_event_record, credit_event_reverse, restriction_impose
-from orders import services
 from orders.cancellation import order_cancel
-from tests.disputes.test_requests_services import in_progress_order, open_update
-from tests.factories import UserFactory, service_order, shift_order
+from tests.disputes.test_requests_services import open_update
+from tests.factories import (
+    UserFactory,
+    order_completed,
+    order_in_progress,
+    service_order,
+    shift_cancelled_late,
+    shift_order,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -25,18 +31,6 @@ URL = reverse("credit")
 def _words(response) -> str:
     """The page as a reader sees it: no tags, one plain space between words."""
     return " ".join(unescape(re.sub(r"<[^>]+>", " ", response.content.decode())).split())
-
-
-def _completed(provider):
-    order = service_order(provider=provider)
-    order = services.order_submit_requirements(order=order, actor=order.client, requirements="x")
-    order = services.order_deliver(order=order, actor=order.provider, message="done")
-    return services.order_accept_delivery(order=order, actor=order.client)
-
-
-def _late_provider_cancel(provider):
-    order = shift_order(provider=provider, starts_at=timezone.now() + timedelta(hours=1))
-    return order_cancel(order=order, actor=provider, reason="schedule_change")
 
 
 def test_credit_page_needs_login(client):
@@ -68,8 +62,8 @@ def test_a_new_user_sees_100_and_why_the_score_moves(client):
 def test_the_completion_rate_shows_raw_rate_and_sample_beside_the_smoothed_one(client):
     # given: one completed order and one cancellation that counts
     provider = UserFactory()
-    _completed(provider)
-    _late_provider_cancel(provider)
+    order_completed(provider=provider)
+    shift_cancelled_late(provider=provider)
     client.force_login(provider)
 
     # when
@@ -98,7 +92,7 @@ def test_each_event_is_listed_newest_first_and_linked_to_its_order(client):
     # given
     provider = UserFactory()
     credit_adjust(user=provider, delta=-10, actor=UserFactory(is_staff=True), reason="Rude to a client")
-    order = _completed(provider)
+    order = order_completed(provider=provider)
     client.force_login(provider)
 
     # when
@@ -114,7 +108,7 @@ def test_each_event_is_listed_newest_first_and_linked_to_its_order(client):
 def test_an_event_held_at_100_says_what_was_due(client):
     # given
     provider = UserFactory()
-    _completed(provider)
+    order_completed(provider=provider)
     client.force_login(provider)
 
     # when
@@ -146,7 +140,7 @@ def test_a_reversed_event_and_its_reversal_are_both_shown(client):
 def test_each_cancellation_that_counts_says_when_it_stops_counting(client):
     # given
     provider = UserFactory()
-    order = _late_provider_cancel(provider)
+    order = shift_cancelled_late(provider=provider)
     client.force_login(provider)
 
     # when
@@ -163,7 +157,7 @@ def test_each_cancellation_that_counts_says_when_it_stops_counting(client):
 def test_the_event_of_a_cancellation_that_counts_says_when_it_stops_counting(client):
     # given
     provider = UserFactory()
-    order = _late_provider_cancel(provider)
+    order = shift_cancelled_late(provider=provider)
     client.force_login(provider)
 
     # when
@@ -228,8 +222,8 @@ def test_a_score_under_the_minimum_says_no_new_orders_and_how_to_recover(client)
 def test_the_level_is_explained(client):
     # given
     provider = UserFactory()
-    _completed(provider)
-    _late_provider_cancel(provider)
+    order_completed(provider=provider)
+    shift_cancelled_late(provider=provider)
     client.force_login(provider)
 
     # when
@@ -288,7 +282,7 @@ def test_credit_page_query_count_does_not_grow_with_rows(client, django_assert_m
     provider = UserFactory()
     shifts = [shift_order(provider=provider, starts_at=timezone.now() + timedelta(hours=1)) for _ in range(rows)]
     for _ in range(rows):  # orders first: three late cancellations suspend order taking
-        _completed(provider)
+        order_completed(provider=provider)
     for order in shifts:
         order_cancel(order=order, actor=provider, reason="schedule_change")
     client.force_login(provider)
@@ -302,7 +296,7 @@ def test_credit_page_query_count_does_not_grow_with_rows(client, django_assert_m
 
 def test_the_provider_sees_the_update_requests_they_let_expire_in_the_window(client):
     # given: one update request left unanswered 70 days ago (outside the window) and two lately
-    order = in_progress_order()
+    order = order_in_progress()
     provider = order.provider
     for days_ago in (70, 3, 1):
         with time_machine.travel(timezone.now() - timedelta(days=days_ago, hours=49), tick=False):

@@ -23,8 +23,8 @@ from disputes.services.cases import (
     case_rule,
 )
 from orders.models import Cancellation, OrderState
-from tests.disputes.test_cases_helpers import agent, in_progress_order, open_case, png
-from tests.factories import PASSWORD
+from tests.disputes.test_cases_helpers import agent, open_case, png
+from tests.factories import PASSWORD, order_in_progress
 from tests.orders.test_ledger import assert_every_transaction_balances
 
 pytestmark = pytest.mark.django_db
@@ -167,7 +167,7 @@ def test_ruling_without_cancelling_keeps_the_order(admin_client):
 
 
 def _appealed() -> SupportCase:
-    case = open_case(in_progress_order())
+    case = open_case(order_in_progress())
     case_rule(case=case, actor=agent(), outcome="Cancel", fault="provider", ruling="Late", cancel_order=True)
     return case_appeal(case=case, actor=case.order.provider, text="I was ill")
 

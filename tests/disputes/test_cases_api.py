@@ -6,16 +6,8 @@ import pytest
 
 from disputes.models import CaseState, Evidence, SupportCase
 from disputes.services.cases import case_rule
-from tests.disputes.test_cases_helpers import (
-    agent,
-    in_progress_order,
-    open_case,
-    pdf,
-    png,
-    text_named_pdf,
-    too_large,
-)
-from tests.factories import UserFactory
+from tests.disputes.test_cases_helpers import agent, open_case, pdf, png, text_named_pdf, too_large
+from tests.factories import UserFactory, order_in_progress
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +20,7 @@ BODY = {
 
 
 def test_a_party_opens_a_case(api_as):
-    order = in_progress_order()
+    order = order_in_progress()
 
     response = api_as(order.provider).post("/api/v1/cases/", {"order": order.pk, **BODY}, format="json")
 
@@ -120,7 +112,7 @@ def test_a_second_case_on_the_order_is_409(api_as):
 def test_the_list_query_count_does_not_grow_with_rows(api_as, django_assert_max_num_queries, rows):
     me = UserFactory()
     for _i in range(rows):
-        open_case(in_progress_order(client=me))
+        open_case(order_in_progress(client=me))
     client = api_as(me)
 
     # token, count, page

@@ -8,9 +8,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from disputes.models import SupportCase
 from disputes.services.cases import SUPERVISORS_GROUP, case_open
 from marketplace.models import User
-from orders import services
 from orders.models import Order
-from tests.factories import UserFactory, service_order
+from tests.factories import UserFactory, order_in_progress
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -43,13 +42,8 @@ def supervisor() -> User:
     return user
 
 
-def in_progress_order(**kwargs) -> Order:
-    order = service_order(**kwargs)
-    return services.order_submit_requirements(order=order, actor=order.client, requirements="A logo, blue")
-
-
 def open_case(order: Order | None = None, *, by: str = "client", **kwargs) -> SupportCase:
-    order = order or in_progress_order()
+    order = order or order_in_progress()
     actor = order.client if by == "client" else order.provider
     fields = {
         "category": "not_as_described",

@@ -14,7 +14,7 @@ from core.models import TransitionLog
 from core.uploads import UploadTooLarge, UploadTypeRefused
 from credit.models import CreditEvent, CreditReason, Restriction
 from credit.services import credit_score, credit_score_replay
-from disputes.models import CaseState, CaseStatement, Evidence, RequestState, ResolutionRequest, SupportCase
+from disputes.models import CaseState, CaseStatement, Evidence, ResolutionRequest, SupportCase
 from disputes.services.cases import (
     CreditEffect,
     RestrictionEffect,
@@ -29,19 +29,11 @@ from disputes.services.cases import (
     case_rule_appeal,
     is_supervisor,
 )
+from disputes.services.requests import request_decline, request_open, request_withdraw
 from marketplace.models import Notification
-from orders.models import Cancellation, LedgerTransaction, Order, OrderState, Refund
-from tests.disputes.test_cases_helpers import (
-    agent,
-    in_progress_order,
-    open_case,
-    pdf,
-    png,
-    supervisor,
-    text_named_pdf,
-    too_large,
-)
-from tests.factories import UserFactory, shift_order
+from orders.models import Cancellation, LedgerTransaction, OrderState, Refund
+from tests.disputes.test_cases_helpers import agent, open_case, pdf, png, supervisor, text_named_pdf, too_large
+from tests.factories import UserFactory, order_completed, order_in_progress, shift_order
 from tests.orders.test_ledger import assert_every_transaction_balances
 
 pytestmark = pytest.mark.django_db
@@ -64,7 +56,7 @@ def kinds_for(user) -> list[str]:
 
 def test_a_party_opens_a_case_with_the_policy_times():
     # given
-    order = in_progress_order()
+    order = order_in_progress()
     before = timezone.now()
 
     # when
@@ -79,7 +71,7 @@ def test_a_party_opens_a_case_with_the_policy_times():
 
 
 def test_a_stranger_cannot_open_a_case_and_nothing_is_written():
-    order = in_progress_order()
+    order = order_in_progress()
 
     with pytest.raises(NotFound):
         case_open(order=order, actor=UserFactory(), category="abuse", statement="x", desired_outcome="y")
@@ -99,7 +91,7 @@ def test_a_second_live_case_on_the_order_is_refused():
 
 @pytest.mark.parametrize("field", ["statement", "desired_outcome"])
 def test_statement_and_outcome_are_required(field):
-    order = in_progress_order()
+    order = order_in_progress()
 
     with pytest.raises(ValidationFailed) as refused:
         open_case(order, **{field: "   "})
@@ -108,31 +100,37 @@ def test_statement_and_outcome_are_required(field):
     assert not SupportCase.objects.exists()
 
 
-def _declined_request(order) -> ResolutionRequest:
-    request = ResolutionRequest.objects.create(
+def _cancel_request(order) -> ResolutionRequest:
+    return request_open(
         order=order,
-        author=order.client,
-        author_role="client",
+        actor=order.client,
         type="cancel",
         reason="service_quality",
-        message="Please cancel",
         refund_percent=Decimal("100"),
-        respond_by=timezone.now() + timedelta(hours=48),
+        message="Please cancel",
     )
-    request.decline(by=order.provider, message="No", at=timezone.now())
-    request.save()
-    return request
+
+
+def _declined_request(order) -> ResolutionRequest:
+    return request_decline(resolution_request=_cancel_request(order), actor=order.provider, message="No")
+
+
+def _closed(case: SupportCase) -> SupportCase:
+    """``case`` ruled without effects and closed, as support would."""
+    staff = agent()
+    case_rule(case=case, actor=staff, outcome="Nothing to change", fault="none", ruling="Both kept their word.")
+    return case_close(case=case, actor=staff)
 
 
 def test_a_declined_request_is_escalated_once():
-    order = in_progress_order()
+    order = order_in_progress()
     request = _declined_request(order)
 
     case = open_case(order, category="declined_request")
 
     assert case.escalated_from == request
     # a second case on the same request is refused even after this one closes
-    SupportCase.objects.filter(pk=case.pk).update(state=CaseState.CLOSED)
+    _closed(case)
     with pytest.raises(ValidationFailed):
         open_case(order, category="declined_request")
     with pytest.raises(Conflict) as refused:
@@ -141,9 +139,8 @@ def test_a_declined_request_is_escalated_once():
 
 
 def test_only_a_declined_request_can_be_escalated():
-    order = in_progress_order()
-    request = _declined_request(order)
-    ResolutionRequest.objects.filter(pk=request.pk).update(state=RequestState.WITHDRAWN)
+    order = order_in_progress()
+    request = request_withdraw(resolution_request=_cancel_request(order), actor=order.client)
 
     with pytest.raises(ValidationFailed) as refused:
         open_case(order, category="declined_request", escalated_from=request.pk)
@@ -223,7 +220,7 @@ def test_evidence_is_for_parties_only_and_not_on_a_closed_case():
         case_add_evidence(case=case, actor=UserFactory(), file=png())
     with pytest.raises(PermissionDenied):
         case_add_evidence(case=case, actor=agent(), file=png())
-    SupportCase.objects.filter(pk=case.pk).update(state=CaseState.CLOSED)
+    _closed(case)
     with pytest.raises(Conflict):
         case_add_evidence(case=case, actor=case.order.client, file=png())
 
@@ -356,8 +353,7 @@ def test_a_ruling_that_keeps_the_order_going_moves_no_money_and_applies_credit_a
 
 
 def test_a_ruling_cannot_cancel_a_closed_order():
-    case = open_case()
-    Order.objects.filter(pk=case.order_id).update(state=OrderState.COMPLETED)
+    case = open_case(order_completed())
 
     with pytest.raises(Conflict):
         case_rule(case=case, actor=agent(), outcome="x", fault="none", ruling="y", cancel_order=True)

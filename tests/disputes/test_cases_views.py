@@ -7,8 +7,8 @@ from django.urls import reverse
 
 from disputes.models import CaseState, Evidence, SupportCase
 from disputes.services.cases import case_add_evidence, case_rule
-from tests.disputes.test_cases_helpers import agent, in_progress_order, open_case, png, text_named_pdf, too_large
-from tests.factories import PASSWORD, UserFactory
+from tests.disputes.test_cases_helpers import agent, open_case, png, text_named_pdf, too_large
+from tests.factories import PASSWORD, UserFactory, order_in_progress
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +19,7 @@ def login(client, user):
 
 
 def test_the_order_page_offers_a_case_and_links_to_it(client):
-    order = in_progress_order()
+    order = order_in_progress()
     login(client, order.client)
 
     before = client.get(reverse("order_detail", args=(order.pk,))).content.decode()
@@ -31,7 +31,7 @@ def test_the_order_page_offers_a_case_and_links_to_it(client):
 
 
 def test_a_party_opens_a_case_from_the_web(client):
-    order = in_progress_order()
+    order = order_in_progress()
     login(client, order.provider)
     form = {"category": "pay", "statement": "Pay was changed.", "desired_outcome": "Pay as agreed."}
 
@@ -106,7 +106,7 @@ def test_statements_and_appeal_from_the_web(client):
 def test_my_cases_lists_the_users_cases_with_bounded_queries(client, django_assert_max_num_queries):
     me = UserFactory()
     for _i in range(5):
-        open_case(in_progress_order(client=me))
+        open_case(order_in_progress(client=me))
     open_case()  # someone else's
     login(client, me)
 

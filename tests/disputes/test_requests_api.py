@@ -7,8 +7,8 @@ import pytest
 
 from disputes.models import ResolutionRequest
 from orders.models import OrderState
-from tests.disputes.test_requests_services import in_progress_order, open_cancel, open_update, snapshot
-from tests.factories import UserFactory
+from tests.disputes.test_requests_services import open_cancel, open_update, snapshot
+from tests.factories import UserFactory, order_completed, order_in_progress
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +35,7 @@ def _requests_url(order) -> str:
 
 
 def test_a_party_opens_a_cancel_request_201_with_the_contract_fields(api_as):
-    order = in_progress_order(price=Decimal("120.00"))
+    order = order_in_progress(price=Decimal("120.00"))
 
     response = api_as(order.client).post(
         _requests_url(order),
@@ -59,7 +59,7 @@ def test_a_party_opens_a_cancel_request_201_with_the_contract_fields(api_as):
 
 
 def test_a_second_open_request_is_409_request_already_open(api_as):
-    order = in_progress_order()
+    order = order_in_progress()
     open_cancel(order)
 
     response = api_as(order.provider).post(
@@ -79,11 +79,7 @@ def test_a_second_open_request_is_409_request_already_open(api_as):
 
 
 def test_a_request_on_a_completed_order_is_409(api_as):
-    from orders import services
-
-    order = in_progress_order()
-    order = services.order_deliver(order=order, actor=order.provider, message="Done")
-    services.order_accept_delivery(order=order, actor=order.client)
+    order = order_completed()
 
     response = api_as(order.client).post(
         _requests_url(order), {"type": "request_update", "message": "?"}, format="json"
@@ -104,7 +100,7 @@ def test_a_request_on_a_completed_order_is_409(api_as):
     ],
 )
 def test_invalid_requests_are_400_naming_the_field(api_as, body, field):
-    order = in_progress_order()
+    order = order_in_progress()
 
     response = api_as(order.client).post(_requests_url(order), body, format="json")
 
@@ -114,14 +110,14 @@ def test_invalid_requests_are_400_naming_the_field(api_as, body, field):
 
 
 def test_someone_elses_order_is_404_and_no_token_is_401(api_as, api):
-    order = in_progress_order()
+    order = order_in_progress()
 
     assert api_as(UserFactory()).get(_requests_url(order)).status_code == 404
     assert api.get(_requests_url(order)).status_code == 401
 
 
 def test_the_provider_asking_for_an_update_is_403_wrong_party(api_as):
-    order = in_progress_order()
+    order = order_in_progress()
 
     response = api_as(order.provider).post(
         _requests_url(order), {"type": "request_update", "message": "?"}, format="json"
@@ -131,7 +127,7 @@ def test_the_provider_asking_for_an_update_is_403_wrong_party(api_as):
 
 
 def test_the_list_is_paginated_newest_first_in_a_bounded_number_of_queries(api_as, django_assert_max_num_queries):
-    order = in_progress_order()
+    order = order_in_progress()
     from disputes.services.requests import request_withdraw
 
     for _ in range(5):
@@ -149,7 +145,7 @@ def test_the_list_is_paginated_newest_first_in_a_bounded_number_of_queries(api_a
 
 
 def test_the_provider_sees_the_consequences_with_their_completion_rate_before_accepting(api_as):
-    order = in_progress_order(price=Decimal("120.00"))
+    order = order_in_progress(price=Decimal("120.00"))
     r = open_cancel(order, percent="50")
 
     body = api_as(order.provider).get(f"/api/v1/requests/{r.pk}/").json()
@@ -168,7 +164,7 @@ def test_the_provider_sees_the_consequences_with_their_completion_rate_before_ac
 
 
 def test_accept_cancels_the_order_and_returns_the_closed_request(api_as):
-    order = in_progress_order()
+    order = order_in_progress()
     r = open_cancel(order)
 
     response = api_as(order.provider).post(f"/api/v1/requests/{r.pk}/accept/", {}, format="json")
@@ -186,7 +182,7 @@ def test_accept_cancels_the_order_and_returns_the_closed_request(api_as):
 
 
 def test_accepting_twice_is_409_and_the_author_accepting_is_403(api_as):
-    order = in_progress_order()
+    order = order_in_progress()
     r = open_cancel(order)
 
     assert api_as(order.client).post(f"/api/v1/requests/{r.pk}/accept/").json()["code"] == "wrong_party"
@@ -199,7 +195,7 @@ def test_accepting_twice_is_409_and_the_author_accepting_is_403(api_as):
 
 
 def test_decline_needs_a_message(api_as):
-    order = in_progress_order()
+    order = order_in_progress()
     r = open_cancel(order)
     client = api_as(order.provider)
 
@@ -211,7 +207,7 @@ def test_decline_needs_a_message(api_as):
 
 
 def test_withdraw_by_the_author_and_respond_by_the_provider(api_as):
-    order = in_progress_order()
+    order = order_in_progress()
     r = open_cancel(order)
     assert api_as(order.provider).post(f"/api/v1/requests/{r.pk}/withdraw/").status_code == 403
     assert api_as(order.client).post(f"/api/v1/requests/{r.pk}/withdraw/").json()["state"] == "withdrawn"
@@ -228,7 +224,7 @@ def test_withdraw_by_the_author_and_respond_by_the_provider(api_as):
 
 
 def test_a_stranger_gets_404_for_a_request(api_as):
-    order = in_progress_order()
+    order = order_in_progress()
     r = open_cancel(order)
 
     assert api_as(UserFactory()).get(f"/api/v1/requests/{r.pk}/").status_code == 404
@@ -236,7 +232,7 @@ def test_a_stranger_gets_404_for_a_request(api_as):
 
 
 def test_a_repeated_idempotency_key_replays_the_first_answer(api_as):
-    order = in_progress_order()
+    order = order_in_progress()
     client = api_as(order.client)
     body = {"type": "request_update", "message": "News?"}
 

@@ -14,7 +14,8 @@ from disputes.models import RequestState, ResolutionRequest
 from disputes.services.requests import request_accept, request_decline, request_open, request_withdraw
 from marketplace.services import availability_set
 from orders.models import Cancellation, Order, OrderState, Refund
-from tests.disputes.test_requests_services import in_progress_order, open_cancel, open_extension
+from tests.disputes.test_requests_services import open_cancel, open_extension
+from tests.factories import order_in_progress
 from tests.orders.test_concurrency import race
 from tests.orders.test_ledger import assert_every_transaction_balances
 
@@ -28,7 +29,7 @@ def _request_log_count(r) -> int:
 
 
 def test_two_parties_opening_requests_at_once_leave_one_open():
-    order = in_progress_order()
+    order = order_in_progress()
 
     results = race(
         lambda: open_cancel(Order.objects.get(pk=order.pk)),
@@ -44,7 +45,7 @@ def test_two_parties_opening_requests_at_once_leave_one_open():
 
 
 def test_accept_racing_the_expiry_sweep_cancels_the_order_once():
-    order = in_progress_order()
+    order = order_in_progress()
     r = open_cancel(order, percent="40")
 
     with time_machine.travel(r.respond_by + timedelta(seconds=1), tick=True):
@@ -66,7 +67,7 @@ def test_accept_racing_the_expiry_sweep_cancels_the_order_once():
 
 
 def test_decline_racing_the_expiry_sweep_leaves_one_outcome():
-    order = in_progress_order()
+    order = order_in_progress()
     r = open_extension(order)
     due_before = order.due_at
 
@@ -89,7 +90,7 @@ def test_decline_racing_the_expiry_sweep_leaves_one_outcome():
 
 
 def test_withdraw_racing_the_sweep_and_two_sweeps_at_once():
-    orders = [in_progress_order() for _ in range(12)]
+    orders = [order_in_progress() for _ in range(12)]
     requests = [open_cancel(o) for o in orders]
     latest = max(r.respond_by for r in requests)
 
@@ -112,7 +113,7 @@ def test_withdraw_racing_the_sweep_and_two_sweeps_at_once():
 
 def test_time_away_announced_while_the_expiry_sweep_runs_leaves_one_outcome():
     # given a cancel request sent to the provider whose window has just ended
-    order = in_progress_order()
+    order = order_in_progress()
     r = open_cancel(order, percent="40")
 
     # when the provider announces two days away while the sweep runs

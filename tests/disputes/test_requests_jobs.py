@@ -16,20 +16,19 @@ from marketplace.models import Notification
 from orders.models import OrderState
 from tests.disputes.test_requests_services import (
     availability_model,
-    in_progress_order,
     open_cancel,
     open_extension,
     open_update,
     request_log,
 )
-from tests.factories import shift_order
+from tests.factories import order_in_progress, shift_order
 from tests.orders.test_ledger import assert_every_transaction_balances
 
 pytestmark = pytest.mark.django_db
 
 
 def test_the_reminder_goes_out_once_at_36_hours_of_a_48_hour_window(django_capture_on_commit_callbacks):
-    order = in_progress_order()
+    order = order_in_progress()
     start = timezone.now()
     with time_machine.travel(start, tick=False):
         r = open_cancel(order)
@@ -49,7 +48,7 @@ def test_the_reminder_goes_out_once_at_36_hours_of_a_48_hour_window(django_captu
 
 
 def test_nothing_expires_before_the_window_ends():
-    order = in_progress_order()
+    order = order_in_progress()
     start = timezone.now()
     with time_machine.travel(start, tick=False):
         r = open_cancel(order)
@@ -62,7 +61,7 @@ def test_nothing_expires_before_the_window_ends():
 
 
 def test_a_business_days_window_does_not_expire_over_the_weekend():
-    order = in_progress_order()
+    order = order_in_progress()
     order.policy.windows_in_business_days = True
     order.policy.save()
     with time_machine.travel("2025-01-03 18:00Z", tick=False):  # Friday evening
@@ -80,7 +79,7 @@ def test_a_business_days_window_does_not_expire_over_the_weekend():
 def test_an_unanswered_cancel_request_is_accepted_and_the_order_cancelled_with_the_split(
     django_capture_on_commit_callbacks,
 ):
-    order = in_progress_order(price=Decimal("120.00"))
+    order = order_in_progress(price=Decimal("120.00"))
     r = open_cancel(order, percent="60")
 
     with (
@@ -111,7 +110,7 @@ def test_an_unanswered_cancel_request_is_accepted_and_the_order_cancelled_with_t
 
 
 def test_an_unanswered_extension_moves_the_due_date_and_clears_late():
-    order = in_progress_order()
+    order = order_in_progress()
     with time_machine.travel(order.due_at + timedelta(minutes=1), tick=False):
         sweep_run("orders.mark_late_orders")
         order.refresh_from_db()
@@ -135,7 +134,7 @@ def test_an_unanswered_extension_moves_the_due_date_and_clears_late():
 
 
 def test_an_unanswered_update_request_expires_and_counts_against_the_provider():
-    order = in_progress_order()
+    order = order_in_progress()
     r = open_update(order)
 
     with time_machine.travel(r.respond_by + timedelta(seconds=1), tick=False):
@@ -152,7 +151,7 @@ def test_an_unanswered_update_request_expires_and_counts_against_the_provider():
 def test_an_extension_of_an_order_that_moved_on_expires_without_touching_it():
     from orders import services as order_services
 
-    order = in_progress_order()
+    order = order_in_progress()
     r = open_extension(order)
     order_services.order_deliver(order=order, actor=order.provider, message="Done")
 
@@ -165,7 +164,7 @@ def test_an_extension_of_an_order_that_moved_on_expires_without_touching_it():
 
 
 def test_answered_requests_are_left_alone():
-    order = in_progress_order()
+    order = order_in_progress()
     r = open_cancel(order)
     request_decline(resolution_request=r, actor=order.provider, message="No")
 
@@ -175,7 +174,7 @@ def test_answered_requests_are_left_alone():
 
 
 def test_while_the_provider_is_away_with_no_return_date_their_requests_wait():
-    order = in_progress_order()
+    order = order_in_progress()
     r = open_cancel(order)
     availability = availability_model()
     availability.objects.create(user=order.provider, away_from=timezone.now())
@@ -187,7 +186,7 @@ def test_while_the_provider_is_away_with_no_return_date_their_requests_wait():
 
 
 def test_many_requests_of_every_kind_are_swept_in_one_run():
-    orders = [in_progress_order() for _ in range(3)] + [shift_order()]
+    orders = [order_in_progress() for _ in range(3)] + [shift_order()]
     requests = [
         open_cancel(orders[0]),
         open_extension(orders[1]),

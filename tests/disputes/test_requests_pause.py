@@ -11,7 +11,8 @@ from disputes.models import AwayPeriod, RequestState, Resolution, ResolutionRequ
 from disputes.services.requests import request_open
 from marketplace.models import Notification
 from marketplace.services import availability_clear, availability_set
-from tests.disputes.test_requests_services import in_progress_order, open_cancel
+from tests.disputes.test_requests_services import open_cancel
+from tests.factories import order_in_progress
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +22,7 @@ WEDNESDAY = TUESDAY + 24 * H
 
 
 def _open_on(at: datetime, *, business_days: bool = False) -> ResolutionRequest:
-    order = in_progress_order()
+    order = order_in_progress()
     if business_days:
         order.policy.windows_in_business_days = True
         order.policy.save()
@@ -154,7 +155,7 @@ def test_a_sent_reminder_is_rearmed_when_the_deadline_moves_far_enough(django_ca
 
 
 def test_the_clients_time_away_does_not_move_requests_the_provider_sent():
-    order = in_progress_order()
+    order = order_in_progress()
     with time_machine.travel(TUESDAY, tick=False):
         r = open_cancel(order, by=order.provider)
 
@@ -196,7 +197,7 @@ def test_time_away_announced_after_the_window_ended_does_not_hold_the_request():
 
 def test_an_update_request_page_shows_the_providers_responsiveness(client):
     # given a provider who let an update request expire
-    order = in_progress_order()
+    order = order_in_progress()
     r = request_open(order=order, actor=order.client, type="request_update", message="How is it going?")
     with time_machine.travel(r.respond_by + H, tick=False):
         sweep_run("disputes.expire_requests")

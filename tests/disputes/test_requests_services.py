@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.jobs import sweep_run
 from core.models import TransitionLog
 from disputes.models import RequestState, Resolution, ResolutionRequest
 from disputes.selectors.requests import request_consequences, unanswered_update_requests_count
@@ -26,19 +27,13 @@ from marketplace.models import Notification
 from orders import services as order_services
 from orders.completion import completion_rate_effect_for
 from orders.models import Cancellation, OrderState
-from tests.factories import UserFactory, service_order, shift_order
+from tests.factories import UserFactory, order_in_progress, service_order, shift_order
 from tests.orders.test_ledger import assert_every_transaction_balances
 
 pytestmark = pytest.mark.django_db
 
 
 # --- Helpers shared by the request tests ------------------------------------------------------
-
-
-def in_progress_order(**kwargs):
-    """A service order with requirements in: due in 3 days."""
-    order = service_order(**kwargs)
-    return order_services.order_submit_requirements(order=order, actor=order.client, requirements="A logo")
 
 
 def open_cancel(order, *, by=None, percent="60", message="We cannot agree on the style."):
@@ -104,7 +99,7 @@ def snapshot(order):
 def test_a_party_opens_a_cancel_request_with_the_window_logged_and_the_other_party_told(
     django_capture_on_commit_callbacks,
 ):
-    order = in_progress_order()
+    order = order_in_progress()
 
     with time_machine.travel("2025-03-04 10:00Z", tick=False), django_capture_on_commit_callbacks(execute=True):
         r = open_cancel(order)
@@ -119,7 +114,7 @@ def test_a_party_opens_a_cancel_request_with_the_window_logged_and_the_other_par
 
 
 def test_the_window_counts_business_days_when_the_policy_says_so():
-    order = in_progress_order()
+    order = order_in_progress()
     order.policy.windows_in_business_days = True
     order.policy.save()
 
@@ -130,7 +125,7 @@ def test_the_window_counts_business_days_when_the_policy_says_so():
 
 
 def test_announced_time_away_of_the_provider_extends_the_window_by_the_overlap():
-    order = in_progress_order()
+    order = order_in_progress()
     now = timezone.now()
     availability_model().objects.create(
         user=order.provider, away_from=now + timedelta(hours=10), away_until=now + timedelta(hours=34)
@@ -146,7 +141,7 @@ def test_announced_time_away_of_the_provider_extends_the_window_by_the_overlap()
 
 
 def test_a_second_open_request_on_the_order_is_refused_request_already_open():
-    order = in_progress_order()
+    order = order_in_progress()
     open_cancel(order)
     before = snapshot(order)
 
@@ -158,7 +153,7 @@ def test_a_second_open_request_on_the_order_is_refused_request_already_open():
 
 
 def test_the_database_itself_refuses_a_second_open_request():
-    order = in_progress_order()
+    order = order_in_progress()
     first = open_cancel(order)
 
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -173,7 +168,7 @@ def test_the_database_itself_refuses_a_second_open_request():
 
 
 def test_a_new_request_can_follow_once_the_open_one_is_answered():
-    order = in_progress_order()
+    order = order_in_progress()
     first = open_extension(order)
     request_decline(resolution_request=first, actor=order.client, message="No.")
 
@@ -184,7 +179,7 @@ def test_a_new_request_can_follow_once_the_open_one_is_answered():
 
 @pytest.mark.parametrize("closing", ["complete", "cancel"])
 def test_no_request_on_a_completed_or_cancelled_order(closing):
-    order = in_progress_order()
+    order = order_in_progress()
     if closing == "cancel":
         from orders.cancellation import order_cancel_by_support
 
@@ -203,7 +198,7 @@ def test_no_request_on_a_completed_or_cancelled_order(closing):
 
 
 def test_only_a_party_may_open_a_request():
-    order = in_progress_order()
+    order = order_in_progress()
 
     with pytest.raises(NotFound):
         open_cancel(order, by=UserFactory())
@@ -222,7 +217,7 @@ def test_only_a_party_may_open_a_request():
     ],
 )
 def test_a_cancel_request_needs_a_reason_a_split_and_a_message(kwargs, field):
-    order = in_progress_order()
+    order = order_in_progress()
     kwargs = {"message": "Please", **kwargs}
 
     with pytest.raises(ValidationFailed) as exc:
@@ -233,7 +228,7 @@ def test_a_cancel_request_needs_a_reason_a_split_and_a_message(kwargs, field):
 
 
 def test_an_extension_must_move_the_due_date_later():
-    order = in_progress_order()
+    order = order_in_progress()
 
     with pytest.raises(ValidationFailed) as exc:
         request_open(
@@ -260,7 +255,7 @@ def test_an_order_without_a_due_date_has_nothing_to_extend():
 
 
 def test_only_the_client_asks_for_an_update():
-    order = in_progress_order()
+    order = order_in_progress()
 
     with pytest.raises(PermissionDenied) as exc:
         request_open(order=order, actor=order.provider, type="request_update", message="?")
@@ -273,7 +268,7 @@ def test_only_the_client_asks_for_an_update():
 
 
 def test_accepting_a_cancel_request_cancels_the_order_with_the_agreed_split(django_capture_on_commit_callbacks):
-    order = in_progress_order(price=Decimal("120.00"))
+    order = order_in_progress(price=Decimal("120.00"))
     r = open_cancel(order, percent="60")
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -302,12 +297,10 @@ def test_accepting_a_cancel_request_cancels_the_order_with_the_agreed_split(djan
 
 
 def test_accepting_an_extension_moves_the_due_date_and_clears_late():
-    order = in_progress_order()
+    order = order_in_progress()
     r = open_extension(order, hours=72)
     new_due = r.new_due_at
     with time_machine.travel(order.due_at + timedelta(minutes=1), tick=False):
-        from core.jobs import sweep_run
-
         sweep_run("orders.mark_late_orders")
         order.refresh_from_db()
         assert order.state == OrderState.LATE
@@ -326,7 +319,7 @@ def test_accepting_an_extension_moves_the_due_date_and_clears_late():
 
 
 def test_the_author_cannot_accept_their_own_request():
-    order = in_progress_order()
+    order = order_in_progress()
     r = open_cancel(order)
     before = snapshot(order)
 
@@ -338,7 +331,7 @@ def test_the_author_cannot_accept_their_own_request():
 
 
 def test_a_stranger_cannot_see_or_answer_a_request():
-    order = in_progress_order()
+    order = order_in_progress()
     r = open_cancel(order)
     before = snapshot(order)
 
@@ -348,7 +341,7 @@ def test_a_stranger_cannot_see_or_answer_a_request():
 
 
 def test_an_answered_request_cannot_be_answered_again():
-    order = in_progress_order()
+    order = order_in_progress()
     r = open_extension(order)
     request_decline(resolution_request=r, actor=order.client, message="No")
     before = snapshot(order)
@@ -361,7 +354,7 @@ def test_an_answered_request_cannot_be_answered_again():
 
 
 def test_an_extension_of_an_order_delivered_meanwhile_is_refused_and_changes_nothing():
-    order = in_progress_order()
+    order = order_in_progress()
     r = open_extension(order)
     order_services.order_deliver(order=order, actor=order.provider, message="Done after all")
     before = snapshot(order)
@@ -374,7 +367,7 @@ def test_an_extension_of_an_order_delivered_meanwhile_is_refused_and_changes_not
 
 
 def test_update_requests_are_answered_not_accepted():
-    order = in_progress_order()
+    order = order_in_progress()
     r = open_update(order)
     before = snapshot(order)
 
@@ -389,7 +382,7 @@ def test_update_requests_are_answered_not_accepted():
 
 
 def test_declining_needs_a_reason_and_changes_only_the_request(django_capture_on_commit_callbacks):
-    order = in_progress_order()
+    order = order_in_progress()
     r = open_cancel(order)
     before = snapshot(order)
 
@@ -408,7 +401,7 @@ def test_declining_needs_a_reason_and_changes_only_the_request(django_capture_on
 
 
 def test_the_provider_answers_an_update_request_with_a_message():
-    order = in_progress_order()
+    order = order_in_progress()
     r = open_update(order)
 
     request_respond(resolution_request=r, actor=order.provider, message="Draft tomorrow.")
@@ -420,7 +413,7 @@ def test_the_provider_answers_an_update_request_with_a_message():
 
 
 def test_only_update_requests_take_an_answer_and_only_from_the_provider():
-    order = in_progress_order()
+    order = order_in_progress()
     update = open_update(order)
     with pytest.raises(PermissionDenied):
         request_respond(resolution_request=update, actor=order.client, message="me?")
@@ -436,7 +429,7 @@ def test_only_update_requests_take_an_answer_and_only_from_the_provider():
 
 
 def test_the_author_withdraws_an_open_request_and_the_other_party_is_told():
-    order = in_progress_order()
+    order = order_in_progress()
     r = open_cancel(order)
 
     request_withdraw(resolution_request=r, actor=order.client)
@@ -447,7 +440,7 @@ def test_the_author_withdraws_an_open_request_and_the_other_party_is_told():
 
 
 def test_only_the_author_withdraws():
-    order = in_progress_order()
+    order = order_in_progress()
     r = open_cancel(order)
     before = snapshot(order)
 
@@ -461,7 +454,7 @@ def test_only_the_author_withdraws():
 
 
 def test_the_provider_asked_to_cancel_sees_money_credit_and_completion_rate_first():
-    order = in_progress_order(price=Decimal("120.00"))
+    order = order_in_progress(price=Decimal("120.00"))
     r = open_cancel(order, percent="25")
 
     preview = request_consequences(resolution_request=r, user=order.provider)
@@ -482,7 +475,7 @@ def test_the_provider_asked_to_cancel_sees_money_credit_and_completion_rate_firs
 
 
 def test_the_client_sees_the_money_but_not_the_providers_completion_rate():
-    order = in_progress_order()
+    order = order_in_progress()
     r = open_cancel(order, by=order.provider)
 
     preview = request_consequences(resolution_request=r, user=order.client)
@@ -491,7 +484,7 @@ def test_the_client_sees_the_money_but_not_the_providers_completion_rate():
 
 
 def test_no_preview_for_other_types_or_closed_requests():
-    order = in_progress_order()
+    order = order_in_progress()
     r = open_extension(order)
     assert request_consequences(resolution_request=r, user=order.client) is None
 
@@ -500,7 +493,7 @@ def test_no_preview_for_other_types_or_closed_requests():
 
 
 def test_a_declined_request_may_be_escalated_once_an_open_one_not():
-    order = in_progress_order()
+    order = order_in_progress()
     r = open_cancel(order)
     with pytest.raises(Conflict) as exc:
         request_escalation_check(resolution_request=r, actor=order.client)
@@ -513,18 +506,10 @@ def test_a_declined_request_may_be_escalated_once_an_open_one_not():
 
 
 def test_unanswered_update_requests_count_against_the_provider():
-    order = in_progress_order()
-    ResolutionRequest.objects.create(
-        order=order,
-        author=order.client,
-        author_role="client",
-        type="request_update",
-        message="?",
-        respond_by=timezone.now(),
-        state="expired",
-        resolution="auto_expired",
-        resolved_at=timezone.now(),
-    )
+    order = order_in_progress()
+    with time_machine.travel(timezone.now() - timedelta(hours=49), tick=False):
+        open_update(order)
+    sweep_run("disputes.expire_requests")
 
     assert unanswered_update_requests_count(provider=order.provider) == 1
     assert unanswered_update_requests_count(provider=order.client) == 0

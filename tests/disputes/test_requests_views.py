@@ -9,14 +9,8 @@ from django.urls import reverse
 
 from disputes.models import ResolutionRequest
 from orders.models import OrderState
-from tests.disputes.test_requests_services import (
-    in_progress_order,
-    open_cancel,
-    open_extension,
-    open_update,
-    snapshot,
-)
-from tests.factories import UserFactory
+from tests.disputes.test_requests_services import open_cancel, open_extension, open_update, snapshot
+from tests.factories import UserFactory, order_in_progress
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +22,7 @@ def _page(client, order):
 
 
 def test_the_order_page_offers_a_form_per_request_type_for_the_party(client):
-    order = in_progress_order()
+    order = order_in_progress()
     client.force_login(order.client)
 
     html = _page(client, order).content.decode()
@@ -39,7 +33,7 @@ def test_the_order_page_offers_a_form_per_request_type_for_the_party(client):
 
 
 def test_opening_a_cancel_request_from_the_page(client):
-    order = in_progress_order()
+    order = order_in_progress()
     client.force_login(order.client)
 
     response = client.post(
@@ -57,7 +51,7 @@ def test_opening_a_cancel_request_from_the_page(client):
 
 
 def test_a_refused_request_shows_the_reason_and_keeps_what_was_typed(client):
-    order = in_progress_order()
+    order = order_in_progress()
     open_cancel(order)
     client.force_login(order.provider)
 
@@ -74,7 +68,7 @@ def test_a_refused_request_shows_the_reason_and_keeps_what_was_typed(client):
 
 
 def test_the_asked_party_sees_the_countdown_and_the_consequences_before_the_accept_button(client):
-    order = in_progress_order(price=Decimal("120.00"))
+    order = order_in_progress(price=Decimal("120.00"))
     r = open_cancel(order, percent="50")
     client.force_login(order.provider)
 
@@ -91,7 +85,7 @@ def test_the_asked_party_sees_the_countdown_and_the_consequences_before_the_acce
 
 def test_the_provider_reads_the_same_completion_rate_lines_as_in_the_cancel_dialog(client):
     # given: a cancel request on the provider's only order (nothing completed or cancelled yet)
-    order = in_progress_order()
+    order = order_in_progress()
     r = open_cancel(order, percent="50")
     client.force_login(order.provider)
 
@@ -106,7 +100,7 @@ def test_the_provider_reads_the_same_completion_rate_lines_as_in_the_cancel_dial
 
 
 def test_the_author_sees_withdraw_not_accept(client):
-    order = in_progress_order()
+    order = order_in_progress()
     r = open_cancel(order)
     client.force_login(order.client)
 
@@ -118,7 +112,7 @@ def test_the_author_sees_withdraw_not_accept(client):
 
 
 def test_accepting_from_the_page_cancels_the_order(client):
-    order = in_progress_order()
+    order = order_in_progress()
     r = open_cancel(order)
     client.force_login(order.provider)
 
@@ -130,7 +124,7 @@ def test_accepting_from_the_page_cancels_the_order(client):
 
 
 def test_declining_without_a_message_is_refused_on_the_page_and_changes_nothing(client):
-    order = in_progress_order()
+    order = order_in_progress()
     r = open_extension(order)
     before = snapshot(order)
     client.force_login(order.client)
@@ -142,7 +136,7 @@ def test_declining_without_a_message_is_refused_on_the_page_and_changes_nothing(
 
 
 def test_the_provider_responds_to_an_update_request_from_the_page(client):
-    order = in_progress_order()
+    order = order_in_progress()
     r = open_update(order)
     client.force_login(order.provider)
     assert reverse("request_action", args=[r.pk, "respond"]) in _page(client, order).content.decode()
@@ -154,7 +148,7 @@ def test_the_provider_responds_to_an_update_request_from_the_page(client):
 
 
 def test_past_requests_are_listed_and_have_a_page_with_their_history(client):
-    order = in_progress_order()
+    order = order_in_progress()
     r = open_update(order)
     from disputes.services.requests import request_withdraw
 
@@ -170,7 +164,7 @@ def test_past_requests_are_listed_and_have_a_page_with_their_history(client):
 
 
 def test_a_stranger_gets_404_for_the_request_pages(client):
-    order = in_progress_order()
+    order = order_in_progress()
     r = open_cancel(order)
     client.force_login(UserFactory())
 
@@ -182,7 +176,7 @@ def test_a_stranger_gets_404_for_the_request_pages(client):
 def test_the_order_page_with_requests_stays_within_a_query_budget(client, django_assert_max_num_queries):
     from disputes.services.requests import request_withdraw
 
-    order = in_progress_order()
+    order = order_in_progress()
     for _ in range(5):
         request_withdraw(resolution_request=open_update(order), actor=order.client)
     open_cancel(order)
@@ -197,7 +191,7 @@ def test_the_order_page_with_requests_stays_within_a_query_budget(client, django
 
 
 def test_staff_list_requests_with_filters_and_see_the_log(client):
-    order = in_progress_order()
+    order = order_in_progress()
     r = open_cancel(order)
     staff = UserFactory(is_staff=True, is_superuser=True)
     client.force_login(staff)

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from disputes.models import TicketState
 from disputes.services import tickets as svc
-from tests.disputes.test_tickets_services import completed_order, open_ticket, snapshot
+from tests.disputes.test_tickets_services import open_ticket, snapshot
+from tests.factories import order_completed
 from tests.orders.test_ledger import assert_every_transaction_balances
 
 pytestmark = pytest.mark.django_db
@@ -57,7 +58,7 @@ def test_the_queue_filters_mine_unassigned_and_cancel_pending(admin_client, admi
 
 def test_the_queue_filters_by_age(admin_client):
     with time_machine.travel(timezone.now() - timedelta(days=2)):
-        old = open_ticket(completed_order())
+        old = open_ticket(order_completed())
     new = open_ticket()
 
     def ids(query: str) -> set[int]:

@@ -10,8 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from disputes.models import AfterSalesTicket, Evidence, TicketState
 from disputes.services import tickets as svc
 from marketplace.models import Notification
-from tests.disputes.test_tickets_services import completed_order, open_ticket, staff
-from tests.factories import UserFactory
+from tests.disputes.test_tickets_services import open_ticket, staff
+from tests.factories import UserFactory, order_completed
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +25,7 @@ def _create(api_as, order, *, by="client", **overrides):
 
 
 def test_a_client_files_a_ticket_and_gets_it_back_with_version_one(api_as):
-    order = completed_order()
+    order = order_completed()
 
     response = _create(api_as, order)
 
@@ -43,7 +43,7 @@ def test_a_client_files_a_ticket_and_gets_it_back_with_version_one(api_as):
 
 
 def test_filing_with_evidence_files_in_multipart(api_as):
-    order = completed_order()
+    order = order_completed()
     files = [SimpleUploadedFile("a.png", PNG), SimpleUploadedFile("b.pdf", PDF)]
 
     response = api_as(order.client).post(
@@ -57,7 +57,7 @@ def test_filing_with_evidence_files_in_multipart(api_as):
 
 
 def test_filing_after_the_window_is_409(api_as):
-    order = completed_order()
+    order = order_completed()
     client = api_as(order.client)
 
     with time_machine.travel(order.completed_at + timedelta(days=15)):
@@ -82,7 +82,7 @@ def test_filing_on_an_open_order_is_409(api_as):
 
 
 def test_filing_on_someone_elses_order_is_400_on_the_order_field(api_as):
-    order = completed_order()
+    order = order_completed()
     stranger = UserFactory()
 
     response = api_as(stranger).post(
@@ -95,7 +95,7 @@ def test_filing_on_someone_elses_order_is_400_on_the_order_field(api_as):
 
 
 def test_a_second_live_ticket_is_409(api_as):
-    order = completed_order()
+    order = order_completed()
     _create(api_as, order)
 
     response = _create(api_as, order, type="rework")
@@ -340,7 +340,7 @@ def test_the_list_shows_tickets_of_both_parties_and_filters_by_state(api_as):
 def test_the_list_runs_a_bounded_number_of_queries(api_as, django_assert_max_num_queries):
     client_user = UserFactory()
     for _ in range(6):
-        open_ticket(completed_order(client=client_user))
+        open_ticket(order_completed(client=client_user))
     api = api_as(client_user)
 
     with django_assert_max_num_queries(6):
@@ -375,7 +375,7 @@ def test_cancel_reasons_are_listed(api_as):
 
 
 def test_the_provider_files_unpaid_wages(api_as):
-    order = completed_order()
+    order = order_completed()
 
     response = _create(api_as, order, by="provider", type="unpaid_wages")
 

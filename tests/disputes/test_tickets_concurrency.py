@@ -13,7 +13,8 @@ from disputes.models import AfterSalesTicket, TicketState
 from disputes.services import tickets as svc
 from orders.ledger import account_balance, account_for
 from orders.models import AccountKind, LedgerTransaction, Refund, RefundStatus
-from tests.disputes.test_tickets_services import completed_order, open_ticket, staff
+from tests.disputes.test_tickets_services import open_ticket, staff
+from tests.factories import order_completed
 from tests.orders.test_concurrency import race
 from tests.orders.test_ledger import assert_every_transaction_balances
 
@@ -21,7 +22,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def test_two_tickets_filed_at_once_by_one_party_leave_one():
-    order = completed_order()
+    order = order_completed()
 
     results = race(
         *[lambda: svc.ticket_open(order=order, actor=order.client, type="rework", description="x") for _ in range(2)]

@@ -15,7 +15,8 @@ from disputes.models import TicketState
 from disputes.services import tickets as svc
 from orders.ledger import account_balance, account_for
 from orders.models import AccountKind, LedgerTransaction, Refund, RefundStatus
-from tests.disputes.test_tickets_services import approved, completed_order, open_ticket, snapshot, staff
+from tests.disputes.test_tickets_services import approved, open_ticket, snapshot, staff
+from tests.factories import order_completed
 from tests.gateways import FlakyRefundGateway
 from tests.orders.test_ledger import assert_every_transaction_balances
 
@@ -156,7 +157,7 @@ def test_a_declined_charge_back_leaves_the_ticket_and_the_ledger_unchanged(setti
 
 def test_unpaid_wages_are_a_payment_of_the_client_on_the_order():
     # when an agent pays an approved unpaid-wages ticket
-    order = completed_order()
+    order = order_completed()
     ticket = open_ticket(order, by="provider")
     agent = staff()
     approved(ticket, agent, "25.00")
@@ -173,7 +174,7 @@ def test_unpaid_wages_are_a_payment_of_the_client_on_the_order():
 
 def test_cancelling_paid_wages_refunds_the_wages_charge_through_a_refund_even_while_the_gateway_fails(settings):
     # given paid wages, and a gateway whose next refund fails
-    order = completed_order()
+    order = order_completed()
     ticket = open_ticket(order, by="provider")
     agent = staff()
     approved(ticket, agent, "25.00")

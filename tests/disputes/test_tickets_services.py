@@ -14,24 +14,16 @@ from core.models import TransitionLog
 from disputes.models import AfterSalesTicket, TicketState, TicketVersion
 from disputes.services import tickets as svc
 from marketplace.models import Notification
-from orders import services as order_services
 from orders.ledger import account_balance, account_for
 from orders.models import AccountKind, LedgerTransaction
-from tests.factories import UserFactory, service_order
+from tests.factories import UserFactory, order_completed, service_order
 from tests.orders.test_ledger import assert_every_transaction_balances
 
 pytestmark = pytest.mark.django_db
 
 
-def completed_order(**kwargs):
-    order = service_order(**kwargs)
-    order_services.order_submit_requirements(order=order, actor=order.client, requirements="A fox")
-    order_services.order_deliver(order=order, actor=order.provider, message="Here")
-    return order_services.order_accept_delivery(order=order, actor=order.client)
-
-
 def open_ticket(order=None, *, type="quality_problem", by="client"):
-    order = order or completed_order()
+    order = order or order_completed()
     actor = getattr(order, by)
     if by == "provider" and type == "quality_problem":
         type = "unpaid_wages"
@@ -70,7 +62,7 @@ def ticket_logs(ticket):
 
 
 def test_a_party_files_a_ticket_on_a_completed_order_and_version_one_is_kept():
-    order = completed_order()
+    order = order_completed()
 
     ticket = svc.ticket_open(order=order, actor=order.client, type="quality_problem", description="Blurry")
 
@@ -82,7 +74,7 @@ def test_a_party_files_a_ticket_on_a_completed_order_and_version_one_is_kept():
 
 
 def test_a_ticket_can_be_filed_on_the_last_day_of_the_window():
-    order = completed_order()
+    order = order_completed()
 
     with time_machine.travel(order.completed_at + timedelta(days=14) - timedelta(minutes=1)):
         ticket = open_ticket(order)
@@ -91,7 +83,7 @@ def test_a_ticket_can_be_filed_on_the_last_day_of_the_window():
 
 
 def test_no_ticket_after_the_window_of_the_policy():
-    order = completed_order()
+    order = order_completed()
 
     with time_machine.travel(order.completed_at + timedelta(days=14, minutes=1)), pytest.raises(Conflict) as exc:
         open_ticket(order)
@@ -101,7 +93,7 @@ def test_no_ticket_after_the_window_of_the_policy():
 
 
 def test_the_window_comes_from_the_orders_policy():
-    order = completed_order()
+    order = order_completed()
     order.policy.after_sales_days = 3
     order.policy.save()
 
@@ -122,14 +114,14 @@ def test_no_ticket_on_an_order_that_is_not_completed():
 
 
 def test_a_stranger_cannot_file_a_ticket():
-    order = completed_order()
+    order = order_completed()
 
     with pytest.raises(NotFound):
         svc.ticket_open(order=order, actor=UserFactory(), type="quality_problem", description="x")
 
 
 def test_unpaid_wages_are_for_the_provider_and_the_other_types_for_the_client():
-    order = completed_order()
+    order = order_completed()
 
     with pytest.raises(ValidationFailed) as exc:
         svc.ticket_open(order=order, actor=order.client, type="unpaid_wages", description="x")
@@ -141,7 +133,7 @@ def test_unpaid_wages_are_for_the_provider_and_the_other_types_for_the_client():
 
 
 def test_one_live_ticket_per_order_and_party():
-    order = completed_order()
+    order = order_completed()
     open_ticket(order)
 
     with pytest.raises(Conflict) as exc:
@@ -152,7 +144,7 @@ def test_one_live_ticket_per_order_and_party():
 
 
 def test_a_new_ticket_can_be_filed_after_the_first_was_cancelled():
-    order = completed_order()
+    order = order_completed()
     first = open_ticket(order)
     svc.ticket_cancel(ticket=first, actor=order.client, reason="filed_by_mistake")
 
@@ -273,7 +265,7 @@ def test_resolving_with_unpaid_compensation_is_refused():
 
 
 def test_unpaid_wages_are_charged_to_the_client_and_paid_to_the_provider():
-    order = completed_order()
+    order = order_completed()
     ticket = open_ticket(order, by="provider")
     agent = staff()
     provider_account = account_for(kind=AccountKind.PROVIDER, currency="EUR", user=order.provider)
@@ -455,7 +447,7 @@ def test_an_agent_cancelling_a_ticket_in_processing_still_needs_the_provider():
 
 
 def test_the_provider_asking_in_processing_needs_the_client_or_the_agent():
-    order = completed_order()
+    order = order_completed()
     ticket = open_ticket(order, by="provider")
     agent = staff()
     approved(ticket, agent, "20.00")
@@ -533,7 +525,7 @@ def test_the_window_helper_explains_itself():
     window = svc.ticket_window(order=order, user=order.client)
     assert not window.allowed and window.code == "order_not_completed"
 
-    done = completed_order()
+    done = order_completed()
     now = timezone.now()
     assert svc.ticket_window(order=done, user=done.client, now=now).allowed
     assert svc.ticket_window(order=done, user=UserFactory(), now=now).code == "not_a_party"

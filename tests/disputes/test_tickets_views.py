@@ -11,14 +11,14 @@ from django.urls import reverse
 from disputes.models import AfterSalesTicket, Evidence, TicketState
 from disputes.services import tickets as svc
 from tests.disputes.test_tickets_api import PDF, PNG
-from tests.disputes.test_tickets_services import completed_order, open_ticket, staff
-from tests.factories import UserFactory, service_order
+from tests.disputes.test_tickets_services import open_ticket, staff
+from tests.factories import UserFactory, order_completed, service_order
 
 pytestmark = pytest.mark.django_db
 
 
 def test_the_order_page_offers_to_report_a_problem_on_a_completed_order(client):
-    order = completed_order()
+    order = order_completed()
     client.force_login(order.client)
 
     html = client.get(reverse("order_detail", args=[order.pk])).content.decode()
@@ -38,7 +38,7 @@ def test_the_order_page_says_why_not_on_an_open_order(client):
 
 
 def test_the_panel_says_until_when_and_why_not_after_the_window(client):
-    order = completed_order()
+    order = order_completed()
     client.force_login(order.client)
 
     open_html = client.get(reverse("order_tickets_panel", args=[order.pk])).content.decode()
@@ -61,14 +61,14 @@ def test_the_panel_shows_a_cancelled_ticket_as_cancelled(client):
 
 
 def test_the_panel_is_404_for_a_stranger(client):
-    order = completed_order()
+    order = order_completed()
     client.force_login(UserFactory())
 
     assert client.get(reverse("order_tickets_panel", args=[order.pk])).status_code == 404
 
 
 def test_filing_a_ticket_with_evidence_from_the_page(client):
-    order = completed_order()
+    order = order_completed()
     client.force_login(order.client)
 
     response = client.post(
@@ -82,7 +82,7 @@ def test_filing_a_ticket_with_evidence_from_the_page(client):
 
 
 def test_a_refused_evidence_file_is_shown_on_the_form(client):
-    order = completed_order()
+    order = order_completed()
     client.force_login(order.client)
 
     response = client.post(
@@ -96,7 +96,7 @@ def test_a_refused_evidence_file_is_shown_on_the_form(client):
 
 
 def test_the_create_page_says_why_not_after_the_window(client):
-    order = completed_order()
+    order = order_completed()
     client.force_login(order.client)
 
     with time_machine.travel(order.completed_at + timedelta(days=15)):
@@ -108,7 +108,7 @@ def test_the_create_page_says_why_not_after_the_window(client):
 
 
 def test_the_provider_is_offered_unpaid_wages_only(client):
-    order = completed_order()
+    order = order_completed()
     client.force_login(order.provider)
 
     html = client.get(reverse("ticket_create", args=[order.pk])).content.decode()
@@ -241,9 +241,9 @@ def test_refusing_from_the_page_keeps_the_ticket(client):
 def test_my_tickets_lists_both_sides_with_bounded_queries(client, django_assert_max_num_queries):
     user = UserFactory()
     for _ in range(4):
-        open_ticket(completed_order(client=user))
+        open_ticket(order_completed(client=user))
     for _ in range(3):
-        open_ticket(completed_order(provider=user))
+        open_ticket(order_completed(provider=user))
     client.force_login(user)
 
     with django_assert_max_num_queries(12):

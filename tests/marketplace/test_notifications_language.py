@@ -19,8 +19,8 @@ from core.jobs import sweep_run
 from marketplace.models import Notification
 from marketplace.notifications import notify
 from orders.threads import message_post
-from tests.disputes.test_requests_services import in_progress_order, open_cancel
-from tests.factories import UserFactory, shift_order
+from tests.disputes.test_requests_services import open_cancel
+from tests.factories import UserFactory, order_in_progress, shift_order
 
 pytestmark = pytest.mark.django_db
 
@@ -72,7 +72,7 @@ def test_a_dutch_provider_reads_a_cancellation_by_a_client_browsing_in_chinese_i
 
 def test_a_recipient_without_a_language_reads_the_sites_default_whatever_the_sender_reads():
     # given: a provider who never chose a language, and a client writing from a Portuguese page
-    order = in_progress_order(provider=UserFactory(language=""))
+    order = order_in_progress(provider=UserFactory(language=""))
 
     # when
     with translation.override("pt"):
@@ -90,7 +90,7 @@ def test_a_recipient_without_a_language_reads_the_sites_default_whatever_the_sen
 
 def test_a_sweep_tells_two_parties_each_in_their_own_language_in_one_batch(django_capture_on_commit_callbacks):
     # given: an unanswered cancel request between a Dutch client and a Portuguese provider
-    order = in_progress_order(
+    order = order_in_progress(
         price=Decimal("120.00"), client=UserFactory(language="nl"), provider=UserFactory(language="pt")
     )
     r = open_cancel(order, percent="60")
@@ -129,7 +129,7 @@ def test_a_sweep_tells_two_parties_each_in_their_own_language_in_one_batch(djang
 
 def test_a_reminder_keeps_what_the_author_wrote_and_translates_the_rest():
     # given: a request from a client, to a provider who reads Dutch
-    order = in_progress_order(provider=UserFactory(language="nl"))
+    order = order_in_progress(provider=UserFactory(language="nl"))
     r = open_cancel(order, message="Sorry, the event was called off.")
 
     # when
@@ -148,7 +148,7 @@ def _expiry_queries(languages: list[str]) -> tuple[int, int]:
     how many of them read the recipients' languages."""
     starts = []
     for language in languages:
-        order = in_progress_order(client=UserFactory(language=language), provider=UserFactory(language=language))
+        order = order_in_progress(client=UserFactory(language=language), provider=UserFactory(language=language))
         starts.append(open_cancel(order).respond_by)
     with time_machine.travel(max(starts) + timedelta(seconds=1), tick=False), CaptureQueriesContext(connection) as ctx:
         assert sweep_run("disputes.expire_requests").processed == len(languages)

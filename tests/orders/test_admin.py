@@ -12,10 +12,17 @@ from django.urls import reverse
 from credit.models import CreditEvent
 from marketplace.models import Notification
 from orders import services
-from orders.cancellation import order_cancel
 from orders.ledger import account_for, ledger_post
 from orders.models import Account, AccountKind, Cancellation, LedgerTransaction, Order, OrderState, Policy, Refund
-from tests.factories import UserFactory, service_order, shift_order
+from tests.factories import (
+    UserFactory,
+    order_cancelled,
+    order_completed,
+    order_delivered,
+    order_in_progress,
+    service_order,
+    shift_order,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -30,15 +37,12 @@ def make_orders(n: int) -> list[Order]:
     for i in range(n):
         if i % 4 == 0:
             order = shift_order()
-        elif i % 4 == 3:
-            order = service_order()
-            order = order_cancel(order=order, actor=order.client, reason="schedule_change", message="Plans changed")
+        elif i % 4 == 1:
+            order = order_delivered(requirements="Spec", message="Done")
+        elif i % 4 == 2:
+            order = order_completed(requirements="Spec", message="Done")
         else:
-            order = service_order()
-            order = services.order_submit_requirements(order=order, actor=order.client, requirements="Spec")
-            order = services.order_deliver(order=order, actor=order.provider, message="Done")
-            if i % 4 == 2:
-                order = services.order_accept_delivery(order=order, actor=order.client)
+            order = order_cancelled(order=service_order(), reason="schedule_change", message="Plans changed")
         made.append(order)
     return made
 
@@ -115,12 +119,8 @@ def test_order_change_page_shows_history_money_and_deliveries(admin_client, djan
 
 
 def test_order_change_page_costs_the_same_with_more_history(admin_client, django_assert_max_num_queries):
-    small = service_order()
-    small = services.order_submit_requirements(order=small, actor=small.client, requirements="Spec")
-    small = services.order_deliver(order=small, actor=small.provider, message="Final")
-    small = services.order_accept_delivery(order=small, actor=small.client)
-    big = service_order(revisions=3)
-    big = services.order_submit_requirements(order=big, actor=big.client, requirements="Spec")
+    small = order_completed(requirements="Spec", message="Final")
+    big = order_in_progress(requirements="Spec", revisions=3)
     for _round in range(3):
         big = services.order_deliver(order=big, actor=big.provider, message="Try")
         big = services.order_request_revision(order=big, actor=big.client, message="Again")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -13,11 +12,10 @@ from django.utils import timezone
 
 from core.jobs import sweep_run
 from credit.models import CreditEvent
-from orders import services
 from orders.cancellation import order_cancel, order_cancel_by_support
 from orders.gateways import _gateway_class
 from orders.models import Cancellation, LedgerTransaction, Order, OrderState, Refund, RefundStatus
-from tests.factories import UserFactory, service_order, shift_order
+from tests.factories import UserFactory, order_completed, service_order, shift_cancelled_late, shift_order
 from tests.gateways import FlakyRefundGateway
 
 pytestmark = pytest.mark.django_db
@@ -33,18 +31,11 @@ def appeal_url(cancellation: Cancellation) -> str:
     return reverse("admin:orders_cancellation_uphold_appeal", args=(cancellation.pk,))
 
 
-def completed_order() -> Order:
-    order = service_order()
-    order = services.order_submit_requirements(order=order, actor=order.client, requirements="Spec")
-    order = services.order_deliver(order=order, actor=order.provider, message="Done")
-    return services.order_accept_delivery(order=order, actor=order.client)
-
-
 # --- Support rulings ---------------------------------------------------------------------
 
 
 def test_the_order_page_offers_a_ruling_only_while_the_order_is_open(admin_client):
-    open_order, done = service_order(), completed_order()
+    open_order, done = service_order(), order_completed()
 
     open_page = admin_client.get(reverse("admin:orders_order_change", args=(open_order.pk,)))
     done_page = admin_client.get(reverse("admin:orders_order_change", args=(done.pk,)))
@@ -169,7 +160,7 @@ def test_a_ruling_with_bad_input_is_refused_with_a_form_error(admin_client, fiel
 
 @pytest.mark.parametrize("method", ["get", "post"])
 def test_a_ruling_on_a_completed_order_is_refused_with_an_admin_error(admin_client, method):
-    order = completed_order()
+    order = order_completed()
 
     response = getattr(admin_client, method)(rule_url(order), {**RULING, "_confirm": "1"}, follow=True)
 
@@ -233,15 +224,8 @@ def test_staff_with_the_change_order_permission_can_rule(client):
 # --- Appeals -----------------------------------------------------------------------------
 
 
-def late_provider_cancellation() -> Cancellation:
-    """A provider cancels a shift an hour before it starts: a fee and a credit penalty."""
-    order = shift_order(starts_at=timezone.now() + timedelta(hours=1))
-    order_cancel(order=order, actor=order.provider, reason="schedule_change")
-    return Cancellation.objects.get(order=order)
-
-
 def test_the_appeal_button_shows_only_until_the_cancellation_is_reversed(admin_client):
-    cancellation = late_provider_cancellation()
+    cancellation = shift_cancelled_late().cancellation
     page = admin_client.get(reverse("admin:orders_cancellation_change", args=(cancellation.pk,)))
     admin_client.post(appeal_url(cancellation), {"reason": "The venue closed."})
 
@@ -253,7 +237,7 @@ def test_the_appeal_button_shows_only_until_the_cancellation_is_reversed(admin_c
 
 
 def test_the_appeal_page_says_what_upholding_undoes(admin_client):
-    cancellation = late_provider_cancellation()
+    cancellation = shift_cancelled_late().cancellation
 
     response = admin_client.get(appeal_url(cancellation))
 
@@ -263,7 +247,7 @@ def test_the_appeal_page_says_what_upholding_undoes(admin_client):
 
 
 def test_upholding_an_appeal_refunds_the_fee_and_reverses_the_credit_event(admin_client):
-    cancellation = late_provider_cancellation()
+    cancellation = shift_cancelled_late().cancellation
     order = cancellation.order
     penalty = CreditEvent.objects.get(order=order, delta=-10)
 
@@ -280,7 +264,7 @@ def test_upholding_an_appeal_refunds_the_fee_and_reverses_the_credit_event(admin
 
 
 def test_an_appeal_is_upheld_only_once(admin_client):
-    cancellation = late_provider_cancellation()
+    cancellation = shift_cancelled_late().cancellation
     admin_client.post(appeal_url(cancellation), {"reason": "The venue closed."})
     events = CreditEvent.objects.count()
 
@@ -294,7 +278,7 @@ def test_an_appeal_is_upheld_only_once(admin_client):
 
 
 def test_an_appeal_needs_a_ruling(admin_client):
-    cancellation = late_provider_cancellation()
+    cancellation = shift_cancelled_late().cancellation
 
     response = admin_client.post(appeal_url(cancellation), {"reason": "  "})
 
@@ -305,7 +289,7 @@ def test_an_appeal_needs_a_ruling(admin_client):
 
 
 def test_staff_without_the_change_cancellation_permission_cannot_uphold(client):
-    cancellation = late_provider_cancellation()
+    cancellation = shift_cancelled_late().cancellation
     staff = UserFactory(is_staff=True)
     staff.user_permissions.add(Permission.objects.get(codename="view_cancellation"))
     client.force_login(staff)

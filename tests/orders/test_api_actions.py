@@ -4,11 +4,17 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
 
 from orders import services
 from orders.models import Delivery, LedgerTransaction, Order
-from tests.factories import UserFactory, service_order, shift_order
+from tests.factories import (
+    UserFactory,
+    order_delivered,
+    order_in_progress,
+    service_order,
+    shift_checked_in,
+    shift_order,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -43,27 +49,25 @@ def awaiting():
 
 
 @pytest.fixture
-def in_progress(awaiting):
-    services.order_submit_requirements(order=awaiting, actor=awaiting.client, requirements="A fox")
-    return awaiting
+def in_progress():
+    return order_in_progress()
 
 
 @pytest.fixture
-def delivered(in_progress):
-    services.order_deliver(order=in_progress, actor=in_progress.provider, message="Here it is")
-    return in_progress
+def delivered():
+    return order_delivered()
 
 
 @pytest.fixture
 def booked():
     """A booked shift whose check-in window is open (it starts in an hour)."""
-    return shift_order(starts_at=timezone.now() + timedelta(hours=1))
+    return shift_order(starts_in=timedelta(hours=1))
 
 
 @pytest.fixture
-def checked_in(booked):
-    services.order_check_in(order=booked, actor=booked.provider)
-    return booked
+def checked_in():
+    """A shift starting in an hour that its provider has just checked in to."""
+    return shift_checked_in()
 
 
 # --- requirements -------------------------------------------------------------------------

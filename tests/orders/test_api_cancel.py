@@ -12,7 +12,7 @@ from credit.models import CreditEvent
 from orders import services
 from orders.cancellation import order_cancel_by_support
 from orders.models import PERSON_REASONS, Cancellation, CancellationQuote, LedgerTransaction, Order, Refund
-from tests.factories import UserFactory, service_order, shift_order
+from tests.factories import UserFactory, order_in_progress, service_order, shift_order
 
 pytestmark = pytest.mark.django_db
 
@@ -104,7 +104,7 @@ def test_refused_quote_has_the_same_fields_with_nulls_and_stores_nothing(api_as)
 
 def test_quote_for_an_in_progress_service_says_when_force_cancel_becomes_possible(api_as):
     # given
-    order = _in_progress()
+    order = order_in_progress()
 
     # when
     body = api_as(order.client).get(_quote_url(order)).json()
@@ -202,15 +202,9 @@ def test_quote_without_credentials_is_401(api):
     assert not CancellationQuote.objects.exists()
 
 
-def _in_progress(**kwargs) -> Order:
-    order = service_order(**kwargs)
-    return services.order_submit_requirements(order=order, actor=order.client, requirements="A fox")
-
-
 def _history_rich_order(client_user) -> Order:
     """A service order in progress again after three deliveries and two revisions."""
-    order = service_order(client=client_user, revisions=2)
-    services.order_submit_requirements(order=order, actor=client_user, requirements="A fox")
+    order = order_in_progress(client=client_user, revisions=2)
     for round_ in range(2):
         services.order_deliver(order=order, actor=order.provider, message=f"v{round_}")
         services.order_request_revision(order=order, actor=client_user, message="Bigger")
@@ -221,7 +215,7 @@ def _history_rich_order(client_user) -> Order:
 def test_refused_quote_query_count_does_not_grow_with_history(api_as, django_assert_max_num_queries, busy):
     # given
     me = UserFactory()
-    order = _history_rich_order(me) if busy else _in_progress(client=me)
+    order = _history_rich_order(me) if busy else order_in_progress(client=me)
     client = api_as(me)
 
     # when / then: token, the order with its trail as order_get reads it (8 with delivery files),
@@ -390,7 +384,7 @@ def test_a_quote_made_before_the_order_moved_on_is_refused_with_the_current_reas
     order = service_order()
     client = api_as(order.client)
     quote = client.get(_quote_url(order)).json()
-    order = services.order_submit_requirements(order=order, actor=order.client, requirements="A fox")
+    order = order_in_progress(order=order)
     before = _snapshot(order)
 
     # when

@@ -11,11 +11,18 @@ from decimal import Decimal
 import pytest
 import time_machine
 
-from core.jobs import sweep_run
 from credit.models import CreditEvent
-from orders import services
 from orders.models import Cancellation, CancellationQuote, LedgerTransaction, Order, Refund
-from tests.factories import service_order, shift_order
+from tests.factories import (
+    order_completed,
+    order_delivered,
+    order_in_progress,
+    order_late,
+    service_order,
+    shift_checked_in,
+    shift_completed,
+    shift_order,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -71,20 +78,6 @@ def _assert_problem(response, status: int, code: str) -> None:
 
 def _at(value: str) -> datetime:
     return datetime.fromisoformat(value)
-
-
-def _in_progress(**kwargs) -> Order:
-    order = service_order(**kwargs)
-    return services.order_submit_requirements(order=order, actor=order.client, requirements="A fox")
-
-
-def _late(order: Order) -> Order:
-    """Let the sweep mark ``order`` late, a minute past its due time."""
-    with time_machine.travel(order.due_at + timedelta(minutes=1), tick=False):
-        assert sweep_run("orders.mark_late_orders").processed == 1
-    order.refresh_from_db()
-    assert order.state == "late"
-    return order
 
 
 # --- Client cancels a service order still awaiting requirements ---------------------------
@@ -239,7 +232,7 @@ def test_client_cancels_a_shift_and_the_escrow_is_split_by_tier(api_as, hours, t
 
 def test_client_quote_for_a_late_order_24h_past_due_is_a_force_cancel(api_as):
     # given
-    order = _late(_in_progress(price=Decimal("120.00")))
+    order = order_late(price=Decimal("120.00"))
 
     # when
     with time_machine.travel(order.due_at + timedelta(hours=24, minutes=1), tick=False):
@@ -253,7 +246,7 @@ def test_client_quote_for_a_late_order_24h_past_due_is_a_force_cancel(api_as):
 
 def test_client_force_cancels_a_late_order_24h_past_due(api_as):
     # given
-    order = _late(_in_progress(price=Decimal("120.00")))
+    order = order_late(price=Decimal("120.00"))
 
     # when
     with time_machine.travel(order.due_at + timedelta(hours=24, minutes=1), tick=False):
@@ -275,7 +268,7 @@ def test_client_force_cancels_a_late_order_24h_past_due(api_as):
 
 def test_client_quote_for_a_late_order_before_the_grace_ends_says_when_it_will_be_possible(api_as):
     # given
-    order = _late(_in_progress())
+    order = order_late()
 
     # when
     with time_machine.travel(order.due_at + timedelta(hours=23), tick=False):
@@ -291,7 +284,7 @@ def test_client_quote_for_a_late_order_before_the_grace_ends_says_when_it_will_b
 
 def test_client_force_cancel_before_the_grace_ends_is_409_and_changes_nothing(api_as):
     # given
-    order = _late(_in_progress())
+    order = order_late()
     before = _snapshot(order)
 
     # when
@@ -310,7 +303,7 @@ def test_client_force_cancel_before_the_grace_ends_is_409_and_changes_nothing(ap
 @pytest.mark.parametrize("role", ["client", "provider"])
 def test_quote_for_a_service_in_progress_says_use_the_resolution_center(api_as, role):
     # given
-    order = _in_progress()
+    order = order_in_progress()
 
     # when
     quote = _quote(api_as, order, getattr(order, role))
@@ -324,7 +317,7 @@ def test_quote_for_a_service_in_progress_says_use_the_resolution_center(api_as, 
 @pytest.mark.parametrize("role", ["client", "provider"])
 def test_cancelling_a_service_in_progress_is_409_use_resolution_center(api_as, role):
     # given
-    order = _in_progress()
+    order = order_in_progress()
     before = _snapshot(order)
 
     # when
@@ -351,8 +344,7 @@ def test_provider_cancelling_a_service_awaiting_requirements_is_409_use_resoluti
 
 def test_cancelling_a_delivered_order_is_409_delivered_use_resolution_center(api_as):
     # given
-    order = _in_progress()
-    services.order_deliver(order=order, actor=order.provider, message="Here it is")
+    order = order_delivered()
     before = _snapshot(order)
 
     # when
@@ -368,9 +360,7 @@ def test_cancelling_a_delivered_order_is_409_delivered_use_resolution_center(api
 @pytest.mark.parametrize("role", ["client", "provider"])
 def test_cancelling_a_checked_in_shift_is_409_shift_under_way(api_as, role):
     # given
-    order = shift_order()
-    with time_machine.travel(order.starts_at - timedelta(hours=1), tick=False):
-        services.order_check_in(order=order, actor=order.provider)
+    order = shift_checked_in()
     before = _snapshot(order)
 
     # when
@@ -384,23 +374,7 @@ def test_cancelling_a_checked_in_shift_is_409_shift_under_way(api_as, role):
     assert _snapshot(order) == before
 
 
-def _completed_shift() -> Order:
-    order = shift_order()
-    with time_machine.travel(order.starts_at - timedelta(hours=1), tick=False):
-        services.order_check_in(order=order, actor=order.provider)
-    with time_machine.travel(order.ends_at, tick=False):
-        services.order_complete(order=order, actor=order.client)
-    return order
-
-
-def _completed_service() -> Order:
-    order = _in_progress()
-    services.order_deliver(order=order, actor=order.provider, message="Here it is")
-    services.order_accept_delivery(order=order, actor=order.client)
-    return order
-
-
-@pytest.mark.parametrize("make", [_completed_shift, _completed_service], ids=["shift", "service"])
+@pytest.mark.parametrize("make", [shift_completed, order_completed], ids=["shift", "service"])
 def test_cancelling_a_completed_order_is_409_order_closed(api_as, make):
     # given
     order = make()
@@ -455,7 +429,7 @@ ALLOWED_ROWS = [
     pytest.param("client", lambda: shift_order(), -30, id="client-shift-24h-or-more"),
     pytest.param("client", lambda: shift_order(), -5, id="client-shift-2-to-24h"),
     pytest.param("client", lambda: shift_order(), -1, id="client-shift-under-2h"),
-    pytest.param("client", lambda: _late(_in_progress()), 25, id="client-force-cancel-late"),
+    pytest.param("client", order_late, 25, id="client-force-cancel-late"),
 ]
 
 

@@ -9,7 +9,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from core.models import TransitionLog
 from orders import services
 from orders.models import LedgerEntry, LedgerTransaction, Order, Payment
-from tests.factories import ServiceListingFactory, ShiftListingFactory, UserFactory, service_order, shift_order
+from tests.factories import (
+    ServiceListingFactory,
+    ShiftListingFactory,
+    UserFactory,
+    order_in_progress,
+    service_order,
+    shift_order,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -205,8 +212,7 @@ def test_list_filters_by_state(api_as):
     # given
     me = UserFactory()
     waiting = service_order(client=me)
-    started = service_order(client=me)
-    services.order_submit_requirements(order=started, actor=me, requirements="A fox")
+    order_in_progress(client=me)
 
     # when
     results = api_as(me).get("/api/v1/orders/?state=awaiting_requirements").json()["results"]
@@ -260,8 +266,7 @@ def test_list_query_count_does_not_grow_with_rows(api_as, django_assert_max_num_
 def test_detail_has_the_contract_fields_and_history(api_as):
     # given
     client_user = UserFactory()
-    order = service_order(client=client_user)
-    services.order_submit_requirements(order=order, actor=client_user, requirements="A fox")
+    order = order_in_progress(client=client_user)
 
     # when
     body = api_as(client_user).get(f"/api/v1/orders/{order.pk}/").json()
@@ -335,8 +340,7 @@ def test_detail_of_an_unknown_order_is_404(api_as):
 
 def _busy_order(client_user):
     """A service order with three deliveries, two revisions and a completed escrow release."""
-    order = service_order(client=client_user, revisions=2)
-    services.order_submit_requirements(order=order, actor=client_user, requirements="A fox")
+    order = order_in_progress(client=client_user, revisions=2)
     for round_ in range(3):
         upload = SimpleUploadedFile(f"v{round_}.txt", b"draft", content_type="text/plain")
         services.order_deliver(order=order, actor=order.provider, message=f"v{round_}", files=[upload])

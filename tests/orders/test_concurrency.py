@@ -12,7 +12,7 @@ from core.exceptions import ApplicationError
 from orders import services
 from orders.models import Order, OrderState, Policy
 from orders.policy_versions import PolicySaveKind, policy_create, policy_save
-from tests.factories import ShiftListingFactory, UserFactory, service_order
+from tests.factories import ShiftListingFactory, UserFactory, order_delivered, service_order
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -39,14 +39,8 @@ def race(*actions: Callable[[], object]) -> list[object]:
     return results
 
 
-def _delivered():
-    order = service_order(revisions=2)
-    order = services.order_submit_requirements(order=order, actor=order.client, requirements="x")
-    return services.order_deliver(order=order, actor=order.provider, message="done")
-
-
 def test_accept_and_revision_at_once_leave_one_outcome():
-    order = _delivered()
+    order = order_delivered(revisions=2)
     stale_a = Order.objects.get(pk=order.pk)
     stale_b = Order.objects.get(pk=order.pk)
 
@@ -65,7 +59,7 @@ def test_accept_and_revision_at_once_leave_one_outcome():
 
 
 def test_client_accept_and_auto_complete_sweep_at_once_release_escrow_once():
-    order = _delivered()
+    order = order_delivered(revisions=2)
 
     with time_machine.travel(order.auto_complete_at + timedelta(seconds=1), tick=True):
         race(

@@ -9,19 +9,13 @@ from core.jobs import sweep_run
 from orders import services
 from orders.ledger import escrow_balance_for
 from orders.models import OrderState
-from tests.factories import service_order, shift_order
+from tests.factories import order_delivered, shift_checked_in
 
 pytestmark = pytest.mark.django_db
 
 
-def _delivered():
-    order = service_order()
-    order = services.order_submit_requirements(order=order, actor=order.client, requirements="x")
-    return services.order_deliver(order=order, actor=order.provider, message="done")
-
-
 def test_delivered_service_order_completes_after_three_days():
-    order = _delivered()
+    order = order_delivered()
 
     with time_machine.travel(order.delivered_at + timedelta(hours=72, seconds=1), tick=False):
         result = sweep_run("orders.auto_complete_service_orders")
@@ -34,7 +28,7 @@ def test_delivered_service_order_completes_after_three_days():
 
 
 def test_delivered_service_order_is_left_alone_before_three_days():
-    order = _delivered()
+    order = order_delivered()
 
     with time_machine.travel(order.delivered_at + timedelta(hours=71), tick=False):
         result = sweep_run("orders.auto_complete_service_orders")
@@ -45,8 +39,8 @@ def test_delivered_service_order_is_left_alone_before_three_days():
 
 
 def test_sweep_rerun_finds_nothing_left():
-    _delivered()
-    _delivered()
+    order_delivered()
+    order_delivered()
 
     with time_machine.travel(timedelta(days=4), tick=False):
         first = sweep_run("orders.auto_complete_service_orders")
@@ -56,9 +50,7 @@ def test_sweep_rerun_finds_nothing_left():
 
 
 def test_checked_in_shift_completes_24h_after_its_end():
-    order = shift_order()
-    with time_machine.travel(order.starts_at, tick=False):
-        order = services.order_check_in(order=order, actor=order.provider)
+    order = shift_checked_in()
 
     with time_machine.travel(order.ends_at + timedelta(hours=23), tick=False):
         early = sweep_run("orders.auto_complete_shift_orders")
@@ -72,7 +64,7 @@ def test_checked_in_shift_completes_24h_after_its_end():
 
 
 def test_revision_cancels_the_pending_auto_complete():
-    order = _delivered()
+    order = order_delivered()
     services.order_request_revision(order=order, actor=order.client, message="again")
 
     with time_machine.travel(timedelta(days=4), tick=False):

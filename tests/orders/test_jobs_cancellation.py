@@ -14,20 +14,15 @@ from marketplace.models import Notification
 from orders import services
 from orders.gateways import _gateway_class
 from orders.models import AccountKind, LedgerEntry, OrderState, RefundStatus
-from tests.factories import service_order, shift_order
+from tests.factories import order_in_progress, order_late, service_order, shift_order
 from tests.gateways import FlakyRefundGateway
 from tests.orders.test_ledger import assert_every_transaction_balances
 
 pytestmark = pytest.mark.django_db
 
 
-def _in_progress(**kw):
-    order = service_order(**kw)
-    return services.order_submit_requirements(order=order, actor=order.client, requirements="x")
-
-
 def test_in_progress_order_past_due_is_marked_late_and_both_are_told(django_capture_on_commit_callbacks):
-    order = _in_progress()
+    order = order_in_progress()
 
     with (
         time_machine.travel(order.due_at + timedelta(seconds=1), tick=False),
@@ -46,16 +41,14 @@ def test_in_progress_order_past_due_is_marked_late_and_both_are_told(django_capt
 
 
 def test_order_not_yet_due_is_not_marked_late():
-    order = _in_progress()
+    order = order_in_progress()
 
     with time_machine.travel(order.due_at - timedelta(seconds=1), tick=False):
         assert sweep_run("orders.mark_late_orders").processed == 0
 
 
 def test_late_order_can_still_be_delivered():
-    order = _in_progress()
-    with time_machine.travel(order.due_at + timedelta(seconds=1), tick=False):
-        sweep_run("orders.mark_late_orders")
+    order = order_late()
 
     order = services.order_deliver(order=order, actor=order.provider, message="Sorry, here it is")
 
@@ -65,7 +58,7 @@ def test_late_order_can_still_be_delivered():
 def test_client_force_cancels_late_order_after_grace():
     from orders.cancellation import order_cancel
 
-    order = _in_progress()
+    order = order_in_progress()
     with time_machine.travel(order.due_at + timedelta(hours=24, seconds=1), tick=False):
         sweep_run("orders.mark_late_orders")
         order_cancel(order=order, actor=order.client, reason="service_quality")

@@ -8,10 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
-from orders import services
 from orders.ledger import UnbalancedTransaction, account_for, ledger_post
 from orders.models import AccountKind, LedgerEntry, LedgerTransaction
-from tests.factories import service_order
+from tests.factories import order_completed
 
 amounts = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("99999999.99"), places=2)
 
@@ -29,10 +28,7 @@ def assert_every_transaction_balances():
 
 @pytest.mark.django_db
 def test_every_transaction_of_a_completed_order_sums_to_zero():
-    order = service_order(price=Decimal("33.33"))
-    order = services.order_submit_requirements(order=order, actor=order.client, requirements="x")
-    order = services.order_deliver(order=order, actor=order.provider, message="done")
-    services.order_accept_delivery(order=order, actor=order.client)
+    order = order_completed(price=Decimal("33.33"))
 
     assert_every_transaction_balances()
     assert LedgerEntry.objects.filter(transaction__order=order).count() == 5
@@ -65,10 +61,7 @@ class LedgerPropertyTests(TestCase):
         from orders.models import Policy
 
         Policy.objects.update_or_create(version=99, defaults={"platform_fee_percent": fee_percent})
-        order = service_order(price=price)
-        order = services.order_submit_requirements(order=order, actor=order.client, requirements="x")
-        order = services.order_deliver(order=order, actor=order.provider, message="done")
-        services.order_accept_delivery(order=order, actor=order.client)
+        order = order_completed(price=price)
 
         release = order.ledger_transactions.get(kind="release")
         amounts_by_kind = {e.account.kind: e.amount for e in release.entries.select_related("account")}

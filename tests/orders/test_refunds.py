@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from orders.ledger import account_balance, account_for
 from orders.models import AccountKind, Refund, RefundStatus
 from orders.refunds import refund_cancel, refund_create
-from tests.disputes.test_tickets_services import completed_order
+from tests.factories import order_completed
 from tests.orders.test_ledger import assert_every_transaction_balances
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +22,7 @@ def _owed(order, amount="12.00"):
 
 def test_cancelling_a_pending_refund_keeps_it_as_cancelled_and_moves_the_money_back_once():
     # given a refund owed to the client from the provider's balance
-    order = completed_order()
+    order = order_completed()
     refund, provider = _owed(order)
     before = account_balance(provider)
 
@@ -41,7 +41,7 @@ def test_cancelling_a_pending_refund_keeps_it_as_cancelled_and_moves_the_money_b
 
 
 def test_a_settled_refund_is_handed_back_for_the_caller_to_reverse_another_way():
-    order = completed_order()
+    order = order_completed()
     refund, provider = _owed(order)
     Refund.objects.filter(pk=refund.pk).update(status=RefundStatus.SETTLED)
 
@@ -52,7 +52,7 @@ def test_a_settled_refund_is_handed_back_for_the_caller_to_reverse_another_way()
 
 
 def test_the_database_refuses_a_cancelled_refund_without_its_time():
-    order = completed_order()
+    order = order_completed()
     refund, _provider = _owed(order)
 
     with pytest.raises(IntegrityError), transaction.atomic():

@@ -11,7 +11,7 @@ from credit.models import CreditEvent
 from marketplace.models import Notification
 from orders.cancellation import cancellation_quote, cancellation_reverse, order_cancel, order_cancel_by_support
 from orders.models import AccountKind, LedgerEntry, OrderState, Refund
-from tests.factories import UserFactory, service_order, shift_order
+from tests.factories import UserFactory, order_in_progress, service_order, shift_order
 from tests.orders.test_ledger import assert_every_transaction_balances
 
 pytestmark = pytest.mark.django_db
@@ -103,10 +103,7 @@ def test_someone_elses_quote_is_refused():
 
 
 def test_in_progress_service_cancel_is_refused_with_reason():
-    order = service_order()
-    from orders.services import order_submit_requirements
-
-    order_submit_requirements(order=order, actor=order.client, requirements="x")
+    order = order_in_progress()
 
     with pytest.raises(Conflict) as exc:
         order_cancel(order=order, actor=order.client, reason="other")

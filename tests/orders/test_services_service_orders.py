@@ -12,7 +12,7 @@ from core.models import TransitionLog
 from orders import services
 from orders.ledger import escrow_balance_for
 from orders.models import AccountKind, LedgerEntry, OrderState
-from tests.factories import UserFactory, service_order
+from tests.factories import UserFactory, order_completed, order_delivered, order_in_progress, service_order
 
 pytestmark = pytest.mark.django_db
 
@@ -133,13 +133,8 @@ def test_submit_requirements_twice_is_a_conflict():
     assert order.requirements == "x"
 
 
-def _in_progress(**kwargs):
-    order = service_order(**kwargs)
-    return services.order_submit_requirements(order=order, actor=order.client, requirements="Blue")
-
-
 def test_deliver_moves_to_delivered_and_sets_auto_complete():
-    order = _in_progress()
+    order = order_in_progress()
     now = timezone.now()
 
     with time_machine.travel(now, tick=False):
@@ -151,7 +146,7 @@ def test_deliver_moves_to_delivered_and_sets_auto_complete():
 
 
 def test_deliver_refused_for_client():
-    order = _in_progress()
+    order = order_in_progress()
 
     with pytest.raises(PermissionDenied):
         services.order_deliver(order=order, actor=order.client, message="x")
@@ -169,7 +164,7 @@ def test_deliver_refused_before_requirements():
 
 
 def test_deliver_requires_a_message():
-    order = _in_progress()
+    order = order_in_progress()
 
     with pytest.raises(ValidationFailed) as exc:
         services.order_deliver(order=order, actor=order.provider, message="")
@@ -178,8 +173,7 @@ def test_deliver_requires_a_message():
 
 
 def test_request_revision_returns_to_in_progress_and_counts():
-    order = _in_progress(revisions=1)
-    order = services.order_deliver(order=order, actor=order.provider, message="v1")
+    order = order_delivered(revisions=1)
 
     order = services.order_request_revision(order=order, actor=order.client, message="Bigger")
 
@@ -190,8 +184,7 @@ def test_request_revision_returns_to_in_progress_and_counts():
 
 
 def test_request_revision_refused_when_none_left():
-    order = _in_progress(revisions=0)
-    order = services.order_deliver(order=order, actor=order.provider, message="v1")
+    order = order_delivered(revisions=0)
 
     with pytest.raises(Conflict) as exc:
         services.order_request_revision(order=order, actor=order.client, message="More")
@@ -202,16 +195,14 @@ def test_request_revision_refused_when_none_left():
 
 
 def test_request_revision_refused_for_provider():
-    order = _in_progress()
-    order = services.order_deliver(order=order, actor=order.provider, message="v1")
+    order = order_delivered()
 
     with pytest.raises(PermissionDenied):
         services.order_request_revision(order=order, actor=order.provider, message="x")
 
 
 def test_accept_delivery_completes_and_releases_escrow_minus_fee():
-    order = _in_progress(price=Decimal("120.00"))
-    order = services.order_deliver(order=order, actor=order.provider, message="v1")
+    order = order_delivered(price=Decimal("120.00"))
 
     order = services.order_accept_delivery(order=order, actor=order.client)
 
@@ -225,7 +216,7 @@ def test_accept_delivery_completes_and_releases_escrow_minus_fee():
 
 
 def test_accept_delivery_refused_before_delivery():
-    order = _in_progress()
+    order = order_in_progress()
 
     with pytest.raises(Conflict):
         services.order_accept_delivery(order=order, actor=order.client)
@@ -235,17 +226,14 @@ def test_accept_delivery_refused_before_delivery():
 
 
 def test_accept_delivery_refused_for_provider():
-    order = _in_progress()
-    order = services.order_deliver(order=order, actor=order.provider, message="v1")
+    order = order_delivered()
 
     with pytest.raises(PermissionDenied):
         services.order_accept_delivery(order=order, actor=order.provider)
 
 
 def test_accept_delivery_twice_is_a_conflict_and_pays_once():
-    order = _in_progress()
-    order = services.order_deliver(order=order, actor=order.provider, message="v1")
-    services.order_accept_delivery(order=order, actor=order.client)
+    order = order_completed()
 
     with pytest.raises(Conflict):
         services.order_accept_delivery(order=order, actor=order.client)
@@ -254,9 +242,7 @@ def test_accept_delivery_twice_is_a_conflict_and_pays_once():
 
 
 def test_every_transition_is_logged_with_actor_time_and_reason():
-    order = _in_progress()
-    order = services.order_deliver(order=order, actor=order.provider, message="v1")
-    services.order_accept_delivery(order=order, actor=order.client)
+    order = order_completed()
 
     logs = list(TransitionLog.objects.filter(object_id=order.pk).order_by("at", "id"))
 

@@ -11,7 +11,7 @@ from core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFail
 from marketplace.models import Listing
 from orders import services
 from orders.models import AccountKind, LedgerEntry, Order, OrderState, Payment
-from tests.factories import ShiftListingFactory, UserFactory, shift_order
+from tests.factories import ShiftListingFactory, UserFactory, shift_checked_in, shift_order
 
 pytestmark = pytest.mark.django_db
 
@@ -100,9 +100,7 @@ def test_check_in_refused_for_stranger():
 
 
 def test_client_confirms_checked_in_shift_and_escrow_is_released():
-    order = shift_order(price=Decimal("80.00"))
-    with time_machine.travel(order.starts_at, tick=False):
-        order = services.order_check_in(order=order, actor=order.provider)
+    order = shift_checked_in(price=Decimal("80.00"))
 
     with time_machine.travel(order.ends_at, tick=False):
         order = services.order_complete(order=order, actor=order.client)
@@ -124,9 +122,7 @@ def test_confirm_before_check_in_is_refused():
 
 
 def test_confirm_refused_for_provider():
-    order = shift_order()
-    with time_machine.travel(order.starts_at, tick=False):
-        order = services.order_check_in(order=order, actor=order.provider)
+    order = shift_checked_in()
 
     with pytest.raises(PermissionDenied):
         services.order_complete(order=order, actor=order.provider)

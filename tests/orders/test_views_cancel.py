@@ -14,7 +14,7 @@ from orders import services
 from orders.cancellation import cancellation_quote, cancellation_reverse, order_cancel
 from orders.gateways import _gateway_class
 from orders.models import Cancellation, CancellationQuote, Order, OrderState, Refund, RefundStatus
-from tests.factories import UserFactory, service_order, shift_order
+from tests.factories import UserFactory, order_in_progress, order_late, service_order, shift_order
 from tests.gateways import FlakyRefundGateway
 
 pytestmark = pytest.mark.django_db
@@ -47,11 +47,6 @@ def _words(response) -> str:
 
 def _state(order) -> str:
     return Order.objects.values_list("state", flat=True).get(pk=order.pk)
-
-
-def _in_progress(**kwargs):
-    order = service_order(**kwargs)
-    return services.order_submit_requirements(order=order, actor=order.client, requirements="A fox")
 
 
 def _has_confirm_button(response) -> bool:
@@ -173,7 +168,7 @@ def test_client_cancels_free_while_requirements_are_awaited(client):
 
 
 def test_in_progress_service_order_is_refused_with_the_resolution_center(client):
-    order = _in_progress()
+    order = order_in_progress()
     client.force_login(order.client)
 
     response = _dialog(client, order)
@@ -187,11 +182,10 @@ def test_in_progress_service_order_is_refused_with_the_resolution_center(client)
 
 
 def test_late_order_force_cancel_is_refused_during_the_grace_then_offered(client):
-    order = _in_progress(price=Decimal("120.00"))
+    order = order_late(price=Decimal("120.00"))
     client.force_login(order.client)
 
     with time_machine.travel(order.due_at + timedelta(minutes=1), tick=False):
-        sweep_run("orders.mark_late_orders")
         refused = _dialog(client, order)
     with time_machine.travel(order.due_at + timedelta(hours=24, minutes=1), tick=False):
         offered = _dialog(client, order)
@@ -209,11 +203,9 @@ def test_late_order_force_cancel_is_refused_during_the_grace_then_offered(client
 
 
 def test_force_cancel_of_a_late_order_goes_through(client):
-    order = _in_progress()
+    order = order_late()
     client.force_login(order.client)
 
-    with time_machine.travel(order.due_at + timedelta(minutes=1), tick=False):
-        sweep_run("orders.mark_late_orders")
     with time_machine.travel(order.due_at + timedelta(hours=24, minutes=1), tick=False):
         quote = _dialog(client, order).context["quote"]
         response = _confirm(client, order, quote.id, reason="service_quality")
@@ -425,7 +417,7 @@ def test_htmx_gets_the_dialog_and_a_plain_request_gets_a_page(client):
 
 @pytest.mark.parametrize("party", ["client", "provider"])
 def test_order_page_offers_cancel_to_both_parties_of_an_open_order(client, party):
-    order = _in_progress()
+    order = order_in_progress()
     client.force_login(getattr(order, party))
 
     response = client.get(reverse("order_detail", args=[order.pk]))

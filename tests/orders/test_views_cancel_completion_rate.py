@@ -7,27 +7,13 @@ from html import unescape
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
-from orders import services
 from orders.completion import completion_rate_effect_for
-from orders.models import Order
-from tests.factories import UserFactory, service_order, shift_order
+from tests.factories import UserFactory, order_completed, order_in_progress, shift_order
 
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "cancel-dialog"}
-
-
-def _completed(provider) -> Order:
-    order = service_order(provider=provider)
-    order = services.order_submit_requirements(order=order, actor=order.client, requirements="x")
-    order = services.order_deliver(order=order, actor=order.provider, message="done")
-    return services.order_accept_delivery(order=order, actor=order.client)
-
-
-def _shift_starting_in(provider, hours: float) -> Order:
-    return shift_order(provider=provider, starts_at=timezone.now() + timedelta(hours=hours))
 
 
 def _dialog(client, order, **headers):
@@ -42,8 +28,8 @@ def _words(response) -> str:
 def test_the_provider_sees_their_rate_before_and_after_a_cancellation_that_counts(client):
     # given: one completed order, then a shift the provider would cancel an hour before it starts
     provider = UserFactory()
-    _completed(provider)
-    order = _shift_starting_in(provider, 1)
+    order_completed(provider=provider)
+    order = shift_order(provider=provider, starts_in=timedelta(hours=1))
     client.force_login(provider)
 
     # when
@@ -61,9 +47,9 @@ def test_the_provider_sees_their_rate_before_and_after_a_cancellation_that_count
 def test_the_dialog_and_the_api_quote_show_the_same_numbers(client, api_as):
     # given
     provider = UserFactory()
-    _completed(provider)
-    _completed(provider)
-    order = _shift_starting_in(provider, 1)
+    order_completed(provider=provider)
+    order_completed(provider=provider)
+    order = shift_order(provider=provider, starts_in=timedelta(hours=1))
     client.force_login(provider)
 
     # when
@@ -82,8 +68,8 @@ def test_the_dialog_and_the_api_quote_show_the_same_numbers(client, api_as):
 def test_a_cancellation_that_does_not_count_leaves_the_rate_unchanged(client):
     # given: a day or more before the shift, the provider cancels free
     provider = UserFactory()
-    _completed(provider)
-    order = _shift_starting_in(provider, 30)
+    order_completed(provider=provider)
+    order = shift_order(provider=provider, starts_in=timedelta(hours=30))
     client.force_login(provider)
 
     # when
@@ -98,7 +84,7 @@ def test_a_cancellation_that_does_not_count_leaves_the_rate_unchanged(client):
 def test_a_provider_with_no_orders_sees_no_raw_rate_yet(client):
     # given
     provider = UserFactory()
-    order = _shift_starting_in(provider, 1)
+    order = shift_order(provider=provider, starts_in=timedelta(hours=1))
     client.force_login(provider)
 
     # when
@@ -112,8 +98,8 @@ def test_a_provider_with_no_orders_sees_no_raw_rate_yet(client):
 def test_the_client_never_sees_the_providers_rate(client):
     # given
     provider = UserFactory()
-    _completed(provider)
-    order = _shift_starting_in(provider, 1)
+    order_completed(provider=provider)
+    order = shift_order(provider=provider, starts_in=timedelta(hours=1))
     client.force_login(order.client)
 
     # when
@@ -127,8 +113,7 @@ def test_the_client_never_sees_the_providers_rate(client):
 
 def test_a_refused_quote_shows_no_rate(client):
     # given: a provider may not cancel an in-progress service order alone
-    order = service_order()
-    order = services.order_submit_requirements(order=order, actor=order.client, requirements="x")
+    order = order_in_progress()
     client.force_login(order.provider)
 
     # when

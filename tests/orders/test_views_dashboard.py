@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from tests.factories import UserFactory, service_order, shift_order
+from tests.factories import UserFactory, order_in_progress, service_order, shift_order
 
 pytestmark = pytest.mark.django_db
 
@@ -47,10 +47,7 @@ def test_dashboard_provider_tab_lists_orders_i_work_on(client, user):
 
 
 def test_dashboard_shows_due_date_once_requirements_are_in(client, user):
-    from orders import services
-
-    order = service_order(client=user)
-    services.order_submit_requirements(order=order, actor=user, requirements="A fox")
+    order_in_progress(client=user)
     client.force_login(user)
 
     response = client.get(reverse("dashboard"))

@@ -9,9 +9,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.models import TransitionLog
-from orders import services
 from orders.models import Delivery, Order, OrderState, Payment
-from tests.factories import ServiceListingFactory, ShiftListingFactory, UserFactory, service_order, shift_order
+from tests.factories import (
+    ServiceListingFactory,
+    ShiftListingFactory,
+    UserFactory,
+    order_completed,
+    order_delivered,
+    order_in_progress,
+    service_order,
+    shift_order,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -23,16 +31,6 @@ def _act(client, order, action, data=None, **kwargs):
 
 def _state(order):
     return Order.objects.values_list("state", flat=True).get(pk=order.pk)
-
-
-def _in_progress(**kwargs):
-    order = service_order(**kwargs)
-    return services.order_submit_requirements(order=order, actor=order.client, requirements="A fox")
-
-
-def _delivered(**kwargs):
-    order = _in_progress(**kwargs)
-    return services.order_deliver(order=order, actor=order.provider, message="Here it is")
 
 
 # --- Ordering -----------------------------------------------------------------------------
@@ -142,7 +140,7 @@ def test_empty_requirements_are_refused_on_the_field(client):
 
 
 def test_provider_delivers_with_files(client):
-    order = _in_progress()
+    order = order_in_progress()
     client.force_login(order.provider)
     files = [
         SimpleUploadedFile("a.txt", b"first", content_type="text/plain"),
@@ -158,7 +156,7 @@ def test_provider_delivers_with_files(client):
 
 
 def test_delivering_a_refused_file_type_shows_the_error_on_the_files_field_and_changes_nothing(client):
-    order = _in_progress()
+    order = order_in_progress()
     client.force_login(order.provider)
     bad = SimpleUploadedFile("run.exe", b"MZ\x90\x00\x03\x00\x00\x00\x00", content_type="application/octet-stream")
 
@@ -171,7 +169,7 @@ def test_delivering_a_refused_file_type_shows_the_error_on_the_files_field_and_c
 
 
 def test_client_requests_a_revision(client):
-    order = _delivered(revisions=1)
+    order = order_delivered(revisions=1)
     client.force_login(order.client)
 
     response = _act(client, order, "revision", {"message": "Bigger ears"}, follow=True)
@@ -182,7 +180,7 @@ def test_client_requests_a_revision(client):
 
 
 def test_a_revision_beyond_the_bound_is_refused_and_changes_nothing(client):
-    order = _delivered(revisions=0)
+    order = order_delivered(revisions=0)
     client.force_login(order.client)
     logs = TransitionLog.objects.count()
 
@@ -195,7 +193,7 @@ def test_a_revision_beyond_the_bound_is_refused_and_changes_nothing(client):
 
 
 def test_client_accepts_the_delivery(client):
-    order = _delivered()
+    order = order_delivered()
     client.force_login(order.client)
 
     response = _act(client, order, "accept", follow=True)
@@ -205,7 +203,7 @@ def test_client_accepts_the_delivery(client):
 
 
 def test_the_provider_cannot_accept_their_own_delivery(client):
-    order = _delivered()
+    order = order_delivered()
     client.force_login(order.provider)
 
     response = _act(client, order, "accept")
@@ -216,8 +214,7 @@ def test_the_provider_cannot_accept_their_own_delivery(client):
 
 
 def test_an_action_the_order_has_moved_past_is_refused_with_a_message(client):
-    order = _delivered()
-    services.order_accept_delivery(order=order, actor=order.client)
+    order = order_completed()
     client.force_login(order.client)
 
     response = _act(client, order, "accept")
@@ -235,7 +232,7 @@ def test_an_unknown_action_is_404(client):
 
 
 def test_actions_are_post_only(client):
-    order = _delivered()
+    order = order_delivered()
     client.force_login(order.client)
 
     assert client.get(reverse("order_action", args=[order.pk, "accept"])).status_code == 405

@@ -8,7 +8,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from orders import services
-from tests.factories import UserFactory, service_order, shift_order
+from tests.factories import (
+    UserFactory,
+    order_completed,
+    order_delivered,
+    order_in_progress,
+    service_order,
+    shift_checked_in,
+    shift_order,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -17,11 +25,6 @@ ACTION_URLS = ("requirements", "accept", "revision", "deliver", "check_in", "con
 
 def _shown_actions(response):
     return sorted(response.context["actions"])
-
-
-def _delivered(order, *, files=()):
-    services.order_submit_requirements(order=order, actor=order.client, requirements="A fox")
-    return services.order_deliver(order=order, actor=order.provider, message="Here it is", files=files)
 
 
 def test_order_page_needs_login(client):
@@ -77,8 +80,7 @@ def test_order_page_shows_the_timeline_and_the_charge_into_escrow(client):
 
 
 def test_order_page_shows_release_to_provider_minus_fee_after_completion(client):
-    order = _delivered(service_order())
-    services.order_accept_delivery(order=order, actor=order.client)
+    order = order_completed()
     client.force_login(order.provider)
 
     response = client.get(reverse("order_detail", args=[order.pk]))
@@ -91,7 +93,7 @@ def test_order_page_shows_release_to_provider_minus_fee_after_completion(client)
 
 
 def test_order_page_shows_the_system_as_actor_of_automatic_steps(client):
-    order = _delivered(service_order())
+    order = order_delivered()
     later = timezone.now() + timedelta(days=4)
     import time_machine
 
@@ -106,7 +108,7 @@ def test_order_page_shows_the_system_as_actor_of_automatic_steps(client):
 
 def test_order_page_lists_deliveries_with_their_files(client):
     upload = SimpleUploadedFile("notes.txt", b"The logo, in words.", content_type="text/plain")
-    order = _delivered(service_order(), files=[upload])
+    order = order_delivered(files=[upload])
     client.force_login(order.client)
 
     response = client.get(reverse("order_detail", args=[order.pk]))
@@ -120,7 +122,7 @@ def test_order_page_lists_deliveries_with_their_files(client):
 
 def test_delivered_file_downloads_for_parties_only(client, user):
     upload = SimpleUploadedFile("notes.txt", b"The logo, in words.", content_type="text/plain")
-    order = _delivered(service_order(), files=[upload])
+    order = order_delivered(files=[upload])
     item = order.deliveries.get().files.get()
     url = reverse("order_file", args=[order.pk, item.pk])
 
@@ -149,8 +151,7 @@ def test_awaiting_requirements_offers_the_client_requirements_and_the_provider_n
 
 
 def test_in_progress_offers_the_provider_delivery_only(client):
-    order = service_order()
-    services.order_submit_requirements(order=order, actor=order.client, requirements="A fox")
+    order = order_in_progress()
 
     client.force_login(order.provider)
     response = client.get(reverse("order_detail", args=[order.pk]))
@@ -161,7 +162,7 @@ def test_in_progress_offers_the_provider_delivery_only(client):
 
 
 def test_delivered_offers_the_client_accept_and_revision_with_revisions_left(client):
-    order = _delivered(service_order(revisions=2))
+    order = order_delivered(revisions=2)
 
     client.force_login(order.client)
     response = client.get(reverse("order_detail", args=[order.pk]))
@@ -173,7 +174,7 @@ def test_delivered_offers_the_client_accept_and_revision_with_revisions_left(cli
 
 
 def test_delivered_without_revisions_left_offers_accept_only(client):
-    order = _delivered(service_order(revisions=0))
+    order = order_delivered(revisions=0)
 
     client.force_login(order.client)
     response = client.get(reverse("order_detail", args=[order.pk]))
@@ -197,8 +198,7 @@ def test_booked_shift_offers_check_in_only_when_the_window_is_open(client):
 
 
 def test_checked_in_shift_offers_the_client_confirmation(client):
-    order = shift_order(starts_at=timezone.now() + timedelta(hours=1))
-    services.order_check_in(order=order, actor=order.provider)
+    order = shift_checked_in()
 
     client.force_login(order.client)
     assert _shown_actions(client.get(reverse("order_detail", args=[order.pk]))) == ["confirm"]
