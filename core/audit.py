@@ -72,3 +72,30 @@ def transition_logs_write(rows: list[dict]) -> None:
     """Write rows from ``transition_log_build`` in one bulk insert."""
     insert_rows(TransitionLog, rows)
     webhook_events_record(rows)  # partners' outbox, in the same transaction
+
+
+def transition_logged(
+    subject: models.Model,
+    *,
+    transition: str,
+    from_state: str,
+    actor,
+    actor_role: str,
+    reason: str = "",
+    at: datetime | None = None,
+) -> TransitionLog:
+    """Record that ``subject`` just moved from ``from_state`` to the state it is in now.
+
+    What every service writes after running a transition: ``transition_log_write`` with the
+    subject's own state as the target.
+    """
+    return transition_log_write(
+        subject=subject,
+        transition=transition,
+        from_state=from_state,
+        to_state=subject.state,
+        actor=actor,
+        actor_role=actor_role,
+        reason=reason,
+        at=at,
+    )

@@ -88,11 +88,21 @@ def notifications_send(rows: Iterable[dict]) -> list[int]:
     return ids
 
 
-def notify(*, users: Iterable, kind: str, title: Text, body: Text = "", order=None) -> list[int]:
-    """Tell each of ``users`` about something, in the app and by e-mail, each in their language."""
+def notify(*, users: Iterable, kind: str, title: Text, body: Text = "", order=None, skip=None) -> list[int]:
+    """Tell each of ``users`` about something, in the app and by e-mail, each in their language.
+
+    ``users`` are users or their ids; each is told once, and None (nobody assigned yet) and
+    ``skip`` (usually whoever acted) are left out.
+    """
     order_id = getattr(order, "pk", None)
+    skip_id = getattr(skip, "pk", skip)
+    user_ids = []
+    for user in users:
+        uid = getattr(user, "pk", user)
+        if uid is not None and uid != skip_id and uid not in user_ids:
+            user_ids.append(uid)
     return notifications_send(
-        notification_build(user_id=u.pk, kind=kind, title=title, body=body, order_id=order_id) for u in users
+        notification_build(user_id=uid, kind=kind, title=title, body=body, order_id=order_id) for uid in user_ids
     )
 
 
