@@ -18,7 +18,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
-from core.audit import transition_log_build, transition_logs_write
+from core.batches import transitions_apply
 from core.db import insert_rows
 from core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.i18n import Translatable
@@ -260,7 +260,7 @@ def cancellations_execute(
     now = now or timezone.now()
     send_notices = notices is None
     notices = [] if notices is None else notices
-    orders, logs, cancellations, ledger, refunds, credit_events = [], [], [], [], [], []
+    cancellations, ledger, refunds, credit_events = [], [], [], []
     providers = provider_accounts(currency_user_pairs={(i.order.currency, i.order.provider_id) for i in items})
     accounts: dict[tuple, object] = {}
 
@@ -279,27 +279,29 @@ def cancellations_execute(
     settle_after: dict[int, datetime] = {}
 
     for item in items:
-        order, outcome = item.order, item.decision.outcome
-        from_state = order.state
-        order.cancel(at=now)
-        order.updated_at = now
-        orders.append(order)
         if item.reason not in reason_labels:
             label = CancelReason(item.reason).label
             reason_labels[item.reason] = (label, str(label))
-        reason_label, reason_text = reason_labels[item.reason]
-        logs.append(
-            transition_log_build(
-                subject=order,
-                transition="cancel",
-                from_state=from_state,
-                to_state=order.state,
-                actor=item.actor,
-                actor_role=item.actor_role,
-                reason=f"{reason_text}: {item.message}" if item.message else reason_text,
-                at=now,
-            )
-        )
+    by_order = {item.order.pk: item for item in items}
+
+    def log_reason(order: Order) -> str:
+        item = by_order[order.pk]
+        reason_text = reason_labels[item.reason][1]
+        return f"{reason_text}: {item.message}" if item.message else reason_text
+
+    transitions_apply(
+        [item.order for item in items],
+        "cancel",
+        kwargs={"at": now},
+        at=now,
+        actor=lambda order: by_order[order.pk].actor,
+        actor_role=lambda order: by_order[order.pk].actor_role,
+        reason=log_reason,
+    )
+
+    for item in items:
+        order, outcome = item.order, item.decision.outcome
+        reason_label = reason_labels[item.reason][0]
         cancellations.append(
             {
                 "order_id": order.pk,
@@ -390,11 +392,6 @@ def cancellations_execute(
                 )
             )
 
-    # Every row gets the same new values, so one plain UPDATE writes them all.
-    Order.objects.filter(pk__in=[o.pk for o in orders]).update(
-        state=OrderState.CANCELLED, cancelled_at=now, auto_complete_at=None, updated_at=now
-    )
-    transition_logs_write(logs)
     insert_rows(Cancellation, cancellations)
     ledger_post_many(ledger)
     insert_rows(Refund, refunds)

@@ -8,7 +8,7 @@ goes on until nothing is due; a rerun finds nothing left to do.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import F, QuerySet
@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from core.audit import transition_log_build, transition_logs_write
+from core.batches import locked_batches, transitions_apply
 from core.db import bulk_update_rows
 from core.i18n import Translatable
 from core.jobs import SweepResult
@@ -44,33 +44,23 @@ from .selectors import policy_in_force
 from .services import order_auto_complete
 
 BATCH = 1000
+Due = Callable[[datetime], QuerySet[Order]]
 
 
 def _policies() -> dict[int, Policy]:
     return {p.pk: p for p in Policy.objects.prefetch_related("rules")}
 
 
-def _locked_batch(qs: QuerySet[Order], policies: dict[int, Policy]) -> list[Order]:
-    batch = list(qs.select_for_update(of=("self",), skip_locked=True).order_by("pk")[:BATCH])
-    for order in batch:
-        order.policy = policies[order.policy_id]  # one shared instance per policy: rules load once
-    return batch
-
-
-def _sweep(select: Callable[[dict[int, Policy]], Iterable[QuerySet[Order]]], handle) -> SweepResult:
-    """Run ``handle(batch, now)`` over locked batches of every queryset ``select`` yields."""
+def _sweep(select: Callable[[dict[int, Policy]], Iterable[Due]], handle) -> SweepResult:
+    """Run ``handle(batch, now)`` over locked batches of every due query ``select`` yields."""
     policies = _policies()
     done = 0
-    for qs in select(policies):
-        while True:
-            with transaction.atomic():
-                batch = _locked_batch(qs, policies)
-                if not batch:
-                    break
-                handled = handle(batch, timezone.now())
-            done += handled
-            if handled == 0:
-                break  # everything left is locked by another sweep or no longer due
+    for due in select(policies):
+        for batch in locked_batches(due, size=BATCH):
+            for order in batch:
+                order.policy = policies[order.policy_id]  # one shared instance per policy: rules load once
+            batch.handled = handle(batch, batch.now)
+            done += batch.handled
     return SweepResult(processed=done)
 
 
@@ -109,28 +99,15 @@ def auto_complete_shift_orders() -> SweepResult:
 
 
 def _mark_late(batch: list[Order], now) -> int:
-    logs, notices = [], []
+    notices = []
     late_reason = _("The due time passed without a delivery")
     late_title = gettext_noop("Order #%(id)s “%(title)s” is late")
     late_body = gettext_noop(
         "It was due %(due)s. Deliver as soon as possible or agree an extension; from %(force)s the client "
         "may cancel it without the provider's consent."
     )
+    transitions_apply(batch, "mark_late", at=now, actor_role=ActorRole.SYSTEM, reason=late_reason)
     for order in batch:
-        order.mark_late()
-        order.updated_at = now
-        logs.append(
-            transition_log_build(
-                subject=order,
-                transition="mark_late",
-                from_state=OrderState.IN_PROGRESS,
-                to_state=OrderState.LATE,
-                actor=None,
-                actor_role=ActorRole.SYSTEM,
-                reason=late_reason,
-                at=now,
-            )
-        )
         force_from = order.due_at + timedelta(hours=order.policy.late_grace_hours)
         title = Translatable(late_title, {"id": order.pk, "title": order.title})
         body = Translatable(late_body, {"due": order.due_at.isoformat(), "force": force_from.isoformat()})
@@ -138,8 +115,6 @@ def _mark_late(batch: list[Order], now) -> int:
             notification_build(user_id=uid, kind="order_late", title=title, body=body, order_id=order.pk, at=now)
             for uid in (order.client_id, order.provider_id)
         ]
-    Order.objects.filter(pk__in=[o.pk for o in batch]).update(state=OrderState.LATE, updated_at=now)
-    transition_logs_write(logs)
     notifications_send(notices)
     return len(batch)
 
@@ -147,7 +122,7 @@ def _mark_late(batch: list[Order], now) -> int:
 def mark_late_orders() -> SweepResult:
     """Mark in-progress service orders past their due time as late, and tell both parties."""
     return _sweep(
-        lambda policies: [Order.objects.filter(state=OrderState.IN_PROGRESS, due_at__lte=timezone.now())],
+        lambda policies: [lambda now: Order.objects.filter(state=OrderState.IN_PROGRESS, due_at__lte=now)],
         _mark_late,
     )
 
@@ -173,9 +148,8 @@ def cancel_no_shows() -> SweepResult:
     """Cancel booked shifts whose worker did not check in within the no-show window."""
 
     def select(policies):
-        now = timezone.now()
         for policy in policies.values():
-            yield Order.objects.filter(
+            yield lambda now, policy=policy: Order.objects.filter(
                 policy=policy,
                 state=OrderState.BOOKED,
                 starts_at__lte=now - timedelta(minutes=policy.no_show_minutes),
@@ -188,9 +162,8 @@ def close_orders_without_requirements() -> SweepResult:
     """Close service orders whose client never sent requirements, without penalty to anyone."""
 
     def select(policies):
-        now = timezone.now()
         for policy in policies.values():
-            yield Order.objects.filter(
+            yield lambda now, policy=policy: Order.objects.filter(
                 policy=policy,
                 state=OrderState.AWAITING_REQUIREMENTS,
                 created_at__lte=now - timedelta(days=policy.requirements_timeout_days),

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import timedelta
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
 from core.audit import transition_log_write
+from core.batches import transitions_apply
 from core.exceptions import Conflict, NotFound, PaymentFailed, PermissionDenied, ValidationFailed
 from core.models import ActorRole
 from core.uploads import upload_check
@@ -346,6 +347,44 @@ def order_accept_delivery(*, order: Order, actor: User) -> Order:
     )
     _completion_effects(order)
     return order
+
+
+def order_extend_delivery(
+    *,
+    extensions: Sequence[tuple[Order, datetime]],
+    actor: User | None,
+    actor_role: str,
+    reason: str | Callable[[Order, datetime], str],
+    at: datetime,
+    logs: list[dict] | None = None,
+) -> None:
+    """Move agreed extensions' orders to their new due dates; a late order is on time again.
+
+    One order (a person accepting an extension) or many (a sweep accepting them in bulk),
+    each with its new due date, locked by the caller. ``reason`` is the log's, the same for
+    every order or a function of the order and its new due date. A caller writing log rows
+    of its own passes ``logs`` to have these added for one insert.
+    """
+    for order, _new_due_at in extensions:
+        if not can_proceed(order.extend_delivery):
+            raise Conflict(
+                _("The order is %(state)s now: its delivery can no longer be extended.")
+                % {"state": order.get_state_display()},
+                code="invalid_transition",
+                extra={"state": order.state},
+            )
+    new_due = {order.pk: new_due_at for order, new_due_at in extensions}
+    with transaction.atomic(savepoint=False):
+        transitions_apply(
+            [order for order, _new_due_at in extensions],
+            "extend_delivery",
+            kwargs=lambda order: {"new_due_at": new_due[order.pk]},
+            at=at,
+            actor=actor,
+            actor_role=actor_role,
+            reason=(lambda order: reason(order, new_due[order.pk])) if callable(reason) else reason,
+            logs=logs,
+        )
 
 
 # --- Shift orders -------------------------------------------------------------------------

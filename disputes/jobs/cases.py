@@ -11,13 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from core.audit import transition_log_build, transition_logs_write
+from core.batches import locked_batches, transitions_apply
 from core.i18n import Joined, Translatable
 from core.jobs import SweepResult
 from core.models import ActorRole
@@ -32,18 +31,8 @@ LISTED_IN_NOTICE = 20
 def _sweep(due: Callable[[datetime], QuerySet[SupportCase]], handle) -> SweepResult:
     """Run ``handle(batch, now)`` over locked batches of ``due(now)`` until none is left."""
     done = 0
-    while True:
-        now = timezone.now()
-        with transaction.atomic():
-            batch = list(
-                due(now)
-                .select_for_update(of=("self",), skip_locked=True)
-                .select_related("order")
-                .order_by("pk")[:BATCH]
-            )
-            if not batch:
-                break
-            handle(batch, now)
+    for batch in locked_batches(lambda now: due(now).select_related("order"), size=BATCH):
+        handle(batch, batch.now)
         done += len(batch)
     return SweepResult(processed=done)
 
@@ -122,25 +111,22 @@ def _info_overdue(now: datetime) -> QuerySet[SupportCase]:
 
 
 def _expire(batch: list[SupportCase], now: datetime) -> None:
-    logs, notices = [], []
+    notices = []
     # The notices are translated for each recipient when sent; the log in the current language.
     reason_text = gettext_noop("No answer to support's question by %(due)s; the case goes on without it.")
     title_text = gettext_noop("No answer in time on support case #%(case)s (order #%(order)s)")
+    reasons = {c.pk: Translatable(reason_text, {"due": c.info_due_at.isoformat(timespec="minutes")}) for c in batch}
+    # The wait is over: back to "open" for the agent to rule.
+    transitions_apply(
+        batch,
+        "info_received",
+        at=now,
+        actor_role=ActorRole.SYSTEM,
+        reason=lambda case: str(reasons[case.pk]),  # the log in the current language
+        log_as="info_expired",
+    )
     for case in batch:
-        reason = Translatable(reason_text, {"due": case.info_due_at.isoformat(timespec="minutes")})
-        case.info_received()  # the wait is over: back to "open" for the agent to rule
-        logs.append(
-            transition_log_build(
-                subject=case,
-                transition="info_expired",
-                from_state=CaseState.AWAITING_INFO,
-                to_state=case.state,
-                actor=None,
-                actor_role=ActorRole.SYSTEM,
-                reason=str(reason),  # the log in the current language
-                at=now,
-            )
-        )
+        reason = reasons[case.pk]
         title = Translatable(title_text, {"case": case.pk, "order": case.order_id})
         for uid in {case.order.client_id, case.order.provider_id, case.assignee_id} - {None}:
             notices.append(
@@ -148,10 +134,6 @@ def _expire(batch: list[SupportCase], now: datetime) -> None:
                     user_id=uid, kind="case_info_expired", title=title, body=reason, order_id=case.order_id, at=now
                 )
             )
-    SupportCase.objects.filter(pk__in=[c.pk for c in batch]).update(
-        state=CaseState.OPEN, info_due_at=None, updated_at=now
-    )
-    transition_logs_write(logs)
     notifications_send(notices)
 
 
@@ -170,24 +152,12 @@ def _appeal_window_over(now: datetime) -> QuerySet[SupportCase]:
 
 
 def _close(batch: list[SupportCase], now: datetime) -> None:
-    logs, notices = [], []
+    notices = []
     reason = _("No appeal within the appeal window: the ruling is final.")
     title_text = gettext_noop("Support case #%(case)s (order #%(order)s) is closed")
     body_text = gettext_noop("The ruling stands: %(outcome)s")
+    transitions_apply(batch, "close", kwargs={"at": now}, at=now, actor_role=ActorRole.SYSTEM, reason=reason)
     for case in batch:
-        case.close(at=now)
-        logs.append(
-            transition_log_build(
-                subject=case,
-                transition="close",
-                from_state=CaseState.RULED,
-                to_state=case.state,
-                actor=None,
-                actor_role=ActorRole.SYSTEM,
-                reason=reason,
-                at=now,
-            )
-        )
         title = Translatable(title_text, {"case": case.pk, "order": case.order_id})
         body = Translatable(body_text, {"outcome": case.outcome})
         for uid in (case.order.client_id, case.order.provider_id):
@@ -196,10 +166,6 @@ def _close(batch: list[SupportCase], now: datetime) -> None:
                     user_id=uid, kind="case_closed", title=title, body=body, order_id=case.order_id, at=now
                 )
             )
-    SupportCase.objects.filter(pk__in=[c.pk for c in batch]).update(
-        state=CaseState.CLOSED, closed_at=now, updated_at=now
-    )
-    transition_logs_write(logs)
     notifications_send(notices)
 
 

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django_fsm import can_proceed
 
-from core.audit import transition_log_build, transition_logs_write
-from core.db import bulk_update_rows
+from core.audit import transition_logs_write
+from core.batches import locked_batches, transitions_apply
 from core.i18n import Joined, Translatable
 from core.jobs import SweepResult
 from core.models import ActorRole
@@ -27,6 +26,7 @@ from disputes.selectors.requests import request_recipient_id, waiting_on_time_aw
 from marketplace.notifications import notification_build, notifications_send
 from orders.cancellation import CancelItem, attach_charge_payments, cancellation_decide, cancellations_execute
 from orders.models import Order, Policy
+from orders.services import order_extend_delivery
 
 BATCH = 1000
 
@@ -56,39 +56,35 @@ def remind_requests() -> SweepResult:
     """Remind the party who must answer, once, the policy's hours before the window ends."""
     done = 0
     for policy in Policy.objects.filter(request_reminder_hours__gt=0):
-        while True:
-            with transaction.atomic():
-                now = timezone.now()
-                batch = list(
-                    ResolutionRequest.objects.select_for_update(of=("self",), skip_locked=True)
-                    .filter(
-                        order__policy=policy,
-                        state=RequestState.OPEN,
-                        reminder_sent_at__isnull=True,
-                        respond_by__gt=now,
-                        respond_by__lte=now + timedelta(hours=policy.request_reminder_hours),
-                    )
-                    .exclude(_waiting_on_someone_away(now))
-                    .select_related("order")
-                    .order_by("respond_by", "pk")[:BATCH]
+
+        def due(now, policy=policy):
+            return (
+                ResolutionRequest.objects.filter(
+                    order__policy=policy,
+                    state=RequestState.OPEN,
+                    reminder_sent_at__isnull=True,
+                    respond_by__gt=now,
+                    respond_by__lte=now + timedelta(hours=policy.request_reminder_hours),
                 )
-                if not batch:
-                    break
-                notices = [
-                    notification_build(
-                        user_id=request_recipient_id(r, r.order),
-                        kind="request_reminder",
-                        title=Translatable(REMINDER_TITLE, {"id": r.order_id, "at": _when(r.respond_by)}),
-                        body=Joined("\n\n", [r.message, REMINDER_BODIES[r.type]]),
-                        order_id=r.order_id,
-                        at=now,
-                    )
-                    for r in batch
-                ]
-                ResolutionRequest.objects.filter(pk__in=[r.pk for r in batch]).update(
-                    reminder_sent_at=now, updated_at=now
+                .exclude(_waiting_on_someone_away(now))
+                .select_related("order")
+            )
+
+        for batch in locked_batches(due, size=BATCH, order_by=("respond_by", "pk")):
+            now = batch.now
+            notices = [
+                notification_build(
+                    user_id=request_recipient_id(r, r.order),
+                    kind="request_reminder",
+                    title=Translatable(REMINDER_TITLE, {"id": r.order_id, "at": _when(r.respond_by)}),
+                    body=Joined("\n\n", [r.message, REMINDER_BODIES[r.type]]),
+                    order_id=r.order_id,
+                    at=now,
                 )
-                notifications_send(notices)
+                for r in batch
+            ]
+            ResolutionRequest.objects.filter(pk__in=[r.pk for r in batch]).update(reminder_sent_at=now, updated_at=now)
+            notifications_send(notices)
             done += len(batch)
     return SweepResult(processed=done)
 
@@ -127,66 +123,52 @@ def _expire_batch(batch: list[ResolutionRequest], orders: dict[int, Order], now)
                 cancel_items.append(CancelItem(order, decision, None, ActorRole.SYSTEM, r.reason, message))
                 body = Translatable(cancelled_body, {"p": r.refund_percent})
         elif r.type == RequestType.EXTEND_DELIVERY and can_proceed(order.extend_delivery):
-            from_state = order.state
-            order.extend_delivery(new_due_at=r.new_due_at)
-            order.updated_at = now
-            extended.append(order)
-            order_logs.append(
-                transition_log_build(
-                    subject=order,
-                    transition="extend_delivery",
-                    from_state=from_state,
-                    to_state=order.state,
-                    actor=None,
-                    actor_role=ActorRole.SYSTEM,
-                    reason=f"{auto_reason}: {_when(r.new_due_at)}",
-                    at=now,
-                )
-            )
+            extended.append((order, r.new_due_at))
             body = Translatable(extended_body, {"at": _when(r.new_due_at)})
         if body:
-            r.accept(by=None, message="", at=now, resolution=Resolution.AUTO_ACCEPTED)
             accepted.append(r)
-            reason, title, kind = auto_reason, accepted_title, "request_auto_accepted"
+            title, kind = accepted_title, "request_auto_accepted"
         else:
-            r.expire(at=now)
             expired.append(r)
-            if r.type == RequestType.REQUEST_UPDATE:
-                reason, body = expired_reason, update_body
-            else:
-                reason, body = moot_reason, moot_body
+            body = update_body if r.type == RequestType.REQUEST_UPDATE else moot_body
             title, kind = expired_title, "request_expired"
-        request_logs.append(
-            transition_log_build(
-                subject=r,
-                transition="auto_accept" if r.state == RequestState.ACCEPTED else "expire",
-                from_state=RequestState.OPEN,
-                to_state=r.state,
-                actor=None,
-                actor_role=ActorRole.SYSTEM,
-                reason=reason,
-                at=now,
-            )
-        )
         title = Translatable(title, {"id": order.pk})
         notices += [
             notification_build(user_id=uid, kind=kind, title=title, body=body, order_id=order.pk, at=now)
             for uid in (order.client_id, order.provider_id)
         ]
 
-    # Every request of a kind gets the same values, so one UPDATE writes each kind.
-    for rows, state, resolution in (
-        (accepted, RequestState.ACCEPTED, Resolution.AUTO_ACCEPTED),
-        (expired, RequestState.EXPIRED, Resolution.AUTO_EXPIRED),
-    ):
-        if rows:
-            ResolutionRequest.objects.filter(pk__in=[r.pk for r in rows]).update(
-                state=state, resolution=resolution, resolved_at=now, updated_at=now
-            )
+    transitions_apply(
+        accepted,
+        "accept",
+        kwargs={"by": None, "message": "", "at": now, "resolution": Resolution.AUTO_ACCEPTED},
+        at=now,
+        actor_role=ActorRole.SYSTEM,
+        reason=auto_reason,
+        log_as="auto_accept",
+        logs=request_logs,
+    )
+    transitions_apply(
+        expired,
+        "expire",
+        kwargs={"at": now},
+        at=now,
+        actor_role=ActorRole.SYSTEM,
+        reason=lambda r: expired_reason if r.type == RequestType.REQUEST_UPDATE else moot_reason,
+        logs=request_logs,
+    )
     attach_charge_payments([i.order for i in cancel_items])
     cancel_notices: list[dict] = []
     cancellations_execute(cancel_items, now=now, notices=cancel_notices)
-    bulk_update_rows(extended, ("state", "due_at", "updated_at"))
+    if extended:
+        order_extend_delivery(
+            extensions=extended,
+            actor=None,
+            actor_role=ActorRole.SYSTEM,
+            reason=lambda order, new_due_at: f"{auto_reason}: {_when(new_due_at)}",
+            at=now,
+            logs=order_logs,
+        )
     transition_logs_write(order_logs + request_logs)
     notifications_send(cancel_notices + notices)  # one insert, one look-up of the recipients' languages
     return len(accepted), len(expired)
@@ -198,30 +180,25 @@ def expire_requests() -> SweepResult:
     update request expires and counts against the provider's responsiveness."""
     policies = {p.pk: p for p in Policy.objects.prefetch_related("rules")}
     accepted = expired = 0
-    while True:
-        with transaction.atomic():
-            now = timezone.now()
-            batch = list(
-                ResolutionRequest.objects.select_for_update(of=("self",), skip_locked=True)
-                .filter(state=RequestState.OPEN, respond_by__lte=now)
-                .exclude(_waiting_on_someone_away(now))
-                .order_by("respond_by", "pk")[:BATCH]
+
+    def due(now):
+        return ResolutionRequest.objects.filter(state=RequestState.OPEN, respond_by__lte=now).exclude(
+            _waiting_on_someone_away(now)
+        )
+
+    for batch in locked_batches(due, size=BATCH, order_by=("respond_by", "pk")):
+        # Requests first, then their orders: the same order as a person's answer takes them.
+        orders = {
+            o.pk: o
+            for o in Order.objects.select_for_update(of=("self",), skip_locked=True).filter(
+                pk__in=[r.order_id for r in batch]
             )
-            if not batch:
-                break
-            # Requests first, then their orders: the same order as a person's answer takes them.
-            orders = {
-                o.pk: o
-                for o in Order.objects.select_for_update(of=("self",), skip_locked=True).filter(
-                    pk__in=[r.order_id for r in batch]
-                )
-            }
-            for order in orders.values():
-                order.policy = policies[order.policy_id]  # one shared instance per policy: rules load once
-            a, e = _expire_batch(batch, orders, now)
+        }
+        for order in orders.values():
+            order.policy = policies[order.policy_id]  # one shared instance per policy: rules load once
+        a, e = _expire_batch(batch, orders, batch.now)
+        batch.handled = a + e  # none: everything left is waiting on a busy order
         accepted += a
         expired += e
-        if a + e == 0:
-            break  # everything left is waiting on a busy order
     detail = f"{accepted} accepted automatically, {expired} expired" if accepted + expired else ""
     return SweepResult(processed=accepted + expired, detail=detail)

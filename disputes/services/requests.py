@@ -18,7 +18,6 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
-from django_fsm import can_proceed
 
 from core.audit import transition_log_write
 from core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -35,7 +34,7 @@ from marketplace.models import User
 from marketplace.notifications import notification_build, notifications_send
 from orders.cancellation import order_cancel_mutual
 from orders.models import OPEN_STATES, PERSON_REASONS, Order, OrderState
-from orders.services import order_lock
+from orders.services import order_extend_delivery, order_lock
 
 MESSAGE_MAX = 5000
 HUNDRED = Decimal(100)
@@ -300,21 +299,8 @@ def request_accept(*, resolution_request: ResolutionRequest, actor: User, messag
             message=resolution_request.message,
         )
     else:
-        if not can_proceed(order.extend_delivery):
-            raise Conflict(
-                _("The order is %(state)s now: its delivery can no longer be extended.")
-                % {"state": order.get_state_display()},
-                code="invalid_transition",
-                extra={"state": order.state},
-            )
-        from_state = order.state
-        order.extend_delivery(new_due_at=resolution_request.new_due_at)
-        order.save(update_fields=("state", "due_at", "updated_at"))
-        transition_log_write(
-            subject=order,
-            transition="extend_delivery",
-            from_state=from_state,
-            to_state=order.state,
+        order_extend_delivery(
+            extensions=[(order, resolution_request.new_due_at)],
             actor=actor,
             actor_role=role,
             reason=_("Extension agreed: due %(at)s") % {"at": _when(resolution_request.new_due_at)},
