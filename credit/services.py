@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -159,11 +160,21 @@ def credit_for_completed_order(*, order) -> None:
 # --- Restrictions --------------------------------------------------------------------------
 
 
-@transaction.atomic
 def restriction_impose(
     *, user_id: int, kind: str, reason: str, restores: str, actor=None, automatic: bool = False
 ) -> Restriction:
     """Take a right away until lifted; if one of this kind is already active, return it."""
+    restriction, _created = restriction_impose_or_get(
+        user_id=user_id, kind=kind, reason=reason, restores=restores, actor=actor, automatic=automatic
+    )
+    return restriction
+
+
+@transaction.atomic
+def restriction_impose_or_get(
+    *, user_id: int, kind: str, reason: str, restores: str, actor=None, automatic: bool = False
+) -> tuple[Restriction, bool]:
+    """``restriction_impose``, saying whether it took the right away (True) or found it taken (False)."""
     if actor is not None and not automatic and not actor.is_staff:
         raise PermissionDenied(_("Only support staff can restrict an account."))
     if kind not in RestrictionKind.values:
@@ -175,10 +186,11 @@ def restriction_impose(
         Restriction.objects.select_for_update().filter(user_id=user_id, kind=kind, lifted_at__isnull=True).first()
     )
     if existing is not None:
-        return existing
-    return Restriction.objects.create(
+        return existing, False
+    restriction = Restriction.objects.create(
         user_id=user_id, kind=kind, reason=reason, restores=restores, automatic=automatic, created_by=actor
     )
+    return restriction, True
 
 
 @transaction.atomic
@@ -198,14 +210,16 @@ def restriction_lift(*, restriction: Restriction, actor, reason: str) -> Restric
     return restriction
 
 
-def restrictions_apply_rules(*, complaints: Mapping[int, int], client_faults: Mapping[int, int], policy) -> int:
+def restrictions_apply_rules(
+    *, complaints: Mapping[int, int], client_faults: Mapping[int, int], policy
+) -> list[Restriction]:
     """Suspend repeat offenders, from the counts the caller hands in (``orders.completion`` counts them).
 
     ``complaints``: per provider, their cancellations in the window that count as complaints
     (late cancellations, no-shows); at the policy's ``complaints_to_suspend`` they cannot take
     orders. ``client_faults``: per client, cancellations ruled their responsibility; at
     ``client_faults_to_restrict`` they cannot post. Users restricted already are left alone.
-    One insert for the lot; returns how many restrictions were added.
+    One insert for the lot; returns the restrictions added.
     """
     rules = (
         (
@@ -244,9 +258,15 @@ def restrictions_apply_rules(*, complaints: Mapping[int, int], client_faults: Ma
             for uid, n in over.items()
             if uid not in already
         ]
-    # ignore_conflicts: a concurrent sweep may have added the same restriction a moment ago.
+    if not added:
+        return []
+    # ignore_conflicts: a concurrent sweep may have added the same restriction a moment ago;
+    # either way the rows in force are read back, with their ids.
     Restriction.objects.bulk_create(added, ignore_conflicts=True)
-    return len(added)
+    in_force = Q()
+    for restriction in added:
+        in_force |= Q(user_id=restriction.user_id, kind=restriction.kind)
+    return list(Restriction.objects.filter(in_force, lifted_at__isnull=True).order_by("pk"))
 
 
 # --- Levels --------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
@@ -24,7 +24,7 @@ from core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFail
 from core.i18n import Translatable
 from core.models import ActorRole
 from core.timeutils import add_business_days
-from credit.models import CreditEvent, CreditReason
+from credit.models import CreditEvent, CreditReason, Restriction
 from credit.services import credit_event_build, credit_event_reverse, credit_events_write
 from marketplace.models import User
 from marketplace.notifications import notification_build, notifications_send
@@ -38,6 +38,7 @@ from .models import (
     Cancellation,
     CancellationQuote,
     CancelReason,
+    LedgerTransaction,
     LedgerTransactionKind,
     Order,
     OrderState,
@@ -244,19 +245,54 @@ _CREDIT_REASON = {
 }
 
 
+@dataclass(frozen=True)
+class CancellationsDone:
+    """What carrying out cancellations wrote, by id, for callers that link it to their own records."""
+
+    cancellation_ids: list[int] = field(default_factory=list)
+    ledger_transaction_ids: list[int] = field(default_factory=list)
+    refund_ids: list[int] = field(default_factory=list)
+    credit_event_ids: list[int] = field(default_factory=list)
+    # Rights the policy's rules took away because of these cancellations (repeat offences).
+    restrictions: list[Restriction] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CancellationResult:
+    """One order cancelled, and everything its cancellation wrote (a support ruling links them)."""
+
+    order: Order
+    cancellation: Cancellation
+    ledger_transactions: list[LedgerTransaction]
+    refunds: list[Refund]
+    credit_events: list[CreditEvent]
+    restrictions: list[Restriction]
+
+
+def _result_for(order: Order, done: CancellationsDone) -> CancellationResult:
+    return CancellationResult(
+        order=order,
+        cancellation=Cancellation.objects.get(pk=done.cancellation_ids[0]),
+        ledger_transactions=list(LedgerTransaction.objects.filter(pk__in=done.ledger_transaction_ids).order_by("pk")),
+        refunds=list(Refund.objects.filter(pk__in=done.refund_ids).order_by("pk")),
+        credit_events=list(CreditEvent.objects.filter(pk__in=done.credit_event_ids).order_by("pk")),
+        restrictions=done.restrictions,
+    )
+
+
 def cancellations_execute(
     items: Sequence[CancelItem], *, now: datetime | None = None, notices: list[dict] | None = None
-) -> None:
+) -> CancellationsDone:
     """Carry out decided cancellations exactly, writing every effect in bulk.
 
     Call inside a transaction with the orders locked. Per order: the transition and its log,
     the cancellation record, the escrow split (refund owed, compensation, retained), the
     provider's fee, a pending refund, the credit event and a notice to both parties. A caller
     with notices of its own passes ``notices``: the parties' notices are added to it for the
-    caller to send with its own, in one go; otherwise they are sent here.
+    caller to send with its own, in one go; otherwise they are sent here. Returns what it wrote.
     """
     if not items:
-        return
+        return CancellationsDone()
     now = now or timezone.now()
     send_notices = notices is None
     notices = [] if notices is None else notices
@@ -392,15 +428,22 @@ def cancellations_execute(
                 )
             )
 
-    insert_rows(Cancellation, cancellations)
-    ledger_post_many(ledger)
-    insert_rows(Refund, refunds)
-    credit_events_write(credit_events)
+    cancellation_ids = insert_rows(Cancellation, cancellations, with_ids=True)
+    ledger_ids = ledger_post_many(ledger)
+    refund_ids = insert_rows(Refund, refunds, with_ids=True)
+    credit_event_ids = credit_events_write(credit_events)
     if send_notices:
         notifications_send(notices)
-    restrictions_apply_after_cancellations(
+    restrictions = restrictions_apply_after_cancellations(
         provider_ids={i.order.provider_id for i in items if i.decision.outcome.counts_as_complaint},
         client_ids={i.order.client_id for i in items if i.decision.path == engine.Path.RULING_CLIENT},
+    )
+    return CancellationsDone(
+        cancellation_ids=cancellation_ids,
+        ledger_transaction_ids=ledger_ids,
+        refund_ids=refund_ids,
+        credit_event_ids=credit_event_ids,
+        restrictions=restrictions,
     )
 
 
@@ -486,8 +529,11 @@ def order_cancel_by_support(
     reason: str,
     message: str,
     refund_percent: Decimal | None = None,
-) -> Order:
-    """Support rules a cancellation with a fault category; the policy sets its consequences."""
+) -> CancellationResult:
+    """Support rules a cancellation with a fault category; the policy sets its consequences.
+
+    Returns the cancelled order with everything the cancellation wrote, for the ruling to link.
+    """
     if not actor.is_staff:
         raise PermissionDenied(_("Only support staff can rule a cancellation."))
     if fault not in engine.Path.RULINGS:
@@ -510,8 +556,8 @@ def order_cancel_by_support(
     if not decision.allowed:
         raise Conflict(refusal_message(decision.code), code=decision.code)
     attach_charge_payments([order])
-    cancellations_execute([CancelItem(order, decision, actor, ActorRole.SUPPORT, reason, message)])
-    return order
+    done = cancellations_execute([CancelItem(order, decision, actor, ActorRole.SUPPORT, reason, message)])
+    return _result_for(order, done)
 
 
 @transaction.atomic

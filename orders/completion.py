@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from django.db.models import Count, DateTimeField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from credit.models import RestrictionKind
+from credit.models import Restriction, RestrictionKind
 from credit.rates import CompletionRate, CompletionRateEffect, completion_rate_if_cancelled
 from credit.selectors import users_restricted
 from credit.services import restrictions_apply_rules
@@ -139,12 +139,12 @@ def _counts(qs: QuerySet[Cancellation], user_field: str, user_ids: set[int]) -> 
 
 def restrictions_apply_after_cancellations(
     *, provider_ids: Iterable[int] = (), client_ids: Iterable[int] = (), now: datetime | None = None
-) -> int:
+) -> list[Restriction]:
     """After cancellations: count each party's offences in the window and hand credit the numbers.
 
     Providers: cancellations that count as complaints (late cancellations, no-shows). Clients:
     cancellations ruled their responsibility. Set-based, for sweeps that cancel thousands at
-    once: one counting query per rule, for the users not restricted already. Returns how many
+    once: one counting query per rule, for the users not restricted already. Returns the
     restrictions credit added.
     """
     policy = policy_in_force()

@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django_fsm import can_proceed
@@ -21,6 +20,7 @@ from core.batches import locked_batches, transitions_apply
 from core.i18n import Joined, Translatable
 from core.jobs import SweepResult
 from core.models import ActorRole
+from core.timeutils import when_text
 from disputes.models import RequestState, RequestType, Resolution, ResolutionRequest
 from disputes.selectors.requests import request_recipient_id, waiting_on_time_away
 from marketplace.notifications import notification_build, notifications_send
@@ -29,10 +29,6 @@ from orders.models import Order, Policy
 from orders.services import order_extend_delivery
 
 BATCH = 1000
-
-
-def _when(value) -> str:
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M %Z")
 
 
 def _waiting_on_someone_away(now) -> Q:
@@ -76,7 +72,7 @@ def remind_requests() -> SweepResult:
                 notification_build(
                     user_id=request_recipient_id(r, r.order),
                     kind="request_reminder",
-                    title=Translatable(REMINDER_TITLE, {"id": r.order_id, "at": _when(r.respond_by)}),
+                    title=Translatable(REMINDER_TITLE, {"id": r.order_id, "at": when_text(r.respond_by)}),
                     body=Joined("\n\n", [r.message, REMINDER_BODIES[r.type]]),
                     order_id=r.order_id,
                     at=now,
@@ -124,7 +120,7 @@ def _expire_batch(batch: list[ResolutionRequest], orders: dict[int, Order], now)
                 body = Translatable(cancelled_body, {"p": r.refund_percent})
         elif r.type == RequestType.EXTEND_DELIVERY and can_proceed(order.extend_delivery):
             extended.append((order, r.new_due_at))
-            body = Translatable(extended_body, {"at": _when(r.new_due_at)})
+            body = Translatable(extended_body, {"at": when_text(r.new_due_at)})
         if body:
             accepted.append(r)
             title, kind = accepted_title, "request_auto_accepted"
@@ -165,7 +161,7 @@ def _expire_batch(batch: list[ResolutionRequest], orders: dict[int, Order], now)
             extensions=extended,
             actor=None,
             actor_role=ActorRole.SYSTEM,
-            reason=lambda order, new_due_at: f"{auto_reason}: {_when(new_due_at)}",
+            reason=lambda order, new_due_at: f"{auto_reason}: {when_text(new_due_at)}",
             at=now,
             logs=order_logs,
         )

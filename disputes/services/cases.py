@@ -16,20 +16,21 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django_fsm import can_proceed
 
-from core.audit import transition_log_write
+from core.audit import transition_logged
 from core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.i18n import Joined, Text, Translatable
 from core.models import ActorRole
+from core.text import text_clean
 from core.timeutils import add_business_days
 from core.uploads import upload_check
 from credit.models import CreditEvent, CreditReason, Restriction, RestrictionKind
-from credit.services import credit_event_record, credit_event_reverse, restriction_impose, restriction_lift
+from credit.services import credit_event_record, credit_event_reverse, restriction_impose_or_get, restriction_lift
 from disputes.models import (
     CaseCategory,
     CaseState,
@@ -40,7 +41,7 @@ from disputes.models import (
     SupportCase,
 )
 from marketplace.models import User
-from marketplace.notifications import notification_build, notifications_send
+from marketplace.notifications import notify
 from orders.cancellation import cancellation_reverse, order_cancel_by_support
 from orders.models import PERSON_REASONS, Cancellation, Fault, Order
 from orders.services import order_lock
@@ -115,47 +116,17 @@ def case_lock(*, case_id: int) -> SupportCase:
 # --- Small checks ---------------------------------------------------------------------------
 
 
-def _text(value, *, field: str, required: bool = True, limit: int = MAX_TEXT, message: str | None = None) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        text = message or _("This field is required.")
-        raise ValidationFailed(text, errors={field: [text]})
-    if len(value) > limit:
-        text = _("At most %(n)d characters.") % {"n": limit}
-        raise ValidationFailed(text, errors={field: [text]})
-    return value
-
-
 def _transition(case: SupportCase, method, code_message: str) -> None:
     if not can_proceed(method):
         raise Conflict(code_message, code="invalid_transition")
 
 
-def _log(case: SupportCase, *, transition: str, from_state: str, actor, role: str, reason: str, at) -> None:
-    transition_log_write(
-        subject=case,
-        transition=transition,
-        from_state=from_state,
-        to_state=case.state,
-        actor=actor,
-        actor_role=role,
-        reason=reason,
-        at=at,
-    )
-
-
 def _notify(case: SupportCase, *, kind: str, title: Text, body: Text, extra: Iterable = (), skip=None) -> None:
     """Tell both parties (and ``extra`` users: the assignee, supervisors), once each, after commit."""
     order = case.order
-    user_ids = [order.client_id, order.provider_id, *(getattr(u, "pk", u) for u in extra if u is not None)]
-    seen: set[int] = set()
-    rows = []
-    for uid in user_ids:
-        if uid is None or uid in seen or uid == getattr(skip, "pk", None):
-            continue
-        seen.add(uid)
-        rows.append(notification_build(user_id=uid, kind=kind, title=title, body=body, order_id=order.pk))
-    notifications_send(rows)
+    notify(
+        users=[order.client_id, order.provider_id, *extra], skip=skip, kind=kind, title=title, body=body, order=order
+    )
 
 
 def _title(case: SupportCase, msgid: str) -> Translatable:
@@ -179,9 +150,12 @@ def case_open(
     if category not in CaseCategory.values:
         text = _("Choose a category: %(list)s.") % {"list": ", ".join(CaseCategory.values)}
         raise ValidationFailed(text, errors={"category": [text]})
-    statement = _text(statement, field="statement", message=_("Say what happened."))
-    desired_outcome = _text(
-        desired_outcome, field="desired_outcome", limit=MAX_SHORT_TEXT, message=_("Say what you ask support to do.")
+    statement = text_clean(statement, field="statement", limit=MAX_TEXT, required_message=_("Say what happened."))
+    desired_outcome = text_clean(
+        desired_outcome,
+        field="desired_outcome",
+        limit=MAX_SHORT_TEXT,
+        required_message=_("Say what you ask support to do."),
     )
     # The order's lock serialises cases opened on it at the same moment (one live case per order).
     order = order_lock(order_id=order.pk)
@@ -211,12 +185,12 @@ def case_open(
     )
     case.created_at = now
     case.save()
-    _log(
+    transition_logged(
         case,
         transition="open",
         from_state="",
         actor=actor,
-        role=role,
+        actor_role=role,
         reason=str(CaseCategory(category).label),
         at=now,
     )
@@ -272,7 +246,7 @@ def _escalated_request(order: Order, escalated_from, category: str) -> Resolutio
 @transaction.atomic
 def case_add_statement(*, case: SupportCase, actor: User, text: str) -> CaseStatement:
     """A party or support adds to the case; the asked party's answer ends a wait for information."""
-    text = _text(text, field="text", message=_("Write your statement."))
+    text = text_clean(text, field="text", limit=MAX_TEXT, required_message=_("Write your statement."))
     case = case_lock(case_id=case.pk)
     role = _role(case, actor)
     if case.state == CaseState.CLOSED:
@@ -286,7 +260,9 @@ def case_add_statement(*, case: SupportCase, actor: User, text: str) -> CaseStat
         from_state = case.state
         case.info_received()
         case.save(update_fields=("state", "info_due_at", "updated_at"))
-        _log(case, transition="info_received", from_state=from_state, actor=actor, role=role, reason=text, at=now)
+        transition_logged(
+            case, transition="info_received", from_state=from_state, actor=actor, actor_role=role, reason=text, at=now
+        )
         _notify(
             case,
             kind="case_info_received",
@@ -322,7 +298,7 @@ _EXTENSIONS = {
 @transaction.atomic
 def case_add_evidence(*, case: SupportCase, actor: User, file, description: str = "") -> Evidence:
     """A party adds a file (images or PDF, 10 MB, type checked by content) while the case is not closed."""
-    description = _text(description, field="description", required=False, limit=500)
+    description = text_clean(description, field="description", limit=500)
     case = case_lock(case_id=case.pk)
     role = case.order.role_of(actor)
     if role is None:
@@ -368,26 +344,22 @@ def case_assign(*, case: SupportCase, actor: User, assignee: User | None = None)
         return case
     case.assignee = assignee
     case.save(update_fields=("assignee", "updated_at"))
-    _log(
+    transition_logged(
         case,
         transition="assign",
         from_state=case.state,
         actor=actor,
-        role=ActorRole.SUPPORT,
+        actor_role=ActorRole.SUPPORT,
         reason=_("Assigned to %(who)s") % {"who": assignee.get_username()},
         at=timezone.now(),
     )
-    if assignee.pk != actor.pk:
-        notifications_send(
-            [
-                notification_build(
-                    user_id=assignee.pk,
-                    kind="case_assigned",
-                    title=_title(case, gettext_noop("Support case #%(case)s (order #%(order)s) is assigned to you")),
-                    order_id=case.order_id,
-                )
-            ]
-        )
+    notify(
+        users=[assignee],
+        skip=actor,
+        kind="case_assigned",
+        title=_title(case, gettext_noop("Support case #%(case)s (order #%(order)s) is assigned to you")),
+        order=case.order,
+    )
     return case
 
 
@@ -406,7 +378,7 @@ def case_ask_for_info(*, case: SupportCase, actor: User, party: str, question: s
     if party not in PARTIES:
         text = _("Ask the client or the provider.")
         raise ValidationFailed(text, errors={"party": [text]})
-    question = _text(question, field="question", limit=MAX_SHORT_TEXT, message=_("Say what you need."))
+    question = text_clean(question, field="question", limit=MAX_SHORT_TEXT, required_message=_("Say what you need."))
     case = case_lock(case_id=case.pk)
     if case.state == CaseState.APPEALED:
         # After the information the case would go back to "open" and lose the appeal: supervisors
@@ -424,12 +396,12 @@ def case_ask_for_info(*, case: SupportCase, actor: User, party: str, question: s
         case.assignee = actor
         fields.append("assignee")
     case.save(update_fields=fields)
-    _log(
+    transition_logged(
         case,
         transition="ask_for_info",
         from_state=from_state,
         actor=actor,
-        role=ActorRole.SUPPORT,
+        actor_role=ActorRole.SUPPORT,
         reason=question,
         at=now,
     )
@@ -537,15 +509,14 @@ def case_rule(
         if reason not in dict(PERSON_REASONS):
             text = _("Choose a cancellation reason from the taxonomy.")
             raise ValidationFailed(text, errors={"cancel_reason": [text]})
-        # The order is locked, so the credit events written on it after this id are the cancellation's.
-        last_event_id = CreditEvent.objects.filter(order=order).aggregate(last=Max("id"))["last"] or 0
+        # The cancellation says what it wrote: the ruling links its record and credit events.
         cancelled = order_cancel_by_support(
             order=order, actor=actor, fault=fault, reason=reason, message=ruling, refund_percent=refund_percent
         )
-        now = cancelled.cancelled_at
-        order = case.order = cancelled
-        case.ruling_cancellation = Cancellation.objects.get(order=order)
-        ruled_events = list(CreditEvent.objects.filter(order=order, pk__gt=last_event_id))
+        now = cancelled.order.cancelled_at
+        order = case.order = cancelled.order
+        case.ruling_cancellation = cancelled.cancellation
+        ruled_events = list(cancelled.credit_events)
     else:
         ruled_events = []
     from_state = case.state
@@ -579,18 +550,9 @@ def case_rule(
                 )
             )
     case.ruling_credit_events.add(*ruled_events)
-    # restriction_impose hands back one of the kind already in force; only new ones are the ruling's.
-    in_force = (
-        set(
-            Restriction.objects.filter(
-                user_id__in=(order.client_id, order.provider_id), lifted_at__isnull=True
-            ).values_list("pk", flat=True)
-        )
-        if restrictions
-        else set()
-    )
+    # Only the restrictions the ruling takes away are its own: one already in force is not.
     imposed = [
-        restriction_impose(
+        restriction_impose_or_get(
             user_id=_party_user(order, effect.party).pk,
             kind=effect.kind,
             reason=f"{_('Support ruling')} {_restriction_marker(case)}: {outcome}",
@@ -599,9 +561,17 @@ def case_rule(
         )
         for effect in restrictions
     ]
-    case.ruling_restrictions.add(*(r for r in imposed if r.pk not in in_force))
+    case.ruling_restrictions.add(*(restriction for restriction, created in imposed if created))
     summary = _("%(outcome)s (fault: %(fault)s)") % {"outcome": outcome, "fault": Fault(fault).label}
-    _log(case, transition="rule", from_state=from_state, actor=actor, role=ActorRole.SUPPORT, reason=summary, at=now)
+    transition_logged(
+        case,
+        transition="rule",
+        from_state=from_state,
+        actor=actor,
+        actor_role=ActorRole.SUPPORT,
+        reason=summary,
+        at=now,
+    )
     _notify(
         case,
         kind="case_ruled",
@@ -628,7 +598,7 @@ def case_rule(
 @transaction.atomic
 def case_appeal(*, case: SupportCase, actor: User, text: str) -> SupportCase:
     """A party appeals the ruling, once; a supervisor decides it."""
-    text = _text(text, field="text", message=_("Say why the ruling is wrong."))
+    text = text_clean(text, field="text", limit=MAX_TEXT, required_message=_("Say why the ruling is wrong."))
     case = case_lock(case_id=case.pk)
     role = case.order.role_of(actor)
     if role is None:
@@ -648,7 +618,9 @@ def case_appeal(*, case: SupportCase, actor: User, text: str) -> SupportCase:
     # The appeal has the same time to a ruling as the case had.
     case.ruling_due = now + timedelta(hours=case.order.policy.case_ruling_hours)
     case.save(update_fields=("state", "appeal", "appealed_by", "appealed_at", "ruling_due", "updated_at"))
-    _log(case, transition="file_appeal", from_state=from_state, actor=actor, role=role, reason=text, at=now)
+    transition_logged(
+        case, transition="file_appeal", from_state=from_state, actor=actor, actor_role=role, reason=text, at=now
+    )
     _notify(
         case,
         kind="case_appealed",
@@ -682,7 +654,9 @@ def case_rule_appeal(*, case: SupportCase, actor: User, upheld: bool, ruling: st
     """A supervisor decides an appeal; upheld reverses the ruling's fee, credit and restrictions."""
     if not is_supervisor(actor):
         raise PermissionDenied(_("Only a supervisor decides an appeal."), code="not_a_supervisor")
-    ruling = _text(ruling, field="ruling", message=_("Explain the decision; both parties will see it."))
+    ruling = text_clean(
+        ruling, field="ruling", limit=MAX_TEXT, required_message=_("Explain the decision; both parties will see it.")
+    )
     case = case_lock(case_id=case.pk)
     _transition(case, case.rule_appeal, _("This case has no appeal waiting."))
     now = timezone.now()
@@ -700,12 +674,12 @@ def case_rule_appeal(*, case: SupportCase, actor: User, upheld: bool, ruling: st
     case.rule_appeal(by=actor, upheld=upheld, ruling=ruling, at=now)
     case.save(update_fields=("state", "appeal_upheld", "appeal_ruling", "appeal_ruled_by", "closed_at", "updated_at"))
     verdict = Translatable(gettext_noop("Appeal upheld") if upheld else gettext_noop("Appeal dismissed"))
-    _log(
+    transition_logged(
         case,
         transition="rule_appeal",
         from_state=from_state,
         actor=actor,
-        role=ActorRole.SUPPORT,
+        actor_role=ActorRole.SUPPORT,
         reason=f"{verdict}: {ruling}",
         at=now,
     )
@@ -735,7 +709,9 @@ def case_close(*, case: SupportCase, actor: User) -> SupportCase:
     from_state = case.state
     case.close(at=now)
     case.save(update_fields=("state", "closed_at", "updated_at"))
-    _log(case, transition="close", from_state=from_state, actor=actor, role=ActorRole.SUPPORT, reason="", at=now)
+    transition_logged(
+        case, transition="close", from_state=from_state, actor=actor, actor_role=ActorRole.SUPPORT, reason="", at=now
+    )
     _notify(
         case,
         kind="case_closed",

@@ -19,9 +19,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from core.audit import transition_log_write
-from core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.audit import transition_logged
+from core.exceptions import Conflict, NotFound, PermissionDenied
 from core.i18n import Joined, Text, Translatable
+from core.text import invalid, text_clean
+from core.timeutils import when_text
 from disputes.models import AwayPeriod, RequestState, RequestType, ResolutionRequest
 from disputes.selectors.requests import (
     announced_period,
@@ -31,7 +33,7 @@ from disputes.selectors.requests import (
 )
 from disputes.windows import window_end
 from marketplace.models import User
-from marketplace.notifications import notification_build, notifications_send
+from marketplace.notifications import notification_build, notifications_send, notify
 from orders.cancellation import order_cancel_mutual
 from orders.models import OPEN_STATES, PERSON_REASONS, Order, OrderState
 from orders.services import order_extend_delivery, order_lock
@@ -41,24 +43,6 @@ HUNDRED = Decimal(100)
 
 
 # --- Helpers ---------------------------------------------------------------------------------
-
-
-def _text(value: str | None, field: str, *, required_message: str = "") -> str:
-    value = (value or "").strip()
-    if required_message and not value:
-        raise ValidationFailed(required_message, errors={field: [required_message]})
-    if len(value) > MESSAGE_MAX:
-        message = _("At most %(n)d characters.") % {"n": MESSAGE_MAX}
-        raise ValidationFailed(message, errors={field: [message]})
-    return value
-
-
-def _invalid(field: str, message: str, code: str = "invalid") -> ValidationFailed:
-    return ValidationFailed(message, code=code, errors={field: [message]})
-
-
-def _when(value: datetime) -> str:
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M %Z")
 
 
 def request_respond_by(*, order: Order, recipient_id: int, at: datetime, now: datetime | None = None) -> datetime:
@@ -106,23 +90,6 @@ def _require_open(resolution_request: ResolutionRequest) -> None:
         )
 
 
-def _log(resolution_request: ResolutionRequest, transition: str, from_state: str, *, actor, role: str, reason: str):
-    transition_log_write(
-        subject=resolution_request,
-        transition=transition,
-        from_state=from_state,
-        to_state=resolution_request.state,
-        actor=actor,
-        actor_role=role,
-        reason=reason,
-        at=resolution_request.resolved_at or resolution_request.created_at,
-    )
-
-
-def _notify(user_id: int, order: Order, kind: str, title: Text, body: Text = "") -> None:
-    notifications_send([notification_build(user_id=user_id, kind=kind, title=title, body=body, order_id=order.pk)])
-
-
 def request_type_label(type_: str) -> str:
     return str(RequestType(type_).label)
 
@@ -135,7 +102,7 @@ def _validate_terms(
 ) -> tuple[str, Decimal | None, datetime | None]:
     if type_ == RequestType.CANCEL:
         if reason not in dict(PERSON_REASONS):
-            raise _invalid(
+            raise invalid(
                 "reason",
                 _("Choose a reason: %(list)s.") % {"list": ", ".join(code for code, _label in PERSON_REASONS)},
             )
@@ -144,9 +111,9 @@ def _validate_terms(
         except (InvalidOperation, ValueError, TypeError):
             percent = None
         if percent is None or not percent.is_finite() or not Decimal(0) <= percent <= HUNDRED:
-            raise _invalid("refund_percent", _("Propose a refund to the client between 0 and 100 %."))
+            raise invalid("refund_percent", _("Propose a refund to the client between 0 and 100 %."))
         if percent != percent.quantize(Decimal("0.01")):
-            raise _invalid("refund_percent", _("At most two decimals."))
+            raise invalid("refund_percent", _("At most two decimals."))
         return reason, percent, None
     if type_ == RequestType.EXTEND_DELIVERY:
         if not order.is_service or order.state not in (OrderState.IN_PROGRESS, OrderState.LATE):
@@ -156,16 +123,16 @@ def _validate_terms(
                 extra={"state": order.state},
             )
         if new_due_at is None:
-            raise _invalid("new_due_at", _("Choose the new due date."))
+            raise invalid("new_due_at", _("Choose the new due date."))
         if timezone.is_naive(new_due_at):
             new_due_at = timezone.make_aware(new_due_at)
         if new_due_at <= order.due_at:
-            raise _invalid(
+            raise invalid(
                 "new_due_at",
-                _("The new due date must come after the current one (%(due)s).") % {"due": _when(order.due_at)},
+                _("The new due date must come after the current one (%(due)s).") % {"due": when_text(order.due_at)},
             )
         if new_due_at <= now:
-            raise _invalid("new_due_at", _("The new due date must be in the future."))
+            raise invalid("new_due_at", _("The new due date must be in the future."))
         return "", None, new_due_at
     # An update is asked of the provider; only the client asks for one.
     if role != "client":
@@ -186,8 +153,10 @@ def request_open(
 ) -> ResolutionRequest:
     """Ask the other party to cancel, extend the delivery or send an update; they have the policy's window."""
     if type not in RequestType.values:
-        raise _invalid("type", _("Choose cancel, extend_delivery or request_update."))
-    message = _text(message, "message", required_message=_("Write a message to the other party."))
+        raise invalid("type", _("Choose cancel, extend_delivery or request_update."))
+    message = text_clean(
+        message, field="message", limit=MESSAGE_MAX, required_message=_("Write a message to the other party.")
+    )
     order = order_lock(order_id=order.pk)
     role = _party_role(order, actor)
     if order.state not in OPEN_STATES:
@@ -222,7 +191,15 @@ def request_open(
             resolution_request.save()
     except IntegrityError:
         raise Conflict(already, code="request_already_open") from None
-    _log(resolution_request, "open", "", actor=actor, role=role, reason=request_type_label(type))
+    transition_logged(
+        resolution_request,
+        transition="open",
+        from_state="",
+        actor=actor,
+        actor_role=role,
+        reason=request_type_label(type),
+        at=resolution_request.resolved_at,
+    )
     title = Translatable(
         {
             RequestType.CANCEL: gettext_noop("%(name)s asks to cancel order #%(id)s"),
@@ -237,24 +214,24 @@ def request_open(
             Translatable(gettext_noop("Proposed refund to the client: %(percent)s %%."), {"percent": refund_percent})
         )
     elif type == RequestType.EXTEND_DELIVERY:
-        lines.append(Translatable(gettext_noop("Proposed new due date: %(at)s."), {"at": _when(new_due_at)}))
+        lines.append(Translatable(gettext_noop("Proposed new due date: %(at)s."), {"at": when_text(new_due_at)}))
     if type == RequestType.REQUEST_UPDATE:
         lines.append(
             Translatable(
                 gettext_noop(
                     "Answer with a message by %(at)s; an unanswered request counts against your responsiveness."
                 ),
-                {"at": _when(resolution_request.respond_by)},
+                {"at": when_text(resolution_request.respond_by)},
             )
         )
     else:
         lines.append(
             Translatable(
                 gettext_noop("Accept or decline by %(at)s; without an answer it is accepted automatically."),
-                {"at": _when(resolution_request.respond_by)},
+                {"at": when_text(resolution_request.respond_by)},
             )
         )
-    _notify(recipient_id, order, "request_opened", title, Joined("\n\n", lines))
+    notify(users=[recipient_id], kind="request_opened", title=title, body=Joined("\n\n", lines), order=order)
     return resolution_request
 
 
@@ -282,7 +259,7 @@ def _refuse_update(resolution_request: ResolutionRequest) -> None:
 @transaction.atomic
 def request_accept(*, resolution_request: ResolutionRequest, actor: User, message: str = "") -> ResolutionRequest:
     """The other party agrees: the order is cancelled with the proposed split, or its due date moves."""
-    message = _text(message, "message")
+    message = text_clean(message, field="message", limit=MESSAGE_MAX)
     resolution_request = request_lock(request_id=resolution_request.pk)
     role = _answering_role(resolution_request, actor, _("accept"))
     _refuse_update(resolution_request)
@@ -303,12 +280,20 @@ def request_accept(*, resolution_request: ResolutionRequest, actor: User, messag
             extensions=[(order, resolution_request.new_due_at)],
             actor=actor,
             actor_role=role,
-            reason=_("Extension agreed: due %(at)s") % {"at": _when(resolution_request.new_due_at)},
+            reason=_("Extension agreed: due %(at)s") % {"at": when_text(resolution_request.new_due_at)},
             at=now,
         )
     resolution_request.accept(by=actor, message=message, at=now)
     resolution_request.save()
-    _log(resolution_request, "accept", RequestState.OPEN, actor=actor, role=role, reason=message)
+    transition_logged(
+        resolution_request,
+        transition="accept",
+        from_state=RequestState.OPEN,
+        actor=actor,
+        actor_role=role,
+        reason=message,
+        at=resolution_request.resolved_at,
+    )
     title = Translatable(
         {
             RequestType.CANCEL: gettext_noop("%(name)s accepted your request to cancel order #%(id)s"),
@@ -316,21 +301,29 @@ def request_accept(*, resolution_request: ResolutionRequest, actor: User, messag
         }[resolution_request.type],
         {"name": actor.public_name, "id": order.pk},
     )
-    _notify(resolution_request.author_id, order, "request_accepted", title, message)
+    notify(users=[resolution_request.author_id], kind="request_accepted", title=title, body=message, order=order)
     return resolution_request
 
 
 @transaction.atomic
 def request_decline(*, resolution_request: ResolutionRequest, actor: User, message: str) -> ResolutionRequest:
     """The other party says no, and why; nothing else changes (the request can go to support)."""
-    message = _text(message, "message", required_message=_("Say why you decline."))
+    message = text_clean(message, field="message", limit=MESSAGE_MAX, required_message=_("Say why you decline."))
     resolution_request = request_lock(request_id=resolution_request.pk)
     role = _answering_role(resolution_request, actor, _("decline"))
     _refuse_update(resolution_request)
     _require_open(resolution_request)
     resolution_request.decline(by=actor, message=message, at=timezone.now())
     resolution_request.save()
-    _log(resolution_request, "decline", RequestState.OPEN, actor=actor, role=role, reason=message)
+    transition_logged(
+        resolution_request,
+        transition="decline",
+        from_state=RequestState.OPEN,
+        actor=actor,
+        actor_role=role,
+        reason=message,
+        at=resolution_request.resolved_at,
+    )
     order = resolution_request.order
     title = Translatable(
         gettext_noop("%(name)s declined your request on order #%(id)s"), {"name": actor.public_name, "id": order.pk}
@@ -339,14 +332,14 @@ def request_decline(*, resolution_request: ResolutionRequest, actor: User, messa
         "\n\n",
         [message, Translatable(gettext_noop("If you cannot agree, you can take it to support from the order page."))],
     )
-    _notify(resolution_request.author_id, order, "request_declined", title, body)
+    notify(users=[resolution_request.author_id], kind="request_declined", title=title, body=body, order=order)
     return resolution_request
 
 
 @transaction.atomic
 def request_respond(*, resolution_request: ResolutionRequest, actor: User, message: str) -> ResolutionRequest:
     """The provider answers an update request with a message."""
-    message = _text(message, "message", required_message=_("Write your update."))
+    message = text_clean(message, field="message", limit=MESSAGE_MAX, required_message=_("Write your update."))
     resolution_request = request_lock(request_id=resolution_request.pk)
     role = _answering_role(resolution_request, actor, _("answer"))
     if resolution_request.type != RequestType.REQUEST_UPDATE:
@@ -354,13 +347,21 @@ def request_respond(*, resolution_request: ResolutionRequest, actor: User, messa
     _require_open(resolution_request)
     resolution_request.accept(by=actor, message=message, at=timezone.now())
     resolution_request.save()
-    _log(resolution_request, "respond", RequestState.OPEN, actor=actor, role=role, reason=message)
+    transition_logged(
+        resolution_request,
+        transition="respond",
+        from_state=RequestState.OPEN,
+        actor=actor,
+        actor_role=role,
+        reason=message,
+        at=resolution_request.resolved_at,
+    )
     order = resolution_request.order
     title = Translatable(
         gettext_noop("%(name)s sent the update you asked for on order #%(id)s"),
         {"name": actor.public_name, "id": order.pk},
     )
-    _notify(resolution_request.author_id, order, "request_answered", title, message)
+    notify(users=[resolution_request.author_id], kind="request_answered", title=title, body=message, order=order)
     return resolution_request
 
 
@@ -374,12 +375,20 @@ def request_withdraw(*, resolution_request: ResolutionRequest, actor: User) -> R
     _require_open(resolution_request)
     resolution_request.withdraw(at=timezone.now())
     resolution_request.save()
-    _log(resolution_request, "withdraw", RequestState.OPEN, actor=actor, role=role, reason="")
+    transition_logged(
+        resolution_request,
+        transition="withdraw",
+        from_state=RequestState.OPEN,
+        actor=actor,
+        actor_role=role,
+        reason="",
+        at=resolution_request.resolved_at,
+    )
     order = resolution_request.order
     title = Translatable(
         gettext_noop("%(name)s withdrew their request on order #%(id)s"), {"name": actor.public_name, "id": order.pk}
     )
-    _notify(request_recipient_id(resolution_request, order), order, "request_withdrawn", title)
+    notify(users=[request_recipient_id(resolution_request, order)], kind="request_withdrawn", title=title, order=order)
     return resolution_request
 
 
@@ -456,13 +465,13 @@ def requests_reschedule_for_provider(*, provider: User, now: datetime | None = N
             notification_build(
                 user_id=r.author_id,
                 kind="request_rescheduled",
-                title=Translatable(title_text, {"id": r.order_id, "at": _when(r.respond_by)}),
+                title=Translatable(title_text, {"id": r.order_id, "at": when_text(r.respond_by)}),
                 body=Translatable(
                     body_text,
                     {
                         "name": provider.public_name,
-                        "at": _when(r.respond_by),
-                        "until": _when(pause[1]) if pause is not None and pause[1] is not None else "",
+                        "at": when_text(r.respond_by),
+                        "until": when_text(pause[1]) if pause is not None and pause[1] is not None else "",
                     },
                 ),
                 order_id=r.order_id,
