@@ -6,6 +6,10 @@ person's action calls (``transitions_apply``): the transition runs on each insta
 and exactly the fields it changed are written, in one statement per batch, with a transition
 log row for each. No sweep repeats a transition's field values by hand, so a field a
 transition sets later is written by every sweep that uses it.
+
+A sweep that calls another system (a payment gateway) must not hold its locks meanwhile:
+``claimed_batches`` marks each batch as taken in a short transaction and hands it over once
+that has committed, for the caller to call out and then record the outcome in another.
 """
 
 from __future__ import annotations
@@ -58,6 +62,33 @@ def locked_batches(
             yield batch
         if batch.handled == 0:
             return
+
+
+def claimed_batches(
+    due: Callable[[datetime], QuerySet[M]],
+    *,
+    size: int,
+    claim: Callable[[LockedBatch], None],
+    order_by: Sequence[str] = ("pk",),
+) -> Iterator[LockedBatch]:
+    """Yield the rows of ``due(now)`` in batches of ``size``, each claimed and committed first.
+
+    Like ``locked_batches``, but ``claim(batch)`` runs inside the batch's transaction (it marks
+    the rows as taken, typically with a lease time until which ``due`` leaves them out) and
+    the batch is handed over after the commit: the caller works outside any transaction and
+    records each outcome in a short one of its own. A claim left by a stopped worker comes
+    due again when its lease runs out. The loop ends when no due row is left, so ``claim``
+    must take its rows out of ``due``.
+    """
+    while True:
+        with transaction.atomic():
+            now = timezone.now()
+            rows = list(due(now).select_for_update(of=("self",), skip_locked=True).order_by(*order_by)[:size])
+            if not rows:
+                return
+            batch = LockedBatch(rows, now)
+            claim(batch)
+        yield batch
 
 
 def _per_row(value: Any, row: models.Model) -> Any:

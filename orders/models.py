@@ -663,6 +663,9 @@ class Refund(TimeStampedModel):
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     gateway_reference = models.CharField(_("gateway reference"), max_length=128, blank=True)
     failure_reason = models.CharField(_("last failure"), max_length=255, blank=True)
+    # Set while a payout is under way outside any transaction (orders.jobs.settle_refunds):
+    # its outcome is not known yet. Past this time the sweep takes the payout over.
+    claimed_until = models.DateTimeField(_("payout under way until"), null=True, blank=True)
 
     class Meta:
         ordering = ("created_at", "id")
@@ -679,3 +682,4 @@ class Refund(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"Refund {self.amount} {self.currency} ({self.status})"
+
