@@ -32,12 +32,14 @@ from .models import (
     CancelReason,
     LedgerTransactionKind,
     Order,
+    OrderPlacement,
     OrderState,
+    PlacementStatus,
     Policy,
     Refund,
     RefundStatus,
 )
-from .services import order_auto_complete
+from .services import PLACEMENT_CLAIM, order_auto_complete, order_placement_finish
 
 BATCH = 1000
 Due = Callable[[datetime], QuerySet[Order]]
@@ -299,6 +301,37 @@ def _refunds_record(answers: list[tuple[Refund, GatewayResult]], accounts: dict)
     ledger_post_many(ledger)
     notifications_send(notices)
     return settled, failed
+
+
+# --- Orders whose placement was cut off -----------------------------------------------------
+
+PLACEMENT_BATCH = 100
+
+
+def _placements_due(now: datetime) -> QuerySet[OrderPlacement]:
+    return OrderPlacement.objects.filter(
+        status__in=(PlacementStatus.CHARGING, PlacementStatus.REFUNDING), claimed_until__lte=now
+    ).select_related("listing")
+
+
+def _placements_claim(batch: LockedBatch) -> None:
+    OrderPlacement.objects.filter(pk__in=[p.pk for p in batch]).update(claimed_until=batch.now + PLACEMENT_CLAIM)
+
+
+def resume_order_placements() -> SweepResult:
+    """Finish orders whose request stopped between a call to the payment gateway and its record.
+
+    Each call is made again with the placement's idempotency key, outside any transaction: the
+    gateway answers with what it already did (or does what never reached it), and the outcome
+    is recorded as the request would have: the order, the decline, or the charge given back.
+    """
+    done = placed = 0
+    for batch in claimed_batches(_placements_due, size=PLACEMENT_BATCH, claim=_placements_claim):
+        for placement in batch:
+            placement = order_placement_finish(placement=placement)
+            done += placement.status not in (PlacementStatus.CHARGING, PlacementStatus.REFUNDING)
+            placed += placement.status == PlacementStatus.PLACED
+    return SweepResult(processed=done, detail=f"{placed} placed" if done else "")
 
 
 QUOTE_KEEP_DAYS = 7
