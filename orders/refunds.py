@@ -32,7 +32,12 @@ from .models import Account, AccountKind, Order, Payment, PaymentStatus, Refund,
 def payment_charge(
     *, order: Order, amount: Decimal, credit: Account, kind: str, memo: str, idempotency_key: str
 ) -> Payment:
-    """Charge the client of ``order`` ``amount`` more through the gateway; the money goes to ``credit``."""
+    """Charge the client of ``order`` ``amount`` more through the gateway; the money goes to ``credit``.
+
+    The gateway is called in the caller's transaction (an after-sales ticket's, under its row
+    lock), so ``idempotency_key`` must be stable for what is paid: a retry after a rollback
+    gets the first charge back from the gateway instead of a second one.
+    """
     gateway = gateway_get()
     result = gateway.charge(
         customer_id=order.client_id, amount=amount, currency=order.currency, idempotency_key=idempotency_key
