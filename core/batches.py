@@ -6,11 +6,15 @@ person's action calls (``transitions_apply``): the transition runs on each insta
 and exactly the fields it changed are written, in one statement per batch, with a transition
 log row for each. No sweep repeats a transition's field values by hand, so a field a
 transition sets later is written by every sweep that uses it.
+
+A sweep that calls another system (a payment gateway) must not hold its locks meanwhile:
+``claimed_batches`` marks each batch as taken in a short transaction and hands it over once
+that has committed, for the caller to call out and then record the outcome in another.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -27,13 +31,14 @@ _MISSING = object()
 
 
 class LockedBatch(list):
-    """Rows locked for this batch's transaction, the moment it started (``now``), and how many
-    the caller handled: leave ``handled`` as it is when every row was dealt with."""
+    """A batch of due rows, the moment its transaction started (``now``), and how many the
+    caller handled: leave ``handled`` as it is when every row was dealt with."""
 
-    def __init__(self, rows: list, now: datetime) -> None:
+    # Both optional: Django copies a list given as a lookup value (order__in=batch) as type(value)(values).
+    def __init__(self, rows: Iterable = (), now: datetime | None = None) -> None:
         super().__init__(rows)
         self.now = now
-        self.handled: int = len(rows)
+        self.handled: int = len(self)
 
 
 def locked_batches(
@@ -50,14 +55,43 @@ def locked_batches(
     """
     while True:
         with transaction.atomic():
-            now = timezone.now()
-            rows = list(due(now).select_for_update(of=("self",), skip_locked=True).order_by(*order_by)[:size])
-            if not rows:
+            batch = _lock_due(due, size, order_by)
+            if not batch:
                 return
-            batch = LockedBatch(rows, now)
             yield batch
         if batch.handled == 0:
             return
+
+
+def claimed_batches(
+    due: Callable[[datetime], QuerySet[M]],
+    *,
+    size: int,
+    claim: Callable[[LockedBatch], None],
+    order_by: Sequence[str] = ("pk",),
+) -> Iterator[LockedBatch]:
+    """Yield the rows of ``due(now)`` in batches of ``size``, each claimed and committed first.
+
+    Like ``locked_batches``, but ``claim(batch)`` runs inside the batch's transaction (it marks
+    the rows as taken, typically with a lease time until which ``due`` leaves them out) and
+    the batch is handed over after the commit: the caller works outside any transaction and
+    records each outcome in a short one of its own. A claim left by a stopped worker comes
+    due again when its lease runs out. The loop ends when no due row is left, so ``claim``
+    must take its rows out of ``due``.
+    """
+    while True:
+        with transaction.atomic():
+            batch = _lock_due(due, size, order_by)
+            if not batch:
+                return
+            claim(batch)
+        yield batch
+
+
+def _lock_due(due: Callable[[datetime], QuerySet[M]], size: int, order_by: Sequence[str]) -> LockedBatch:
+    now = timezone.now()
+    rows = list(due(now).select_for_update(of=("self",), skip_locked=True).order_by(*order_by)[:size])
+    return LockedBatch(rows, now)
 
 
 def _per_row(value: Any, row: models.Model) -> Any:
@@ -119,7 +153,7 @@ def transitions_apply(
         )
     fields = [f for f in concrete if f.attname in changed and f not in auto_now] + auto_now
     if fields:
-        values = [tuple(row.__dict__[f.attname] for f in fields) for row in rows]
+        values = [tuple(getattr(row, f.attname) for f in fields) for row in rows]
         if all(v == values[0] for v in values):
             model._base_manager.filter(pk__in=[row.pk for row in rows]).update(
                 **{f.attname: value for f, value in zip(fields, values[0], strict=True)}

@@ -2,11 +2,16 @@
 
 A real deployment points ``settings.PAYMENT_GATEWAY`` at a class with the same two methods
 that talks to a payment provider. The built-in one moves no real money.
+
+Every call carries an idempotency key, stable for the thing it pays (``order-placement-<id>``,
+``refund-<id>``): Gigfair calls the gateway outside its database transactions and records
+the answer afterwards, so a call whose answer was lost is made again, and the gateway must
+answer a key it has seen with the first answer instead of moving money twice.
 """
 
 from __future__ import annotations
 
-import uuid
+import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -37,16 +42,24 @@ class PaymentGateway(Protocol):
 
 
 class SimulatedCardGateway:
-    """A stand-in for a card processor: every charge and refund succeeds, no money moves."""
+    """A stand-in for a card processor: every charge and refund succeeds, no money moves.
+
+    Idempotent like a real processor: the reference is derived from the idempotency key, so
+    the same key always gets the same answer, in any process.
+    """
 
     name = "simulated-card"
     method = "Simulated card •••• 4242"
 
     def charge(self, *, customer_id: int, amount: Decimal, currency: str, idempotency_key: str) -> GatewayResult:
-        return GatewayResult(ok=True, reference=f"sim_ch_{uuid.uuid4().hex}", method=self.method)
+        return GatewayResult(ok=True, reference=f"sim_ch_{_key_digest('charge', idempotency_key)}", method=self.method)
 
     def refund(self, *, charge_reference: str, amount: Decimal, currency: str, idempotency_key: str) -> GatewayResult:
-        return GatewayResult(ok=True, reference=f"sim_re_{uuid.uuid4().hex}", method=self.method)
+        return GatewayResult(ok=True, reference=f"sim_re_{_key_digest('refund', idempotency_key)}", method=self.method)
+
+
+def _key_digest(operation: str, idempotency_key: str) -> str:
+    return hashlib.sha256(f"{operation}:{idempotency_key}".encode()).hexdigest()[:32]
 
 
 @cache

@@ -11,12 +11,12 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from core.batches import locked_batches, transitions_apply
+from core.batches import LockedBatch, claimed_batches, locked_batches, transitions_apply
 from core.db import bulk_update_rows
 from core.i18n import Translatable
 from core.jobs import SweepResult
@@ -27,7 +27,7 @@ from marketplace.notifications import notification_build, notifications_send
 
 from .cancellation import CancelItem, attach_charge_payments, cancellation_decide, cancellations_execute
 from .completion import completion_counts, provider_ids_with_orders
-from .gateways import gateway_get
+from .gateways import GatewayResult, gateway_get
 from .ledger import account_for, ledger_build, ledger_post_many
 from .models import (
     AccountKind,
@@ -35,13 +35,15 @@ from .models import (
     CancelReason,
     LedgerTransactionKind,
     Order,
+    OrderPlacement,
     OrderState,
+    PlacementStatus,
     Policy,
     Refund,
     RefundStatus,
 )
 from .selectors import policy_in_force
-from .services import order_auto_complete
+from .services import PLACEMENT_CLAIM, order_auto_complete, order_placement_finish
 
 BATCH = 1000
 Due = Callable[[datetime], QuerySet[Order]]
@@ -175,6 +177,10 @@ def close_orders_without_requirements() -> SweepResult:
 # --- Refunds -------------------------------------------------------------------------------
 
 RETRY_BASE = timedelta(hours=1)
+# Refunds claimed at a time, and for how long: time for the batch's payouts at over 3 s a call.
+# A claim that runs out is safe, only wasteful: another run pays out again with the same keys.
+REFUND_BATCH = 500
+REFUND_CLAIM = timedelta(minutes=30)
 REFUND_FIELDS = [
     "status",
     "attempts",
@@ -182,85 +188,154 @@ REFUND_FIELDS = [
     "gateway_reference",
     "failure_reason",
     "settle_after",
+    "claimed_until",
     "updated_at",
 ]
 
 
+def _refunds_due(now: datetime) -> QuerySet[Refund]:
+    return (
+        Refund.objects.filter(status__in=(RefundStatus.PENDING, RefundStatus.FAILED), settle_after__lte=now)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=now))  # or left by a stopped run
+        .select_related("payment")
+        .annotate(client_id=F("order__client_id"))
+    )
+
+
+def _refunds_claim(batch: LockedBatch) -> None:
+    """Mark the batch's payouts as under way: one more attempt each, until the claim runs out."""
+    until = batch.now + REFUND_CLAIM
+    Refund.objects.filter(pk__in=[r.pk for r in batch]).update(
+        attempts=F("attempts") + 1, claimed_until=until, updated_at=batch.now
+    )
+    for refund in batch:
+        refund.attempts += 1
+        refund.claimed_until = until
+
+
 def settle_refunds() -> SweepResult:
-    """Pay out refunds whose settlement time has come; a failed one is retried with back-off."""
+    """Pay out refunds whose settlement time has come; a failed one is retried with back-off.
+
+    The gateway is called outside any transaction, like the webhook sender: a batch is claimed
+    and committed, each refund is paid out with its own idempotency key, then the answers are
+    recorded. A run stopped before recording leaves its claims; when they run out the next
+    run pays those refunds out again with the same keys, and the gateway answers with the
+    payouts it already made instead of paying twice.
+    """
     gateway = gateway_get()
     settled = failed = 0
     accounts: dict[tuple[str, str], object] = {}
-
-    def account(kind: str, currency: str):
-        if (kind, currency) not in accounts:
-            accounts[(kind, currency)] = account_for(kind=kind, currency=currency)
-        return accounts[(kind, currency)]
-
-    while True:
-        with transaction.atomic():
-            now = timezone.now()
-            batch = list(
-                Refund.objects.select_for_update(of=("self",), skip_locked=True)
-                .filter(status__in=(RefundStatus.PENDING, RefundStatus.FAILED), settle_after__lte=now)
-                .select_related("payment")
-                .annotate(client_id=F("order__client_id"))
-                .order_by("pk")[:BATCH]
-            )
-            if not batch:
-                break
-            ledger, notices = [], []
+    for batch in claimed_batches(_refunds_due, size=REFUND_BATCH, claim=_refunds_claim):
+        answers = []
+        try:
             for refund in batch:
-                refund.attempts += 1
-                refund.updated_at = now
                 result = gateway.refund(
                     charge_reference=refund.payment.reference,
                     amount=refund.amount,
                     currency=refund.currency,
                     idempotency_key=f"refund-{refund.pk}",
                 )
-                if result.ok:
-                    refund.status = RefundStatus.SETTLED
-                    refund.settled_at = now
-                    refund.gateway_reference = result.reference
-                    refund.failure_reason = ""
-                    settled += 1
-                    notices.append(
-                        notification_build(
-                            user_id=refund.client_id,
-                            kind="refund_settled",
-                            title=Translatable(
-                                gettext_noop("Your refund of %(amount)s %(cur)s was paid back"),
-                                {"amount": refund.amount, "cur": refund.currency},
-                            ),
-                            body=Translatable(
-                                gettext_noop("It went back to %(method)s."), {"method": refund.payment.method}
-                            ),
-                            order_id=refund.order_id,
-                            at=now,
-                        )
-                    )
-                    ledger.append(
-                        ledger_build(
-                            kind=LedgerTransactionKind.REFUND_SETTLED,
-                            currency=refund.currency,
-                            order_id=refund.order_id,
-                            memo=f"Refund {result.reference}",
-                            lines=[
-                                (account(AccountKind.REFUNDS, refund.currency), refund.amount),
-                                (account(AccountKind.GATEWAY, refund.currency), -refund.amount),
-                            ],
-                        )
-                    )
-                else:
-                    refund.status = RefundStatus.FAILED
-                    refund.failure_reason = result.failure_reason[:255]
-                    refund.settle_after = now + RETRY_BASE * (2 ** min(refund.attempts - 1, 6))
-                    failed += 1
-            bulk_update_rows(batch, REFUND_FIELDS)
-            ledger_post_many(ledger)
-            notifications_send(notices)
+                answers.append((refund, result))
+        finally:  # what was answered is recorded even when a call raised
+            s, f = _refunds_record(answers, accounts)
+        settled += s
+        failed += f
     return SweepResult(processed=settled, detail=f"{failed} failed, will retry" if failed else "")
+
+
+@transaction.atomic
+def _refunds_record(answers: list[tuple[Refund, GatewayResult]], accounts: dict) -> tuple[int, int]:
+    """Write the gateway's answers for refunds still claimed by this run; returns (settled, failed)."""
+
+    def account(kind: str, currency: str):
+        if (kind, currency) not in accounts:
+            accounts[(kind, currency)] = account_for(kind=kind, currency=currency)
+        return accounts[(kind, currency)]
+
+    now = timezone.now()
+    claims = {refund.pk: refund.claimed_until for refund, _result in answers}
+    # A refund whose claim ran out and was taken over is recorded by the run that holds it now.
+    locked = Refund.objects.select_for_update().filter(pk__in=claims).values_list("pk", "claimed_until")
+    ours = {pk for pk, claimed_until in locked if claimed_until == claims[pk]}
+    recorded, ledger, notices = [], [], []
+    settled = failed = 0
+    for refund, result in answers:
+        if refund.pk not in ours:
+            continue
+        recorded.append(refund)
+        refund.claimed_until = None
+        refund.updated_at = now
+        if result.ok:
+            refund.status = RefundStatus.SETTLED
+            refund.settled_at = now
+            refund.gateway_reference = result.reference
+            refund.failure_reason = ""
+            settled += 1
+            notices.append(
+                notification_build(
+                    user_id=refund.client_id,
+                    kind="refund_settled",
+                    title=Translatable(
+                        gettext_noop("Your refund of %(amount)s %(cur)s was paid back"),
+                        {"amount": refund.amount, "cur": refund.currency},
+                    ),
+                    body=Translatable(gettext_noop("It went back to %(method)s."), {"method": refund.payment.method}),
+                    order_id=refund.order_id,
+                    at=now,
+                )
+            )
+            ledger.append(
+                ledger_build(
+                    kind=LedgerTransactionKind.REFUND_SETTLED,
+                    currency=refund.currency,
+                    order_id=refund.order_id,
+                    memo=f"Refund {result.reference}",
+                    lines=[
+                        (account(AccountKind.REFUNDS, refund.currency), refund.amount),
+                        (account(AccountKind.GATEWAY, refund.currency), -refund.amount),
+                    ],
+                )
+            )
+        else:
+            refund.status = RefundStatus.FAILED
+            refund.failure_reason = result.failure_reason[:255]
+            refund.settle_after = now + RETRY_BASE * (2 ** min(refund.attempts - 1, 6))
+            failed += 1
+    bulk_update_rows(recorded, REFUND_FIELDS)
+    ledger_post_many(ledger)
+    notifications_send(notices)
+    return settled, failed
+
+
+# --- Orders whose placement was cut off -----------------------------------------------------
+
+PLACEMENT_BATCH = 100
+
+
+def _placements_due(now: datetime) -> QuerySet[OrderPlacement]:
+    return OrderPlacement.objects.filter(
+        status__in=(PlacementStatus.CHARGING, PlacementStatus.REFUNDING), claimed_until__lte=now
+    ).select_related("listing")
+
+
+def _placements_claim(batch: LockedBatch) -> None:
+    OrderPlacement.objects.filter(pk__in=[p.pk for p in batch]).update(claimed_until=batch.now + PLACEMENT_CLAIM)
+
+
+def resume_order_placements() -> SweepResult:
+    """Finish orders whose request stopped between a call to the payment gateway and its record.
+
+    Each call is made again with the placement's idempotency key, outside any transaction: the
+    gateway answers with what it already did (or does what never reached it), and the outcome
+    is recorded as the request would have: the order, the decline, or the charge given back.
+    """
+    done = placed = 0
+    for batch in claimed_batches(_placements_due, size=PLACEMENT_BATCH, claim=_placements_claim):
+        for placement in batch:
+            placement = order_placement_finish(placement=placement)
+            done += placement.status not in (PlacementStatus.CHARGING, PlacementStatus.REFUNDING)
+            placed += placement.status == PlacementStatus.PLACED
+    return SweepResult(processed=done, detail=f"{placed} placed" if done else "")
 
 
 QUOTE_KEEP_DAYS = 7

@@ -664,6 +664,9 @@ class Refund(TimeStampedModel):
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     gateway_reference = models.CharField(_("gateway reference"), max_length=128, blank=True)
     failure_reason = models.CharField(_("last failure"), max_length=255, blank=True)
+    # Set while a payout is under way outside any transaction (orders.jobs.settle_refunds):
+    # its outcome is not known yet. Past this time the sweep takes the payout over.
+    claimed_until = models.DateTimeField(_("payout under way until"), null=True, blank=True)
 
     class Meta:
         ordering = ("created_at", "id")
@@ -680,6 +683,75 @@ class Refund(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"Refund {self.amount} {self.currency} ({self.status})"
+
+
+# --- Placing an order ---------------------------------------------------------------------
+
+
+class PlacementStatus(models.TextChoices):
+    CHARGING = "charging", _("charging the client")
+    PLACED = "placed", _("placed")
+    DECLINED = "declined", _("payment declined")
+    REFUNDING = "refunding", _("refused after the charge, giving it back")
+    REFUNDED = "refunded", _("refused after the charge, given back")
+
+
+class OrderPlacement(models.Model):
+    """An order on its way in: written before the client is charged, completed after.
+
+    ``orders.services.order_create`` calls the payment gateway outside any transaction, so
+    this row keeps what was asked for and, for a shift, holds the booking while the charge is
+    under way; recording the outcome turns it into the order with its payment (or marks it
+    declined) in one transaction. A block between the two people made while the card was
+    being charged still wins: the charge is given back instead (refunding, then refunded),
+    outside Gigfair's books, which never held it. A request cut off on the way leaves the row
+    charging or refunding: after ``claimed_until`` the sweep ``orders.jobs.resume_order_placements``
+    makes the call again with the same idempotency key, which the gateway answers with the
+    first outcome, and records it.
+    """
+
+    listing = models.ForeignKey("marketplace.Listing", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("kind"), max_length=16, choices=ListingKind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="+")
+    requirements = models.TextField(_("requirements"), blank=True)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    status = models.CharField(
+        _("status"), max_length=16, choices=PlacementStatus.choices, default=PlacementStatus.CHARGING
+    )
+    claimed_until = models.DateTimeField(_("call under way until"))
+    order = models.OneToOneField(Order, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    charge_reference = models.CharField(_("gateway reference"), max_length=128, blank=True)
+    refund_reference = models.CharField(_("refund reference"), max_length=128, blank=True)
+    failure_reason = models.CharField(_("last failure"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("order placement")
+        verbose_name_plural = _("order placements")
+        indexes = [models.Index(fields=("status", "claimed_until"), name="placement_status_claim_idx")]
+        constraints = [
+            # Like order_one_live_booking_per_shift, for the time the worker's booking is being paid.
+            models.UniqueConstraint(
+                fields=("listing",),
+                condition=Q(kind="shift", status="charging"),
+                name="placement_one_charging_per_shift",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Placement #{self.pk} ({self.status})"
+
+    @property
+    def idempotency_key(self) -> str:
+        """The gateway's key for this placement's charge: the same on every try."""
+        return f"order-placement-{self.pk}"
+
+    @property
+    def client_id(self) -> int:
+        """Who pays: the one ordering a service, the owner of a shift."""
+        return self.actor_id if self.kind == ListingKind.SERVICE else self.listing.owner_id
 
 
 # --- The order's message thread -----------------------------------------------------------

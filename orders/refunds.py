@@ -12,6 +12,7 @@ refund can later go back to, and its ledger transaction.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from decimal import Decimal
 
@@ -31,7 +32,12 @@ from .models import Account, AccountKind, Order, Payment, PaymentStatus, Refund,
 def payment_charge(
     *, order: Order, amount: Decimal, credit: Account, kind: str, memo: str, idempotency_key: str
 ) -> Payment:
-    """Charge the client of ``order`` ``amount`` more through the gateway; the money goes to ``credit``."""
+    """Charge the client of ``order`` ``amount`` more through the gateway; the money goes to ``credit``.
+
+    The gateway is called in the caller's transaction (an after-sales ticket's, under its row
+    lock), so ``idempotency_key`` must be stable for what is paid: a retry after a rollback
+    gets the first charge back from the gateway instead of a second one.
+    """
     gateway = gateway_get()
     result = gateway.charge(
         customer_id=order.client_id, amount=amount, currency=order.currency, idempotency_key=idempotency_key
@@ -97,18 +103,23 @@ def refund_create(
     )
 
 
+# How long taking a refund back waits for a payout under way to be recorded.
+PAYOUT_WAIT_SECONDS = 30
+PAYOUT_POLL_SECONDS = 0.05
+
+
 @transaction.atomic
 def refund_cancel(*, refund: Refund, credit: Account, kind: str, memo: str) -> Refund | None:
     """Take back a refund not paid out yet: the amount owed goes back to ``credit``.
 
     Returns None when it was cancelled, or the refund (locked, re-read) when it has already
-    settled and the money is with the client: the caller reverses that another way. The row
-    lock waits for a settlement sweep paying it right now, so it is never both paid and
-    cancelled. A refund that is not paid out has no gateway side (a failed attempt moved no
+    settled and the money is with the client: the caller reverses that another way. It waits
+    for a settlement sweep paying it right now to record the outcome, so it is never both paid
+    and cancelled. A refund that is not paid out has no gateway side (a failed attempt moved no
     money): it is marked cancelled, keeping its attempts as evidence, and the ledger transaction
     ``kind`` records where the amount went.
     """
-    refund = Refund.objects.select_for_update().select_related("order").get(pk=refund.pk)
+    refund = _refund_lock_between_payouts(refund.pk)
     if refund.status == RefundStatus.SETTLED:
         return refund
     if refund.status == RefundStatus.CANCELLED:
@@ -125,3 +136,25 @@ def refund_cancel(*, refund: Refund, credit: Account, kind: str, memo: str) -> R
     refund.cancelled_at = refund.updated_at = timezone.now()
     refund.save(update_fields=("status", "cancelled_at", "updated_at"))
     return None
+
+
+def _refund_lock_between_payouts(refund_id: int) -> Refund:
+    """Lock the refund once no payout of it is under way; call inside a transaction.
+
+    The settlement sweep calls the gateway outside any transaction, having claimed the refund
+    (``claimed_until``); its outcome is unknown until the sweep records it. So wait for that,
+    as a row lock would, without holding the row: the savepoint's rollback lets it go for the
+    sweep to write. A claim left by a stopped sweep is not waited for: the next run settles it.
+    """
+    deadline = time.monotonic() + PAYOUT_WAIT_SECONDS
+    while True:
+        with transaction.atomic():
+            refund = Refund.objects.select_for_update().select_related("order").get(pk=refund_id)
+            if refund.claimed_until is None:
+                return refund  # leaving the savepoint keeps the lock
+            transaction.set_rollback(True)
+        if refund.claimed_until <= timezone.now() or time.monotonic() >= deadline:
+            raise Conflict(
+                _("This refund is being paid out right now; try again in a few minutes."), code="refund_paying_out"
+            )
+        time.sleep(PAYOUT_POLL_SECONDS)

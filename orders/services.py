@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.files.uploadedfile import UploadedFile
@@ -21,7 +22,7 @@ from credit.services import credit_for_completed_order
 from marketplace.models import Listing, ListingKind, User
 from marketplace.services import listing_get_for_order, require_available, require_not_blocked
 
-from .gateways import gateway_get
+from .gateways import GatewayResult, gateway_get
 from .ledger import account_for, ledger_post
 from .models import (
     AccountKind,
@@ -30,9 +31,11 @@ from .models import (
     DeliveryFile,
     LedgerTransactionKind,
     Order,
+    OrderPlacement,
     OrderState,
     Payment,
     PaymentStatus,
+    PlacementStatus,
     Policy,
 )
 from .policy import DEFAULT_RULES
@@ -133,13 +136,36 @@ def _apply(order: Order, name: str, *, actor: User | None, role: str, reason: st
 # --- Making an order ----------------------------------------------------------------------
 
 
-@transaction.atomic
+# How long a request may take between writing its placement and recording the charge; past
+# it, orders.jobs.resume_order_placements finishes the placement.
+PLACEMENT_CLAIM = timedelta(minutes=5)
+
+
 def order_create(*, actor: User, listing_id, requirements: str = "") -> Order:
     """Order a service (actor becomes client) or book a shift (actor becomes provider).
 
-    The client is charged through the payment gateway and the money is held in escrow.
-    A refused request leaves nothing behind: the whole thing is one transaction.
+    The client is charged through the payment gateway and the money is held in escrow. The
+    gateway is called outside any transaction, between two short ones: the first checks the
+    request and writes it down as an ``OrderPlacement`` (which holds a shift's booking), the
+    second records the outcome: the order with its payment and escrow, or the decline, which
+    leaves no order behind. A request cut off on the way is finished by
+    ``orders.jobs.resume_order_placements`` with the same idempotency key: the client is
+    charged once.
     """
+    placement = _placement_begin(actor=actor, listing_id=listing_id, requirements=requirements)
+    placement = order_placement_finish(placement=placement)
+    if placement.status == PlacementStatus.PLACED:
+        return placement.order
+    if placement.status == PlacementStatus.DECLINED:
+        raise PaymentFailed(
+            _("The client's payment was declined: %(why)s") % {"why": placement.failure_reason or _("no reason given")}
+        )
+    raise PermissionDenied(placement.failure_reason, code="blocked")
+
+
+@transaction.atomic
+def _placement_begin(*, actor: User, listing_id, requirements: str) -> OrderPlacement:
+    """Check an order request and write it down, before the client is charged."""
     listing: Listing = listing_get_for_order(listing_id=listing_id)
     requirements = _text(requirements, "requirements", required=False, label="")
     now = timezone.now()
@@ -154,81 +180,116 @@ def order_create(*, actor: User, listing_id, requirements: str = "") -> Order:
     policy = policy_current()
     require_can_take_orders(provider=provider, actor=actor, policy=policy)
     require_min_score(user=actor, minimum=listing.min_credit_score)
-    common = {
-        "kind": listing.kind,
-        "listing": listing,
-        "policy": policy,
-        "title": listing.title,
-        "price": listing.price,
-        "currency": listing.currency,
-        "created_at": now,
-    }
-    if listing.kind == ListingKind.SERVICE:
-        order = Order(
-            client=actor,
-            provider=listing.owner,
-            state=OrderState.AWAITING_REQUIREMENTS,
-            delivery_days=listing.delivery_days,
-            revisions_allowed=listing.revisions or 0,
-            **common,
-        )
-        role = ActorRole.CLIENT
-    else:
+    if listing.kind == ListingKind.SHIFT:
         if listing.starts_at <= now:
             raise Conflict(_("This shift has already started."), code="shift_started")
-        if Order.objects.filter(listing=listing).exclude(state=OrderState.CANCELLED).exists():
+        # Placements first, then orders: recording turns a placement into an order in one
+        # transaction, so whenever that commits, one of the two reads sees the booking.
+        if (
+            OrderPlacement.objects.filter(listing=listing, status=PlacementStatus.CHARGING).exists()
+            or Order.objects.filter(listing=listing).exclude(state=OrderState.CANCELLED).exists()
+        ):
             raise Conflict(_("Someone has already booked this shift."), code="shift_already_booked")
-        order = Order(
-            client=listing.owner,
-            provider=actor,
-            state=OrderState.BOOKED,
-            starts_at=listing.starts_at,
-            ends_at=listing.ends_at,
-            location=listing.location,
-            **common,
-        )
-        role = ActorRole.PROVIDER
     try:
         with transaction.atomic():
-            order.save()
+            return OrderPlacement.objects.create(
+                listing=listing,
+                kind=listing.kind,
+                actor=actor,
+                policy=policy,
+                requirements=requirements,
+                amount=listing.price,
+                currency=listing.currency,
+                claimed_until=now + PLACEMENT_CLAIM,
+                created_at=now,
+            )
     except IntegrityError:
         raise Conflict(_("Someone has already booked this shift."), code="shift_already_booked") from None
-    transition_log_write(
-        subject=order,
-        transition="create",
-        from_state="",
-        to_state=order.state,
-        actor=actor,
-        actor_role=role,
-        reason=_("Order placed") if order.is_service else _("Shift booked"),
-        at=now,
-    )
-    _charge_into_escrow(order)
-    if order.is_service and requirements:
-        _apply(
-            order,
-            "submit_requirements",
-            actor=actor,
-            role=ActorRole.CLIENT,
-            reason=_("Requirements sent with the order"),
-            requirements=requirements,
-            at=now,
-        )
-    return order
 
 
-def _charge_into_escrow(order: Order) -> Payment:
+def order_placement_finish(*, placement: OrderPlacement) -> OrderPlacement:
+    """Take a placement as far as it goes: charge, record, and give back a charge refused since.
+
+    Call outside any transaction: each gateway call is followed by a short transaction that
+    records its answer. The request that made the placement calls it, and so does the sweep
+    finishing a placement its request left (every call uses the placement's stable keys, so
+    the gateway answers a repeated one with its first outcome).
+    """
+    if placement.status == PlacementStatus.CHARGING:
+        placement = _placement_record_charge(placement=placement, charge=_placement_charge(placement))
+    if placement.status == PlacementStatus.REFUNDING:
+        placement = _placement_record_refund(placement=placement, refund=_placement_refund(placement))
+    return placement
+
+
+@dataclass(frozen=True)
+class PlacementCall:
+    """The gateway's answer to a call for a placement, and which gateway gave it."""
+
+    gateway: str
+    result: GatewayResult
+
+
+def _placement_charge(placement: OrderPlacement) -> PlacementCall:
     gateway = gateway_get()
     result = gateway.charge(
-        customer_id=order.client_id, amount=order.price, currency=order.currency, idempotency_key=f"order-{order.pk}"
+        customer_id=placement.client_id,
+        amount=placement.amount,
+        currency=placement.currency,
+        idempotency_key=placement.idempotency_key,
     )
+    return PlacementCall(gateway=gateway.name, result=result)
+
+
+def _placement_refund(placement: OrderPlacement) -> PlacementCall:
+    gateway = gateway_get()
+    result = gateway.refund(
+        charge_reference=placement.charge_reference,
+        amount=placement.amount,
+        currency=placement.currency,
+        idempotency_key=f"{placement.idempotency_key}-refund",
+    )
+    return PlacementCall(gateway=gateway.name, result=result)
+
+
+def _placement_lock(placement: OrderPlacement) -> OrderPlacement:
+    return (
+        OrderPlacement.objects.select_for_update(of=("self",))
+        .select_related("listing__owner", "actor", "policy")
+        .get(pk=placement.pk)
+    )
+
+
+@transaction.atomic
+def _placement_record_charge(*, placement: OrderPlacement, charge: PlacementCall) -> OrderPlacement:
+    """Record a placement's charge, once: the order with its payment and escrow, or the decline.
+
+    A placement recorded already (by its request, or by the sweep that took it over) is
+    returned as it is: the gateway answered both with the same charge.
+    """
+    placement = _placement_lock(placement)
+    if placement.status != PlacementStatus.CHARGING:
+        return placement
+    result = charge.result
     if not result.ok:
-        raise PaymentFailed(
-            _("The client's payment was declined: %(why)s") % {"why": result.failure_reason or _("no reason given")}
-        )
+        placement.status = PlacementStatus.DECLINED
+        placement.failure_reason = result.failure_reason[:255]
+        placement.save(update_fields=("status", "failure_reason"))
+        return placement
+    placement.charge_reference = result.reference
+    try:
+        # Again, under the pair lock: a block made while the card was being charged wins,
+        # as it would have had it come first, and the charge goes back.
+        require_not_blocked(actor=placement.actor, other=placement.listing.owner)
+    except PermissionDenied as refused:
+        placement.status = PlacementStatus.REFUNDING
+        placement.failure_reason = refused.message[:255]
+        placement.save(update_fields=("status", "charge_reference", "failure_reason"))
+        return placement
+    order = _placement_order(placement)
     payment = Payment.objects.create(
         order=order,
-        gateway=gateway.name,
+        gateway=charge.gateway,
         reference=result.reference,
         method=result.method,
         amount=order.price,
@@ -245,7 +306,84 @@ def _charge_into_escrow(order: Order) -> Payment:
             (account_for(kind=AccountKind.ESCROW, currency=order.currency), -order.price),
         ],
     )
-    return payment
+    if order.is_service and placement.requirements:
+        _apply(
+            order,
+            "submit_requirements",
+            actor=placement.actor,
+            role=ActorRole.CLIENT,
+            reason=_("Requirements sent with the order"),
+            requirements=placement.requirements,
+            at=placement.created_at,
+        )
+    placement.status = PlacementStatus.PLACED
+    placement.order = order
+    placement.save(update_fields=("status", "order", "charge_reference"))
+    return placement
+
+
+@transaction.atomic
+def _placement_record_refund(*, placement: OrderPlacement, refund: PlacementCall) -> OrderPlacement:
+    """Record the refund of a charge that could not become an order; a failed one is tried again later."""
+    placement = _placement_lock(placement)
+    if placement.status != PlacementStatus.REFUNDING:
+        return placement
+    if refund.result.ok:
+        placement.status = PlacementStatus.REFUNDED
+        placement.refund_reference = refund.result.reference
+        placement.save(update_fields=("status", "refund_reference"))
+    else:
+        placement.claimed_until = timezone.now() + PLACEMENT_CLAIM  # the sweep tries again then
+        placement.save(update_fields=("claimed_until",))
+    return placement
+
+
+def _placement_order(placement: OrderPlacement) -> Order:
+    """The order of a paid placement, made as it was asked for (time, policy, price), and its log."""
+    listing, actor, now = placement.listing, placement.actor, placement.created_at
+    common = {
+        "kind": listing.kind,
+        "listing": listing,
+        "policy": placement.policy,
+        "title": listing.title,
+        "price": placement.amount,
+        "currency": placement.currency,
+        "created_at": now,
+    }
+    if listing.kind == ListingKind.SERVICE:
+        order = Order(
+            client=actor,
+            provider=listing.owner,
+            state=OrderState.AWAITING_REQUIREMENTS,
+            delivery_days=listing.delivery_days,
+            revisions_allowed=listing.revisions or 0,
+            **common,
+        )
+        role = ActorRole.CLIENT
+    else:
+        order = Order(
+            client=listing.owner,
+            provider=actor,
+            state=OrderState.BOOKED,
+            starts_at=listing.starts_at,
+            ends_at=listing.ends_at,
+            location=listing.location,
+            **common,
+        )
+        role = ActorRole.PROVIDER
+    # No IntegrityError to expect for a shift: its charging placement kept other bookings out.
+    order.save()
+    transition_log_write(
+        subject=order,
+        transition="create",
+        from_state="",
+        to_state=order.state,
+        actor=actor,
+        actor_role=role,
+        reason=_("Order placed") if order.is_service else _("Shift booked"),
+        at=now,
+    )
+    return order
 
 
 def _completion_effects(order: Order) -> None:

@@ -23,3 +23,44 @@ class FlakyRefundGateway(SimulatedCardGateway):
             FlakyRefundGateway.failures_left -= 1
             return GatewayResult(ok=False, reference="", failure_reason="issuer unavailable")
         return super().refund(**kwargs)
+
+
+class RecordingGateway(SimulatedCardGateway):
+    """Keeps every call, and the money moved: like a real processor, a key it has seen moves none.
+
+    ``calls`` and ``moved`` are class-wide, reset by the test (the ``recording_gateway`` fixture).
+    """
+
+    name = "test-recording"
+    calls: list[tuple[str, str, bool]] = []  # (operation, idempotency key, inside a transaction)
+    moved: dict[tuple[str, str], object] = {}
+    on_charge = None  # a callable run during a charge, as something happening meanwhile
+
+    def charge(self, **kwargs) -> GatewayResult:
+        self._record("charge", kwargs)
+        if RecordingGateway.on_charge is not None:
+            RecordingGateway.on_charge()
+        return super().charge(**kwargs)
+
+    def refund(self, **kwargs) -> GatewayResult:
+        self._record("refund", kwargs)
+        return super().refund(**kwargs)
+
+    @staticmethod
+    def _record(operation: str, kwargs: dict) -> None:
+        from django.db import connection
+
+        key = kwargs["idempotency_key"]
+        RecordingGateway.calls.append((operation, key, connection.in_atomic_block))
+        RecordingGateway.moved.setdefault((operation, key), kwargs["amount"])
+
+
+def use_gateway(settings, path: str) -> None:
+    """Point the services at the gateway class ``path`` for this test."""
+    from orders.gateways import _gateway_class
+
+    settings.PAYMENT_GATEWAY = path
+    _gateway_class.cache_clear()
+    RecordingGateway.calls = []
+    RecordingGateway.moved = {}
+    RecordingGateway.on_charge = None

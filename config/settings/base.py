@@ -238,6 +238,10 @@ GIGFAIR_SWEEPS = {
         "schedule": crontab(minute="*/15"),
     },
     "orders.settle_refunds": {"path": "orders.jobs.settle_refunds", "schedule": crontab(minute="*/10")},
+    "orders.resume_order_placements": {
+        "path": "orders.jobs.resume_order_placements",
+        "schedule": crontab(minute="*"),
+    },
     "orders.purge_stale_quotes": {"path": "orders.jobs.purge_stale_quotes", "schedule": crontab(minute=17, hour=3)},
     "disputes.remind_requests": {"path": "disputes.jobs.requests.remind_requests", "schedule": crontab(minute="*/5")},
     "disputes.expire_requests": {"path": "disputes.jobs.requests.expire_requests", "schedule": crontab(minute="*")},

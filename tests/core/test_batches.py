@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_fsm import transition
 
-from core.batches import locked_batches, transitions_apply
+from core.batches import claimed_batches, locked_batches, transitions_apply
 from core.models import TransitionLog
 from orders import services
 from orders.models import Order, OrderState
@@ -171,3 +171,34 @@ def test_an_error_in_the_body_rolls_its_batch_back_and_keeps_the_ones_before():
         OrderState.IN_PROGRESS,
     ]
     assert not transaction.get_connection().needs_rollback
+
+
+# --- claimed_batches -------------------------------------------------------------------------------
+
+
+def _unclaimed(now):
+    return Order.objects.filter(state=OrderState.IN_PROGRESS, location="")
+
+
+def _claim(batch) -> None:
+    Order.objects.filter(pk__in=[o.pk for o in batch]).update(location=f"claimed at {batch.now:%H:%M:%S.%f}")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_claimed_batch_is_handed_over_after_its_claim_committed():
+    # given three due rows
+    orders = _in_progress(3)
+    seen = []
+
+    # when they are claimed two at a time
+    for batch in claimed_batches(_unclaimed, size=2, claim=_claim):
+        # then the caller holds no transaction, and the claim is already there for everyone to see
+        assert not transaction.get_connection().in_atomic_block
+        assert all(
+            location.startswith("claimed")
+            for location in Order.objects.filter(pk__in=[o.pk for o in batch]).values_list("location", flat=True)
+        )
+        seen.append([o.pk for o in batch])
+
+    # and the loop ends once the claims took every row out of the due ones
+    assert seen == [[orders[0].pk, orders[1].pk], [orders[2].pk]]
