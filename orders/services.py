@@ -12,10 +12,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
-from core.audit import transition_log_write
+from core.audit import transition_log_write, transition_logged
 from core.batches import transitions_apply
 from core.exceptions import Conflict, NotFound, PaymentFailed, PermissionDenied, ValidationFailed
 from core.models import ActorRole
+from core.text import text_clean
 from core.uploads import upload_check
 from credit.eligibility import require_can_take_orders, require_min_score
 from credit.services import credit_for_completed_order
@@ -83,6 +84,14 @@ def order_lock(*, order_id: int) -> Order:
         raise NotFound(_("No such order.")) from None
 
 
+def orders_lock_free(*, order_ids) -> dict[int, Order]:
+    """Lock those of ``order_ids`` nobody else holds (a sweep skips the rest); call inside a transaction."""
+    return {
+        order.pk: order
+        for order in Order.objects.select_for_update(of=("self",), skip_locked=True).filter(pk__in=list(order_ids))
+    }
+
+
 def _require_role(order: Order, actor: User, role: str, action: str) -> None:
     actual = order.role_of(actor)
     if actual is None:
@@ -105,30 +114,13 @@ def _refuse_transition(order: Order, action: str, hint: str = "") -> Conflict:
     return Conflict(message, code="invalid_transition", extra={"state": order.state})
 
 
-def _text(value: str | None, field: str, *, required: bool, label: str) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise ValidationFailed(label, errors={field: [label]})
-    if len(value) > MAX_TEXT:
-        message = _("At most %(n)d characters.") % {"n": MAX_TEXT}
-        raise ValidationFailed(message, errors={field: [message]})
-    return value
-
-
 def _apply(order: Order, name: str, *, actor: User | None, role: str, reason: str = "", **kwargs) -> tuple[str, str]:
     """Run transition ``name`` on a locked order, save it and log it; returns (from, to)."""
     from_state = order.state
     getattr(order, name)(**kwargs)
     order.save()
-    transition_log_write(
-        subject=order,
-        transition=name,
-        from_state=from_state,
-        to_state=order.state,
-        actor=actor,
-        actor_role=role,
-        reason=reason,
-        at=kwargs.get("at"),
+    transition_logged(
+        order, transition=name, from_state=from_state, actor=actor, actor_role=role, reason=reason, at=kwargs.get("at")
     )
     return from_state, order.state
 
@@ -167,7 +159,7 @@ def order_create(*, actor: User, listing_id, requirements: str = "") -> Order:
 def _placement_begin(*, actor: User, listing_id, requirements: str) -> OrderPlacement:
     """Check an order request and write it down, before the client is charged."""
     listing: Listing = listing_get_for_order(listing_id=listing_id)
-    requirements = _text(requirements, "requirements", required=False, label="")
+    requirements = text_clean(requirements, field="requirements", limit=MAX_TEXT)
     now = timezone.now()
     if listing.owner_id == actor.pk:
         message = (
@@ -418,7 +410,9 @@ def order_submit_requirements(*, order: Order, actor: User, requirements: str) -
     """The client sends requirements: work starts and the due date is set."""
     order = order_lock(order_id=order.pk)
     _require_role(order, actor, "client", _("send requirements"))
-    requirements = _text(requirements, "requirements", required=True, label=_("Describe what you need."))
+    requirements = text_clean(
+        requirements, field="requirements", limit=MAX_TEXT, required_message=_("Describe what you need.")
+    )
     if not can_proceed(order.submit_requirements):
         raise _refuse_transition(order, _("send requirements for"))
     _apply(
@@ -438,7 +432,9 @@ def order_deliver(*, order: Order, actor: User, message: str, files: Sequence[Up
     """The provider hands over the work, with a message and optional files."""
     order = order_lock(order_id=order.pk)
     _require_role(order, actor, "provider", _("deliver"))
-    message = _text(message, "message", required=True, label=_("Tell the client what you deliver."))
+    message = text_clean(
+        message, field="message", limit=MAX_TEXT, required_message=_("Tell the client what you deliver.")
+    )
     checked = [upload_check(f, allowed=DELIVERY_FILE_TYPES, field="files") for f in files]
     if not can_proceed(order.deliver):
         raise _refuse_transition(order, _("deliver"))
@@ -457,7 +453,7 @@ def order_request_revision(*, order: Order, actor: User, message: str) -> Order:
     """The client sends the delivery back for a revision, within the listing's bound."""
     order = order_lock(order_id=order.pk)
     _require_role(order, actor, "client", _("ask for a revision"))
-    message = _text(message, "message", required=True, label=_("Say what should change."))
+    message = text_clean(message, field="message", limit=MAX_TEXT, required_message=_("Say what should change."))
     if order.state == OrderState.DELIVERED and not order.has_revisions_left():
         raise Conflict(
             _("All %(n)d revisions included with this order have been used.") % {"n": order.revisions_allowed},

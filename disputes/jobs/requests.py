@@ -26,7 +26,7 @@ from disputes.selectors.requests import request_recipient_id, waiting_on_time_aw
 from marketplace.notifications import notification_build, notifications_send
 from orders.cancellation import CancelItem, attach_charge_payments, cancellation_decide, cancellations_execute
 from orders.models import Order, Policy
-from orders.services import order_extend_delivery
+from orders.services import order_extend_delivery, orders_lock_free
 
 BATCH = 1000
 
@@ -184,12 +184,7 @@ def expire_requests() -> SweepResult:
 
     for batch in locked_batches(due, size=BATCH, order_by=("respond_by", "pk")):
         # Requests first, then their orders: the same order as a person's answer takes them.
-        orders = {
-            o.pk: o
-            for o in Order.objects.select_for_update(of=("self",), skip_locked=True).filter(
-                pk__in=[r.order_id for r in batch]
-            )
-        }
+        orders = orders_lock_free(order_ids=[r.order_id for r in batch])
         for order in orders.values():
             order.policy = policies[order.policy_id]  # one shared instance per policy: rules load once
         a, e = _expire_batch(batch, orders, batch.now)
