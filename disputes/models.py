@@ -338,7 +338,17 @@ class AfterSalesTicket(FSMModelMixin, TimeStampedModel):
     )
     compensation = models.DecimalField(_("compensation"), max_digits=12, decimal_places=2, null=True, blank=True)
     compensation_paid_at = models.DateTimeField(_("compensation paid at"), null=True, blank=True)
-    # Unpaid wages are charged to the client: that charge, which a cancellation refunds.
+    # Unpaid wages are charged to the client: the charge asked for (made outside the ticket's
+    # transaction, retried when declined), which a cancellation cancels or refunds.
+    compensation_charge = models.ForeignKey(
+        "orders.Charge",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("wages charge"),
+    )
+    # A wages charge made before charges were asked for first (migration 0007 recorded those).
     compensation_payment = models.ForeignKey(
         "orders.Payment",
         null=True,

@@ -53,6 +53,7 @@ from .models import (
     CancellationPath,
     CancellationRule,
     CancelReason,
+    Charge,
     CreditParty,
     Delivery,
     DeliveryFile,
@@ -66,6 +67,7 @@ from .models import (
 )
 from .policy import Refusal
 from .policy_versions import PolicySaved, PolicySaveKind, policy_create, policy_save
+from .refunds import charge_retry_now
 from .services import RULE_FIELDS
 
 ZERO = Decimal("0.00")
@@ -878,6 +880,69 @@ class FailureFilter(admin.SimpleListFilter):
         if self.value() == "no":
             return queryset.filter(failure_reason="")
         return queryset
+
+
+@admin.register(Charge)
+class ChargeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Further charges of clients (after-sales compensation); a declined one can be made due now."""
+
+    list_display = (
+        "id",
+        "order",
+        "amount",
+        "currency",
+        "status",
+        "charge_after",
+        "charged_at",
+        "attempts",
+        "failure_reason",
+    )
+    list_filter = ("status", "charge_after", AttemptsFilter, FailureFilter, "currency")
+    search_fields = ("order__id__exact", "payment__reference", "memo")
+    list_select_related = ("order",)
+    date_hierarchy = "created_at"
+    ordering = ("-created_at", "-id")
+    actions = ("retry_now",)
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return [f.name for f in Charge._meta.fields]
+
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_staff and request.user.has_perm("orders.change_charge")
+
+    @admin.action(description=_("Retry now (declined charges)"), permissions=("retry",))
+    def retry_now(self, request: HttpRequest, queryset) -> None:
+        retried = skipped = 0
+        for charge in queryset.order_by("pk"):
+            try:
+                charge_retry_now(charge=charge, actor=request.user)
+            except ApplicationError:
+                skipped += 1
+                continue
+            retried += 1
+            self.log_change(request, charge, gettext("Retry now: due at once for the next charge run."))
+        if retried:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(n)d declined charge is due now; the next charge run tries it again.",
+                    "%(n)d declined charges are due now; the next charge run tries them again.",
+                    retried,
+                )
+                % {"n": retried},
+                messages.SUCCESS,
+            )
+        if skipped:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(n)d charge was not retried: only declined charges can be.",
+                    "%(n)d charges were not retried: only declined charges can be.",
+                    skipped,
+                )
+                % {"n": skipped},
+                messages.WARNING,
+            )
 
 
 @admin.register(Refund)

@@ -10,10 +10,11 @@ here; only orders moves an order's money. Every movement is one balanced ledger 
   business days. Taking it back before the payout cancels that refund (refunds owed →
   provider, ``ticket_compensation_reversal``); after the payout the money is with the
   client, whose payment method is charged back through the gateway (gateway → provider).
-* to the provider (unpaid wages): the client's payment method is charged through the gateway
-  (a ``Payment`` row, gateway → provider, ``ticket_compensation``). Taking it back moves the
-  amount from the provider's account to refunds owed and refunds that charge like any refund
-  (a pending ``Refund`` of the wages ``Payment``).
+* to the provider (unpaid wages): a pending ``Charge`` of the client's payment method, made
+  outside any transaction right after the asking one commits (or by the sweep), and retried
+  when declined; charged, it is a ``Payment`` (gateway → provider, ``ticket_compensation``).
+  Taking it back cancels a charge not made yet; a charge made is refunded like any refund
+  (provider → refunds owed, and a pending ``Refund`` of its ``Payment``).
 
 The platform's own account is never used: the platform neither pays nor keeps compensation.
 """
@@ -29,16 +30,20 @@ from django.utils.translation import gettext as _
 from core.exceptions import Conflict
 
 from .ledger import account_for
-from .models import AccountKind, LedgerTransactionKind, Order, Payment, Refund
-from .refunds import payment_charge, refund_cancel, refund_create
+from .models import AccountKind, Charge, LedgerTransactionKind, Order, Payment, Refund
+from .refunds import charge_cancel, charge_create, refund_cancel, refund_create
 
 
 @dataclass(frozen=True)
 class CompensationPaid:
-    """What paying a compensation wrote: the client's pending refund, or the charge of the client."""
+    """What paying a compensation wrote: the client's pending refund, or the charge of the client.
+
+    ``payment`` is a wages charge made before charges had a ``Charge`` row (migrated records).
+    """
 
     to_client: bool
     refund: Refund | None = None
+    charge: Charge | None = None
     payment: Payment | None = None
 
 
@@ -48,13 +53,11 @@ def _memo(reference: str, text: str) -> str:
 
 
 @transaction.atomic
-def compensation_pay(
-    *, order: Order, amount: Decimal, to_client: bool, reference: str, idempotency_key: str
-) -> CompensationPaid:
+def compensation_pay(*, order: Order, amount: Decimal, to_client: bool, reference: str) -> CompensationPaid:
     """Pay ``amount`` to the client (from the provider) or to the provider (charged to the client).
 
-    ``reference`` names what it is for in the ledger ("Ticket #12"); ``idempotency_key`` keeps
-    a retried charge from charging twice.
+    ``reference`` names what it is for in the ledger ("Ticket #12"). No gateway is called here:
+    a refund and a charge are made outside the transaction, each with its own idempotency key.
     """
     provider = account_for(kind=AccountKind.PROVIDER, currency=order.currency, user=order.provider)
     if to_client:
@@ -66,27 +69,24 @@ def compensation_pay(
             memo=_memo(reference, "compensation from the provider, owed to the client"),
         )
         return CompensationPaid(to_client=True, refund=refund)
-    payment = payment_charge(
+    charge = charge_create(
         order=order,
         amount=amount,
         credit=provider,
         kind=LedgerTransactionKind.TICKET_COMPENSATION,
         memo=_memo(reference, "unpaid wages charged to the client"),
-        idempotency_key=idempotency_key,
     )
-    return CompensationPaid(to_client=False, payment=payment)
+    return CompensationPaid(to_client=False, charge=charge)
 
 
 @transaction.atomic
-def compensation_reverse(
-    *, order: Order, amount: Decimal, paid: CompensationPaid, reference: str, idempotency_key: str
-) -> Refund | None:
+def compensation_reverse(*, order: Order, amount: Decimal, paid: CompensationPaid, reference: str) -> Refund | None:
     """Take back a compensation ``compensation_pay`` paid; returns the refund of a wages charge.
 
     To the client and not paid out yet: the refund is cancelled (kept, as evidence) and the
     amount is back with the provider. Paid out already: the client's payment method is charged
-    back. To the provider: the wages charge is refunded to the client like any refund, and
-    that pending ``Refund`` is returned.
+    back (a pending ``Charge``). To the provider: a charge not made yet is cancelled; one made
+    is refunded to the client like any refund, and that pending ``Refund`` is returned.
     """
     provider = account_for(kind=AccountKind.PROVIDER, currency=order.currency, user=order.provider)
     if paid.to_client:
@@ -99,16 +99,21 @@ def compensation_reverse(
             )
             if settled is None:
                 return None
-        payment_charge(
+        charge_create(
             order=order,
             amount=amount,
             credit=provider,
             kind=LedgerTransactionKind.TICKET_COMPENSATION_REVERSAL,
             memo=_memo(reference, "cancelled after payout, charged back to the client"),
-            idempotency_key=idempotency_key,
         )
         return None
-    if paid.payment is None or paid.payment.order_id != order.pk:
+    payment = paid.payment
+    if paid.charge is not None:
+        made = charge_cancel(charge=paid.charge)
+        if made is None:
+            return None  # never charged: nothing to give back
+        payment = made.payment
+    if payment is None or payment.order_id != order.pk:
         raise Conflict(_("No charge of the client for these wages is on record to refund."), code="no_payment")
     return refund_create(
         order=order,
@@ -116,5 +121,5 @@ def compensation_reverse(
         debit=provider,
         kind=LedgerTransactionKind.TICKET_COMPENSATION_REVERSAL,
         memo=_memo(reference, "cancelled, wages charge refunded to the client"),
-        payment=paid.payment,
+        payment=payment,
     )

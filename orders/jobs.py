@@ -33,6 +33,7 @@ from .models import (
     AccountKind,
     CancellationQuote,
     CancelReason,
+    ChargeStatus,
     LedgerTransactionKind,
     Order,
     OrderPlacement,
@@ -42,6 +43,7 @@ from .models import (
     Refund,
     RefundStatus,
 )
+from .refunds import charge_settle, charges_due
 from .selectors import policy_in_force
 from .services import PLACEMENT_CLAIM, order_auto_complete, order_placement_finish
 
@@ -305,6 +307,31 @@ def _refunds_record(answers: list[tuple[Refund, GatewayResult]], accounts: dict)
     ledger_post_many(ledger)
     notifications_send(notices)
     return settled, failed
+
+
+# --- Charges ---------------------------------------------------------------------------------
+
+CHARGE_BATCH = 100
+
+
+def settle_charges() -> SweepResult:
+    """Make the charges of clients that are due: new ones a task did not make, declined ones again.
+
+    Each is claimed, charged outside any transaction with its own idempotency key, and
+    recorded (``orders.refunds.charge_settle``); a run stopped in between is taken over when
+    its claim runs out, and the gateway answers the same key with the charge it already made.
+    """
+    charged = failed = 0
+    while True:
+        ids = list(
+            charges_due(timezone.now()).order_by("charge_after", "pk").values_list("pk", flat=True)[:CHARGE_BATCH]
+        )
+        done = [charge_settle(charge_id=pk) for pk in ids]
+        charged += sum(1 for c in done if c is not None and c.status == ChargeStatus.CHARGED)
+        failed += sum(1 for c in done if c is not None and c.status == ChargeStatus.FAILED)
+        if len(ids) < CHARGE_BATCH or not any(done):
+            break
+    return SweepResult(processed=charged, detail=f"{failed} declined, will retry" if failed else "")
 
 
 # --- Orders whose placement was cut off -----------------------------------------------------

@@ -685,6 +685,62 @@ class Refund(TimeStampedModel):
         return f"Refund {self.amount} {self.currency} ({self.status})"
 
 
+class ChargeStatus(models.TextChoices):
+    PENDING = "pending", _("pending")
+    CHARGED = "charged", _("charged")
+    FAILED = "failed", _("failed, will be retried")
+    CANCELLED = "cancelled", _("cancelled before the charge")
+
+
+class Charge(TimeStampedModel):
+    """A further charge of an order's client through the gateway, the mirror of a ``Refund``.
+
+    After-sales compensation asks for it (unpaid wages; a compensation paid out and then taken
+    back): the asking transaction only writes it, and ``orders.jobs.settle_charges`` (or the
+    task queued when it commits) charges the client's card outside any transaction, with the
+    charge's own idempotency key, retrying a decline with back-off. Charged, it is a
+    ``Payment`` with its ledger transaction (gateway → ``credit``).
+    """
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="charges")
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    credit = models.ForeignKey(Account, verbose_name=_("paid to"), on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("ledger kind"), max_length=32, choices=LedgerTransactionKind.choices)
+    memo = models.CharField(_("memo"), max_length=255)
+    status = models.CharField(_("status"), max_length=16, choices=ChargeStatus.choices, default=ChargeStatus.PENDING)
+    charge_after = models.DateTimeField(_("charged after"))
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # Set while a charge is under way outside any transaction; past it the sweep takes over.
+    claimed_until = models.DateTimeField(_("charge under way until"), null=True, blank=True)
+    payment = models.OneToOneField(
+        Payment, verbose_name=_("payment"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    charged_at = models.DateTimeField(_("charged at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    failure_reason = models.CharField(_("last failure"), max_length=255, blank=True)
+
+    class Meta:
+        ordering = ("created_at", "id")
+        verbose_name = _("charge")
+        verbose_name_plural = _("charges")
+        indexes = [models.Index(fields=("status", "charge_after"), name="charge_status_due_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="charge_amount_positive"),
+            models.CheckConstraint(
+                condition=~Q(status="charged") | Q(payment__isnull=False), name="charge_charged_has_payment"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Charge {self.amount} {self.currency} ({self.status})"
+
+    @property
+    def idempotency_key(self) -> str:
+        """The gateway's key for this charge: the same on every try, so it is never made twice."""
+        return f"charge-{self.pk}"
+
+
 # --- Placing an order ---------------------------------------------------------------------
 
 

@@ -238,6 +238,8 @@ GIGFAIR_SWEEPS = {
         "schedule": crontab(minute="*/15"),
     },
     "orders.settle_refunds": {"path": "orders.jobs.settle_refunds", "schedule": crontab(minute="*/10")},
+    # Charges are made as soon as they are asked for; this takes over declined and cut-off ones.
+    "orders.settle_charges": {"path": "orders.jobs.settle_charges", "schedule": crontab(minute="*/5")},
     "orders.resume_order_placements": {
         "path": "orders.jobs.resume_order_placements",
         "schedule": crontab(minute="*"),

@@ -270,6 +270,7 @@ class AfterSalesTicketAdmin(ServiceFormAdminMixin, ServiceOnlyAdminMixin, admin.
                     "compensation_display",
                     "compensation_paid_at",
                     "compensation_refund_link",
+                    "compensation_charge_link",
                     "decision_note",
                 )
             },
@@ -323,6 +324,13 @@ class AfterSalesTicketAdmin(ServiceFormAdminMixin, ServiceOnlyAdminMixin, admin.
             return "—"
         refund = obj.compensation_refund
         return format_html("{} · {}", admin_link(refund), refund.get_status_display())
+
+    @admin.display(description=_("charge of the client"))
+    def compensation_charge_link(self, obj: AfterSalesTicket) -> str:
+        if obj.compensation_charge_id is None:
+            return "—"
+        charge = obj.compensation_charge
+        return format_html("{} · {}", admin_link(charge), charge.get_status_display())
 
     @admin.display(description=_("compensation"))
     def compensation_display(self, obj: AfterSalesTicket) -> str:

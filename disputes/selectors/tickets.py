@@ -43,7 +43,14 @@ def _pk(pk) -> int:
 def ticket_get(*, pk, user) -> AfterSalesTicket:
     """One ticket with its versions, evidence and log; 404 unless ``user`` is a party or staff."""
     qs = _visible(AfterSalesTicket.objects.all(), user).select_related(
-        "order__client", "order__provider", "order__policy", "opened_by", "assignee", "cancel_requested_by"
+        "order__client",
+        "order__provider",
+        "order__policy",
+        "opened_by",
+        "assignee",
+        "cancel_requested_by",
+        "compensation_refund",
+        "compensation_charge",
     )
     qs = qs.prefetch_related(
         Prefetch("versions", queryset=TicketVersion.objects.select_related("edited_by").order_by("version")),

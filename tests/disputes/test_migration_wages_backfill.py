@@ -8,15 +8,16 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from core.jobs import sweep_run
 from disputes.models import AfterSalesTicket
 from disputes.services import tickets as svc
-from orders.models import LedgerTransaction, Payment, RefundStatus
+from orders.models import Charge, LedgerTransaction, Payment, RefundStatus
 from tests.factories import UserFactory, order_completed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BEFORE = [("disputes", "0006_ruling_restrictions")]
-AFTER = [("disputes", "0007_backfill_wages_charges")]
+LATEST = [("disputes", "0008_ticket_compensation_charge")]
 
 
 def _migrate(targets):
@@ -33,12 +34,15 @@ def _legacy_wages_ticket():
     svc.ticket_start_review(ticket=ticket, actor=agent)
     svc.ticket_approve(ticket=ticket, actor=agent, compensation=Decimal("20.00"), note="Confirmed")
     svc.ticket_pay_compensation(ticket=ticket, actor=agent)
+    sweep_run("orders.settle_charges")
     ticket.refresh_from_db()
-    payment = ticket.compensation_payment
+    charge = ticket.compensation_charge
+    payment = charge.payment
     txn = LedgerTransaction.objects.get(order=order, kind="ticket_compensation")
     # Undo what the new code wrote, as the old one wrote it: the reference only in the memo.
-    AfterSalesTicket.objects.filter(pk=ticket.pk).update(compensation_payment=None)
+    AfterSalesTicket.objects.filter(pk=ticket.pk).update(compensation_charge=None)
     reference = payment.reference
+    Charge.objects.filter(pk=charge.pk).delete()
     Payment.objects.filter(pk=payment.pk).delete()
     LedgerTransaction.objects.filter(pk=txn.pk).update(
         memo=f"Ticket #{ticket.pk}: unpaid wages charged to the client, charge {reference}"
@@ -47,12 +51,12 @@ def _legacy_wages_ticket():
 
 
 def test_a_legacy_wages_charge_becomes_a_payment_the_cancellation_refunds():
-    # Given a ticket whose wages charge exists only in a ledger memo
-    _migrate(BEFORE)
+    # Given a ticket whose wages charge exists only in a ledger memo, from before the migrations
     ticket, reference = _legacy_wages_ticket()
+    _migrate(BEFORE)
 
-    # When the migration runs
-    _migrate(AFTER)
+    # When the migrations run
+    _migrate(LATEST)
 
     # Then the charge is a Payment of the order, linked to the ticket, on the client's card
     ticket = AfterSalesTicket.objects.get(pk=ticket.pk)
@@ -68,15 +72,16 @@ def test_a_legacy_wages_charge_becomes_a_payment_the_cancellation_refunds():
 
 
 def test_the_backfill_leaves_tickets_paid_since_alone():
-    _migrate(BEFORE)
     order = order_completed()
     ticket = svc.ticket_open(order=order, actor=order.provider, type="unpaid_wages", description="Unpaid")
     agent = UserFactory(is_staff=True)
     svc.ticket_start_review(ticket=ticket, actor=agent)
     svc.ticket_approve(ticket=ticket, actor=agent, compensation=Decimal("5.00"), note="Ok")
     svc.ticket_pay_compensation(ticket=ticket, actor=agent)
+    sweep_run("orders.settle_charges")
     payments = Payment.objects.count()
 
-    _migrate(AFTER)
+    _migrate(BEFORE)
+    _migrate(LATEST)
 
     assert Payment.objects.count() == payments

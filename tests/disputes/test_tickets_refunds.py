@@ -9,13 +9,12 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from core.exceptions import PaymentFailed
 from core.jobs import sweep_run
 from disputes.models import TicketState
 from disputes.services import tickets as svc
 from orders.ledger import account_balance, account_for
-from orders.models import AccountKind, LedgerTransaction, Refund, RefundStatus
-from tests.disputes.test_tickets_services import approved, open_ticket, snapshot, staff
+from orders.models import AccountKind, Charge, ChargeStatus, LedgerTransaction, Refund, RefundStatus
+from tests.disputes.test_tickets_services import approved, open_ticket, staff
 from tests.factories import order_completed
 from tests.gateways import FlakyRefundGateway
 from tests.orders.test_ledger import assert_every_transaction_balances
@@ -121,8 +120,9 @@ def test_cancelling_after_the_payout_charges_the_client_back_and_the_ledger_nets
     with time_machine.travel(timezone.now() + LATER, tick=False):
         sweep_run("orders.settle_refunds")
 
-    # when the agent cancels the approved ticket
+    # when the agent cancels the approved ticket (and the charge back is made, outside it)
     svc.ticket_cancel(ticket=ticket, actor=agent, reason="filed_by_mistake")
+    sweep_run("orders.settle_charges")
 
     # then the settled refund stays, the client is charged back, and every account is back
     # where it was before the payout (provider: paid back; refunds owed: 0; gateway: net 0 + 30)
@@ -138,21 +138,33 @@ def test_cancelling_after_the_payout_charges_the_client_back_and_the_ledger_nets
     assert_every_transaction_balances()
 
 
-def test_a_declined_charge_back_leaves_the_ticket_and_the_ledger_unchanged(settings):
+def test_a_declined_charge_back_moves_no_money_and_is_retried_until_it_is_made(settings):
     # given a compensation paid out, and a gateway that declines charges
     ticket, agent = _paid()
+    order = ticket.order
     with time_machine.travel(timezone.now() + LATER, tick=False):
         sweep_run("orders.settle_refunds")
     settings.PAYMENT_GATEWAY = "tests.gateways.DecliningGateway"
-    before = snapshot(ticket)
+    balances = _balances(order)
 
-    # when the agent cancels
-    with pytest.raises(PaymentFailed) as exc:
-        svc.ticket_cancel(ticket=ticket, actor=agent, reason="other")
+    # when the agent cancels, and the charge back is tried
+    svc.ticket_cancel(ticket=ticket, actor=agent, reason="other")
+    sweep_run("orders.settle_charges")
 
-    # then nothing changed
-    assert exc.value.code == "payment_declined"
-    assert snapshot(ticket) == before
+    # then the ticket is cancelled, the declined charge moved no money and waits for its retry
+    ticket.refresh_from_db()
+    assert ticket.state == TicketState.CANCELLED
+    charge = Charge.objects.get(order=order, kind="ticket_compensation_reversal")
+    assert charge.status == ChargeStatus.FAILED and charge.attempts == 1 and charge.payment is None
+    assert charge.charge_after > timezone.now()
+    assert _balances(order) == balances
+    # and once the card takes it, the books close as if it had gone through at once
+    settings.PAYMENT_GATEWAY = "orders.gateways.SimulatedCardGateway"
+    with time_machine.travel(timezone.now() + timedelta(hours=2), tick=False):
+        assert sweep_run("orders.settle_charges").processed == 1
+    charge.refresh_from_db()
+    assert charge.status == ChargeStatus.CHARGED and charge.attempts == 2
+    assert_every_transaction_balances()
 
 
 def test_unpaid_wages_are_a_payment_of_the_client_on_the_order():
@@ -162,10 +174,11 @@ def test_unpaid_wages_are_a_payment_of_the_client_on_the_order():
     agent = staff()
     approved(ticket, agent, "25.00")
     svc.ticket_pay_compensation(ticket=ticket, actor=agent)
+    sweep_run("orders.settle_charges")
 
     # then the client's charge is a Payment row of the order, linked to the ticket
     ticket.refresh_from_db()
-    payment = ticket.compensation_payment
+    payment = ticket.compensation_charge.payment
     assert payment is not None and payment.order_id == order.pk
     assert (payment.amount, payment.status) == (Decimal("25.00"), "succeeded")
     assert payment.reference in order.ledger_transactions.get(kind="ticket_compensation").memo
@@ -180,6 +193,7 @@ def test_cancelling_paid_wages_refunds_the_wages_charge_through_a_refund_even_wh
     approved(ticket, agent, "25.00")
     before = _balances(order)
     svc.ticket_pay_compensation(ticket=ticket, actor=agent)
+    sweep_run("orders.settle_charges")
     settings.PAYMENT_GATEWAY = "tests.gateways.FlakyRefundGateway"
     FlakyRefundGateway.failures_left = 1
 
@@ -190,7 +204,7 @@ def test_cancelling_paid_wages_refunds_the_wages_charge_through_a_refund_even_wh
     ticket.refresh_from_db()
     assert ticket.state == TicketState.CANCELLED
     refund = ticket.compensation_refund
-    assert refund.payment_id == ticket.compensation_payment_id and refund.status == RefundStatus.PENDING
+    assert refund.payment_id == ticket.compensation_charge.payment_id and refund.status == RefundStatus.PENDING
     with time_machine.travel(timezone.now() + LATER, tick=False):
         sweep_run("orders.settle_refunds")
     with time_machine.travel(timezone.now() + LATER + timedelta(days=1), tick=False):

@@ -15,7 +15,7 @@ from disputes.models import AfterSalesTicket, TicketState, TicketVersion
 from disputes.services import tickets as svc
 from marketplace.models import Notification
 from orders.ledger import account_balance, account_for
-from orders.models import AccountKind, LedgerTransaction
+from orders.models import AccountKind, ChargeStatus, LedgerTransaction
 from tests.factories import UserFactory, order_completed, service_order
 from tests.orders.test_ledger import assert_every_transaction_balances
 
@@ -274,6 +274,11 @@ def test_unpaid_wages_are_charged_to_the_client_and_paid_to_the_provider():
     approved(ticket, agent, "25.00")
     svc.ticket_pay_compensation(ticket=ticket, actor=agent)
 
+    # the charge is asked for in the ticket's transaction and made outside it
+    ticket.refresh_from_db()
+    assert ticket.compensation_charge.status == ChargeStatus.PENDING
+    assert account_balance(provider_account) == before
+    sweep_run("orders.settle_charges")
     assert account_balance(provider_account) == before - Decimal("25.00")  # more owed to the provider
     assert_every_transaction_balances()
 
@@ -452,6 +457,7 @@ def test_the_provider_asking_in_processing_needs_the_client_or_the_agent():
     agent = staff()
     approved(ticket, agent, "20.00")
     svc.ticket_pay_compensation(ticket=ticket, actor=agent)
+    sweep_run("orders.settle_charges")
     svc.ticket_start_processing(ticket=ticket, actor=agent)
 
     svc.ticket_cancel(ticket=ticket, actor=order.provider, reason="agreed_with_other_party")

@@ -1,8 +1,9 @@
 """A ticket's compensation: disputes decides it is owed, orders moves the money.
 
 ``orders.compensation`` pays it and takes it back (from the provider to the client, or a
-charge of the client for unpaid wages, each one balanced ledger transaction); here the ticket
-keeps what was written (its refund or its charge) so it can be taken back later.
+charge of the client for unpaid wages); here the ticket keeps what was written (its refund or
+its charge) so it can be taken back later. No gateway is called in the ticket's transaction:
+the refund and the charge are made outside it.
 """
 
 from __future__ import annotations
@@ -25,10 +26,9 @@ def compensation_pay_for(ticket: AfterSalesTicket) -> None:
         amount=ticket.compensation,
         to_client=compensation_recipient(ticket) == ActorRole.CLIENT,
         reference=_reference(ticket),
-        idempotency_key=f"ticket-{ticket.pk}-wages",
     )
     ticket.compensation_refund = paid.refund
-    ticket.compensation_payment = paid.payment
+    ticket.compensation_charge = paid.charge
 
 
 def compensation_reverse_for(ticket: AfterSalesTicket) -> None:
@@ -39,10 +39,10 @@ def compensation_reverse_for(ticket: AfterSalesTicket) -> None:
         paid=CompensationPaid(
             to_client=compensation_recipient(ticket) == ActorRole.CLIENT,
             refund=ticket.compensation_refund,
+            charge=ticket.compensation_charge,
             payment=ticket.compensation_payment,
         ),
         reference=_reference(ticket),
-        idempotency_key=f"ticket-{ticket.pk}-back",
     )
     if refund is not None:
         ticket.compensation_refund = refund

@@ -137,7 +137,7 @@ def ticket_pay_compensation(*, ticket: AfterSalesTicket, actor: User) -> AfterSa
     compensation_pay_for(ticket)
     now = timezone.now()
     ticket.compensation_paid_at = now
-    ticket.save(update_fields=("compensation_paid_at", "compensation_refund", "compensation_payment", "updated_at"))
+    ticket.save(update_fields=("compensation_paid_at", "compensation_refund", "compensation_charge", "updated_at"))
     recipient = ticket.order.client if compensation_recipient(ticket) == ActorRole.CLIENT else ticket.order.provider
     transition_logged(
         ticket,
