@@ -1,4 +1,5 @@
-"""Resolution requests, support cases and after-sales tickets: each a state machine with a log.
+"""Resolution requests, support cases, after-sales tickets, claims with proof and appeals of
+penalties: each a state machine with a log.
 
 State changes go through ``disputes.services`` (which lock the row, check who may act, call the
 pure transition, save, and write the transition log in the same transaction).
@@ -450,13 +451,145 @@ class TicketVersion(models.Model):
 # --- Evidence ------------------------------------------------------------------------------
 
 
+# --- Claims with proof ------------------------------------------------------------------------
+
+
+class ClaimKind(models.TextChoices):
+    FORCE_MAJEURE = "force_majeure", _("force majeure (illness, storm, lockdown)")
+    CLIENT_RESPONSIBLE = "client_responsible", _("the client is responsible (job not as described, pay changed)")
+
+
+class ClaimState(models.TextChoices):
+    PENDING_REVIEW = "pending_review", _("waiting for support")
+    ACCEPTED = "accepted", _("accepted")
+    REJECTED = "rejected", _("rejected")
+
+
+class Claim(FSMModelMixin, TimeStampedModel):
+    """A party cancels for a reason that is not their fault and proves it; support decides.
+
+    Filing cancels the order at once with the client refunded in full, and holds what the
+    normal rules would have cost the claimant then (``held_*``). Accepted: nothing held applies
+    (a ``client_responsible`` claim puts the client-responsible ruling's consequences on the
+    client). Rejected: what was held applies, dated at the claim.
+    """
+
+    order = models.OneToOneField("orders.Order", on_delete=models.PROTECT, related_name="claim")
+    kind = models.CharField(_("kind"), max_length=24, choices=ClaimKind.choices)
+    claimant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    claimant_role = models.CharField(_("filed by"), max_length=16)
+    statement = models.TextField(_("statement"))
+    state = FSMField(
+        _("state"), max_length=16, choices=ClaimState.choices, default=ClaimState.PENDING_REVIEW, protected=True
+    )
+    cancellation = models.OneToOneField(
+        "orders.Cancellation", on_delete=models.PROTECT, related_name="claim", verbose_name=_("cancellation")
+    )
+    # What the normal rules would have cost the claimant at the moment of the claim.
+    held_path = models.CharField(_("rule held"), max_length=40)
+    held_tier = models.CharField(_("tier held"), max_length=80)
+    held_fee = models.DecimalField(_("fee held"), max_digits=12, decimal_places=2)
+    held_credit_delta = models.SmallIntegerField(_("credit change held"))
+    held_counts_against_completion_rate = models.BooleanField(_("completion-rate count held"))
+    held_counts_as_complaint = models.BooleanField(_("complaint held"))
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="assigned_claims"
+    )
+    # The case SLA: a first response and a decision in the policy's hours, breaches flagged.
+    first_response_due = models.DateTimeField(_("first response due"), db_index=True)
+    decision_due = models.DateTimeField(_("decision due"), db_index=True)
+    sla_breached_at = models.DateTimeField(_("SLA breached at"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("escalated to supervisors at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("decision and reasons"), blank=True)
+    credit_events = models.ManyToManyField(
+        "credit.CreditEvent", blank=True, related_name="claims", verbose_name=_("credit events the decision wrote")
+    )
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        verbose_name = _("claim")
+        verbose_name_plural = _("claims")
+
+    def __str__(self) -> str:
+        return f"Claim #{self.pk} on order {self.order_id}"
+
+    @transition(field=state, source=ClaimState.PENDING_REVIEW, target=ClaimState.ACCEPTED)
+    def accept(self, *, by, note: str, at) -> None:
+        self.decided_by, self.decided_at, self.decision_note = by, at, note
+
+    @transition(field=state, source=ClaimState.PENDING_REVIEW, target=ClaimState.REJECTED)
+    def reject(self, *, by, note: str, at) -> None:
+        self.decided_by, self.decided_at, self.decision_note = by, at, note
+
+
+# --- Appeals of penalties nobody ruled on -----------------------------------------------------
+
+
+class AppealState(models.TextChoices):
+    OPEN = "open", _("waiting for support")
+    UPHELD = "upheld", _("upheld")
+    DENIED = "denied", _("denied")
+
+
+class PenaltyAppeal(FSMModelMixin, TimeStampedModel):
+    """The person a penalty hit (a tier fee and its credit, a no-show, a force-cancel) contests it.
+
+    One per credit event. Upheld: the event and its cancellation's fee are reversed, as an
+    upheld ruling appeal reverses them; denied: they stay. Either way both are told why.
+    """
+
+    event = models.OneToOneField(
+        "credit.CreditEvent", on_delete=models.PROTECT, related_name="penalty_appeal", verbose_name=_("credit event")
+    )
+    order = models.ForeignKey(
+        "orders.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="penalty_appeals"
+    )
+    appellant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    statement = models.TextField(_("statement"))
+    state = FSMField(_("state"), max_length=16, choices=AppealState.choices, default=AppealState.OPEN, protected=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="assigned_appeals"
+    )
+    first_response_due = models.DateTimeField(_("first response due"), db_index=True)
+    decision_due = models.DateTimeField(_("decision due"), db_index=True)
+    sla_breached_at = models.DateTimeField(_("SLA breached at"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("escalated to supervisors at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("decision and reasons"), blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        verbose_name = _("penalty appeal")
+        verbose_name_plural = _("penalty appeals")
+
+    def __str__(self) -> str:
+        return f"Appeal #{self.pk} of credit event {self.event_id}"
+
+    @transition(field=state, source=AppealState.OPEN, target=AppealState.UPHELD)
+    def uphold(self, *, by, note: str, at) -> None:
+        self.decided_by, self.decided_at, self.decision_note = by, at, note
+
+    @transition(field=state, source=AppealState.OPEN, target=AppealState.DENIED)
+    def deny(self, *, by, note: str, at) -> None:
+        self.decided_by, self.decided_at, self.decision_note = by, at, note
+
+
 class Evidence(models.Model):
-    """A file given as evidence on a case or a ticket (images and PDF, 10 MB, type by content)."""
+    """A file given as evidence on a case, a ticket, a claim or an appeal (images and PDF, 10 MB, type by content)."""
 
     case = models.ForeignKey(SupportCase, null=True, blank=True, on_delete=models.CASCADE, related_name="evidence")
     ticket = models.ForeignKey(
         AfterSalesTicket, null=True, blank=True, on_delete=models.CASCADE, related_name="evidence"
     )
+    claim = models.ForeignKey(Claim, null=True, blank=True, on_delete=models.CASCADE, related_name="evidence")
+    appeal = models.ForeignKey(PenaltyAppeal, null=True, blank=True, on_delete=models.CASCADE, related_name="evidence")
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     file = models.FileField(_("file"), upload_to="evidence/%Y/%m/")
     name = models.CharField(_("name"), max_length=255)
@@ -471,8 +604,11 @@ class Evidence(models.Model):
         verbose_name_plural = _("evidence")
         constraints = [
             models.CheckConstraint(
-                condition=Q(case__isnull=False, ticket__isnull=True) | Q(case__isnull=True, ticket__isnull=False),
-                name="evidence_belongs_to_one_case_or_ticket",
+                condition=Q(case__isnull=False, ticket__isnull=True, claim__isnull=True, appeal__isnull=True)
+                | Q(case__isnull=True, ticket__isnull=False, claim__isnull=True, appeal__isnull=True)
+                | Q(case__isnull=True, ticket__isnull=True, claim__isnull=False, appeal__isnull=True)
+                | Q(case__isnull=True, ticket__isnull=True, claim__isnull=True, appeal__isnull=False),
+                name="evidence_belongs_to_one_thing",
             )
         ]
 

@@ -33,11 +33,13 @@ from . import policy as engine
 from .completion import restrictions_apply_after_cancellations
 from .ledger import account_for, ledger_build, ledger_post, ledger_post_many, provider_accounts
 from .models import (
+    CLAIM_PATH,
     PERSON_REASONS,
     AccountKind,
     Cancellation,
     CancellationQuote,
     CancelReason,
+    Fault,
     LedgerTransaction,
     LedgerTransactionKind,
     Order,
@@ -47,6 +49,7 @@ from .models import (
     Refund,
     RefundStatus,
 )
+from .refunds import charge_create
 from .services import order_lock
 
 REFUSAL_MESSAGES = {
@@ -653,3 +656,223 @@ def order_cancel_mutual(
     attach_charge_payments([order])
     cancellations_execute([CancelItem(order, decision, accepted_by, role, reason, message)])
     return order
+
+
+# --- Claims with proof ---------------------------------------------------------------------
+# A party who must cancel for a reason that is not their fault files a claim (the disputes app
+# keeps it and support decides it). Orders cancels the order at once with the client refunded
+# in full and says what the normal rules would have cost the claimant then: that is held.
+# Support's decision then drops it, applies it, or (a client-responsible claim accepted) puts
+# the client-responsible ruling's consequences on the client. Each writes through the ledger
+# and the credit engine like any cancellation.
+
+
+@dataclass(frozen=True)
+class HeldConsequences:
+    """What the normal rules would cost ``role`` for cancelling ``order`` at a moment.
+
+    The claimant's own unilateral cancellation when the rules allow it then; otherwise, as a
+    ruling that they were responsible would (the only other way the order could have ended
+    on their account). Only what hits the claimant: a fee and a completion-rate count are a
+    provider's; a credit change is theirs when the rule gives it to their side.
+    """
+
+    role: str
+    path: str
+    tier: str
+    fee_to_platform: Decimal
+    credit_delta: int
+    counts_against_completion_rate: bool
+    counts_as_complaint: bool
+
+
+def claim_held_for(*, order: Order, role: str, now: datetime | None = None) -> HeldConsequences:
+    """The consequences a claim by ``role`` on ``order`` would hold now (pure but for reading the policy)."""
+    now = now or timezone.now()
+    decision = cancellation_decide(order=order, actor_role=role, now=now)
+    if not decision.allowed:
+        decision = cancellation_decide(order=order, actor_role="support", ruling_fault=role, now=now)
+    outcome = decision.outcome
+    is_provider = role == ActorRole.PROVIDER
+    return HeldConsequences(
+        role=role,
+        path=decision.path,
+        tier=decision.tier,
+        fee_to_platform=outcome.fee_to_platform if is_provider else Decimal("0.00"),
+        credit_delta=outcome.credit_delta if outcome.credit_party == role else 0,
+        counts_against_completion_rate=is_provider and outcome.counts_against_completion_rate,
+        counts_as_complaint=is_provider and outcome.counts_as_complaint,
+    )
+
+
+def _claim_decision(order: Order, now: datetime) -> engine.Decision:
+    """A claim's own cancellation: the client refunded in full, nothing for or against anyone yet."""
+    return engine.Decision(
+        allowed=True,
+        path=CLAIM_PATH,
+        tier=str(gettext_lazy("claim with proof: support decides")),
+        valid_until=now,
+        outcome=engine.Outcome(
+            refund_to_client=order.price,
+            compensation_to_provider=Decimal("0.00"),
+            retained_by_platform=Decimal("0.00"),
+            fee_to_platform=Decimal("0.00"),
+            credit_delta=0,
+            credit_party="",
+            counts_against_completion_rate=False,
+            counts_as_complaint=False,
+            fault="none",
+        ),
+    )
+
+
+@transaction.atomic
+def order_cancel_by_claim(
+    *, order: Order, actor: User, reason: str, message: str
+) -> tuple[CancellationResult, HeldConsequences]:
+    """Cancel ``order`` for a party's claim: full refund now, and what the normal rules would hold.
+
+    Refused like any cancellation of a closed order (409 ``order_closed``); the order's lock
+    orders it against the sweeps (a no-show at the same moment: one of the two wins).
+    """
+    order = order_lock(order_id=order.pk)
+    role = _party_role(order, actor)
+    if not order.is_open:
+        raise Conflict(refusal_message(engine.Refusal.ORDER_CLOSED), code=engine.Refusal.ORDER_CLOSED)
+    reason, message = _validate_reason(reason, message)
+    now = timezone.now()
+    held = claim_held_for(order=order, role=role, now=now)
+    attach_charge_payments([order])
+    done = cancellations_execute(
+        [CancelItem(order, _claim_decision(order, now), actor, role, reason, message)], now=now
+    )
+    return _result_for(order, done), held
+
+
+@transaction.atomic
+def cancellation_claim_rejected(
+    *, cancellation: Cancellation, held: HeldConsequences, actor: User, detail: str
+) -> CancellationResult:
+    """Apply what a rejected claim held, dated at the claim: the fee, the credit, the counts."""
+    cancellation = Cancellation.objects.select_for_update().select_related("order__policy").get(pk=cancellation.pk)
+    order, at = cancellation.order, cancellation.created_at
+    ledger_ids = []
+    if held.fee_to_platform > 0:
+        fee_id = ledger_post(
+            kind=LedgerTransactionKind.PROVIDER_FEE,
+            currency=order.currency,
+            order=order,
+            memo=f"Cancellation fee, order #{order.pk} (claim rejected)",
+            lines=[
+                (
+                    account_for(kind=AccountKind.PROVIDER, currency=order.currency, user=order.provider),
+                    held.fee_to_platform,
+                ),
+                (account_for(kind=AccountKind.PLATFORM, currency=order.currency), -held.fee_to_platform),
+            ],
+        )
+        ledger_ids.append(fee_id)
+    credit_ids = []
+    if held.credit_delta:
+        user_id = order.client_id if held.role == ActorRole.CLIENT else order.provider_id
+        credit_ids = credit_events_write(
+            [
+                credit_event_build(
+                    user_id=user_id,
+                    delta=held.credit_delta,
+                    reason=CreditReason.CANCELLATION,
+                    order_id=order.pk,
+                    actor=actor,
+                    detail=detail,
+                    at=at,
+                )
+            ]
+        )
+    cancellation.fault = Fault.CLIENT if held.role == ActorRole.CLIENT else Fault.PROVIDER
+    cancellation.tier = held.tier[:80]
+    cancellation.fee_to_platform = held.fee_to_platform
+    cancellation.credit_delta = held.credit_delta
+    cancellation.credit_party = held.role if held.credit_delta else ""
+    cancellation.counts_against_completion_rate = held.counts_against_completion_rate
+    cancellation.counts_as_complaint = held.counts_as_complaint
+    cancellation.save(
+        update_fields=(
+            "fault",
+            "tier",
+            "fee_to_platform",
+            "credit_delta",
+            "credit_party",
+            "counts_against_completion_rate",
+            "counts_as_complaint",
+        )
+    )
+    restrictions = restrictions_apply_after_cancellations(
+        provider_ids={order.provider_id} if held.counts_as_complaint else set()
+    )
+    return CancellationResult(
+        order=order,
+        cancellation=cancellation,
+        ledger_transactions=list(LedgerTransaction.objects.filter(pk__in=ledger_ids)),
+        refunds=[],
+        credit_events=list(CreditEvent.objects.filter(pk__in=credit_ids).order_by("pk")),
+        restrictions=restrictions,
+    )
+
+
+@transaction.atomic
+def cancellation_claim_accepted(
+    *, cancellation: Cancellation, client_responsible: bool, actor: User, detail: str
+) -> CancellationResult:
+    """An accepted claim: nothing held applies; a client-responsible one puts that ruling's
+    consequences on the client (its credit change, the path that counts towards losing the right
+    to post, and a compensation to the provider if the policy gives one, charged to the client)."""
+    cancellation = Cancellation.objects.select_for_update().select_related("order__policy").get(pk=cancellation.pk)
+    order = cancellation.order
+    if not client_responsible:
+        cancellation.fault = Fault.FORCE_MAJEURE
+        cancellation.save(update_fields=("fault",))
+        return CancellationResult(order, cancellation, [], [], [], [])
+    # The order is closed already: the ruling's rule is read straight from the order's policy.
+    rule = next(r for r in policy_rules(order.policy) if r.path == engine.Path.RULING_CLIENT)
+    outcome = engine.outcome_for(rule, order.price)
+    credit_ids = []
+    if outcome.credit_delta and outcome.credit_party:
+        credit_ids = credit_events_write(
+            [
+                credit_event_build(
+                    user_id=order.client_id if outcome.credit_party == ActorRole.CLIENT else order.provider_id,
+                    delta=outcome.credit_delta,
+                    reason=CreditReason.RULING,
+                    order_id=order.pk,
+                    actor=actor,
+                    detail=detail,
+                    at=timezone.now(),
+                )
+            ]
+        )
+    if outcome.compensation_to_provider > 0:
+        charge_create(
+            order=order,
+            amount=outcome.compensation_to_provider,
+            credit=account_for(kind=AccountKind.PROVIDER, currency=order.currency, user=order.provider),
+            kind=LedgerTransactionKind.CANCELLATION,
+            memo=f"Order #{order.pk}: compensation for the provider, client responsible (claim accepted)",
+        )
+    cancellation.path = engine.Path.RULING_CLIENT
+    cancellation.fault = Fault.CLIENT
+    cancellation.tier = (rule.label or rule.path)[:80]
+    cancellation.compensation_to_provider = outcome.compensation_to_provider
+    cancellation.credit_delta = outcome.credit_delta
+    cancellation.credit_party = outcome.credit_party
+    cancellation.save(
+        update_fields=("path", "fault", "tier", "compensation_to_provider", "credit_delta", "credit_party")
+    )
+    restrictions = restrictions_apply_after_cancellations(client_ids={order.client_id})
+    return CancellationResult(
+        order=order,
+        cancellation=cancellation,
+        ledger_transactions=[],
+        refunds=[],
+        credit_events=list(CreditEvent.objects.filter(pk__in=credit_ids).order_by("pk")),
+        restrictions=restrictions,
+    )

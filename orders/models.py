@@ -78,6 +78,9 @@ class Policy(models.Model):
     after_sales_days = models.PositiveSmallIntegerField(
         _("after-sales tickets within (days of completion)"), default=14
     )
+    penalty_appeal_days = models.PositiveSmallIntegerField(
+        _("a penalty nobody ruled on can be appealed within (days)"), default=14, validators=[MinValueValidator(1)]
+    )
     # Credit and completion rate (the newest version applies to everyone).
     completion_window_days = models.PositiveSmallIntegerField(
         _("completion rate window (days)"), default=60, validators=[MinValueValidator(1)]
@@ -156,6 +159,12 @@ class CancellationPath(models.TextChoices):
     RULING_PROVIDER = "ruling_provider_responsible", _("support ruling: provider responsible")
     RULING_FORCE_MAJEURE = "ruling_force_majeure", _("support ruling: force majeure")
     RULING_NONE = "ruling_none", _("support ruling: no fault")
+
+
+# A claim with proof cancels the order at once and leaves the consequences to support: no rule
+# of the policy applies to it, so it is a path of cancellations only, never of a rule.
+CLAIM_PATH = "claim"
+CANCELLATION_PATHS = [*CancellationPath.choices, (CLAIM_PATH, _("claim with proof (support decides)"))]
 
 
 class CancellationRule(models.Model):
@@ -608,7 +617,7 @@ class Cancellation(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     actor_role = models.CharField(_("by"), max_length=16)
-    path = models.CharField(_("path"), max_length=40, choices=CancellationPath.choices)
+    path = models.CharField(_("path"), max_length=40, choices=CANCELLATION_PATHS)
     reason = models.CharField(_("reason"), max_length=32, choices=CancelReason.choices)
     message = models.TextField(_("message"), blank=True)
     fault = models.CharField(_("fault"), max_length=16, choices=Fault.choices)

@@ -9,10 +9,12 @@ from django.core.exceptions import RequestDataTooBig
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
 from rest_framework import serializers, status
+from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.exceptions import ApplicationError
+from core.exceptions import ApplicationError, NotFound
+from core.support import is_support
 
 from .idempotency import HEADER, idempotency_begin, idempotency_finish
 
@@ -102,3 +104,23 @@ class ActionApiView(ApiView):
     def respond(self, id: int, result: Any) -> Response:
         data = self.output_serializer(result, context={"request": self.request}).data
         return Response(data, status=self.status_code)
+
+
+class IsSupport(BasePermission):
+    """Support only (``core.support.is_support``); anyone else, signed in or not, gets a 404."""
+
+    def has_permission(self, request, view) -> bool:
+        if not is_support(request.user):
+            raise NotFound(_("Not found."))
+        return True
+
+
+class SupportApiView(ApiView):
+    """An endpoint of the support API: for support only; 404 for anyone else, so the API does
+    not even tell others that it exists (checked before an idempotency key is recorded)."""
+
+    permission_classes = (IsSupport,)
+
+
+class SupportActionApiView(SupportApiView, ActionApiView):
+    """An action of the support API (``ActionApiView``'s shape), for support only."""
