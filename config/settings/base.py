@@ -192,6 +192,10 @@ SPECTACULAR_SETTINGS = {
         "PartyRoleEnum": "orders.api.serializers.ROLE_CHOICES",
         "OrderStateEnum": "orders.models.OrderState",
         "ActorRoleEnum": "core.models.ActorRole",
+        "KindEnum": "marketplace.models.ListingKind",
+        "ClaimKindEnum": "disputes.models.ClaimKind",
+        "ClaimStateEnum": "disputes.models.ClaimState",
+        "PenaltyAppealStateEnum": "disputes.models.AppealState",
     },
 }
 IDEMPOTENCY_KEY_TTL_HOURS = 24
@@ -309,6 +313,12 @@ GIGFAIR_WEBHOOK_SUBJECTS = {
         "parties": ("order__client", "order__provider"),
         "url_name": "api-ticket-detail",
     },
+    "disputes.Claim": {
+        "event": "claim",
+        "parties": ("order__client", "order__provider"),
+        "url_name": "api-claim-detail",
+    },
+    "disputes.PenaltyAppeal": {"event": "appeal", "parties": ("appellant",), "url_name": "api-appeal-detail"},
 }
 # Refuse endpoints on loopback, private and link-local addresses (true only on a laptop and in tests).
 WEBHOOKS_ALLOW_PRIVATE_HOSTS = env.bool("WEBHOOKS_ALLOW_PRIVATE_HOSTS", default=False)

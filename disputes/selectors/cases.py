@@ -91,11 +91,17 @@ def declined_requests_to_escalate(*, order) -> QuerySet[ResolutionRequest]:
 
 
 def evidence_get_for(*, pk, user) -> Evidence:
-    """An evidence file ``user`` may download: a party of its case's or ticket's order, or staff."""
+    """An evidence file ``user`` may download: a party of its case's, ticket's or claim's order, the
+    appellant of its appeal, or staff."""
     pk = _int(pk)
     qs = Evidence.objects.all()
     if not getattr(user, "is_staff", False):
-        qs = qs.filter(_party_filter(user, "case__order__") | _party_filter(user, "ticket__order__"))
+        qs = qs.filter(
+            _party_filter(user, "case__order__")
+            | _party_filter(user, "ticket__order__")
+            | _party_filter(user, "claim__order__")
+            | Q(appeal__appellant=user)
+        )
     evidence = qs.filter(pk=pk).first() if pk is not None else None
     if evidence is None:
         raise NotFound(_("No such file."))
