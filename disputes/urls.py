@@ -4,4 +4,5 @@ urlpatterns = [
     path("", include("disputes.web.requests_urls")),
     path("", include("disputes.web.cases_urls")),
     path("", include("disputes.web.tickets_urls")),
+    path("", include("disputes.web.claims_urls")),
 ]

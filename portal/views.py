@@ -14,6 +14,7 @@ from django.utils import timezone
 from core.web import paginate
 from credit.models import Level
 from credit.selectors import credit_events_for, credit_events_mark_counting
+from disputes.services.appeals import penalty_appeals_mark
 from orders.completion import cancellations_counting_for
 from orders.selectors import policy_in_force
 
@@ -31,6 +32,7 @@ def credit_page(request: HttpRequest) -> HttpResponse:
     counting = cancellations_counting_for(user, now=now, policy=policy)
     page = paginate(request, credit_events_for(user), per_page=EVENTS_PER_PAGE)
     page.object_list = credit_events_mark_counting(page.object_list, counting)
+    penalty_appeals_mark(user=user, events=page.object_list, now=now)
     context = {
         "summary": summary,
         "rate": summary.completion,

@@ -92,7 +92,8 @@ def claim_preview(*, order: Order, user: User, now: datetime | None = None) -> C
     )
 
 
-def _held_of(claim: Claim) -> HeldConsequences:
+def held_of(claim: Claim) -> HeldConsequences:
+    """What ``claim`` holds (or, once rejected, applied), as the orders app describes it."""
     return HeldConsequences(
         role=claim.claimant_role,
         path=claim.held_path,
@@ -239,7 +240,7 @@ def claim_decide(*, claim: Claim, actor: User, decision: str, note: str) -> Clai
         claim.accept(by=actor, note=note, at=now)
     else:
         result = cancellation_claim_rejected(
-            cancellation=claim.cancellation, held=_held_of(claim), actor=actor, detail=detail
+            cancellation=claim.cancellation, held=held_of(claim), actor=actor, detail=detail
         )
         claim.reject(by=actor, note=note, at=now)
     claim.assignee = claim.assignee or actor

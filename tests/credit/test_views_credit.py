@@ -288,8 +288,9 @@ def test_credit_page_query_count_does_not_grow_with_rows(client, django_assert_m
     client.force_login(provider)
 
     # when / then: session, user, policy (twice), account, counts, restrictions, the counting
-    # cancellations, the events' count and page, the unread notifications of the header
-    with django_assert_max_num_queries(14):
+    # cancellations, the events' count and page, the unread notifications of the header, and the
+    # page's appeals with their orders' policies (their windows)
+    with django_assert_max_num_queries(16):
         response = client.get(URL)
     assert len(response.context["counting"]) == rows
 
