@@ -1,0 +1,288 @@
+"""The back office for claims with proof and appeals of penalties: two queues, and a page each to decide.
+
+Both are read-only here; deciding goes through a custom page that validates a note and calls
+the service (``claim_decide``, ``appeal_decide``), the way Django's
+``UserAdmin.user_change_password`` runs its form (``core.admin.ServiceFormAdminMixin``). The
+page shows what each decision does before it is taken.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from core.admin import ReadOnlyAdminMixin, ReadOnlyInlineMixin, ServiceFormAdminMixin, TransitionLogInline, admin_link
+from disputes.models import AppealState, Claim, ClaimKind, ClaimState, Evidence, PenaltyAppeal
+from disputes.services.appeals import appeal_decide
+from disputes.services.claims import claim_decide
+
+from .tickets import AssigneeFilter
+
+ACTION_FORM = "admin/action_form.html"
+
+
+class SlaFilter(admin.SimpleListFilter):
+    title = _("service level")
+    parameter_name = "sla"
+
+    def lookups(self, request, model_admin):
+        return (("breached", _("breached (escalated)")), ("ok", _("not breached")))
+
+    def queryset(self, request, queryset):
+        if self.value() == "breached":
+            return queryset.filter(sla_breached_at__isnull=False)
+        if self.value() == "ok":
+            return queryset.filter(sla_breached_at__isnull=True)
+        return queryset
+
+
+class _EvidenceInline(ReadOnlyInlineMixin, admin.TabularInline):
+    model = Evidence
+    fields = ("download", "content_type", "size", "uploaded_by", "created_at")
+    readonly_fields = fields
+    ordering = ("created_at", "id")
+    verbose_name_plural = _("proof")
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).select_related("uploaded_by")
+
+    @admin.display(description=_("file"))
+    def download(self, obj: Evidence) -> str:
+        return format_html('<a href="{}">{}</a>', reverse("evidence_download", args=(obj.pk,)), obj.name)
+
+
+class ClaimEvidenceInline(_EvidenceInline):
+    fk_name = "claim"
+
+
+class AppealEvidenceInline(_EvidenceInline):
+    fk_name = "appeal"
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(label=_("Decision"), widget=forms.RadioSelect)
+    note = forms.CharField(
+        label=_("Reasons"),
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        help_text=_("Both parties read them."),
+    )
+
+    def __init__(self, *args, choices, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["decision"].choices = choices
+
+
+def _held_text(fee, credit_delta: int, counts: bool, complaint: bool, currency: str) -> str:
+    parts = []
+    if fee:
+        parts.append(gettext("a fee of %(fee)s %(cur)s") % {"fee": fee, "cur": currency})
+    if credit_delta:
+        parts.append(gettext("credit %(delta)+d") % {"delta": credit_delta})
+    if counts:
+        parts.append(gettext("counts against the completion rate"))
+    if complaint:
+        parts.append(gettext("counts as a complaint"))
+    return ", ".join(parts) or gettext("nothing")
+
+
+# --- Claims ------------------------------------------------------------------------------------
+
+
+@admin.register(Claim)
+class ClaimAdmin(ServiceFormAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Claims waiting for a decision first, the most urgent at the top."""
+
+    list_display = ("id", "order_link", "kind", "state", "claimant", "claimant_role", "decision_due", "sla_breached_at")
+    list_display_links = ("id",)
+    list_filter = ("state", "kind", SlaFilter, AssigneeFilter, "created_at")
+    search_fields = ("id__exact", "order__id__exact", "claimant__username", "statement")
+    search_help_text = _("Claim or order number, the claimant's username, or words of the statement.")
+    list_select_related = ("order", "claimant")
+    ordering = ("decision_due", "id")
+    date_hierarchy = "created_at"
+    inlines = (ClaimEvidenceInline, TransitionLogInline)
+    fields = (
+        "order_link",
+        "kind",
+        "state",
+        "claimant",
+        "claimant_role",
+        "statement",
+        "held",
+        "first_response_due",
+        "decision_due",
+        "sla_breached_at",
+        "assignee",
+        "decided_by",
+        "decided_at",
+        "decision_note",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=_("order"), ordering="order")
+    def order_link(self, obj: Claim) -> str:
+        return admin_link(obj.order, f"#{obj.order_id}")
+
+    @admin.display(description=_("held until decided"))
+    def held(self, obj: Claim) -> str:
+        return _held_text(
+            obj.held_fee,
+            obj.held_credit_delta,
+            obj.held_counts_against_completion_rate,
+            obj.held_counts_as_complaint,
+            obj.order.currency,
+        )
+
+    def get_urls(self):
+        return [self.service_form_path("decide", self.decide_view), *super().get_urls()]  # disputes_claim_decide
+
+    def has_decide_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_staff and request.user.has_perm("disputes.change_claim")
+
+    def render_change_form(self, request: HttpRequest, context, add=False, change=False, form_url="", obj=None):
+        context["can_decide"] = (
+            obj is not None and obj.state == ClaimState.PENDING_REVIEW and self.has_decide_permission(request)
+        )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def decide_view(self, request: HttpRequest, object_id: str):
+        """Accept or reject, with the reasons: ``claim_decide``."""
+        claim, gone = self.service_form_object(
+            request, object_id, allowed=lambda _obj: self.has_decide_permission(request)
+        )
+        if gone is not None:
+            return gone
+        if claim.state != ClaimState.PENDING_REVIEW:
+            return self.service_form_refuse(request, claim, gettext("This claim was already decided."))
+        form = DecisionForm(
+            request.POST or None, choices=(("accept", gettext("Accept")), ("reject", gettext("Reject")))
+        )
+
+        def run(data: dict) -> tuple[str, str]:
+            decided = claim_decide(claim=claim, actor=request.user, decision=data["decision"], note=data["note"])
+            text = gettext("Claim #%(id)s: %(state)s.") % {"id": claim.pk, "state": decided.get_state_display()}
+            return text, text
+
+        held = self.held(claim)
+        if claim.kind == ClaimKind.CLIENT_RESPONSIBLE:
+            accepted = gettext(
+                "Nothing held applies to the provider; the client-responsible ruling's consequences apply to "
+                "the client."
+            )
+        else:
+            accepted = gettext("Nothing held applies.")
+        return self.service_form_page(
+            request,
+            claim,
+            form,
+            run,
+            ACTION_FORM,
+            title=gettext("Decide the claim"),
+            rows=[
+                (gettext("kind"), claim.get_kind_display()),
+                (gettext("filed by"), f"{claim.claimant} ({claim.claimant_role})"),
+                (gettext("statement"), claim.statement),
+                (gettext("if accepted"), accepted),
+                (gettext("if rejected"), gettext("Applied, dated at the claim: %(held)s.") % {"held": held}),
+            ],
+            intro=gettext(
+                "The order was cancelled when the claim was filed and the client refunded in full. Look at the "
+                "proof below the claim before deciding."
+            ),
+            submit_label=gettext("Decide"),
+        )
+
+
+# --- Appeals of penalties ----------------------------------------------------------------------
+
+
+@admin.register(PenaltyAppeal)
+class PenaltyAppealAdmin(ServiceFormAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Appeals waiting for a decision first, the most urgent at the top."""
+
+    list_display = ("id", "event_link", "order", "appellant", "state", "decision_due", "sla_breached_at")
+    list_display_links = ("id",)
+    list_filter = ("state", SlaFilter, AssigneeFilter, "created_at")
+    search_fields = ("id__exact", "order__id__exact", "appellant__username", "statement")
+    search_help_text = _("Appeal or order number, the appellant's username, or words of the statement.")
+    list_select_related = ("event", "order", "appellant")
+    ordering = ("decision_due", "id")
+    date_hierarchy = "created_at"
+    inlines = (AppealEvidenceInline, TransitionLogInline)
+    fields = (
+        "event_link",
+        "order",
+        "appellant",
+        "state",
+        "statement",
+        "first_response_due",
+        "decision_due",
+        "sla_breached_at",
+        "assignee",
+        "decided_by",
+        "decided_at",
+        "decision_note",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=_("penalty"))
+    def event_link(self, obj: PenaltyAppeal) -> str:
+        event = obj.event
+        return admin_link(event, f"{event.delta:+d} · {event.get_reason_display()} · {event.detail}")
+
+    def get_urls(self):
+        return [
+            self.service_form_path("decide", self.decide_view),
+            *super().get_urls(),
+        ]  # disputes_penaltyappeal_decide
+
+    def has_decide_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_staff and request.user.has_perm("disputes.change_penaltyappeal")
+
+    def render_change_form(self, request: HttpRequest, context, add=False, change=False, form_url="", obj=None):
+        context["can_decide"] = (
+            obj is not None and obj.state == AppealState.OPEN and self.has_decide_permission(request)
+        )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def decide_view(self, request: HttpRequest, object_id: str):
+        """Uphold or deny, with the reasons: ``appeal_decide``."""
+        appeal, gone = self.service_form_object(
+            request, object_id, allowed=lambda _obj: self.has_decide_permission(request)
+        )
+        if gone is not None:
+            return gone
+        if appeal.state != AppealState.OPEN:
+            return self.service_form_refuse(request, appeal, gettext("This appeal was already decided."))
+        form = DecisionForm(request.POST or None, choices=(("uphold", gettext("Uphold")), ("deny", gettext("Deny"))))
+
+        def run(data: dict) -> tuple[str, str]:
+            decided = appeal_decide(appeal=appeal, actor=request.user, decision=data["decision"], note=data["note"])
+            text = gettext("Appeal #%(id)s: %(state)s.") % {"id": appeal.pk, "state": decided.get_state_display()}
+            return text, text
+
+        event = appeal.event
+        return self.service_form_page(
+            request,
+            appeal,
+            form,
+            run,
+            ACTION_FORM,
+            title=gettext("Decide the appeal"),
+            rows=[
+                (gettext("penalty"), f"{event.delta:+d} · {event.get_reason_display()} · {event.detail}"),
+                (gettext("appellant"), appeal.appellant),
+                (gettext("statement"), appeal.statement),
+                (
+                    gettext("if upheld"),
+                    gettext("The event is reversed, and the fee of its cancellation refunded; the history keeps both."),
+                ),
+                (gettext("if denied"), gettext("The penalty stays.")),
+            ],
+            submit_label=gettext("Decide"),
+        )
