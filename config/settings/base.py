@@ -259,6 +259,14 @@ GIGFAIR_SWEEPS = {
         "path": "disputes.jobs.cases.expire_info_requests",
         "schedule": crontab(minute="*/15"),
     },
+    "disputes.flag_claim_sla_breaches": {
+        "path": "disputes.jobs.claims.flag_claim_sla_breaches",
+        "schedule": crontab(minute="*/5"),
+    },
+    "disputes.flag_appeal_sla_breaches": {
+        "path": "disputes.jobs.claims.flag_appeal_sla_breaches",
+        "schedule": crontab(minute="*/5"),
+    },
     "disputes.close_ruled_cases": {
         "path": "disputes.jobs.cases.close_ruled_cases",
         "schedule": crontab(minute="*/15"),

@@ -9,7 +9,7 @@ page shows what each decision does before it is taken.
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
@@ -18,8 +18,8 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdminMixin, ReadOnlyInlineMixin, ServiceFormAdminMixin, TransitionLogInline, admin_link
 from disputes.models import AppealState, Claim, ClaimKind, ClaimState, Evidence, PenaltyAppeal
-from disputes.services.appeals import appeal_decide
-from disputes.services.claims import claim_decide
+from disputes.services.appeals import appeal_assign, appeal_decide
+from disputes.services.claims import claim_assign, claim_decide
 
 from .tickets import AssigneeFilter
 
@@ -106,6 +106,14 @@ class ClaimAdmin(ServiceFormAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     ordering = ("decision_due", "id")
     date_hierarchy = "created_at"
     inlines = (ClaimEvidenceInline, TransitionLogInline)
+    actions = ("assign_to_me",)
+
+    @admin.action(description=_("Take them (assign to me)"), permissions=("decide",))
+    def assign_to_me(self, request: HttpRequest, queryset) -> None:
+        for claim in queryset.order_by("pk"):
+            claim_assign(claim=claim, agent=request.user)
+        self.message_user(request, gettext("Assigned to you."), messages.SUCCESS)
+
     fields = (
         "order_link",
         "kind",
@@ -214,6 +222,14 @@ class PenaltyAppealAdmin(ServiceFormAdminMixin, ReadOnlyAdminMixin, admin.ModelA
     ordering = ("decision_due", "id")
     date_hierarchy = "created_at"
     inlines = (AppealEvidenceInline, TransitionLogInline)
+    actions = ("assign_to_me",)
+
+    @admin.action(description=_("Take them (assign to me)"), permissions=("decide",))
+    def assign_to_me(self, request: HttpRequest, queryset) -> None:
+        for appeal in queryset.order_by("pk"):
+            appeal_assign(appeal=appeal, agent=request.user)
+        self.message_user(request, gettext("Assigned to you."), messages.SUCCESS)
+
     fields = (
         "event_link",
         "order",

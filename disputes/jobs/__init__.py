@@ -1,1 +1,1 @@
-"""See the modules of this package: requests, cases, tickets."""
+"""See the modules of this package: requests, cases, tickets, claims (and the SLA flags they share)."""

@@ -15,17 +15,16 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from core.audit import transition_log_build, transition_logs_write
 from core.batches import locked_batches, transitions_apply
-from core.i18n import Joined, Translatable
+from core.i18n import Translatable
 from core.jobs import SweepResult
 from core.models import ActorRole
 from disputes.models import APPEAL_WINDOW, CaseState, SupportCase
-from disputes.services.cases import supervisors
 from marketplace.notifications import notification_build, notifications_send
 
+from .sla import sla_breaches_flag
+
 BATCH = 500
-LISTED_IN_NOTICE = 20
 
 
 def _sweep(due: Callable[[datetime], QuerySet[SupportCase]], handle) -> SweepResult:
@@ -51,56 +50,32 @@ def _breached(now: datetime) -> QuerySet[SupportCase]:
     )
 
 
-def _flag(batch: list[SupportCase], now: datetime) -> None:
-    first_text, ruling_text, appeal_text = (
-        gettext_noop("No first response by %(due)s"),
-        gettext_noop("No ruling by %(due)s"),
-        gettext_noop("No decision on the appeal by %(due)s"),
-    )
-    line_text = gettext_noop("#%(case)s (order #%(order)s): %(reason)s")
-    logs, listed = [], []
-    for case in batch:
-        if case.first_response_at is None and case.first_response_due <= now:
-            text, due = first_text, case.first_response_due
-        elif case.state == CaseState.APPEALED:
-            text, due = appeal_text, case.ruling_due
-        else:
-            text, due = ruling_text, case.ruling_due
-        reason = Translatable(text, {"due": due.isoformat(timespec="minutes")})
-        if len(listed) < LISTED_IN_NOTICE:
-            listed.append(Translatable(line_text, {"case": case.pk, "order": case.order_id, "reason": reason}))
-        logs.append(
-            transition_log_build(
-                subject=case,
-                transition="flag_sla_breach",
-                from_state=case.state,
-                to_state=case.state,
-                actor=None,
-                actor_role=ActorRole.SYSTEM,
-                reason=str(reason),  # the log in the current language
-                at=now,
-            )
-        )
-    # sla_breached_at is set once: the filter above leaves out cases already flagged.
-    SupportCase.objects.filter(pk__in=[c.pk for c in batch]).update(
-        sla_breached_at=now, escalated_at=now, updated_at=now
-    )
-    transition_logs_write(logs)
-    # One notice per supervisor per batch, not per case: a backlog must not flood their inbox.
-    more = len(batch) - LISTED_IN_NOTICE
-    if more > 0:
-        listed.append(Translatable(gettext_noop("… and %(n)d more."), {"n": more}))
-    title = Translatable(gettext_noop("%(n)d support case(s) missed their service level"), {"n": len(batch)})
-    body = Joined("\n", listed)
-    notifications_send(
-        notification_build(user_id=uid, kind="case_sla_breached", title=title, body=body, at=now)
-        for uid in supervisors().values_list("pk", flat=True)
+def _breach_reason(case: SupportCase, now: datetime) -> Translatable:
+    if case.first_response_at is None and case.first_response_due <= now:
+        text, due = gettext_noop("No first response by %(due)s"), case.first_response_due
+    elif case.state == CaseState.APPEALED:
+        text, due = gettext_noop("No decision on the appeal by %(due)s"), case.ruling_due
+    else:
+        text, due = gettext_noop("No ruling by %(due)s"), case.ruling_due
+    return Translatable(text, {"due": due.isoformat(timespec="minutes")})
+
+
+def _breach_line(case: SupportCase, reason) -> Translatable:
+    return Translatable(
+        gettext_noop("#%(case)s (order #%(order)s): %(reason)s"),
+        {"case": case.pk, "order": case.order_id, "reason": reason},
     )
 
 
 def flag_sla_breaches() -> SweepResult:
     """Flag cases past their first-response or ruling time, once each, and escalate them to supervisors."""
-    return _sweep(_breached, _flag)
+    return sla_breaches_flag(
+        due=lambda now: _breached(now).select_related("order"),
+        reason=_breach_reason,
+        line=_breach_line,
+        title=gettext_noop("%(n)d support case(s) missed their service level"),
+        kind="case_sla_breached",
+    )
 
 
 # --- Unanswered requests for information -----------------------------------------------------

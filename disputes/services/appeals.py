@@ -208,6 +208,28 @@ def appeal_lock(*, appeal_id: int) -> PenaltyAppeal:
 
 # --- Support decides ---------------------------------------------------------------------------
 
+
+@transaction.atomic
+def appeal_assign(*, appeal: PenaltyAppeal, agent: User) -> PenaltyAppeal:
+    """An agent takes an open appeal: its first response."""
+    if not agent.is_staff:
+        raise PermissionDenied(_("Only support staff take appeals."))
+    appeal = appeal_lock(appeal_id=appeal.pk)
+    if appeal.state != AppealState.OPEN or appeal.assignee_id == agent.pk:
+        return appeal
+    appeal.assignee = agent
+    appeal.save(update_fields=("assignee", "updated_at"))
+    transition_logged(
+        appeal,
+        transition="assign",
+        from_state=appeal.state,
+        actor=agent,
+        actor_role=ActorRole.SUPPORT,
+        reason=_("Taken by %(who)s") % {"who": agent.get_username()},
+    )
+    return appeal
+
+
 DECISIONS = ("uphold", "deny")
 
 

@@ -210,6 +210,28 @@ def claim_lock(*, claim_id: int) -> Claim:
 
 # --- Support decides ---------------------------------------------------------------------------
 
+
+@transaction.atomic
+def claim_assign(*, claim: Claim, agent: User) -> Claim:
+    """An agent takes a waiting claim: its first response, as a case's assignment is."""
+    if not agent.is_staff:
+        raise PermissionDenied(_("Only support staff take claims."))
+    claim = claim_lock(claim_id=claim.pk)
+    if claim.state != ClaimState.PENDING_REVIEW or claim.assignee_id == agent.pk:
+        return claim
+    claim.assignee = agent
+    claim.save(update_fields=("assignee", "updated_at"))
+    transition_logged(
+        claim,
+        transition="assign",
+        from_state=claim.state,
+        actor=agent,
+        actor_role=ActorRole.SUPPORT,
+        reason=_("Taken by %(who)s") % {"who": agent.get_username()},
+    )
+    return claim
+
+
 DECISIONS = ("accept", "reject")
 
 

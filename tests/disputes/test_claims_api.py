@@ -9,7 +9,9 @@ import pytest
 import time_machine
 from django.contrib.auth.models import Group
 
+from core.models import WebhookDelivery
 from core.support import SUPPORT_GROUP
+from core.webhooks.services import webhook_endpoint_create
 from credit.models import CreditEvent
 from credit.services import credit_score
 from disputes.models import Claim, PenaltyAppeal
@@ -186,3 +188,13 @@ def test_only_support_decides_appeals(api_as):
     assert PenaltyAppeal.objects.get().state == "open"
     assert api_as(order.provider).get(f"/api/v1/appeals/{appeal_id}/").status_code == 200
     assert api_as(order.client).get(f"/api/v1/appeals/{appeal_id}/").status_code == 404
+
+
+def test_a_claim_is_a_webhook_event_for_both_parties(api_as):
+    order = late_shift()
+    webhook_endpoint_create(owner=order.client, url="https://partner.example/hooks", events=["claim.*"])
+
+    api_as(order.provider).post(claim_url(order), {"kind": "force_majeure", "statement": "Storm"}, format="json")
+
+    delivery = WebhookDelivery.objects.get(endpoint__owner=order.client)
+    assert delivery.event_type == "claim.pending_review"
