@@ -17,13 +17,13 @@ from tests.factories import UserFactory, order_completed
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BEFORE = [("disputes", "0006_ruling_restrictions")]
-LATEST = [("disputes", "0008_ticket_compensation_charge")]
+LATEST = None  # every app's newest migration: the tests go on with today's models
 
 
 def _migrate(targets):
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
-    executor.migrate(targets)
+    executor.migrate(targets if targets is not None else executor.loader.graph.leaf_nodes())
 
 
 def _legacy_wages_ticket():
