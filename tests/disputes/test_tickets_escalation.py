@@ -13,8 +13,7 @@ from disputes.models import AfterSalesTicket, CaseState, SupportCase, TicketStat
 from disputes.selectors.cases import case_ticket_history
 from disputes.services import tickets as svc
 from marketplace.models import Notification
-from tests.disputes.test_cases_helpers import open_case
-from tests.disputes.test_tickets_api import PDF, PNG
+from tests.disputes.test_cases_helpers import PDF, PNG, open_case
 from tests.disputes.test_tickets_services import open_ticket, snapshot, staff, ticket_logs
 from tests.factories import order_completed
 
