@@ -13,7 +13,7 @@ from core.exceptions import Conflict, PermissionDenied, ValidationFailed
 from core.jobs import sweep_run
 from disputes.models import AfterSalesTicket, TicketState
 from disputes.services import tickets as svc
-from marketplace.models import Notification
+from marketplace.models import Notification, User
 from orders.ledger import account_balance, account_for
 from orders.models import AccountKind, LedgerTransaction
 from tests.disputes.test_tickets_services import approved, open_ticket, snapshot, staff, ticket_logs
@@ -398,3 +398,16 @@ def test_deciding_without_a_pending_cancellation_is_refused():
         svc.ticket_cancel_decide(ticket=ticket, actor=agent, decision="refuse", note="x")
 
     assert exc.value.code == "no_cancel_pending"
+
+
+def test_what_silence_did_is_told_in_each_recipients_language():
+    ticket, _agent = pending_cancel()
+    User.objects.filter(pk=ticket.order.client_id).update(language="zh-hans")
+
+    with after_window(ticket):
+        sweep_run(EXPIRE)
+
+    client_notice = Notification.objects.get(user=ticket.order.client, kind="ticket_cancelled")
+    provider_notice = Notification.objects.get(user=ticket.order.provider, kind="ticket_cancelled")
+    assert client_notice.title == f"售后工单 #{ticket.pk} 已取消"
+    assert provider_notice.title == f"After-sales ticket #{ticket.pk} is cancelled"
