@@ -429,6 +429,9 @@ class TicketDetailApi(ApiView):
         description="By who filed it, or an agent. `pending_review` and `under_review`: cancelled at once (the "
         "agent is told). `approved`: the other party or an agent must confirm, and a paid compensation is "
         "reversed. `processing`: the provider must accept (the client or an agent when the provider asks). "
+        "A cancellation that waits must be answered by its `respond_by` (the policy's hours): without an "
+        "answer it is confirmed, or in `processing` a support agent decides it; who asked may withdraw it "
+        "(cancel/withdraw/). "
         "The answer is the ticket: its `state`, `cancel_pending` and `cancellation.waiting_for`. "
         "409 `invalid_transition` for a closed ticket, `cancel_pending` when one already waits.",
         request=TicketCancelInputSerializer,
