@@ -178,6 +178,15 @@ class SupportCase(FSMModelMixin, TimeStampedModel):
     escalated_from = models.OneToOneField(
         ResolutionRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="escalated_to"
     )
+    # A rejected after-sales ticket its filer took to support (one case per ticket).
+    escalated_from_ticket = models.OneToOneField(
+        "AfterSalesTicket",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="escalated_to",
+        verbose_name=_("escalated from ticket"),
+    )
     state = FSMField(_("state"), max_length=16, choices=CaseState.choices, default=CaseState.OPEN, protected=True)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="assigned_cases"
@@ -377,13 +386,29 @@ class AfterSalesTicket(FSMModelMixin, TimeStampedModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     cancel_requested_at = models.DateTimeField(_("cancel asked at"), null=True, blank=True)
+    # By when the party asked must answer (the policy's hours). Silence confirms the cancellation,
+    # or in ``processing`` hands it to support (``cancel_handed_over_at``): agents decide it then.
+    # Kept once the ticket is cancelled, so a late answer is told the window closed.
+    cancel_respond_by = models.DateTimeField(_("cancellation to be answered by"), null=True, blank=True)
+    cancel_handed_over_at = models.DateTimeField(_("cancellation handed to support at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    rejected_at = models.DateTimeField(_("rejected at"), null=True, blank=True)
+    # Service level, as for support cases: a first response and a decision within the policy's
+    # case hours (a cancellation handed to support is due again from then). Breaches are
+    # flagged once and escalated to supervisors by ``disputes.jobs.tickets.flag_sla_breaches``.
+    first_response_due = models.DateTimeField(_("first response due"), db_index=True)
+    first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
+    resolution_due = models.DateTimeField(_("decision due"), db_index=True)
+    sla_breached_at = models.DateTimeField(_("SLA breached at"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("escalated to supervisors at"), null=True, blank=True)
 
     class Meta:
         ordering = ("-created_at", "-id")
         verbose_name = _("after-sales ticket")
         verbose_name_plural = _("after-sales tickets")
+        # The confirmation sweep asks for pending cancellations by their answer time.
+        indexes = [models.Index(fields=("state", "cancel_respond_by"), name="ticket_state_cancel_by_idx")]
         constraints = [
             models.UniqueConstraint(
                 fields=("order", "opened_by"),
@@ -399,6 +424,11 @@ class AfterSalesTicket(FSMModelMixin, TimeStampedModel):
     def cancel_pending(self) -> bool:
         return self.cancel_requested_at is not None and self.state in (TicketState.APPROVED, TicketState.PROCESSING)
 
+    @property
+    def cancel_with_support(self) -> bool:
+        """A pending cancellation nobody answered in time, now for an agent to decide."""
+        return self.cancel_pending and self.cancel_handed_over_at is not None
+
     @transition(field=state, source=TicketState.PENDING_REVIEW, target=TicketState.UNDER_REVIEW)
     def start_review(self, *, agent) -> None:
         self.assignee = agent
@@ -408,8 +438,9 @@ class AfterSalesTicket(FSMModelMixin, TimeStampedModel):
         self.compensation, self.decision_note = compensation, note
 
     @transition(field=state, source=TicketState.UNDER_REVIEW, target=TicketState.REJECTED)
-    def reject(self, *, note: str) -> None:
+    def reject(self, *, note: str, at) -> None:
         self.decision_note = note
+        self.rejected_at = at
 
     @transition(field=state, source=TicketState.APPROVED, target=TicketState.PROCESSING)
     def start_processing(self) -> None:

@@ -81,6 +81,15 @@ class Policy(models.Model):
     penalty_appeal_days = models.PositiveSmallIntegerField(
         _("a penalty nobody ruled on can be appealed within (days)"), default=14, validators=[MinValueValidator(1)]
     )
+    ticket_confirm_hours = models.PositiveSmallIntegerField(
+        _("after-sales: time to answer a ticket's cancellation (hours)"),
+        default=48,
+        validators=[MinValueValidator(1)],
+        help_text=_("Without an answer the cancellation is confirmed; in processing a support agent decides it."),
+    )
+    ticket_escalation_days = models.PositiveSmallIntegerField(
+        _("after-sales: a rejected ticket can go to support within (days)"), default=7
+    )
     # Credit and completion rate (the newest version applies to everyone).
     completion_window_days = models.PositiveSmallIntegerField(
         _("completion rate window (days)"), default=60, validators=[MinValueValidator(1)]

@@ -271,6 +271,14 @@ GIGFAIR_SWEEPS = {
         "path": "disputes.jobs.cases.close_ruled_cases",
         "schedule": crontab(minute="*/15"),
     },
+    "disputes.expire_ticket_confirmations": {
+        "path": "disputes.jobs.tickets.expire_confirmations",
+        "schedule": crontab(minute="*"),
+    },
+    "disputes.flag_ticket_sla_breaches": {
+        "path": "disputes.jobs.tickets.flag_sla_breaches",
+        "schedule": crontab(minute="*/5"),
+    },
     # Credit's seller levels, from the numbers orders counts (credit knows nothing of orders).
     "credit.recompute_levels": {"path": "orders.jobs.recompute_levels", "schedule": crontab(minute=30, hour=2)},
     "core.purge_expired_idempotency_keys": {

@@ -300,6 +300,7 @@ class SupportCaseAdmin(ServiceFormAdminMixin, ServiceOnlyAdminMixin, admin.Model
                     "opened_by",
                     "opened_by_role",
                     "escalated_from",
+                    "escalated_from_ticket",
                     "created_at",
                 )
             },
@@ -358,6 +359,7 @@ class SupportCaseAdmin(ServiceFormAdminMixin, ServiceOnlyAdminMixin, admin.Model
                 "appeal_ruled_by",
                 "info_requested_from",
                 "escalated_from",
+                "escalated_from_ticket",
             )
         )
 

@@ -64,14 +64,41 @@ class CancelPendingFilter(admin.SimpleListFilter):
     parameter_name = "cancel_pending"
 
     def lookups(self, request, model_admin):
-        return (("yes", _("waiting for confirmation")), ("no", _("no")))
+        return (
+            ("yes", _("waiting for confirmation")),
+            ("support", _("for support to decide (no answer in time)")),
+            ("no", _("no")),
+        )
 
     def queryset(self, request, queryset):
         pending = Q(cancel_requested_at__isnull=False, state__in=(TicketState.APPROVED, TicketState.PROCESSING))
         if self.value() == "yes":
             return queryset.filter(pending)
+        if self.value() == "support":
+            return queryset.filter(pending, cancel_handed_over_at__isnull=False)
         if self.value() == "no":
             return queryset.exclude(pending)
+        return queryset
+
+
+class SlaFilter(admin.SimpleListFilter):
+    title = _("service level")
+    parameter_name = "sla"
+
+    def lookups(self, request, model_admin):
+        return (
+            ("breached", _("breached (escalated)")),
+            ("awaiting_response", _("waiting for a first response")),
+            ("ok", _("not breached")),
+        )
+
+    def queryset(self, request, queryset):
+        if self.value() == "breached":
+            return queryset.filter(sla_breached_at__isnull=False)
+        if self.value() == "awaiting_response":
+            return queryset.filter(first_response_at__isnull=True, state__in=services.LIVE_STATES)
+        if self.value() == "ok":
+            return queryset.filter(sla_breached_at__isnull=True)
         return queryset
 
 
@@ -139,6 +166,18 @@ class AgentCancelForm(forms.Form):
 
 class RefuseForm(forms.Form):
     message = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+class DecideForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=(
+            ("confirm", _("Confirm: the ticket is cancelled (a paid compensation is reversed)")),
+            ("refuse", _("Refuse: the ticket goes on")),
+        ),
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(label=_("Reasons, shown to both parties"), widget=forms.Textarea(attrs={"rows": 4}))
 
 
 @dataclass(frozen=True)
@@ -235,6 +274,23 @@ AGENT_ACTIONS: dict[str, AgentAction] = {
             lambda t, u: services.can_confirm_cancel(t, u),
             _("Cancellation refused: the ticket goes on."),
         ),
+        # For the party it waits on: when support is not among who may answer, or nobody answered in time.
+        AgentAction(
+            "decide_cancel",
+            _("Decide the cancellation for the party"),
+            DecideForm,
+            lambda t, u, d: services.ticket_cancel_decide(ticket=t, actor=u, decision=d["decision"], note=d["note"]),
+            lambda t, u: services.can_decide_cancel(t, u) and not services.can_confirm_cancel(t, u),
+            _("Cancellation decided; everyone involved is told."),
+        ),
+        AgentAction(
+            "withdraw_cancel",
+            _("Withdraw the cancellation (for who asked)"),
+            RefuseForm,
+            lambda t, u, d: services.ticket_cancel_withdraw(ticket=t, actor=u, message=d["message"]),
+            lambda t, u: services.can_withdraw_cancel(t, u),
+            _("Cancellation withdrawn: the ticket goes on."),
+        ),
     )
 }
 
@@ -251,9 +307,11 @@ class AfterSalesTicketAdmin(ServiceFormAdminMixin, ServiceOnlyAdminMixin, admin.
         "opened_by",
         "opened_by_role",
         "created_at",
+        "resolution_due",
+        "sla_breached",
     )
     list_display_links = ("id",)
-    list_filter = ("state", "type", AssigneeFilter, AgeFilter, CancelPendingFilter, "created_at")
+    list_filter = ("state", "type", AssigneeFilter, AgeFilter, CancelPendingFilter, SlaFilter, "created_at")
     list_select_related = ("order", "assignee", "opened_by")
     search_fields = ("id__exact", "order__id__exact", "opened_by__username", "description")
     search_help_text = _("Ticket or order number, the filer's username, or words of the description.")
@@ -284,10 +342,25 @@ class AfterSalesTicketAdmin(ServiceFormAdminMixin, ServiceOnlyAdminMixin, admin.
                     "cancel_message",
                     "cancel_requested_by",
                     "cancel_requested_at",
+                    "cancel_respond_by",
+                    "cancel_handed_over_at",
                     "cancelled_at",
                 )
             },
         ),
+        (
+            _("Service level"),
+            {
+                "fields": (
+                    "first_response_due",
+                    "first_response_at",
+                    "resolution_due",
+                    "sla_breached_at",
+                    "escalated_at",
+                )
+            },
+        ),
+        (_("Taken to support"), {"fields": ("rejected_at", "escalate_until_display", "escalated_case_link")}),
         (_("Clock"), {"fields": ("created_at", "updated_at", "resolved_at")}),
     )
     readonly_fields = tuple(field for _title, spec in fieldsets for field in spec["fields"])
@@ -296,7 +369,9 @@ class AfterSalesTicketAdmin(ServiceFormAdminMixin, ServiceOnlyAdminMixin, admin.
         return (
             super()
             .get_queryset(request)
-            .select_related("order__policy", "order__client", "order__provider", "assignee", "opened_by")
+            .select_related(
+                "order__policy", "order__client", "order__provider", "assignee", "opened_by", "escalated_to"
+            )
         )
 
     def render_change_form(self, request: HttpRequest, context, add=False, change=False, form_url="", obj=None):
@@ -317,6 +392,19 @@ class AfterSalesTicketAdmin(ServiceFormAdminMixin, ServiceOnlyAdminMixin, admin.
     @admin.display(description=_("cancellation waiting"), boolean=True)
     def cancel_waiting(self, obj: AfterSalesTicket) -> bool:
         return obj.cancel_pending
+
+    @admin.display(description=_("SLA breached"), boolean=True, ordering="sla_breached_at")
+    def sla_breached(self, obj: AfterSalesTicket) -> bool:
+        return obj.sla_breached_at is not None
+
+    @admin.display(description=_("can be taken to support until"))
+    def escalate_until_display(self, obj: AfterSalesTicket):
+        return services.escalate_until(obj) or "—"
+
+    @admin.display(description=_("support case"))
+    def escalated_case_link(self, obj: AfterSalesTicket) -> str:
+        case = services.escalated_case(obj)
+        return admin_link(case, f"#{case.pk}") if case is not None else "—"
 
     @admin.display(description=_("refund to the client"))
     def compensation_refund_link(self, obj: AfterSalesTicket) -> str:

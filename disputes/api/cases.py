@@ -19,6 +19,7 @@ from disputes.selectors.cases import (
     case_list_for,
     case_order_history,
     case_order_messages,
+    case_ticket_history,
     evidence_get_for,
 )
 from disputes.services import cases as services
@@ -48,6 +49,7 @@ def _case_response(request, case_id: int, *, status_code: int = status.HTTP_200_
         "order_messages": case_order_messages(case),
         "order_history": list(case_order_history(case)),
         "history": list(case_history(case)),
+        "ticket_history": case_ticket_history(case),
     }
     return Response(CaseOutputSerializer(case, context=context).data, status=status_code)
 

@@ -151,6 +151,11 @@ class CaseOutputSerializer(CaseListItemOutputSerializer):
     escalated_from = serializers.IntegerField(
         source="escalated_from_id", allow_null=True, help_text="The declined resolution request this case escalates."
     )
+    escalated_from_ticket = serializers.IntegerField(
+        source="escalated_from_ticket_id",
+        allow_null=True,
+        help_text="The rejected after-sales ticket this case escalates (its evidence is among the case's).",
+    )
     first_response_at = serializers.DateTimeField(allow_null=True)
     info_request = serializers.SerializerMethodField()
     ruling = serializers.SerializerMethodField()
@@ -160,6 +165,9 @@ class CaseOutputSerializer(CaseListItemOutputSerializer):
     order_messages = serializers.SerializerMethodField(help_text="The order's message thread, attached read-only.")
     order_history = serializers.SerializerMethodField(help_text="The order's transition log, attached read-only.")
     history = serializers.SerializerMethodField(help_text="The case's own transitions.")
+    ticket_history = serializers.SerializerMethodField(
+        help_text="The escalated ticket's transition log, attached read-only (empty without a ticket)."
+    )
 
     @extend_schema_field(InfoRequestOutputSerializer(allow_null=True))
     def get_info_request(self, case):
@@ -184,3 +192,7 @@ class CaseOutputSerializer(CaseListItemOutputSerializer):
     @extend_schema_field(TransitionOutputSerializer(many=True))
     def get_history(self, case):
         return TransitionOutputSerializer(self.context.get("history", []), many=True).data
+
+    @extend_schema_field(TransitionOutputSerializer(many=True))
+    def get_ticket_history(self, case):
+        return TransitionOutputSerializer(self.context.get("ticket_history", []), many=True).data

@@ -14,11 +14,14 @@ from core.api.schema import IDEMPOTENCY_KEY, PAGE_PARAMETERS, problems
 from core.api.views import ActionApiView, ApiView
 from core.exceptions import NotFound, ValidationFailed
 from core.models import ActorRole
-from disputes.models import AfterSalesTicket, Evidence, TicketCancelReason, TicketState, TicketType
+from disputes.models import AfterSalesTicket, Evidence, SupportCase, TicketCancelReason, TicketState, TicketType
 from disputes.selectors.tickets import ticket_get, ticket_get_for_action, ticket_list_for
 from disputes.services import tickets as services
 from marketplace.api.serializers import UserRefSerializer
 from orders.selectors import order_get_for_action
+
+from .cases import _case_response
+from .cases_serializers import CaseOutputSerializer
 
 ROLE_CHOICES = ((ActorRole.CLIENT.value, "client"), (ActorRole.PROVIDER.value, "provider"))
 CONFIRMER_CHOICES = (*ROLE_CHOICES, (ActorRole.SUPPORT.value, "support agent"))
@@ -88,6 +91,31 @@ class TicketCancelAnswerInputSerializer(serializers.Serializer):
     )
 
 
+class TicketCancelDecideInputSerializer(serializers.Serializer):
+    decision = choice(
+        choices=(("confirm", "confirm: the ticket is cancelled"), ("refuse", "refuse: the ticket goes on")),
+        component="TicketCancelDecision",
+    )
+    note = serializers.CharField(max_length=20_000, help_text="Why; kept in the log and sent to everyone involved.")
+
+
+class TicketEscalateInputSerializer(serializers.Serializer):
+    statement = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=10_000,
+        help_text="Why support should look again; the ticket's description when empty.",
+    )
+    desired_outcome = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=5_000,
+        help_text="What you ask support to do; a review of the rejection when empty.",
+    )
+
+
 class TicketEvidenceInputSerializer(serializers.Serializer):
     file = serializers.FileField(allow_empty_file=True, help_text="An image or a PDF, up to 10 MB.")
     description = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
@@ -123,7 +151,9 @@ class TicketEvidenceOutputSerializer(serializers.Serializer):
 class TicketLogOutputSerializer(serializers.Serializer):
     transition = serializers.CharField(
         help_text="open, start_review, approve, reject, pay_compensation, start_processing, resolve, "
-        "cancel_request, cancel_refuse, cancel."
+        "cancel_request, cancel_refuse, cancel_withdraw, cancel, cancel_auto_confirm (no answer in time), "
+        "cancel_hand_over (no answer in time, in processing: support decides), escalate (to a support case), "
+        "flag_sla_breach."
     )
     to = serializers.CharField(source="to_state")
     at = serializers.DateTimeField()
@@ -165,8 +195,18 @@ class TicketListItemOutputSerializer(serializers.Serializer):
     cancel_pending = serializers.BooleanField(
         help_text="A cancellation was asked for and waits for the confirmation the state requires."
     )
+    respond_by = serializers.SerializerMethodField(
+        help_text="While a cancellation waits: by when it must be answered (the policy's hours, 48 by default). "
+        "Without an answer it is confirmed, or in `processing` a support agent decides it. Null otherwise."
+    )
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_respond_by(self, ticket) -> str | None:
+        if not ticket.cancel_pending or ticket.cancel_respond_by is None:
+            return None
+        return serializers.DateTimeField().to_representation(ticket.cancel_respond_by)
 
 
 class TicketCancellationOutputSerializer(serializers.Serializer):
@@ -181,6 +221,21 @@ class TicketCancellationOutputSerializer(serializers.Serializer):
         help_text="While pending: who may confirm or refuse (any one of them). Empty once cancelled.",
     )
     you_can_answer = serializers.BooleanField(help_text="The caller may confirm or refuse it now.")
+    respond_by = serializers.DateTimeField(
+        allow_null=True,
+        help_text="By when whoever it waits for must answer; after it, a party's confirm/ and refuse/ answer 409 "
+        "`confirmation_expired`.",
+    )
+    handed_to_support_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When nobody answered in time on a ticket in processing, so a support agent decides it.",
+    )
+    you_can_withdraw = serializers.BooleanField(
+        help_text="The caller asked for it (or is an agent) and may withdraw it."
+    )
+    you_can_decide = serializers.BooleanField(
+        help_text="The caller is a support agent and may decide it for whoever it waits on (cancel/decide/)."
+    )
     cancelled_at = serializers.DateTimeField(allow_null=True)
 
 
@@ -200,6 +255,26 @@ class TicketOutputSerializer(TicketListItemOutputSerializer):
     decision_note = serializers.CharField(help_text="The agent's reasons for approving or rejecting.")
     assigned = serializers.BooleanField(help_text="An agent is working on it.")
     resolved_at = serializers.DateTimeField(allow_null=True)
+    first_response_due = serializers.DateTimeField(
+        help_text="Support's first response is due by then (the policy's case hours, 24 by default)."
+    )
+    first_response_at = serializers.DateTimeField(allow_null=True)
+    resolution_due = serializers.DateTimeField(
+        help_text="Support decides (approves or rejects) by then (the policy's case hours, 72 by default); for a "
+        "cancellation handed to support, its decision is due by then."
+    )
+    sla_breached_at = serializers.DateTimeField(
+        allow_null=True, help_text="When support missed one of these times; the ticket was escalated to supervisors."
+    )
+    rejected_at = serializers.DateTimeField(allow_null=True)
+    escalate_until = serializers.DateTimeField(
+        allow_null=True,
+        help_text="A rejected ticket: until when who filed it may take it to a support case (POST escalate/).",
+    )
+    escalated_case = serializers.IntegerField(
+        allow_null=True, help_text="The support case this ticket was taken to, if any."
+    )
+    you_can_escalate = serializers.BooleanField()
     cancellation = serializers.SerializerMethodField(help_text="Null unless a cancellation is pending or done.")
     editable = serializers.BooleanField(help_text="PATCH works now: pending review and the caller filed it.")
     you_can_cancel = serializers.BooleanField()
@@ -223,6 +298,10 @@ class TicketOutputSerializer(TicketListItemOutputSerializer):
             "requested_at": ticket.cancel_requested_at,
             "waiting_for": list(services.cancel_confirmers(ticket)),
             "you_can_answer": services.can_confirm_cancel(ticket, user),
+            "respond_by": ticket.cancel_respond_by,
+            "handed_to_support_at": ticket.cancel_handed_over_at,
+            "you_can_withdraw": services.can_withdraw_cancel(ticket, user),
+            "you_can_decide": services.can_decide_cancel(ticket, user),
             "cancelled_at": ticket.cancelled_at,
         }
         return TicketCancellationOutputSerializer(data).data
@@ -234,6 +313,10 @@ def _ticket_data(ticket, request) -> dict:
     ticket.assigned = ticket.assignee_id is not None
     ticket.editable = ticket.state == TicketState.PENDING_REVIEW and ticket.opened_by_id == user.pk
     ticket.you_can_cancel = services.can_cancel(ticket, user)
+    ticket.escalate_until = services.escalate_until(ticket)
+    case = services.escalated_case(ticket)
+    ticket.escalated_case = case.pk if case is not None else None
+    ticket.you_can_escalate = services.can_escalate(ticket, user)
     return TicketOutputSerializer(ticket, context={"request": request}).data
 
 
@@ -346,6 +429,9 @@ class TicketDetailApi(ApiView):
         description="By who filed it, or an agent. `pending_review` and `under_review`: cancelled at once (the "
         "agent is told). `approved`: the other party or an agent must confirm, and a paid compensation is "
         "reversed. `processing`: the provider must accept (the client or an agent when the provider asks). "
+        "A cancellation that waits must be answered by its `respond_by` (the policy's hours): without an "
+        "answer it is confirmed, or in `processing` a support agent decides it; who asked may withdraw it "
+        "(cancel/withdraw/). "
         "The answer is the ticket: its `state`, `cancel_pending` and `cancellation.waiting_for`. "
         "409 `invalid_transition` for a closed ticket, `cancel_pending` when one already waits.",
         request=TicketCancelInputSerializer,
@@ -367,7 +453,9 @@ class TicketCancelApi(TicketActionApi):
         tags=["after-sales tickets"],
         summary="Confirm a pending cancellation: the ticket is cancelled",
         description="By one of `cancellation.waiting_for`. A paid compensation is reversed. "
-        "403 `wrong_party` for anyone else; 409 `no_cancel_pending`.",
+        "403 `wrong_party` for anyone else; 409 `no_cancel_pending`. A party's answer after "
+        "`cancellation.respond_by` is 409 `confirmation_expired`: what silence decides is applied then "
+        "(the ticket is cancelled, or in `processing` handed to a support agent) and stays applied.",
         request=TicketCancelAnswerInputSerializer,
         responses=ACTION_RESPONSES,
         parameters=[IDEMPOTENCY_KEY],
@@ -386,7 +474,9 @@ class TicketCancelConfirmApi(TicketActionApi):
         operation_id="tickets_cancel_refuse",
         tags=["after-sales tickets"],
         summary="Refuse a pending cancellation: the ticket goes on in its state",
-        description="By one of `cancellation.waiting_for`. 403 `wrong_party` for anyone else; 409 `no_cancel_pending`.",
+        description="By one of `cancellation.waiting_for`. 403 `wrong_party` for anyone else; 409 `no_cancel_pending`. "
+        "A party's answer after `cancellation.respond_by` is 409 `confirmation_expired`: what silence decides is "
+        "applied then (the ticket is cancelled, or in `processing` handed to a support agent) and stays applied.",
         request=TicketCancelAnswerInputSerializer,
         responses=ACTION_RESPONSES,
         parameters=[IDEMPOTENCY_KEY],
@@ -398,6 +488,74 @@ class TicketCancelRefuseApi(TicketActionApi):
 
     def perform(self, ticket: AfterSalesTicket, **data) -> None:
         services.ticket_cancel_refuse(ticket=ticket, actor=self.request.user, **data)
+
+
+@extend_schema_view(
+    post=extend_schema(
+        operation_id="tickets_cancel_withdraw",
+        tags=["after-sales tickets"],
+        summary="Withdraw a pending cancellation: the ticket goes on in its state",
+        description="By who asked for it (an agent may for them), with an optional `message`. 403 `wrong_party` "
+        "for anyone else; 409 `no_cancel_pending`. On an approved ticket past `cancellation.respond_by`, "
+        "silence has confirmed it: 409 `confirmation_expired`, and the ticket is cancelled then.",
+        request=TicketCancelAnswerInputSerializer,
+        responses=ACTION_RESPONSES,
+        parameters=[IDEMPOTENCY_KEY],
+    )
+)
+class TicketCancelWithdrawApi(TicketActionApi):
+    parser_classes = (DecimalJSONParser,)
+    input_serializer = TicketCancelAnswerInputSerializer
+
+    def perform(self, ticket: AfterSalesTicket, **data) -> None:
+        services.ticket_cancel_withdraw(ticket=ticket, actor=self.request.user, **data)
+
+
+@extend_schema_view(
+    post=extend_schema(
+        operation_id="tickets_cancel_decide",
+        tags=["after-sales tickets"],
+        summary="A support agent decides a pending cancellation for whoever it waits on",
+        description="Support agents only (403 `not_an_agent`), any time, also after `cancellation.respond_by` and "
+        "once the cancellation was handed to support: `confirm` cancels the ticket (a paid compensation is "
+        "reversed), `refuse` lets it go on. The `note` is required. 409 `no_cancel_pending`.",
+        request=TicketCancelDecideInputSerializer,
+        responses=ACTION_RESPONSES,
+        parameters=[IDEMPOTENCY_KEY],
+    )
+)
+class TicketCancelDecideApi(TicketActionApi):
+    parser_classes = (DecimalJSONParser,)
+    input_serializer = TicketCancelDecideInputSerializer
+
+    def perform(self, ticket: AfterSalesTicket, **data) -> None:
+        services.ticket_cancel_decide(ticket=ticket, actor=self.request.user, **data)
+
+
+@extend_schema_view(
+    post=extend_schema(
+        operation_id="tickets_escalate",
+        tags=["after-sales tickets"],
+        summary="Take a rejected ticket to a support case",
+        description="By who filed it, within the policy's days of the rejection (7 by default: the ticket's "
+        "`escalate_until`). 201 with the support case, linked to the ticket (`escalated_from_ticket`), with "
+        "the ticket's evidence among its files and its log in `ticket_history`. 403 `wrong_party` for anyone "
+        "else; 409 `ticket_not_rejected`, `escalation_window_closed`, `ticket_already_escalated`, or "
+        "`case_already_open` while another case on the order is not closed.",
+        request=TicketEscalateInputSerializer,
+        responses={201: CaseOutputSerializer, **problems(400, 401, 403, 404, 409, 422)},
+        parameters=[IDEMPOTENCY_KEY],
+    )
+)
+class TicketEscalateApi(TicketActionApi):
+    parser_classes = (DecimalJSONParser,)
+    input_serializer = TicketEscalateInputSerializer
+
+    def perform(self, ticket: AfterSalesTicket, **data) -> SupportCase:
+        return services.ticket_escalate(ticket=ticket, actor=self.request.user, **data)
+
+    def respond(self, id: int, result: SupportCase) -> Response:
+        return _case_response(self.request, result.pk, status_code=status.HTTP_201_CREATED)
 
 
 @extend_schema_view(

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from core.exceptions import NotFound
 from core.models import TransitionLog
-from disputes.models import CaseStatement, Evidence, RequestState, ResolutionRequest, SupportCase
+from disputes.models import AfterSalesTicket, CaseStatement, Evidence, RequestState, ResolutionRequest, SupportCase
 from orders.models import Order
 from orders.selectors import order_messages
 
@@ -48,6 +48,7 @@ def case_get_for(*, pk, user) -> SupportCase:
         "appeal_ruled_by",
         "info_requested_from",
         "escalated_from",
+        "escalated_from_ticket",
     ).prefetch_related(
         Prefetch("statements", queryset=CaseStatement.objects.select_related("author").order_by("created_at", "id")),
         Prefetch("evidence", queryset=Evidence.objects.select_related("uploaded_by").order_by("created_at", "id")),
@@ -73,6 +74,19 @@ def case_order_history(case: SupportCase) -> QuerySet[TransitionLog]:
     """The transition log of the case's order, attached to every case, oldest first."""
     return (
         TransitionLog.objects.filter(content_type=ContentType.objects.get_for_model(Order), object_id=case.order_id)
+        .select_related("actor")
+        .order_by("at", "id")
+    )
+
+
+def case_ticket_history(case: SupportCase) -> list[TransitionLog]:
+    """The transition log of the after-sales ticket the case escalates, attached to it, oldest first."""
+    if case.escalated_from_ticket_id is None:
+        return []
+    return list(
+        TransitionLog.objects.filter(
+            content_type=ContentType.objects.get_for_model(AfterSalesTicket), object_id=case.escalated_from_ticket_id
+        )
         .select_related("actor")
         .order_by("at", "id")
     )

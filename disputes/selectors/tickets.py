@@ -51,6 +51,7 @@ def ticket_get(*, pk, user) -> AfterSalesTicket:
         "cancel_requested_by",
         "compensation_refund",
         "compensation_charge",
+        "escalated_to",
     )
     qs = qs.prefetch_related(
         Prefetch("versions", queryset=TicketVersion.objects.select_related("edited_by").order_by("version")),

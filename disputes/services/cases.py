@@ -32,6 +32,7 @@ from core.uploads import upload_check
 from credit.models import CreditEvent, CreditReason, Restriction, RestrictionKind
 from credit.services import credit_event_record, credit_event_reverse, restriction_impose_or_get, restriction_lift
 from disputes.models import (
+    AfterSalesTicket,
     CaseCategory,
     CaseState,
     CaseStatement,
@@ -145,8 +146,13 @@ def case_open(
     statement: str,
     desired_outcome: str,
     escalated_from: ResolutionRequest | int | None = None,
+    ticket: AfterSalesTicket | None = None,
 ) -> SupportCase:
-    """A party asks support to rule on ``order``, with a statement and the outcome asked for."""
+    """A party asks support to rule on ``order``, with a statement and the outcome asked for.
+
+    ``ticket``: the rejected after-sales ticket of ``order`` the case escalates (its service
+    checks who may escalate it and when).
+    """
     if category not in CaseCategory.values:
         text = _("Choose a category: %(list)s.") % {"list": ", ".join(CaseCategory.values)}
         raise ValidationFailed(text, errors={"category": [text]})
@@ -180,6 +186,7 @@ def case_open(
         statement=statement,
         desired_outcome=desired_outcome,
         escalated_from=request,
+        escalated_from_ticket=ticket,
         first_response_due=now + timedelta(hours=policy.case_first_response_hours),
         ruling_due=now + timedelta(hours=policy.case_ruling_hours),
     )

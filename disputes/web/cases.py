@@ -23,6 +23,7 @@ from disputes.selectors.cases import (
     case_list_for,
     case_order_history,
     case_order_messages,
+    case_ticket_history,
     declined_requests_to_escalate,
 )
 from disputes.services import cases as services
@@ -30,6 +31,7 @@ from orders.models import Fault
 from orders.selectors import order_get_for_action
 
 from .cases_forms import AppealForm, CaseOpenForm, EvidenceForm, StatementForm
+from .tickets import TRANSITION_LABELS as TICKET_TRANSITION_LABELS
 
 CASES_PER_PAGE = 20
 
@@ -105,6 +107,9 @@ def _case_page(request: HttpRequest, case: SupportCase, **forms) -> HttpResponse
     history = list(case_history(case))
     for log in history:
         log.label = TRANSITION_LABELS.get(log.transition, log.transition)
+    ticket_history = case_ticket_history(case)
+    for log in ticket_history:
+        log.label = TICKET_TRANSITION_LABELS.get(log.transition, log.transition)
     context = {
         "case": case,
         "order": case.order,
@@ -114,6 +119,7 @@ def _case_page(request: HttpRequest, case: SupportCase, **forms) -> HttpResponse
         "order_messages": case_order_messages(case),
         "order_history": list(case_order_history(case)),
         "history": history,
+        "ticket_history": ticket_history,
         "fault_label": Fault(case.fault).label if case.fault in Fault.values else "",
         "can_add": is_party and case.state != CaseState.CLOSED,
         "can_appeal": is_party

@@ -19,7 +19,14 @@ from disputes.services import tickets as services
 from orders.models import Order
 from orders.selectors import order_get_for_action
 
-from .tickets_forms import CancelAnswerForm, EvidenceForm, TicketCancelForm, TicketCreateForm, TicketForm
+from .tickets_forms import (
+    CancelAnswerForm,
+    EscalateForm,
+    EvidenceForm,
+    TicketCancelForm,
+    TicketCreateForm,
+    TicketForm,
+)
 
 TICKETS_PER_PAGE = 20
 
@@ -34,7 +41,12 @@ TRANSITION_LABELS = {
     "resolve": gettext_lazy("resolved"),
     "cancel_request": gettext_lazy("cancellation asked for"),
     "cancel_refuse": gettext_lazy("cancellation refused"),
+    "cancel_withdraw": gettext_lazy("cancellation withdrawn"),
     "cancel": gettext_lazy("cancelled"),
+    "cancel_auto_confirm": gettext_lazy("cancelled: nobody answered in time"),
+    "cancel_hand_over": gettext_lazy("cancellation handed to support: nobody answered in time"),
+    "escalate": gettext_lazy("taken to a support case"),
+    "flag_sla_breach": gettext_lazy("support's service level missed"),
 }
 
 
@@ -143,6 +155,10 @@ def _ticket_page(
         forms["cancel"] = TicketCancelForm(prefix="cancel")
     if services.can_confirm_cancel(ticket, user):
         forms["answer"] = CancelAnswerForm(prefix="answer")
+    if services.can_withdraw_cancel(ticket, user):
+        forms["withdraw"] = CancelAnswerForm(prefix="withdraw")
+    if services.can_escalate(ticket, user):
+        forms["escalate"] = EscalateForm(prefix="escalate")
     if bound is not None:
         name, form = bound
         if name in forms:
@@ -160,7 +176,10 @@ def _ticket_page(
         "forms": forms,
         "confirm_needed": services.cancel_needs_confirmation(ticket, role) if "cancel" in forms else (),
         "waiting_for": services.cancel_confirmers(ticket),
+        "silence_confirms": services.silence_confirms(ticket),
         "compensation_to": services.compensation_recipient(ticket),
+        "escalate_until": services.escalate_until(ticket),
+        "escalated_case": services.escalated_case(ticket),
     }
     return render(request, "disputes/tickets/detail.html", context, status=status)
 
@@ -257,3 +276,36 @@ def ticket_cancel_answer(request: HttpRequest, pk: int, answer: str) -> HttpResp
         lambda t, data: services.ticket_cancel_refuse(ticket=t, actor=request.user, **data),
         _("Cancellation refused: the ticket goes on."),
     )
+
+
+@login_required
+@require_POST
+def ticket_cancel_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    form = CancelAnswerForm(request.POST, prefix="withdraw")
+    return _run(
+        request,
+        pk,
+        "withdraw",
+        form,
+        lambda t, data: services.ticket_cancel_withdraw(ticket=t, actor=request.user, **data),
+        _("Cancellation withdrawn: the ticket goes on."),
+    )
+
+
+@login_required
+@require_POST
+def ticket_escalate(request: HttpRequest, pk: int) -> HttpResponse:
+    """Who filed a rejected ticket takes it to a support case; on to the case's page."""
+    ticket = _ticket_or_404(request, pk)
+    form = EscalateForm(request.POST, prefix="escalate")
+    status = 400
+    if form.is_valid():
+        try:
+            case = services.ticket_escalate(ticket=ticket, actor=request.user, **form.cleaned_data)
+        except ApplicationError as exc:
+            form.add_service_error(exc)
+            status = exc.status if exc.status in (403, 409) else 400
+        else:
+            messages.success(request, _("Support case opened: support looks at the ticket again."))
+            return redirect("case_detail", pk=case.pk)
+    return _ticket_page(request, _ticket_or_404(request, pk), bound=("escalate", form), status=status)

@@ -53,3 +53,19 @@ class CancelAnswerForm(GigfairForm):
     message = forms.CharField(
         label=_("Message (optional)"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class EscalateForm(GigfairForm):
+    statement = forms.CharField(
+        label=_("Why should support look again?"),
+        required=False,
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Leave it empty to send the ticket's description."),
+    )
+    desired_outcome = forms.CharField(
+        label=_("What do you ask support to do? (optional)"),
+        required=False,
+        max_length=5_000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

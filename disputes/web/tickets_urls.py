@@ -10,7 +10,10 @@ urlpatterns = [
     path("tickets/<int:pk>/edit/", tickets.ticket_edit, name="ticket_edit"),
     path("tickets/<int:pk>/evidence/", tickets.ticket_evidence, name="ticket_evidence"),
     path("tickets/<int:pk>/cancel/", tickets.ticket_cancel, name="ticket_cancel"),
+    # Before the answers' pattern, which would take "withdraw" for one.
+    path("tickets/<int:pk>/cancel/withdraw/", tickets.ticket_cancel_withdraw, name="ticket_cancel_withdraw"),
     path("tickets/<int:pk>/cancel/<str:answer>/", tickets.ticket_cancel_answer, name="ticket_cancel_answer"),
+    path("tickets/<int:pk>/escalate/", tickets.ticket_escalate, name="ticket_escalate"),
     # Generic (cases and tickets); registered here because this module was first to need it.
     path("evidence/<int:pk>/", evidence.evidence_download, name="evidence_download"),
 ]

@@ -9,9 +9,12 @@ from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 from django.utils import timezone
 
+from core.jobs import sweep_run
 from disputes.models import TicketState
 from disputes.services import tickets as svc
+from tests.disputes.test_tickets_escalation import rejected
 from tests.disputes.test_tickets_services import open_ticket, snapshot
+from tests.disputes.test_tickets_windows import after_window, pending_cancel
 from tests.factories import order_completed
 from tests.orders.test_ledger import assert_every_transaction_balances
 
@@ -179,3 +182,86 @@ def test_an_agent_cancelling_in_processing_is_told_it_waits_for_the_provider(adm
     ticket.refresh_from_db()
     assert "it happens once the provider accepts it" in response.content.decode()
     assert ticket.state == TicketState.PROCESSING and ticket.cancel_pending
+
+
+# --- Answer times, agents deciding, the service level (second wave) -----------------------------
+
+
+def test_the_queue_filters_cancellations_handed_to_support(admin_client):
+    handed, _agent = pending_cancel(state="processing")
+    waiting, _agent = pending_cancel(state="processing", at=timezone.now() + timedelta(hours=1))
+    with after_window(handed):
+        sweep_run("disputes.expire_ticket_confirmations")
+
+    def ids(query: str) -> set[int]:
+        return {t.pk for t in admin_client.get(reverse(CHANGELIST) + query).context["cl"].result_list}
+
+    assert ids("?cancel_pending=support") == {handed.pk}
+    assert ids("?cancel_pending=yes") == {handed.pk, waiting.pk}
+
+
+def test_the_queue_filters_by_service_level(admin_client, admin_user):
+    breached, answered = open_ticket(), open_ticket()
+    svc.ticket_start_review(ticket=answered, actor=admin_user)
+    with time_machine.travel(timezone.now() + timedelta(hours=2)):
+        fresh = open_ticket()
+    with time_machine.travel(breached.first_response_due + timedelta(minutes=1)):
+        sweep_run("disputes.flag_ticket_sla_breaches")
+
+    def ids(query: str) -> set[int]:
+        return {t.pk for t in admin_client.get(reverse(CHANGELIST) + query).context["cl"].result_list}
+
+    assert ids("?sla=breached") == {breached.pk}
+    assert ids("?sla=awaiting_response") == {breached.pk, fresh.pk}
+    assert ids("?sla=ok") == {answered.pk, fresh.pk}
+
+
+def test_the_agent_decides_a_cancellation_only_the_provider_may_answer(admin_client):
+    ticket, _agent = pending_cancel(state="processing", paid=True)
+
+    page = admin_client.get(change_url(ticket)).content.decode()
+    missing_note = admin_client.post(act_url(ticket, "decide_cancel"), {"decision": "confirm", "note": ""})
+    response = admin_client.post(act_url(ticket, "decide_cancel"), {"decision": "confirm", "note": "Agreed by phone"})
+
+    assert act_url(ticket, "decide_cancel") in page and act_url(ticket, "confirm_cancel") not in page
+    assert missing_note.status_code == 200 and "This field is required" in missing_note.content.decode()
+    assert response.status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.state == TicketState.CANCELLED
+    assert ticket.order.ledger_transactions.filter(kind="ticket_compensation_reversal").exists()
+    assert_every_transaction_balances()
+
+
+def test_the_agent_refuses_a_cancellation_handed_to_support(admin_client):
+    ticket, _agent = pending_cancel(state="processing")
+    with after_window(ticket):
+        sweep_run("disputes.expire_ticket_confirmations")
+
+    page = admin_client.get(change_url(ticket)).content.decode()
+    response = admin_client.post(act_url(ticket, "decide_cancel"), {"decision": "refuse", "note": "Work goes on"})
+
+    assert "cancellation handed to support at" in page.lower()
+    assert response.status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.state == TicketState.PROCESSING and not ticket.cancel_pending
+
+
+def test_the_agent_withdraws_a_cancellation_for_who_asked(admin_client):
+    ticket, _agent = pending_cancel()
+
+    response = admin_client.post(act_url(ticket, "withdraw_cancel"), {"message": "The client phoned"})
+
+    assert response.status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.state == TicketState.APPROVED and not ticket.cancel_pending
+
+
+def test_the_ticket_page_links_the_support_case_it_went_to(admin_client):
+    ticket = rejected()
+    case = svc.ticket_escalate(ticket=ticket, actor=ticket.opened_by)
+
+    ticket_page = admin_client.get(change_url(ticket)).content.decode()
+    case_page = admin_client.get(reverse("admin:disputes_supportcase_change", args=(case.pk,))).content.decode()
+
+    assert reverse("admin:disputes_supportcase_change", args=(case.pk,)) in ticket_page
+    assert "escalated from ticket" in case_page.lower() and f"Ticket #{ticket.pk}" in case_page

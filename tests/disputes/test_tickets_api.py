@@ -7,10 +7,15 @@ import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from core.jobs import sweep_run
+from core.models import WebhookDelivery
+from core.webhooks.services import webhook_endpoint_create
 from disputes.models import AfterSalesTicket, Evidence, TicketState
 from disputes.services import tickets as svc
 from marketplace.models import Notification
+from tests.disputes.test_tickets_escalation import rejected
 from tests.disputes.test_tickets_services import open_ticket, staff
+from tests.disputes.test_tickets_windows import after_window, pending_cancel
 from tests.factories import UserFactory, order_completed
 
 pytestmark = pytest.mark.django_db
@@ -382,3 +387,171 @@ def test_the_provider_files_unpaid_wages(api_as):
     assert response.status_code == 201
     assert response.json()["compensation_to"] == "provider"
     assert AfterSalesTicket.objects.get().state == TicketState.PENDING_REVIEW
+
+
+# --- Answer times, withdrawing, agents deciding (second wave) ----------------------------------
+
+
+def test_a_pending_cancellation_shows_when_it_must_be_answered(api_as):
+    ticket, _agent = pending_cancel()
+    provider = api_as(ticket.order.provider)
+
+    body = provider.get(f"/api/v1/tickets/{ticket.pk}/").json()
+    listed = provider.get("/api/v1/tickets/").json()["results"]
+
+    respond_by = ticket.cancel_respond_by.isoformat().replace("+00:00", "Z")
+    assert body["respond_by"] == respond_by and body["cancellation"]["respond_by"] == respond_by
+    assert body["cancellation"]["handed_to_support_at"] is None
+    assert body["cancellation"]["you_can_withdraw"] is False and body["cancellation"]["you_can_decide"] is False
+    assert [t["respond_by"] for t in listed] == [respond_by]
+    assert api_as(ticket.order.client).get(f"/api/v1/tickets/{ticket.pk}/").json()["cancellation"]["you_can_withdraw"]
+
+
+def test_no_answer_time_without_a_pending_cancellation(api_as):
+    ticket = open_ticket()
+
+    body = api_as(ticket.opened_by).get(f"/api/v1/tickets/{ticket.pk}/").json()
+
+    assert body["respond_by"] is None and body["cancellation"] is None
+
+
+def test_a_late_confirmation_is_409_and_the_ticket_shows_the_automatic_outcome(api_as):
+    # given an approved ticket whose answer time passed, the sweep not run yet
+    ticket, _agent = pending_cancel(paid=True)
+    provider = api_as(ticket.order.provider)
+
+    # when the provider confirms
+    with after_window(ticket):
+        response = provider.post(f"/api/v1/tickets/{ticket.pk}/cancel/confirm/", {}, format="json")
+        body = provider.get(f"/api/v1/tickets/{ticket.pk}/").json()
+
+    # then 409, and the automatic outcome stays applied
+    assert response.status_code == 409 and response.json()["code"] == "confirmation_expired"
+    assert response.json()["state"] == "cancelled"
+    assert body["state"] == "cancelled" and body["cancel_pending"] is False
+    assert body["history"][-1]["transition"] == "cancel_auto_confirm" and body["history"][-1]["by"] is None
+    assert body["respond_by"] is None and body["cancellation"]["cancelled_at"]
+
+
+def test_a_late_refusal_in_processing_is_409_and_the_cancellation_waits_for_support(api_as):
+    ticket, _agent = pending_cancel(state="processing")
+    provider = api_as(ticket.order.provider)
+
+    with after_window(ticket):
+        response = provider.post(f"/api/v1/tickets/{ticket.pk}/cancel/refuse/", {"message": "No"}, format="json")
+        body = provider.get(f"/api/v1/tickets/{ticket.pk}/").json()
+
+    assert response.status_code == 409 and response.json()["code"] == "confirmation_expired"
+    assert body["state"] == "processing" and body["cancel_pending"] is True
+    assert body["cancellation"]["handed_to_support_at"] is not None
+    assert body["cancellation"]["you_can_answer"] is False
+    assert body["history"][-1]["transition"] == "cancel_hand_over"
+
+
+def test_who_asked_withdraws_through_the_api_and_the_other_party_cannot(api_as):
+    ticket, _agent = pending_cancel(state="processing")
+    path = f"/api/v1/tickets/{ticket.pk}/cancel/withdraw/"
+
+    wrong = api_as(ticket.order.provider).post(path, {}, format="json")
+    withdrawn = api_as(ticket.order.client).post(path, {"message": "Go on"}, format="json")
+    again = api_as(ticket.order.client).post(path, {}, format="json")
+
+    assert wrong.status_code == 403 and wrong.json()["code"] == "wrong_party"
+    assert withdrawn.status_code == 200
+    assert withdrawn.json()["state"] == "processing" and withdrawn.json()["cancellation"] is None
+    assert withdrawn.json()["history"][-1]["transition"] == "cancel_withdraw"
+    assert again.status_code == 409 and again.json()["code"] == "no_cancel_pending"
+
+
+def test_an_agent_decides_a_pending_cancellation_through_the_api(api_as):
+    ticket, agent = pending_cancel(state="processing")
+    path = f"/api/v1/tickets/{ticket.pk}/cancel/decide/"
+    assert api_as(agent).get(f"/api/v1/tickets/{ticket.pk}/").json()["cancellation"]["you_can_decide"] is True
+
+    party = api_as(ticket.order.provider).post(path, {"decision": "confirm", "note": "x"}, format="json")
+    no_note = api_as(agent).post(path, {"decision": "confirm"}, format="json")
+    decided = api_as(agent).post(path, {"decision": "confirm", "note": "The provider agreed by phone"}, format="json")
+
+    assert party.status_code == 403 and party.json()["code"] == "not_an_agent"
+    assert no_note.status_code == 400 and "note" in no_note.json()["errors"]
+    assert decided.status_code == 200 and decided.json()["state"] == "cancelled"
+    last = decided.json()["history"][-1]
+    assert (last["transition"], last["role"]) == ("cancel", "support")
+    assert "The provider agreed by phone" in last["reason"]
+
+
+def test_the_detail_shows_the_service_level(api_as):
+    ticket = open_ticket()
+
+    body = api_as(ticket.opened_by).get(f"/api/v1/tickets/{ticket.pk}/").json()
+
+    assert body["first_response_due"] == ticket.first_response_due.isoformat().replace("+00:00", "Z")
+    assert body["resolution_due"] == ticket.resolution_due.isoformat().replace("+00:00", "Z")
+    assert body["first_response_at"] is None and body["sla_breached_at"] is None
+
+
+def test_the_automatic_outcome_is_a_webhook_event_for_the_parties():
+    ticket, _agent = pending_cancel()
+    hook = webhook_endpoint_create(owner=ticket.order.provider, url="https://partner.example/hooks", events=["*"])
+
+    with after_window(ticket):
+        sweep_run("disputes.expire_ticket_confirmations")
+
+    (delivery,) = WebhookDelivery.objects.filter(endpoint=hook, event_type="ticket.cancelled")
+    assert delivery.payload["data"]["transition"] == "cancel_auto_confirm"
+    assert delivery.payload["data"]["role"] == "system"
+
+
+# --- Escalating a rejected ticket ----------------------------------------------------------------
+
+
+def test_escalating_a_rejected_ticket_answers_201_with_the_support_case(api_as):
+    ticket = open_ticket()
+    svc.ticket_add_evidence(ticket=ticket, actor=ticket.opened_by, file=SimpleUploadedFile("a.png", PNG))
+    ticket = rejected(ticket)
+    client = api_as(ticket.opened_by)
+    assert client.get(f"/api/v1/tickets/{ticket.pk}/").json()["you_can_escalate"] is True
+
+    response = client.post(
+        f"/api/v1/tickets/{ticket.pk}/escalate/",
+        {"statement": "Still blurry"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="e1",
+    )
+
+    assert response.status_code == 201, response.json()
+    case = response.json()
+    assert case["id"] and case["state"] == "open" and case["escalated_from_ticket"] == ticket.pk
+    assert case["statement"] == "Still blurry" and case["order"] == ticket.order_id
+    assert [e["name"] for e in case["evidence"]] == ["a.png"]
+    assert [h["transition"] for h in case["ticket_history"]] == ["open", "start_review", "reject", "escalate"]
+    body = client.get(f"/api/v1/tickets/{ticket.pk}/").json()
+    assert body["escalated_case"] == case["id"] and body["you_can_escalate"] is False
+    assert body["state"] == "rejected" and body["escalate_until"]
+    assert api_as(ticket.order.provider).get(f"/api/v1/cases/{case['id']}/").status_code == 200
+
+
+def test_escalating_is_409_unless_rejected_in_time_and_once(api_as):
+    live = open_ticket()
+    late = rejected()
+    twice = rejected()
+    svc.ticket_escalate(ticket=twice, actor=twice.opened_by)
+
+    not_rejected = api_as(live.opened_by).post(f"/api/v1/tickets/{live.pk}/escalate/", {}, format="json")
+    with time_machine.travel(late.rejected_at + timedelta(days=8)):
+        closed = api_as(late.opened_by).post(f"/api/v1/tickets/{late.pk}/escalate/", {}, format="json")
+    again = api_as(twice.opened_by).post(f"/api/v1/tickets/{twice.pk}/escalate/", {}, format="json")
+
+    assert (not_rejected.status_code, not_rejected.json()["code"]) == (409, "ticket_not_rejected")
+    assert (closed.status_code, closed.json()["code"]) == (409, "escalation_window_closed")
+    assert (again.status_code, again.json()["code"]) == (409, "ticket_already_escalated")
+
+
+def test_only_who_filed_it_escalates_and_strangers_see_nothing(api_as):
+    ticket = rejected()
+
+    other_party = api_as(ticket.order.provider).post(f"/api/v1/tickets/{ticket.pk}/escalate/", {}, format="json")
+    stranger = api_as(UserFactory()).post(f"/api/v1/tickets/{ticket.pk}/escalate/", {}, format="json")
+
+    assert other_party.status_code == 403 and other_party.json()["code"] == "wrong_party"
+    assert stranger.status_code == 404

@@ -9,11 +9,13 @@ from django.utils import timezone
 
 from core.exceptions import ApplicationError
 from core.jobs import sweep_run
-from disputes.models import AfterSalesTicket, TicketState
+from disputes.models import AfterSalesTicket, SupportCase, TicketState
 from disputes.services import tickets as svc
 from orders.ledger import account_balance, account_for
 from orders.models import AccountKind, LedgerTransaction, Refund, RefundStatus
-from tests.disputes.test_tickets_services import open_ticket, staff
+from tests.disputes.test_tickets_escalation import rejected
+from tests.disputes.test_tickets_services import open_ticket, staff, ticket_logs
+from tests.disputes.test_tickets_windows import pending_cancel
 from tests.factories import order_completed
 from tests.orders.test_concurrency import race
 from tests.orders.test_ledger import assert_every_transaction_balances
@@ -97,3 +99,87 @@ def test_a_cancellation_racing_the_refund_settlement_pays_out_or_cancels_never_b
         assert kinds[-3:] == ["ticket_compensation", "refund_settled", "ticket_compensation_reversal"]
     assert account_balance(account_for(kind=AccountKind.REFUNDS, currency="EUR")) == 0
     assert_every_transaction_balances()
+
+
+def fresh(ticket: AfterSalesTicket) -> AfterSalesTicket:
+    """The ticket as another request would read it (its own instance)."""
+    return AfterSalesTicket.objects.get(pk=ticket.pk)
+
+
+def _log_count(ticket: AfterSalesTicket, transition: str) -> int:
+    return sum(log.transition == transition for log in ticket_logs(ticket))
+
+
+def test_a_confirmation_as_the_answer_time_ends_racing_the_sweep_cancels_once():
+    # given an approved ticket with a paid compensation, its cancellation waiting for the provider
+    ticket, _agent = pending_cancel(paid=True)
+
+    # when the provider confirms at the moment the sweep runs, just after the answer time
+    with time_machine.travel(ticket.cancel_respond_by + timedelta(seconds=1), tick=True):
+        results = race(
+            lambda: svc.ticket_cancel_confirm(ticket=fresh(ticket), actor=ticket.order.provider),
+            lambda: sweep_run("disputes.expire_ticket_confirmations"),
+        )
+
+    # then the ticket is cancelled once, by silence, with one reversal; the answer is told why
+    ticket.refresh_from_db()
+    assert ticket.state == TicketState.CANCELLED
+    assert _log_count(ticket, "cancel_auto_confirm") == 1 and _log_count(ticket, "cancel") == 0
+    assert LedgerTransaction.objects.filter(kind="ticket_compensation_reversal").count() == 1
+    errors = [r for r in results if isinstance(r, ApplicationError)]
+    assert [e.code for e in errors] == ["confirmation_expired"]
+    assert_every_transaction_balances()
+
+
+def test_a_refusal_as_the_answer_time_ends_racing_the_sweep_hands_over_once():
+    ticket, _agent = pending_cancel(state="processing")
+
+    with time_machine.travel(ticket.cancel_respond_by + timedelta(seconds=1), tick=True):
+        results = race(
+            lambda: svc.ticket_cancel_refuse(ticket=fresh(ticket), actor=ticket.order.provider),
+            lambda: sweep_run("disputes.expire_ticket_confirmations"),
+            lambda: sweep_run("disputes.expire_ticket_confirmations"),
+        )
+
+    ticket.refresh_from_db()
+    assert ticket.state == TicketState.PROCESSING and ticket.cancel_with_support
+    assert _log_count(ticket, "cancel_hand_over") == 1 and _log_count(ticket, "cancel_refuse") == 0
+    assert [r.code for r in results if isinstance(r, ApplicationError)] == ["confirmation_expired"]
+
+
+def test_a_withdrawal_as_the_answer_time_ends_racing_two_sweeps_cancels_each_ticket_once():
+    # given many approved tickets whose answer time ends, and who asked one of them withdrawing it then
+    tickets = [pending_cancel()[0] for _ in range(6)]
+    first = tickets[0]
+    latest = max(t.cancel_respond_by for t in tickets)
+
+    with time_machine.travel(latest + timedelta(seconds=1), tick=True):
+        race(
+            lambda: svc.ticket_cancel_withdraw(
+                ticket=AfterSalesTicket.objects.get(pk=first.pk), actor=first.order.client
+            ),
+            lambda: sweep_run("disputes.expire_ticket_confirmations"),
+            lambda: sweep_run("disputes.expire_ticket_confirmations"),
+        )
+
+    # then every ticket is cancelled exactly once (a late withdrawal cannot save one)
+    for ticket in tickets:
+        ticket.refresh_from_db()
+        assert ticket.state == TicketState.CANCELLED
+        assert _log_count(ticket, "cancel_auto_confirm") == 1
+
+
+def test_escalating_twice_at_once_opens_one_case():
+    ticket = rejected()
+
+    results = race(
+        *[
+            lambda: svc.ticket_escalate(ticket=AfterSalesTicket.objects.get(pk=ticket.pk), actor=ticket.opened_by)
+            for _ in range(2)
+        ]
+    )
+
+    errors = [r for r in results if isinstance(r, ApplicationError)]
+    assert len(errors) == 1 and errors[0].code == "ticket_already_escalated"
+    assert SupportCase.objects.filter(escalated_from_ticket=ticket).count() == 1
+    assert _log_count(ticket, "escalate") == 1

@@ -8,10 +8,13 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from disputes.models import AfterSalesTicket, Evidence, TicketState
+from core.jobs import sweep_run
+from disputes.models import AfterSalesTicket, Evidence, SupportCase, TicketState
 from disputes.services import tickets as svc
 from tests.disputes.test_tickets_api import PDF, PNG
+from tests.disputes.test_tickets_escalation import rejected
 from tests.disputes.test_tickets_services import open_ticket, staff
+from tests.disputes.test_tickets_windows import after_window, pending_cancel
 from tests.factories import UserFactory, order_completed, service_order
 
 pytestmark = pytest.mark.django_db
@@ -251,3 +254,125 @@ def test_my_tickets_lists_both_sides_with_bounded_queries(client, django_assert_
 
     assert response.status_code == 200
     assert len(response.context["page"].object_list) == 7
+
+
+# --- Answer times, withdrawing, escalating (second wave) -----------------------------------------
+
+
+def test_the_ticket_page_says_when_support_answers_and_decides(client):
+    ticket = open_ticket()
+    client.force_login(ticket.opened_by)
+
+    html = client.get(reverse("ticket_detail", args=[ticket.pk])).content.decode()
+
+    assert "Support answers by" in html and "A decision is due by" in html
+
+
+def test_the_page_says_until_when_a_cancellation_must_be_answered_and_what_silence_does(client):
+    approved_ticket, _agent = pending_cancel()
+    processing_ticket, _agent = pending_cancel(state="processing")
+
+    client.force_login(approved_ticket.order.provider)
+    approved_html = client.get(reverse("ticket_detail", args=[approved_ticket.pk])).content.decode()
+    client.force_login(processing_ticket.order.provider)
+    processing_html = client.get(reverse("ticket_detail", args=[processing_ticket.pk])).content.decode()
+
+    assert "Answer by" in approved_html and "without an answer the ticket is cancelled" in approved_html
+    assert "Answer by" in processing_html and "without an answer a support agent decides" in processing_html
+
+
+def test_a_late_confirmation_on_the_page_says_why_and_shows_the_automatic_outcome(client):
+    ticket, _agent = pending_cancel()
+    client.force_login(ticket.order.provider)
+
+    with after_window(ticket):
+        client.force_login(ticket.order.provider)
+        response = client.post(reverse("ticket_cancel_answer", args=[ticket.pk, "confirm"]), {})
+
+    html = response.content.decode()
+    assert response.status_code == 409
+    assert "The time to answer this cancellation ended" in html
+    # (the page's own path is in it, for the language menu: look for the form instead)
+    assert (
+        "ticket-cancelled" in html
+        and f'action="{reverse("ticket_cancel_answer", args=[ticket.pk, "confirm"])}"' not in html
+    )
+    ticket.refresh_from_db()
+    assert ticket.state == TicketState.CANCELLED
+
+
+def test_a_cancellation_handed_to_support_says_so_and_offers_no_answer(client):
+    ticket, _agent = pending_cancel(state="processing")
+    with after_window(ticket):
+        sweep_run("disputes.expire_ticket_confirmations")
+        client.force_login(ticket.order.provider)
+        html = client.get(reverse("ticket_detail", args=[ticket.pk])).content.decode()
+
+    assert "cancellation waiting for support" in html and "Nobody answered by" in html
+    assert reverse("ticket_cancel_answer", args=[ticket.pk, "confirm"]) not in html
+
+
+def test_who_asked_withdraws_the_cancellation_from_the_page(client):
+    ticket, _agent = pending_cancel(state="processing")
+    withdraw_url = reverse("ticket_cancel_withdraw", args=[ticket.pk])
+    client.force_login(ticket.order.provider)
+    provider_html = client.get(reverse("ticket_detail", args=[ticket.pk])).content.decode()
+    client.force_login(ticket.order.client)
+    client_html = client.get(reverse("ticket_detail", args=[ticket.pk])).content.decode()
+
+    response = client.post(withdraw_url, {"withdraw-message": "Carry on"})
+
+    assert withdraw_url in client_html and withdraw_url not in provider_html
+    assert response.status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.state == TicketState.PROCESSING and not ticket.cancel_pending
+    html = client.get(reverse("ticket_detail", args=[ticket.pk])).content.decode()
+    assert "Cancellation withdrawn" in html
+
+
+def test_the_other_party_cannot_withdraw_from_the_page(client):
+    ticket, _agent = pending_cancel()
+    client.force_login(ticket.order.provider)
+
+    response = client.post(reverse("ticket_cancel_withdraw", args=[ticket.pk]), {})
+
+    assert response.status_code == 403
+    ticket.refresh_from_db()
+    assert ticket.cancel_pending
+
+
+def test_who_filed_a_rejected_ticket_takes_it_to_support_from_the_page(client):
+    # given a rejected ticket, seen by who filed it and by the other party
+    ticket = rejected()
+    escalate_url = reverse("ticket_escalate", args=[ticket.pk])
+    client.force_login(ticket.order.provider)
+    provider_html = client.get(reverse("ticket_detail", args=[ticket.pk])).content.decode()
+    client.force_login(ticket.opened_by)
+    filer_html = client.get(reverse("ticket_detail", args=[ticket.pk])).content.decode()
+
+    # when who filed it sends it to support
+    response = client.post(escalate_url, {"escalate-statement": "Please look again"})
+
+    # then they land on the new case, which carries the ticket's history
+    assert escalate_url in filer_html and "support case until" in filer_html
+    assert escalate_url not in provider_html
+    case = SupportCase.objects.get()
+    assert response.status_code == 302 and response.url == reverse("case_detail", args=[case.pk])
+    case_html = client.get(response.url).content.decode()
+    assert "Please look again" in case_html and reverse("ticket_detail", args=[ticket.pk]) in case_html
+    assert "Taken to a support case" in case_html
+    ticket_html = client.get(reverse("ticket_detail", args=[ticket.pk])).content.decode()
+    assert reverse("case_detail", args=[case.pk]) in ticket_html and escalate_url not in ticket_html
+
+
+def test_after_the_escalation_window_the_page_says_it_ended(client):
+    ticket = rejected()
+
+    with time_machine.travel(ticket.rejected_at + timedelta(days=8)):
+        client.force_login(ticket.opened_by)
+        html = client.get(reverse("ticket_detail", args=[ticket.pk])).content.decode()
+        response = client.post(reverse("ticket_escalate", args=[ticket.pk]), {})
+
+    assert reverse("ticket_escalate", args=[ticket.pk]) not in html
+    assert "The time to take it to support ended" in html
+    assert response.status_code == 409 and not SupportCase.objects.exists()

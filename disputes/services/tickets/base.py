@@ -41,6 +41,14 @@ def require_agent(role: str) -> None:
         raise PermissionDenied(_("Only support agents can do this."), code="not_an_agent")
 
 
+def agent_responded(ticket: AfterSalesTicket, role: str, at) -> tuple[str, ...]:
+    """Note support's first response on ``ticket`` (its service level); returns the fields to save."""
+    if role != ActorRole.SUPPORT or ticket.first_response_at is not None:
+        return ()
+    ticket.first_response_at = at
+    return ("first_response_at",)
+
+
 def refuse(ticket: AfterSalesTicket, action: str) -> Conflict:
     message = _("You cannot %(action)s a ticket that is %(state)s.") % {
         "action": action,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -76,7 +77,15 @@ def ticket_open(
             code="ticket_already_open",
         )
     ticket = AfterSalesTicket(
-        order=order, opened_by=actor, opened_by_role=role, type=type, description=description, created_at=now
+        order=order,
+        opened_by=actor,
+        opened_by_role=role,
+        type=type,
+        description=description,
+        created_at=now,
+        # The case service level: support answers and decides within the policy's case hours.
+        first_response_due=now + timedelta(hours=order.policy.case_first_response_hours),
+        resolution_due=now + timedelta(hours=order.policy.case_ruling_hours),
     )
     try:
         with transaction.atomic():

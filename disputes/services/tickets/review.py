@@ -12,16 +12,26 @@ from django_fsm import can_proceed
 
 from core.audit import transition_logged
 from core.exceptions import Conflict, ValidationFailed
-from core.i18n import Translatable
+from core.i18n import Joined, Translatable
 from core.models import ActorRole
 from core.text import text_clean
+from core.timeutils import when_text
 from disputes.models import AfterSalesTicket, TicketState
 from marketplace.models import User
 from orders.models import money
 
-from .base import lock_for, parties, refuse, refuse_while_cancel_pending, require_agent, tell, ticket_title
+from .base import (
+    agent_responded,
+    lock_for,
+    parties,
+    refuse,
+    refuse_while_cancel_pending,
+    require_agent,
+    tell,
+    ticket_title,
+)
 from .money import compensation_pay_for
-from .rules import MAX_TEXT, compensation_recipient
+from .rules import MAX_TEXT, compensation_recipient, escalate_until
 
 
 @transaction.atomic
@@ -33,9 +43,9 @@ def ticket_start_review(*, ticket: AfterSalesTicket, actor: User) -> AfterSalesT
         return ticket
     if not can_proceed(ticket.start_review):
         raise refuse(ticket, _("start reviewing"))
-    from_state = ticket.state
+    from_state, now = ticket.state, timezone.now()
     ticket.start_review(agent=actor)
-    ticket.save(update_fields=("state", "assignee", "updated_at"))
+    ticket.save(update_fields=("state", "assignee", "updated_at", *agent_responded(ticket, role, now)))
     transition_logged(
         ticket,
         transition="start_review",
@@ -43,6 +53,7 @@ def ticket_start_review(*, ticket: AfterSalesTicket, actor: User) -> AfterSalesT
         actor=actor,
         actor_role=role,
         reason=_("Review started"),
+        at=now,
     )
     tell(
         ticket,
@@ -105,19 +116,30 @@ def ticket_reject(*, ticket: AfterSalesTicket, actor: User, note: str) -> AfterS
     note = text_clean(note, field="note", limit=MAX_TEXT, required_message=_("Tell the parties why."))
     if not can_proceed(ticket.reject):
         raise refuse(ticket, _("reject"))
-    from_state = ticket.state
-    ticket.reject(note=note)
+    from_state, now = ticket.state, timezone.now()
+    ticket.reject(note=note, at=now)
     if ticket.assignee_id is None:
         ticket.assignee = actor
-    ticket.save(update_fields=("state", "decision_note", "assignee", "updated_at"))
-    transition_logged(ticket, transition="reject", from_state=from_state, actor=actor, actor_role=role, reason=note)
+    ticket.save(update_fields=("state", "decision_note", "assignee", "rejected_at", "updated_at"))
+    transition_logged(
+        ticket, transition="reject", from_state=from_state, actor=actor, actor_role=role, reason=note, at=now
+    )
     tell(
         ticket,
         users=parties(ticket),
         actor=actor,
         kind="ticket_rejected",
         title=ticket_title(gettext_noop("After-sales ticket #%(id)s rejected"), ticket),
-        body=note,
+        body=Joined(
+            "\n\n",
+            [
+                note,
+                Translatable(
+                    gettext_noop("Who filed it can take it to a support case until %(at)s."),
+                    {"at": when_text(escalate_until(ticket))},
+                ),
+            ],
+        ),
     )
     return ticket
 

@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 
 from core.models import ActorRole
 from core.timeutils import when_text
-from disputes.models import AfterSalesTicket, TicketState, TicketType
+from disputes.models import AfterSalesTicket, SupportCase, TicketState, TicketType
+from disputes.windows import window_end
 from marketplace.models import User
 from orders.models import Order, OrderState
 
@@ -108,6 +109,41 @@ def cancel_confirmers(ticket: AfterSalesTicket) -> tuple[str, ...]:
     return cancel_needs_confirmation(ticket, requester_role)
 
 
+def cancel_respond_by_for(ticket: AfterSalesTicket, at: datetime) -> datetime:
+    """By when a cancellation asked at ``at`` must be answered: the policy's hours (business days if it says so)."""
+    policy = ticket.order.policy
+    return window_end(
+        at,
+        timedelta(hours=policy.ticket_confirm_hours),
+        business_days=policy.windows_in_business_days,
+        tz=timezone.get_default_timezone(),
+    )
+
+
+def confirmation_expired(ticket: AfterSalesTicket, now: datetime | None = None) -> bool:
+    """Has the time to answer the pending cancellation of ``ticket`` run out?"""
+    return (
+        ticket.cancel_pending
+        and ticket.cancel_respond_by is not None
+        and ticket.cancel_respond_by <= (now or timezone.now())
+    )
+
+
+def silence_confirms(ticket: AfterSalesTicket) -> bool:
+    """Without an answer in time, is the cancellation confirmed (approved) or handed to support (processing)?"""
+    return ticket.state == TicketState.APPROVED
+
+
+def closed_by_silence(ticket: AfterSalesTicket) -> bool:
+    """Was ``ticket`` cancelled after its answer time ran out (by the system, or an agent deciding for a party)?"""
+    return (
+        ticket.state == TicketState.CANCELLED
+        and ticket.cancel_respond_by is not None
+        and ticket.cancelled_at is not None
+        and ticket.cancelled_at >= ticket.cancel_respond_by
+    )
+
+
 def can_cancel(ticket: AfterSalesTicket, user: User | None) -> bool:
     """May ``user`` ask to cancel ``ticket`` now (its author or an agent, while it is live)?"""
     role = ticket_role(ticket, user)
@@ -116,9 +152,50 @@ def can_cancel(ticket: AfterSalesTicket, user: User | None) -> bool:
     return role == ActorRole.SUPPORT or ticket.opened_by_id == user.pk
 
 
-def can_confirm_cancel(ticket: AfterSalesTicket, user: User | None) -> bool:
+def can_confirm_cancel(ticket: AfterSalesTicket, user: User | None, now: datetime | None = None) -> bool:
+    """May ``user`` confirm or refuse the pending cancellation now (a party only within its answer time)?"""
     role = ticket_role(ticket, user)
-    return role is not None and role in cancel_confirmers(ticket) and user.pk != ticket.cancel_requested_by_id
+    if role is None or role not in cancel_confirmers(ticket) or user.pk == ticket.cancel_requested_by_id:
+        return False
+    return role == ActorRole.SUPPORT or not confirmation_expired(ticket, now)
+
+
+def can_withdraw_cancel(ticket: AfterSalesTicket, user: User | None, now: datetime | None = None) -> bool:
+    """May ``user`` withdraw the pending cancellation: who asked for it, or an agent for them?
+
+    Not once silence has confirmed it (an approved ticket past its answer time).
+    """
+    role = ticket_role(ticket, user)
+    if role is None or not ticket.cancel_pending:
+        return False
+    if role != ActorRole.SUPPORT and user.pk != ticket.cancel_requested_by_id:
+        return False
+    return role == ActorRole.SUPPORT or not (silence_confirms(ticket) and confirmation_expired(ticket, now))
+
+
+def can_decide_cancel(ticket: AfterSalesTicket, user: User | None) -> bool:
+    """May ``user`` decide the pending cancellation for the party it waits on (agents, any time)?"""
+    return ticket.cancel_pending and ticket_role(ticket, user) == ActorRole.SUPPORT
+
+
+def escalated_case(ticket: AfterSalesTicket) -> SupportCase | None:
+    """The support case ``ticket`` was escalated to, if any."""
+    return getattr(ticket, "escalated_to", None)
+
+
+def escalate_until(ticket: AfterSalesTicket) -> datetime | None:
+    """Until when who filed a rejected ticket may take it to support (None unless rejected)."""
+    if ticket.state != TicketState.REJECTED or ticket.rejected_at is None:
+        return None
+    return ticket.rejected_at + timedelta(days=ticket.order.policy.ticket_escalation_days)
+
+
+def can_escalate(ticket: AfterSalesTicket, user: User | None, now: datetime | None = None) -> bool:
+    """May ``user`` escalate ``ticket`` to a support case now (its filer, rejected, in time, not yet done)?"""
+    until = escalate_until(ticket)
+    if user is None or until is None or ticket.opened_by_id != user.pk:
+        return False
+    return (now or timezone.now()) <= until and escalated_case(ticket) is None
 
 
 def _requester_role(ticket: AfterSalesTicket) -> str:
