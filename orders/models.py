@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from core.models import EvidenceModel, TimeStampedModel, TransitionLog
+from core.timeutils import shifted
 from marketplace.models import CURRENCIES, ListingKind
 
 CENT = Decimal("0.01")
@@ -355,7 +356,7 @@ class Order(FSMModelMixin, TimeStampedModel):
         return self.revisions_used < self.revisions_allowed
 
     def check_in_is_open(self) -> bool:
-        opens = self.starts_at - timedelta(minutes=self.policy.check_in_opens_minutes)
+        opens = shifted(self.starts_at, -timedelta(minutes=self.policy.check_in_opens_minutes))
         return opens <= timezone.now() < self.ends_at
 
     @transition(field=state, source=OrderState.AWAITING_REQUIREMENTS, target=OrderState.IN_PROGRESS)
@@ -386,7 +387,7 @@ class Order(FSMModelMixin, TimeStampedModel):
     @transition(field=state, source=OrderState.BOOKED, target=OrderState.CHECKED_IN, conditions=[check_in_is_open])
     def check_in(self, *, at) -> None:
         self.checked_in_at = at
-        self.auto_complete_at = self.ends_at + timedelta(hours=self.policy.shift_auto_complete_hours)
+        self.auto_complete_at = shifted(self.ends_at, timedelta(hours=self.policy.shift_auto_complete_hours))
 
     @transition(field=state, source=OrderState.CHECKED_IN, target=OrderState.COMPLETED)
     def complete(self, *, at) -> None:

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from core.timeutils import shifted
+
 CENT = Decimal("0.01")
 HUNDRED = Decimal("100")
 
@@ -202,7 +204,7 @@ def _allow(
     if rule is None:
         return _refuse(Refusal.NO_RULE, path=path)
     if next_rule is not None and rule.min_hours_before_start is not None:
-        boundary = facts.starts_at - timedelta(hours=float(rule.min_hours_before_start))
+        boundary = shifted(facts.starts_at, -timedelta(hours=float(rule.min_hours_before_start)))
     valid_until = now + timedelta(minutes=windows.quote_valid_minutes)
     if boundary is not None:
         valid_until = min(valid_until, boundary)
@@ -250,7 +252,8 @@ def decide(
 
 
 def _decide_service(facts: OrderFacts, actor_role: str, now: datetime, rules, windows: Windows) -> Decision:
-    timeout_at = facts.created_at + timedelta(days=windows.requirements_timeout_days)
+    # Dates may lie as far as the calendar goes (an order due in 9999): ``shifted`` stops at its end.
+    timeout_at = shifted(facts.created_at, timedelta(days=windows.requirements_timeout_days))
     if actor_role == "system":
         if facts.state == "awaiting_requirements" and now >= timeout_at:
             return _allow(rules, Path.REQUIREMENTS_TIMEOUT, facts, now, windows)
@@ -259,14 +262,14 @@ def _decide_service(facts: OrderFacts, actor_role: str, now: datetime, rules, wi
         if facts.state == "awaiting_requirements":
             return _allow(rules, Path.CLIENT_AWAITING_REQUIREMENTS, facts, now, windows, boundary=timeout_at)
         if facts.state == "late" and facts.due_at is not None:
-            force_from = facts.due_at + timedelta(hours=windows.late_grace_hours)
+            force_from = shifted(facts.due_at, timedelta(hours=windows.late_grace_hours))
             if now >= force_from:
                 return _allow(rules, Path.CLIENT_FORCE_LATE, facts, now, windows)
             return _refuse(Refusal.LATE_GRACE_NOT_OVER, available_from=force_from)
         if facts.state == "in_progress" and facts.due_at is not None:
             return _refuse(
                 Refusal.USE_RESOLUTION_CENTER,
-                available_from=facts.due_at + timedelta(hours=windows.late_grace_hours),
+                available_from=shifted(facts.due_at, timedelta(hours=windows.late_grace_hours)),
             )
         if facts.state == "delivered":
             return _refuse(Refusal.DELIVERED_USE_RESOLUTION_CENTER)
@@ -277,7 +280,7 @@ def _decide_service(facts: OrderFacts, actor_role: str, now: datetime, rules, wi
 
 
 def _decide_shift(facts: OrderFacts, actor_role: str, now: datetime, rules, windows: Windows) -> Decision:
-    no_show_at = facts.starts_at + timedelta(minutes=windows.no_show_minutes)
+    no_show_at = shifted(facts.starts_at, timedelta(minutes=windows.no_show_minutes))
     if actor_role == "system":
         if facts.state == "booked" and now >= no_show_at:
             return _allow(rules, Path.NO_SHOW, facts, now, windows)

@@ -17,6 +17,7 @@ from core.batches import transitions_apply
 from core.exceptions import Conflict, NotFound, PaymentFailed, PermissionDenied, ValidationFailed
 from core.models import ActorRole
 from core.text import text_clean
+from core.timeutils import shifted
 from core.uploads import upload_check
 from credit.eligibility import require_can_take_orders, require_min_score
 from credit.services import credit_for_completed_order
@@ -530,7 +531,7 @@ def order_check_in(*, order: Order, actor: User) -> Order:
     order = order_lock(order_id=order.pk)
     _require_role(order, actor, "provider", _("check in"))
     if order.state == OrderState.BOOKED and not order.check_in_is_open():
-        opens = order.starts_at - timedelta(minutes=order.policy.check_in_opens_minutes)
+        opens = shifted(order.starts_at, -timedelta(minutes=order.policy.check_in_opens_minutes))
         if timezone.now() < opens:
             raise Conflict(
                 _("Check-in opens at %(at)s.") % {"at": timezone.localtime(opens).strftime("%Y-%m-%d %H:%M %Z")},
