@@ -71,6 +71,15 @@ class Policy(models.Model):
         default=False,
         help_text=_("Weekends do not count: a 48 h window opened on Friday evening ends on Tuesday evening."),
     )
+    max_extension_days = models.PositiveSmallIntegerField(
+        _("an extension moves the due date by at most (days)"),
+        default=30,
+        validators=[MinValueValidator(1)],
+        help_text=_(
+            "Counted from the current due date. An extension request left unanswered is accepted automatically, "
+            "so this keeps it from locking the client out of cancelling."
+        ),
+    )
     case_first_response_hours = models.PositiveSmallIntegerField(
         _("support: first response within (hours)"), default=24
     )

@@ -78,7 +78,8 @@ class OrderRequestListCreateApi(ApiView):
         tags=TAGS,
         summary="Ask the other party to cancel, extend the delivery, or send an update",
         description="`cancel` needs `reason` and `refund_percent` (the client's refund; the provider gets the "
-        "rest); `extend_delivery` needs `new_due_at` after the current due date (service orders in progress "
+        "rest); `extend_delivery` needs `new_due_at` after the current due date and at most the policy's "
+        "`max_extension_days` (30 by default) past it, else 400 naming `new_due_at` (service orders in progress "
         "or late); `request_update` is asked by the client of the provider. The other party answers by "
         "`respond_by` (the policy's window, in business days if it says so, paused while the provider is "
         "away); on silence cancel and extension requests are accepted automatically. "
@@ -115,7 +116,8 @@ class RequestDetailApi(ApiView):
         tags=TAGS,
         summary="The other party accepts: the order is cancelled with the split, or its due date moves",
         description="403 `wrong_party` for the author; 409 `request_not_open`, `answer_with_respond` (update "
-        "requests), or the order's refusal code when it can no longer change this way.",
+        "requests), `extension_too_far` (an extension asked before extensions were bounded, past the policy's "
+        "maximum), or the order's refusal code when it can no longer change this way.",
         request=RequestAcceptInputSerializer,
         responses=ACTION_RESPONSES,
         parameters=[IDEMPOTENCY_KEY],

@@ -50,7 +50,11 @@ class RequestCreateInputSerializer(serializers.Serializer):
         "the rest as compensation.",
     )
     new_due_at = serializers.DateTimeField(
-        required=False, allow_null=True, default=None, help_text="extend_delivery: after the current due date."
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="extend_delivery: after the current due date, and at most the policy's maximum (30 days by "
+        "default) past it.",
     )
 
     def validate(self, attrs: dict) -> dict:

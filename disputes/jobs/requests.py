@@ -26,6 +26,7 @@ from disputes.selectors.requests import request_recipient_id, waiting_on_time_aw
 from marketplace.notifications import notification_build, notifications_send
 from orders.cancellation import CancelItem, attach_charge_payments, cancellation_decide, cancellations_execute
 from orders.models import Order, Policy
+from orders.selectors import order_extension_limit
 from orders.services import order_extend_delivery, orders_lock_free
 
 BATCH = 1000
@@ -91,6 +92,7 @@ def remind_requests() -> SweepResult:
 def _expire_batch(batch: list[ResolutionRequest], orders: dict[int, Order], now) -> tuple[int, int]:
     """Auto-accept the cancel and extension requests of ``batch``, expire the rest; in bulk."""
     cancel_items, extended, accepted, expired = [], [], [], []
+    moot: dict[int, Translatable] = {}
     order_logs, request_logs, notices = [], [], []
     auto_reason = _("Accepted automatically: no answer within the window")
     expired_reason = _("Expired: no answer within the window")
@@ -106,6 +108,10 @@ def _expire_batch(batch: list[ResolutionRequest], orders: dict[int, Order], now)
         gettext_noop("The provider did not answer in time; this counts against their responsiveness.")
     )
     moot_body = Translatable(gettext_noop("The order moved on before the window ended, so nothing was changed."))
+    too_far_body = gettext_noop(
+        "The proposed due date lies more than %(days)s days past the current one, further than the rules let "
+        "an extension go, so nothing was changed."
+    )
 
     for r in batch:
         order = orders.get(r.order_id)
@@ -119,14 +125,17 @@ def _expire_batch(batch: list[ResolutionRequest], orders: dict[int, Order], now)
                 cancel_items.append(CancelItem(order, decision, None, ActorRole.SYSTEM, r.reason, message))
                 body = Translatable(cancelled_body, {"p": r.refund_percent})
         elif r.type == RequestType.EXTEND_DELIVERY and can_proceed(order.extend_delivery):
-            extended.append((order, r.new_due_at))
-            body = Translatable(extended_body, {"at": when_text(r.new_due_at)})
+            if r.new_due_at <= order_extension_limit(order):
+                extended.append((order, r.new_due_at))
+                body = Translatable(extended_body, {"at": when_text(r.new_due_at)})
+            else:  # asked before extensions were bounded: silence cannot agree to it
+                moot[r.pk] = Translatable(too_far_body, {"days": order.policy.max_extension_days})
         if body:
             accepted.append(r)
             title, kind = accepted_title, "request_auto_accepted"
         else:
             expired.append(r)
-            body = update_body if r.type == RequestType.REQUEST_UPDATE else moot_body
+            body = update_body if r.type == RequestType.REQUEST_UPDATE else moot.get(r.pk, moot_body)
             title, kind = expired_title, "request_expired"
         title = Translatable(title, {"id": order.pk})
         notices += [

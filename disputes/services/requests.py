@@ -36,6 +36,7 @@ from marketplace.models import User
 from marketplace.notifications import notification_build, notifications_send, notify
 from orders.cancellation import order_cancel_mutual
 from orders.models import OPEN_STATES, PERSON_REASONS, Order, OrderState
+from orders.selectors import order_extension_limit
 from orders.services import order_extend_delivery, order_lock
 
 MESSAGE_MAX = 5000
@@ -130,6 +131,13 @@ def _validate_terms(
             raise invalid(
                 "new_due_at",
                 _("The new due date must come after the current one (%(due)s).") % {"due": when_text(order.due_at)},
+            )
+        latest = order_extension_limit(order)
+        if new_due_at > latest:
+            raise invalid(
+                "new_due_at",
+                _("An extension moves the due date by at most %(days)d days: choose a date by %(latest)s.")
+                % {"days": order.policy.max_extension_days, "latest": when_text(latest)},
             )
         if new_due_at <= now:
             raise invalid("new_due_at", _("The new due date must be in the future."))
