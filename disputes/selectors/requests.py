@@ -168,6 +168,18 @@ def waiting_on_time_away(*, at: datetime) -> Q:
     return Q(author_role="client") & Q(Exists(away))
 
 
+def requests_due_to_expire(*, now: datetime) -> QuerySet[ResolutionRequest]:
+    """Open requests whose window has closed at ``now``: silence decides them.
+
+    Past ``respond_by``, except those on hold while the provider they wait on is away with no
+    return date (``waiting_on_time_away``). The expiry sweep takes these, and an answer to one
+    of them is too late.
+    """
+    return ResolutionRequest.objects.filter(state=RequestState.OPEN, respond_by__lte=now).exclude(
+        waiting_on_time_away(at=now)
+    )
+
+
 # --- Consequences before consent ---------------------------------------------------------------
 
 

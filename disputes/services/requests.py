@@ -5,11 +5,13 @@ the other party accepts or declines it (an update request is answered with a mes
 within the policy's window, and the author may withdraw it while it is open. Every change
 locks the request (and the order where the order changes), re-checks the state, calls the
 pure transition, saves, logs it, and tells the other party in the app and by e-mail.
-Silence is handled by the sweeps in ``disputes.jobs.requests``.
+Silence ends a request through ``requests_end_unanswered``, which the expiry sweep in
+``disputes.jobs.requests`` calls.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -18,13 +20,16 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
+from django_fsm import can_proceed
 
-from core.audit import transition_logged
+from core.audit import transition_logged, transition_logs_write
+from core.batches import transitions_apply
 from core.exceptions import Conflict, NotFound, PermissionDenied
 from core.i18n import Joined, Text, Translatable
+from core.models import ActorRole
 from core.text import invalid, text_clean
 from core.timeutils import when_text
-from disputes.models import AwayPeriod, RequestState, RequestType, ResolutionRequest
+from disputes.models import AwayPeriod, RequestState, RequestType, Resolution, ResolutionRequest
 from disputes.selectors.requests import (
     announced_period,
     paused_periods_for,
@@ -34,7 +39,13 @@ from disputes.selectors.requests import (
 from disputes.windows import window_end
 from marketplace.models import User
 from marketplace.notifications import notification_build, notifications_send, notify
-from orders.cancellation import order_cancel_mutual
+from orders.cancellation import (
+    CancelItem,
+    attach_charge_payments,
+    cancellation_decide,
+    cancellations_execute,
+    order_cancel_mutual,
+)
 from orders.models import OPEN_STATES, PERSON_REASONS, Order, OrderState
 from orders.selectors import order_extension_limit
 from orders.services import order_extend_delivery, order_lock
@@ -398,6 +409,109 @@ def request_withdraw(*, resolution_request: ResolutionRequest, actor: User) -> R
     )
     notify(users=[request_recipient_id(resolution_request, order)], kind="request_withdrawn", title=title, order=order)
     return resolution_request
+
+
+# --- Silence ---------------------------------------------------------------------------------
+
+
+def requests_end_unanswered(
+    *, requests: Sequence[ResolutionRequest], orders: dict[int, Order], now: datetime
+) -> tuple[int, int]:
+    """End requests whose window passed unanswered, as the rules promise; returns (accepted, expired).
+
+    Cancel and extension requests are accepted automatically (the order is cancelled with the
+    proposed split, or its due date moves); an update request expires and counts against the
+    provider's responsiveness; a request its order can no longer follow expires. Call inside a
+    transaction with the requests and their ``orders`` (by id) locked; a request whose order is
+    missing from ``orders`` (busy) is left open. The expiry sweep calls it for each batch;
+    effects are written in bulk.
+    """
+    cancel_items, extended, accepted, expired = [], [], [], []
+    moot: dict[int, Translatable] = {}
+    order_logs, request_logs, notices = [], [], []
+    auto_reason = _("Accepted automatically: no answer within the window")
+    expired_reason = _("Expired: no answer within the window")
+    moot_reason = _("Expired: the order can no longer be changed this way")
+    # The notices are translated for each recipient when sent; the logs in the current language.
+    accepted_title = gettext_noop("The request on order #%(id)s was accepted automatically")
+    expired_title = gettext_noop("The request on order #%(id)s expired without an answer")
+    extended_body = gettext_noop("No answer came in time, so the new due date %(at)s applies.")
+    cancelled_body = gettext_noop(
+        "No answer came in time, so the order is cancelled with the proposed refund of %(p)s %%."
+    )
+    update_body = Translatable(
+        gettext_noop("The provider did not answer in time; this counts against their responsiveness.")
+    )
+    moot_body = Translatable(gettext_noop("The order moved on before the window ended, so nothing was changed."))
+    too_far_body = gettext_noop(
+        "The proposed due date lies more than %(days)s days past the current one, further than the rules let "
+        "an extension go, so nothing was changed."
+    )
+
+    for r in requests:
+        order = orders.get(r.order_id)
+        if order is None:
+            continue  # its order is busy (a person acting on it): the next run takes it
+        body = ""
+        if r.type == RequestType.CANCEL:
+            decision = cancellation_decide(order=order, actor_role="mutual", now=now, refund_percent=r.refund_percent)
+            if decision.allowed:
+                message = f"{auto_reason}. {r.message}"
+                cancel_items.append(CancelItem(order, decision, None, ActorRole.SYSTEM, r.reason, message))
+                body = Translatable(cancelled_body, {"p": r.refund_percent})
+        elif r.type == RequestType.EXTEND_DELIVERY and can_proceed(order.extend_delivery):
+            if r.new_due_at <= order_extension_limit(order):
+                extended.append((order, r.new_due_at))
+                body = Translatable(extended_body, {"at": when_text(r.new_due_at)})
+            else:  # asked before extensions were bounded: silence cannot agree to it
+                moot[r.pk] = Translatable(too_far_body, {"days": order.policy.max_extension_days})
+        if body:
+            accepted.append(r)
+            title, kind = accepted_title, "request_auto_accepted"
+        else:
+            expired.append(r)
+            body = update_body if r.type == RequestType.REQUEST_UPDATE else moot.get(r.pk, moot_body)
+            title, kind = expired_title, "request_expired"
+        title = Translatable(title, {"id": order.pk})
+        notices += [
+            notification_build(user_id=uid, kind=kind, title=title, body=body, order_id=order.pk, at=now)
+            for uid in (order.client_id, order.provider_id)
+        ]
+
+    transitions_apply(
+        accepted,
+        "accept",
+        kwargs={"by": None, "message": "", "at": now, "resolution": Resolution.AUTO_ACCEPTED},
+        at=now,
+        actor_role=ActorRole.SYSTEM,
+        reason=auto_reason,
+        log_as="auto_accept",
+        logs=request_logs,
+    )
+    transitions_apply(
+        expired,
+        "expire",
+        kwargs={"at": now},
+        at=now,
+        actor_role=ActorRole.SYSTEM,
+        reason=lambda r: expired_reason if r.type == RequestType.REQUEST_UPDATE else moot_reason,
+        logs=request_logs,
+    )
+    attach_charge_payments([i.order for i in cancel_items])
+    cancel_notices: list[dict] = []
+    cancellations_execute(cancel_items, now=now, notices=cancel_notices)
+    if extended:
+        order_extend_delivery(
+            extensions=extended,
+            actor=None,
+            actor_role=ActorRole.SYSTEM,
+            reason=lambda order, new_due_at: f"{auto_reason}: {when_text(new_due_at)}",
+            at=now,
+            logs=order_logs,
+        )
+    transition_logs_write(order_logs + request_logs)
+    notifications_send(cancel_notices + notices)  # one insert, one look-up of the recipients' languages
+    return len(accepted), len(expired)
 
 
 # --- Announced time away ---------------------------------------------------------------------
