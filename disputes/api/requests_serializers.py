@@ -159,7 +159,9 @@ class RequestListItemOutputSerializer(serializers.Serializer):
     order = serializers.IntegerField(source="order_id")
     author = UserRefSerializer()
     author_role = serializers.ChoiceField(choices=ROLE_CHOICES)
-    respond_by = serializers.DateTimeField(help_text="The other party answers by then; silence decides after.")
+    respond_by = serializers.DateTimeField(
+        help_text="The other party answers by then; silence decides after (a later answer is 409 `request_expired`)."
+    )
     resolved_at = serializers.DateTimeField(allow_null=True)
     resolution = serializers.SerializerMethodField()
     reason = serializers.SerializerMethodField()

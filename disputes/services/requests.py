@@ -5,8 +5,10 @@ the other party accepts or declines it (an update request is answered with a mes
 within the policy's window, and the author may withdraw it while it is open. Every change
 locks the request (and the order where the order changes), re-checks the state, calls the
 pure transition, saves, logs it, and tells the other party in the app and by e-mail.
-Silence ends a request through ``requests_end_unanswered``, which the expiry sweep in
-``disputes.jobs.requests`` calls.
+
+Silence ends a request through ``requests_end_unanswered``: the expiry sweep in
+``disputes.jobs.requests`` calls it, and so does an answer sent after the window closed,
+which is refused (``request_expired``) once that automatic outcome is committed.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from disputes.selectors.requests import (
     paused_periods_for,
     request_can_escalate,
     request_recipient_id,
+    requests_due_to_expire,
 )
 from disputes.windows import window_end
 from marketplace.models import User
@@ -100,6 +103,63 @@ def _require_open(resolution_request: ResolutionRequest) -> None:
             code="request_not_open",
             extra={"state": resolution_request.state},
         )
+
+
+# How silence ends a request; an answer to one ended so is refused as too late.
+SILENCE = (Resolution.AUTO_ACCEPTED, Resolution.AUTO_EXPIRED)
+
+
+def _too_late(resolution_request: ResolutionRequest) -> Conflict:
+    """The refusal of an answer sent after the window: it says what silence decided instead."""
+    r = resolution_request
+    if r.resolution == Resolution.AUTO_ACCEPTED and r.type == RequestType.CANCEL:
+        text = _(
+            "The time to answer ended at %(at)s, so the request was accepted automatically: the order is "
+            "cancelled on the proposed terms."
+        )
+    elif r.resolution == Resolution.AUTO_ACCEPTED:
+        text = _(
+            "The time to answer ended at %(at)s, so the request was accepted automatically: the new due date applies."
+        )
+    elif r.type == RequestType.REQUEST_UPDATE:
+        text = _(
+            "The time to answer ended at %(at)s: the request expired unanswered and counts against your responsiveness."
+        )
+    else:
+        text = _("The time to answer ended at %(at)s: the request expired and nothing was changed.")
+    return Conflict(
+        text % {"at": when_text(r.respond_by)},
+        code="request_expired",
+        extra={"state": r.state, "resolution": r.resolution},
+    )
+
+
+def _require_open_to_answer(resolution_request: ResolutionRequest) -> None:
+    """Refuse an answer to a closed request; to one that silence ended, as too late."""
+    if resolution_request.state != RequestState.OPEN and resolution_request.resolution in SILENCE:
+        raise _too_late(resolution_request)
+    _require_open(resolution_request)
+
+
+def _silence_decides(resolution_request: ResolutionRequest, now: datetime) -> bool:
+    """If the window of the locked request has closed at ``now``, end it as the expiry sweep would; say so.
+
+    A request on hold (the provider it waits on is away with no return date) has not closed.
+    """
+    if resolution_request.respond_by > now:
+        return False
+    if not requests_due_to_expire(now=now).filter(pk=resolution_request.pk).exists():
+        return False
+    order = order_lock(order_id=resolution_request.order_id)
+    requests_end_unanswered(requests=[resolution_request], orders={order.pk: order}, now=now)
+    return True
+
+
+def _answered_in_time(resolution_request: ResolutionRequest) -> ResolutionRequest:
+    """An answer's request; raise ``request_expired`` when silence decided it instead (already committed)."""
+    if resolution_request.resolution in SILENCE:
+        raise _too_late(resolution_request)
+    return resolution_request
 
 
 def request_type_label(type_: str) -> str:
@@ -275,16 +335,26 @@ def _refuse_update(resolution_request: ResolutionRequest) -> None:
         )
 
 
-@transaction.atomic
 def request_accept(*, resolution_request: ResolutionRequest, actor: User, message: str = "") -> ResolutionRequest:
-    """The other party agrees: the order is cancelled with the proposed split, or its due date moves."""
+    """The other party agrees: the order is cancelled with the proposed split, or its due date moves.
+
+    After the window the answer is refused (``request_expired``) once the outcome silence
+    brings, the expiry sweep's, is committed.
+    """
+    return _answered_in_time(_accept(resolution_request=resolution_request, actor=actor, message=message))
+
+
+@transaction.atomic
+def _accept(*, resolution_request: ResolutionRequest, actor: User, message: str) -> ResolutionRequest:
     message = text_clean(message, field="message", limit=MESSAGE_MAX)
     resolution_request = request_lock(request_id=resolution_request.pk)
     role = _answering_role(resolution_request, actor, _("accept"))
     _refuse_update(resolution_request)
-    _require_open(resolution_request)
-    order = order_lock(order_id=resolution_request.order_id)
+    _require_open_to_answer(resolution_request)
     now = timezone.now()
+    if _silence_decides(resolution_request, now):
+        return resolution_request
+    order = order_lock(order_id=resolution_request.order_id)
     if resolution_request.type == RequestType.CANCEL:
         # The cancellation engine decides and carries out the agreed split (it re-checks the order).
         order_cancel_mutual(
@@ -324,15 +394,26 @@ def request_accept(*, resolution_request: ResolutionRequest, actor: User, messag
     return resolution_request
 
 
-@transaction.atomic
 def request_decline(*, resolution_request: ResolutionRequest, actor: User, message: str) -> ResolutionRequest:
-    """The other party says no, and why; nothing else changes (the request can go to support)."""
+    """The other party says no, and why; nothing else changes (the request can go to support).
+
+    After the window the answer is refused (``request_expired``) once the outcome silence
+    brings, the expiry sweep's, is committed.
+    """
+    return _answered_in_time(_decline(resolution_request=resolution_request, actor=actor, message=message))
+
+
+@transaction.atomic
+def _decline(*, resolution_request: ResolutionRequest, actor: User, message: str) -> ResolutionRequest:
     message = text_clean(message, field="message", limit=MESSAGE_MAX, required_message=_("Say why you decline."))
     resolution_request = request_lock(request_id=resolution_request.pk)
     role = _answering_role(resolution_request, actor, _("decline"))
     _refuse_update(resolution_request)
-    _require_open(resolution_request)
-    resolution_request.decline(by=actor, message=message, at=timezone.now())
+    _require_open_to_answer(resolution_request)
+    now = timezone.now()
+    if _silence_decides(resolution_request, now):
+        return resolution_request
+    resolution_request.decline(by=actor, message=message, at=now)
     resolution_request.save()
     transition_logged(
         resolution_request,
@@ -355,16 +436,27 @@ def request_decline(*, resolution_request: ResolutionRequest, actor: User, messa
     return resolution_request
 
 
-@transaction.atomic
 def request_respond(*, resolution_request: ResolutionRequest, actor: User, message: str) -> ResolutionRequest:
-    """The provider answers an update request with a message."""
+    """The provider answers an update request with a message.
+
+    After the window the answer is refused (``request_expired``) once the request has expired,
+    counting against the provider's responsiveness, as the expiry sweep would have it.
+    """
+    return _answered_in_time(_respond(resolution_request=resolution_request, actor=actor, message=message))
+
+
+@transaction.atomic
+def _respond(*, resolution_request: ResolutionRequest, actor: User, message: str) -> ResolutionRequest:
     message = text_clean(message, field="message", limit=MESSAGE_MAX, required_message=_("Write your update."))
     resolution_request = request_lock(request_id=resolution_request.pk)
     role = _answering_role(resolution_request, actor, _("answer"))
     if resolution_request.type != RequestType.REQUEST_UPDATE:
         raise Conflict(_("Accept or decline this request; only update requests take an answer."), code="use_accept")
-    _require_open(resolution_request)
-    resolution_request.accept(by=actor, message=message, at=timezone.now())
+    _require_open_to_answer(resolution_request)
+    now = timezone.now()
+    if _silence_decides(resolution_request, now):
+        return resolution_request
+    resolution_request.accept(by=actor, message=message, at=now)
     resolution_request.save()
     transition_logged(
         resolution_request,
@@ -423,8 +515,9 @@ def requests_end_unanswered(
     proposed split, or its due date moves); an update request expires and counts against the
     provider's responsiveness; a request its order can no longer follow expires. Call inside a
     transaction with the requests and their ``orders`` (by id) locked; a request whose order is
-    missing from ``orders`` (busy) is left open. The expiry sweep calls it for each batch;
-    effects are written in bulk.
+    missing from ``orders`` (busy) is left open. The expiry sweep calls it for each batch, and
+    an answer that comes too late for its one request (``_silence_decides``); effects are
+    written in bulk either way.
     """
     cancel_items, extended, accepted, expired = [], [], [], []
     moot: dict[int, Translatable] = {}
