@@ -8,6 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -25,6 +26,22 @@ CENT = Decimal("0.01")
 def money(value: Decimal) -> Decimal:
     """Round an amount to cents, half up, as every money figure in Gigfair is."""
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def default_client_side_reasons() -> list[str]:
+    """The cancellation reasons a policy counts as the client's side unless staff choose others."""
+    return [CancelReason.CLIENT_CHANGED_DEMAND.value]
+
+
+def validate_person_reasons(value) -> None:
+    """A list of codes from the cancellation taxonomy a person can choose (no repeats)."""
+    codes = dict(PERSON_REASONS)
+    if not isinstance(value, list) or any(code not in codes for code in value) or len(set(value)) != len(value):
+        raise ValidationError(
+            _("Choose reasons from the cancellation taxonomy: %(list)s."),
+            code="invalid",
+            params={"list": ", ".join(codes)},
+        )
 
 
 class Policy(models.Model):
@@ -113,6 +130,17 @@ class Policy(models.Model):
     completed_order_credit = models.PositiveSmallIntegerField(_("credit for a completed order"), default=1)
     mutual_reorder_days = models.PositiveSmallIntegerField(
         _("a mutual cancellation does not count if the client re-orders within (days)"), default=14
+    )
+    client_side_cancel_reasons = models.JSONField(
+        _("cancellation reasons on the client's side"),
+        default=default_client_side_reasons,
+        blank=True,
+        validators=[validate_person_reasons],
+        help_text=_(
+            "A cancel request the client opens with one of these reasons and the provider accepts (or leaves "
+            "unanswered, so it is accepted automatically) counts neither against the provider's completion "
+            "rate nor as a complaint."
+        ),
     )
     complaints_to_suspend = models.PositiveSmallIntegerField(
         _("complaints within the window that suspend order-taking"), default=3, validators=[MinValueValidator(1)]

@@ -9,8 +9,8 @@ services; nothing else computes a consequence.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -230,11 +230,17 @@ def decide(
     windows: Windows,
     ruling_fault: str | None = None,
     agreed_refund_percent: Decimal | None = None,
+    asked_by: str = "",
+    reason: str = "",
+    client_side_reasons: Collection[str] = (),
 ) -> Decision:
     """Decide a cancellation of an order by ``actor_role`` at ``now``.
 
     ``actor_role`` is "client", "provider", "system", "support" (with ``ruling_fault``) or
-    "mutual" (with ``agreed_refund_percent``); anyone else is not a party.
+    "mutual" (with ``agreed_refund_percent``); anyone else is not a party. A mutual
+    cancellation the client asked for (``asked_by``) with a ``reason`` among the policy's
+    ``client_side_reasons`` counts neither against the provider's completion rate nor as a
+    complaint, whatever the mutual rule says: fault follows who asked and why.
     """
     if facts.state not in OPEN_SERVICE + OPEN_SHIFT:
         return _refuse(Refusal.ORDER_CLOSED)
@@ -244,7 +250,11 @@ def decide(
         refund = agreed_refund_percent
         return _allow(rules, path, facts, now, windows, refund_percent=refund)
     if actor_role == "mutual":
-        return _allow(rules, Path.MUTUAL, facts, now, windows, refund_percent=agreed_refund_percent)
+        decision = _allow(rules, Path.MUTUAL, facts, now, windows, refund_percent=agreed_refund_percent)
+        if decision.allowed and asked_by == "client" and reason in client_side_reasons:
+            outcome = replace(decision.outcome, counts_against_completion_rate=False, counts_as_complaint=False)
+            decision = replace(decision, outcome=outcome, extra={"client_side_reason": reason})
+        return decision
 
     if facts.kind == "service":
         return _decide_service(facts, actor_role, now, rules, windows)

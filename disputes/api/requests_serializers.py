@@ -108,6 +108,13 @@ class RequestConsequencesOutputSerializer(serializers.Serializer):
         allow_null=True,
         help_text="For the provider only: their own completion rate now and after this cancellation.",
     )
+    client_side_reason = serializers.ChoiceField(
+        choices=PERSON_REASONS,
+        allow_null=True,
+        help_text="Set when the client asked to cancel with a reason the policy marks as on their side (by "
+        "default `client_changed_demand`): the cancellation then counts neither against the provider's "
+        "completion rate nor as a complaint.",
+    )
 
 
 def consequences_data(consequences: CancelConsequences | None) -> dict | None:
@@ -121,6 +128,7 @@ def consequences_data(consequences: CancelConsequences | None) -> dict | None:
         "currency": consequences.currency,
         "path": consequences.decision.path or None,
         "completion_rate_effect": None,
+        "client_side_reason": consequences.client_side_reason or None,
         **dict.fromkeys(
             (
                 "refund_to_client",

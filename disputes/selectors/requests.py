@@ -203,6 +203,11 @@ class CancelConsequences:
     def message(self) -> str:
         return "" if self.allowed else refusal_message(self.decision.code)
 
+    @property
+    def client_side_reason(self) -> str:
+        """The client's reason when it keeps the cancellation from counting against the provider, else ""."""
+        return self.decision.extra.get("client_side_reason", "")
+
 
 def request_consequences(
     *, resolution_request: ResolutionRequest, user, now: datetime | None = None
@@ -218,7 +223,12 @@ def request_consequences(
     order = resolution_request.order
     now = now or timezone.now()
     decision = cancellation_decide(
-        order=order, actor_role="mutual", now=now, refund_percent=resolution_request.refund_percent
+        order=order,
+        actor_role="mutual",
+        now=now,
+        refund_percent=resolution_request.refund_percent,
+        asked_by=resolution_request.author_role,
+        reason=resolution_request.reason,
     )
     effect = None
     if decision.allowed and order.role_of(user) == "provider":

@@ -547,7 +547,14 @@ def requests_end_unanswered(
             continue  # its order is busy (a person acting on it): the next run takes it
         body = ""
         if r.type == RequestType.CANCEL:
-            decision = cancellation_decide(order=order, actor_role="mutual", now=now, refund_percent=r.refund_percent)
+            decision = cancellation_decide(
+                order=order,
+                actor_role="mutual",
+                now=now,
+                refund_percent=r.refund_percent,
+                asked_by=r.author_role,
+                reason=r.reason,
+            )
             if decision.allowed:
                 message = f"{auto_reason}. {r.message}"
                 cancel_items.append(CancelItem(order, decision, None, ActorRole.SYSTEM, r.reason, message))
