@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime, time, timedelta, tzinfo
 
+from core.timeutils import LATEST, shifted
+
 Period = tuple[datetime, datetime]
 
 
@@ -26,14 +28,21 @@ def _merged(periods: Iterable[Period], since: datetime) -> list[Period]:
 
 
 def _weekend_bounds(at: datetime, tz: tzinfo) -> tuple[datetime, datetime]:
-    """The weekend at or after ``at`` in ``tz``: (Saturday 00:00, Monday 00:00), as aware datetimes."""
-    local = at.astimezone(tz)
-    saturday = local.date() + timedelta(days=(5 - local.weekday()) % 7)
-    if local.weekday() == 6:  # Sunday: the weekend under way began yesterday
-        saturday = local.date() - timedelta(days=1)
-    start = datetime.combine(saturday, time(0), tzinfo=tz)
-    end = datetime.combine(saturday + timedelta(days=2), time(0), tzinfo=tz)
-    return start.astimezone(UTC), end.astimezone(UTC)
+    """The weekend at or after ``at`` in ``tz``: (Saturday 00:00, Monday 00:00), as aware datetimes.
+
+    Within days of the calendar's end (year 9999) there is no whole weekend left: both bounds
+    are then its last instant.
+    """
+    try:
+        local = at.astimezone(tz)
+        saturday = local.date() + timedelta(days=(5 - local.weekday()) % 7)
+        if local.weekday() == 6:  # Sunday: the weekend under way began yesterday
+            saturday = local.date() - timedelta(days=1)
+        start = datetime.combine(saturday, time(0), tzinfo=tz)
+        end = datetime.combine(saturday + timedelta(days=2), time(0), tzinfo=tz)
+        return start.astimezone(UTC), end.astimezone(UTC)
+    except OverflowError:
+        return LATEST, LATEST
 
 
 def window_end(
@@ -48,7 +57,8 @@ def window_end(
 
     ``business_days``: Saturdays and Sundays (whole days in ``tz``) do not count.
     ``paused``: (start, end) periods that do not count either, e.g. announced time away;
-    the window is extended by exactly their overlap with it.
+    the window is extended by exactly their overlap with it. A window that would close past
+    the calendar's end (time away announced until 9999) closes at its last instant.
     """
     if duration <= timedelta(0):
         return start
@@ -72,8 +82,9 @@ def window_end(
         if business_days:
             stops.append(_weekend_bounds(cursor, tz)[0])
         next_stop = min(stops, default=None)
-        if next_stop is None or cursor + remaining <= next_stop:
-            return cursor + remaining
+        end = shifted(cursor, remaining)
+        if next_stop is None or end <= next_stop:
+            return end
         remaining -= next_stop - cursor
         cursor = next_stop
 

@@ -45,7 +45,13 @@ from .cancellation import (
     refund_retry_now,
     refusal_message,
 )
-from .forms_admin import AppealForm, CancellationRuleForm, CancellationRuleFormSet, SupportCancellationForm
+from .forms_admin import (
+    AppealForm,
+    CancellationRuleForm,
+    CancellationRuleFormSet,
+    SupportCancellationForm,
+    client_side_reasons_field,
+)
 from .ledger import escrow_balance_for
 from .models import (
     Account,
@@ -456,6 +462,11 @@ class PolicyAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).annotate(_orders=Coalesce(_orders_using(), 0))
+
+    def formfield_for_dbfield(self, db_field, request: HttpRequest, **kwargs):
+        if db_field.name == "client_side_cancel_reasons":  # a list of codes: ticked, not typed as JSON
+            return client_side_reasons_field(db_field)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     @admin.display(description=_("orders made under it"), ordering="_orders")
     def orders_count(self, obj: Policy) -> int:

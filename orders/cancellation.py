@@ -130,9 +130,20 @@ def order_facts(order: Order) -> engine.OrderFacts:
 
 
 def cancellation_decide(
-    *, order: Order, actor_role: str, now: datetime | None = None, ruling_fault=None, refund_percent=None
+    *,
+    order: Order,
+    actor_role: str,
+    now: datetime | None = None,
+    ruling_fault=None,
+    refund_percent=None,
+    asked_by: str = "",
+    reason: str = "",
 ) -> engine.Decision:
-    """The engine's decision for this order, actor role and moment."""
+    """The engine's decision for this order, actor role and moment.
+
+    A mutual cancellation also needs who asked for it (``asked_by``) and why (``reason``):
+    the policy's client-side reasons keep it from counting against the provider.
+    """
     return engine.decide(
         facts=order_facts(order),
         actor_role=actor_role,
@@ -141,6 +152,9 @@ def cancellation_decide(
         windows=policy_windows(order.policy),
         ruling_fault=ruling_fault,
         agreed_refund_percent=refund_percent,
+        asked_by=asked_by,
+        reason=reason,
+        client_side_reasons=order.policy.client_side_cancel_reasons or (),
     )
 
 
@@ -639,10 +653,15 @@ def refund_retry_now(*, refund: Refund, actor: User) -> Refund:
 def order_cancel_mutual(
     *, order: Order, accepted_by: User, refund_percent: Decimal, reason: str, message: str = ""
 ) -> Order:
-    """Cancel by agreement (one party asked, ``accepted_by`` accepted) with the agreed refund split."""
+    """Cancel by agreement (one party asked, ``accepted_by`` accepted) with the agreed refund split.
+
+    ``reason`` is the asking party's: one the policy marks as the client's side, given by the
+    client, keeps the cancellation from counting against the provider.
+    """
     reason, message = _validate_reason(reason, message)
     order = order_lock(order_id=order.pk)
     role = _party_role(order, accepted_by)
+    asked_by = "provider" if role == "client" else "client"
     try:
         refund_percent = Decimal(refund_percent)
     except (TypeError, ArithmeticError, ValueError):
@@ -650,7 +669,9 @@ def order_cancel_mutual(
     if not Decimal(0) <= refund_percent <= Decimal(100):
         text = _("A refund is between 0 and 100 %.")
         raise ValidationFailed(text, errors={"refund_percent": [text]})
-    decision = cancellation_decide(order=order, actor_role="mutual", refund_percent=refund_percent)
+    decision = cancellation_decide(
+        order=order, actor_role="mutual", refund_percent=refund_percent, asked_by=asked_by, reason=reason
+    )
     if not decision.allowed:
         raise Conflict(refusal_message(decision.code), code=decision.code)
     attach_charge_payments([order])

@@ -9,12 +9,24 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .models import PERSON_REASONS, CancellationRule, Fault
 from .policy_rules import rule_problems, rules_problems
 from .services import RULE_FIELDS
+
+
+def client_side_reasons_field(db_field) -> forms.MultipleChoiceField:
+    """A policy's client-side cancellation reasons as boxes to tick, from the reasons a person chooses."""
+    return forms.MultipleChoiceField(
+        label=capfirst(db_field.verbose_name),
+        help_text=db_field.help_text,
+        choices=PERSON_REASONS,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
 
 
 class CancellationRuleForm(forms.ModelForm):

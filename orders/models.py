@@ -8,6 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -16,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from core.models import EvidenceModel, TimeStampedModel, TransitionLog
+from core.timeutils import shifted
 from marketplace.models import CURRENCIES, ListingKind
 
 CENT = Decimal("0.01")
@@ -24,6 +26,22 @@ CENT = Decimal("0.01")
 def money(value: Decimal) -> Decimal:
     """Round an amount to cents, half up, as every money figure in Gigfair is."""
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def default_client_side_reasons() -> list[str]:
+    """The cancellation reasons a policy counts as the client's side unless staff choose others."""
+    return [CancelReason.CLIENT_CHANGED_DEMAND.value]
+
+
+def validate_person_reasons(value) -> None:
+    """A list of codes from the cancellation taxonomy a person can choose (no repeats)."""
+    codes = dict(PERSON_REASONS)
+    if not isinstance(value, list) or any(code not in codes for code in value) or len(set(value)) != len(value):
+        raise ValidationError(
+            _("Choose reasons from the cancellation taxonomy: %(list)s."),
+            code="invalid",
+            params={"list": ", ".join(codes)},
+        )
 
 
 class Policy(models.Model):
@@ -70,6 +88,15 @@ class Policy(models.Model):
         default=False,
         help_text=_("Weekends do not count: a 48 h window opened on Friday evening ends on Tuesday evening."),
     )
+    max_extension_days = models.PositiveSmallIntegerField(
+        _("an extension moves the due date by at most (days)"),
+        default=30,
+        validators=[MinValueValidator(1)],
+        help_text=_(
+            "Counted from the current due date. An extension request left unanswered is accepted automatically, "
+            "so this keeps it from locking the client out of cancelling."
+        ),
+    )
     case_first_response_hours = models.PositiveSmallIntegerField(
         _("support: first response within (hours)"), default=24
     )
@@ -115,6 +142,17 @@ class Policy(models.Model):
     completed_order_credit = models.PositiveSmallIntegerField(_("credit for a completed order"), default=1)
     mutual_reorder_days = models.PositiveSmallIntegerField(
         _("a mutual cancellation does not count if the client re-orders within (days)"), default=14
+    )
+    client_side_cancel_reasons = models.JSONField(
+        _("cancellation reasons on the client's side"),
+        default=default_client_side_reasons,
+        blank=True,
+        validators=[validate_person_reasons],
+        help_text=_(
+            "A cancel request the client opens with one of these reasons and the provider accepts (or leaves "
+            "unanswered, so it is accepted automatically) counts neither against the provider's completion "
+            "rate nor as a complaint."
+        ),
     )
     complaints_to_suspend = models.PositiveSmallIntegerField(
         _("complaints within the window that suspend order-taking"), default=3, validators=[MinValueValidator(1)]
@@ -373,7 +411,7 @@ class Order(FSMModelMixin, TimeStampedModel):
         return self.revisions_used < self.revisions_allowed
 
     def check_in_is_open(self) -> bool:
-        opens = self.starts_at - timedelta(minutes=self.policy.check_in_opens_minutes)
+        opens = shifted(self.starts_at, -timedelta(minutes=self.policy.check_in_opens_minutes))
         return opens <= timezone.now() < self.ends_at
 
     @transition(field=state, source=OrderState.AWAITING_REQUIREMENTS, target=OrderState.IN_PROGRESS)
@@ -404,7 +442,7 @@ class Order(FSMModelMixin, TimeStampedModel):
     @transition(field=state, source=OrderState.BOOKED, target=OrderState.CHECKED_IN, conditions=[check_in_is_open])
     def check_in(self, *, at) -> None:
         self.checked_in_at = at
-        self.auto_complete_at = self.ends_at + timedelta(hours=self.policy.shift_auto_complete_hours)
+        self.auto_complete_at = shifted(self.ends_at, timedelta(hours=self.policy.shift_auto_complete_hours))
 
     @transition(field=state, source=OrderState.CHECKED_IN, target=OrderState.COMPLETED)
     def complete(self, *, at) -> None:

@@ -9,10 +9,12 @@ services; nothing else computes a consequence.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+
+from core.timeutils import shifted
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal("100")
@@ -202,7 +204,7 @@ def _allow(
     if rule is None:
         return _refuse(Refusal.NO_RULE, path=path)
     if next_rule is not None and rule.min_hours_before_start is not None:
-        boundary = facts.starts_at - timedelta(hours=float(rule.min_hours_before_start))
+        boundary = shifted(facts.starts_at, -timedelta(hours=float(rule.min_hours_before_start)))
     valid_until = now + timedelta(minutes=windows.quote_valid_minutes)
     if boundary is not None:
         valid_until = min(valid_until, boundary)
@@ -228,11 +230,17 @@ def decide(
     windows: Windows,
     ruling_fault: str | None = None,
     agreed_refund_percent: Decimal | None = None,
+    asked_by: str = "",
+    reason: str = "",
+    client_side_reasons: Collection[str] = (),
 ) -> Decision:
     """Decide a cancellation of an order by ``actor_role`` at ``now``.
 
     ``actor_role`` is "client", "provider", "system", "support" (with ``ruling_fault``) or
-    "mutual" (with ``agreed_refund_percent``); anyone else is not a party.
+    "mutual" (with ``agreed_refund_percent``); anyone else is not a party. A mutual
+    cancellation the client asked for (``asked_by``) with a ``reason`` among the policy's
+    ``client_side_reasons`` counts neither against the provider's completion rate nor as a
+    complaint, whatever the mutual rule says: fault follows who asked and why.
     """
     if facts.state not in OPEN_SERVICE + OPEN_SHIFT:
         return _refuse(Refusal.ORDER_CLOSED)
@@ -242,7 +250,11 @@ def decide(
         refund = agreed_refund_percent
         return _allow(rules, path, facts, now, windows, refund_percent=refund)
     if actor_role == "mutual":
-        return _allow(rules, Path.MUTUAL, facts, now, windows, refund_percent=agreed_refund_percent)
+        decision = _allow(rules, Path.MUTUAL, facts, now, windows, refund_percent=agreed_refund_percent)
+        if decision.allowed and asked_by == "client" and reason in client_side_reasons:
+            outcome = replace(decision.outcome, counts_against_completion_rate=False, counts_as_complaint=False)
+            decision = replace(decision, outcome=outcome, extra={"client_side_reason": reason})
+        return decision
 
     if facts.kind == "service":
         return _decide_service(facts, actor_role, now, rules, windows)
@@ -250,7 +262,8 @@ def decide(
 
 
 def _decide_service(facts: OrderFacts, actor_role: str, now: datetime, rules, windows: Windows) -> Decision:
-    timeout_at = facts.created_at + timedelta(days=windows.requirements_timeout_days)
+    # Dates may lie as far as the calendar goes (an order due in 9999): ``shifted`` stops at its end.
+    timeout_at = shifted(facts.created_at, timedelta(days=windows.requirements_timeout_days))
     if actor_role == "system":
         if facts.state == "awaiting_requirements" and now >= timeout_at:
             return _allow(rules, Path.REQUIREMENTS_TIMEOUT, facts, now, windows)
@@ -259,14 +272,14 @@ def _decide_service(facts: OrderFacts, actor_role: str, now: datetime, rules, wi
         if facts.state == "awaiting_requirements":
             return _allow(rules, Path.CLIENT_AWAITING_REQUIREMENTS, facts, now, windows, boundary=timeout_at)
         if facts.state == "late" and facts.due_at is not None:
-            force_from = facts.due_at + timedelta(hours=windows.late_grace_hours)
+            force_from = shifted(facts.due_at, timedelta(hours=windows.late_grace_hours))
             if now >= force_from:
                 return _allow(rules, Path.CLIENT_FORCE_LATE, facts, now, windows)
             return _refuse(Refusal.LATE_GRACE_NOT_OVER, available_from=force_from)
         if facts.state == "in_progress" and facts.due_at is not None:
             return _refuse(
                 Refusal.USE_RESOLUTION_CENTER,
-                available_from=facts.due_at + timedelta(hours=windows.late_grace_hours),
+                available_from=shifted(facts.due_at, timedelta(hours=windows.late_grace_hours)),
             )
         if facts.state == "delivered":
             return _refuse(Refusal.DELIVERED_USE_RESOLUTION_CENTER)
@@ -277,7 +290,7 @@ def _decide_service(facts: OrderFacts, actor_role: str, now: datetime, rules, wi
 
 
 def _decide_shift(facts: OrderFacts, actor_role: str, now: datetime, rules, windows: Windows) -> Decision:
-    no_show_at = facts.starts_at + timedelta(minutes=windows.no_show_minutes)
+    no_show_at = shifted(facts.starts_at, timedelta(minutes=windows.no_show_minutes))
     if actor_role == "system":
         if facts.state == "booked" and now >= no_show_at:
             return _allow(rules, Path.NO_SHOW, facts, now, windows)

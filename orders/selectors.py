@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from core.exceptions import NotFound
 from core.models import TransitionLog
+from core.timeutils import shifted
 
 from .models import (
     OPEN_STATES,
@@ -28,6 +31,11 @@ def policy_in_force() -> Policy:
     orders are made under ``orders.services.policy_current``, which saves the defaults.
     """
     return Policy.objects.order_by("-version").first() or Policy(version=0)
+
+
+def order_extension_limit(order: Order) -> datetime:
+    """The latest due date an extension of ``order`` may set: its policy's days past the current one."""
+    return shifted(order.due_at, timedelta(days=order.policy.max_extension_days))
 
 
 def cancellation_in_force(*, order_id: int) -> Cancellation | None:

@@ -17,6 +17,7 @@ from core.batches import transitions_apply
 from core.exceptions import Conflict, NotFound, PaymentFailed, PermissionDenied, ValidationFailed
 from core.models import ActorRole
 from core.text import text_clean
+from core.timeutils import shifted, when_text
 from core.uploads import upload_check
 from credit.eligibility import require_can_take_orders, require_min_score
 from credit.services import credit_for_completed_order
@@ -40,6 +41,7 @@ from .models import (
     Policy,
 )
 from .policy import DEFAULT_RULES
+from .selectors import order_extension_limit
 
 MAX_TEXT = 20_000
 RULE_FIELDS = (
@@ -497,15 +499,25 @@ def order_extend_delivery(
     One order (a person accepting an extension) or many (a sweep accepting them in bulk),
     each with its new due date, locked by the caller. ``reason`` is the log's, the same for
     every order or a function of the order and its new due date. A caller writing log rows
-    of its own passes ``logs`` to have these added for one insert.
+    of its own passes ``logs`` to have these added for one insert. A due date further than
+    the policy allows (``order_extension_limit``) is refused: no agreement, and no silence,
+    moves it past that.
     """
-    for order, _new_due_at in extensions:
+    for order, new_due_at in extensions:
         if not can_proceed(order.extend_delivery):
             raise Conflict(
                 _("The order is %(state)s now: its delivery can no longer be extended.")
                 % {"state": order.get_state_display()},
                 code="invalid_transition",
                 extra={"state": order.state},
+            )
+        latest = order_extension_limit(order)
+        if new_due_at > latest:
+            raise Conflict(
+                _("An extension moves the due date by at most %(days)d days, to %(latest)s at the latest.")
+                % {"days": order.policy.max_extension_days, "latest": when_text(latest)},
+                code="extension_too_far",
+                extra={"latest": latest.isoformat()},
             )
     new_due = {order.pk: new_due_at for order, new_due_at in extensions}
     with transaction.atomic(savepoint=False):
@@ -530,7 +542,7 @@ def order_check_in(*, order: Order, actor: User) -> Order:
     order = order_lock(order_id=order.pk)
     _require_role(order, actor, "provider", _("check in"))
     if order.state == OrderState.BOOKED and not order.check_in_is_open():
-        opens = order.starts_at - timedelta(minutes=order.policy.check_in_opens_minutes)
+        opens = shifted(order.starts_at, -timedelta(minutes=order.policy.check_in_opens_minutes))
         if timezone.now() < opens:
             raise Conflict(
                 _("Check-in opens at %(at)s.") % {"at": timezone.localtime(opens).strftime("%Y-%m-%d %H:%M %Z")},

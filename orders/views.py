@@ -23,6 +23,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from core.exceptions import ApplicationError, NotFound
 from core.forms import GigfairForm
 from core.templatetags.gigfair import money
+from core.timeutils import shifted
 from core.web import paginate, render_with_partial
 from marketplace.selectors import listing_get
 from marketplace.views import listing_detail_context
@@ -217,7 +218,7 @@ def _order_page(request: HttpRequest, order: Order, bound: tuple[str, GigfairFor
             actions.append((action.name, form))
     check_in_opens_at = None
     if role == "provider" and order.state == OrderState.BOOKED and not order.check_in_is_open():
-        opens = order.starts_at - timedelta(minutes=order.policy.check_in_opens_minutes)
+        opens = shifted(order.starts_at, -timedelta(minutes=order.policy.check_in_opens_minutes))
         check_in_opens_at = opens if opens > timezone.now() else None
     cancelled = None
     refunds = []

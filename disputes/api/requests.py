@@ -31,6 +31,13 @@ from .requests_serializers import (
 )
 
 ACTION_RESPONSES = {200: RequestOutputSerializer, **problems(400, 401, 403, 404, 409, 422)}
+LATE = (
+    "After `respond_by` (unless the window is on hold while the provider is away with no return date) the "
+    "answer is refused with 409 `request_expired`: the outcome silence brings is applied at that moment (a "
+    "cancel or extension request is accepted automatically, an update request expires and counts against "
+    "the provider's responsiveness), the problem's `state` and `resolution` say which, and the request "
+    "shows it from then on."
+)
 TAGS = ["resolution requests"]
 
 
@@ -78,7 +85,8 @@ class OrderRequestListCreateApi(ApiView):
         tags=TAGS,
         summary="Ask the other party to cancel, extend the delivery, or send an update",
         description="`cancel` needs `reason` and `refund_percent` (the client's refund; the provider gets the "
-        "rest); `extend_delivery` needs `new_due_at` after the current due date (service orders in progress "
+        "rest); `extend_delivery` needs `new_due_at` after the current due date and at most the policy's "
+        "`max_extension_days` (30 by default) past it, else 400 naming `new_due_at` (service orders in progress "
         "or late); `request_update` is asked by the client of the provider. The other party answers by "
         "`respond_by` (the policy's window, in business days if it says so, paused while the provider is "
         "away); on silence cancel and extension requests are accepted automatically. "
@@ -115,7 +123,8 @@ class RequestDetailApi(ApiView):
         tags=TAGS,
         summary="The other party accepts: the order is cancelled with the split, or its due date moves",
         description="403 `wrong_party` for the author; 409 `request_not_open`, `answer_with_respond` (update "
-        "requests), or the order's refusal code when it can no longer change this way.",
+        "requests), `extension_too_far` (an extension asked before extensions were bounded, past the policy's "
+        "maximum), or the order's refusal code when it can no longer change this way. " + LATE,
         request=RequestAcceptInputSerializer,
         responses=ACTION_RESPONSES,
         parameters=[IDEMPOTENCY_KEY],
@@ -135,7 +144,7 @@ class RequestAcceptApi(RequestActionApi):
         tags=TAGS,
         summary="The other party declines, saying why",
         description="A declined request can be taken to support as a case. 403 `wrong_party` for the author; "
-        "409 `request_not_open` or `answer_with_respond` (update requests).",
+        "409 `request_not_open` or `answer_with_respond` (update requests). " + LATE,
         request=RequestAnswerInputSerializer,
         responses=ACTION_RESPONSES,
         parameters=[IDEMPOTENCY_KEY],
@@ -170,7 +179,8 @@ class RequestWithdrawApi(RequestActionApi):
         operation_id="requests_respond",
         tags=TAGS,
         summary="The provider answers an update request with a message",
-        description="403 `wrong_party` for the client; 409 `request_not_open`, or `use_accept` for other types.",
+        description="403 `wrong_party` for the client; 409 `request_not_open`, or `use_accept` for other types. "
+        + LATE,
         request=RequestAnswerInputSerializer,
         responses=ACTION_RESPONSES,
         parameters=[IDEMPOTENCY_KEY],

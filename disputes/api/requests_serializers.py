@@ -50,7 +50,11 @@ class RequestCreateInputSerializer(serializers.Serializer):
         "the rest as compensation.",
     )
     new_due_at = serializers.DateTimeField(
-        required=False, allow_null=True, default=None, help_text="extend_delivery: after the current due date."
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="extend_delivery: after the current due date, and at most the policy's maximum (30 days by "
+        "default) past it.",
     )
 
     def validate(self, attrs: dict) -> dict:
@@ -104,6 +108,13 @@ class RequestConsequencesOutputSerializer(serializers.Serializer):
         allow_null=True,
         help_text="For the provider only: their own completion rate now and after this cancellation.",
     )
+    client_side_reason = serializers.ChoiceField(
+        choices=PERSON_REASONS,
+        allow_null=True,
+        help_text="Set when the client asked to cancel with a reason the policy marks as on their side (by "
+        "default `client_changed_demand`): the cancellation then counts neither against the provider's "
+        "completion rate nor as a complaint.",
+    )
 
 
 def consequences_data(consequences: CancelConsequences | None) -> dict | None:
@@ -117,6 +128,7 @@ def consequences_data(consequences: CancelConsequences | None) -> dict | None:
         "currency": consequences.currency,
         "path": consequences.decision.path or None,
         "completion_rate_effect": None,
+        "client_side_reason": consequences.client_side_reason or None,
         **dict.fromkeys(
             (
                 "refund_to_client",
@@ -155,7 +167,9 @@ class RequestListItemOutputSerializer(serializers.Serializer):
     order = serializers.IntegerField(source="order_id")
     author = UserRefSerializer()
     author_role = serializers.ChoiceField(choices=ROLE_CHOICES)
-    respond_by = serializers.DateTimeField(help_text="The other party answers by then; silence decides after.")
+    respond_by = serializers.DateTimeField(
+        help_text="The other party answers by then; silence decides after (a later answer is 409 `request_expired`)."
+    )
     resolved_at = serializers.DateTimeField(allow_null=True)
     resolution = serializers.SerializerMethodField()
     reason = serializers.SerializerMethodField()

@@ -1,9 +1,10 @@
 """Clock-driven sweeps of resolution requests: reminders before the window ends, and silence.
 
 Like ``orders.jobs``: due rows in batches under ``select_for_update(skip_locked=True)``, each
-decided with the same engine a person's action uses, effects written in bulk, commit, next
-batch; a rerun finds nothing left to do. A person answering at the same moment holds the
-request's row lock, so the sweep skips it and exactly one of the two happens.
+ended by ``disputes.services.requests.requests_end_unanswered`` (the same code that ends a
+request answered too late), effects written in bulk, commit, next batch; a rerun finds
+nothing left to do. A person answering at the same moment holds the request's row lock, so
+the sweep skips it and exactly one of the two happens.
 """
 
 from __future__ import annotations
@@ -11,22 +12,18 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db.models import Q
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
-from django_fsm import can_proceed
 
-from core.audit import transition_logs_write
-from core.batches import locked_batches, transitions_apply
+from core.batches import locked_batches
 from core.i18n import Joined, Translatable
 from core.jobs import SweepResult
-from core.models import ActorRole
 from core.timeutils import when_text
-from disputes.models import RequestState, RequestType, Resolution, ResolutionRequest
-from disputes.selectors.requests import request_recipient_id, waiting_on_time_away
+from disputes.models import RequestState, RequestType, ResolutionRequest
+from disputes.selectors.requests import request_recipient_id, requests_due_to_expire, waiting_on_time_away
+from disputes.services.requests import requests_end_unanswered
 from marketplace.notifications import notification_build, notifications_send
-from orders.cancellation import CancelItem, attach_charge_payments, cancellation_decide, cancellations_execute
-from orders.models import Order, Policy
-from orders.services import order_extend_delivery, orders_lock_free
+from orders.models import Policy
+from orders.services import orders_lock_free
 
 BATCH = 1000
 
@@ -88,88 +85,6 @@ def remind_requests() -> SweepResult:
 # --- Silence -----------------------------------------------------------------------------------
 
 
-def _expire_batch(batch: list[ResolutionRequest], orders: dict[int, Order], now) -> tuple[int, int]:
-    """Auto-accept the cancel and extension requests of ``batch``, expire the rest; in bulk."""
-    cancel_items, extended, accepted, expired = [], [], [], []
-    order_logs, request_logs, notices = [], [], []
-    auto_reason = _("Accepted automatically: no answer within the window")
-    expired_reason = _("Expired: no answer within the window")
-    moot_reason = _("Expired: the order can no longer be changed this way")
-    # The notices are translated for each recipient when sent; the logs in the current language.
-    accepted_title = gettext_noop("The request on order #%(id)s was accepted automatically")
-    expired_title = gettext_noop("The request on order #%(id)s expired without an answer")
-    extended_body = gettext_noop("No answer came in time, so the new due date %(at)s applies.")
-    cancelled_body = gettext_noop(
-        "No answer came in time, so the order is cancelled with the proposed refund of %(p)s %%."
-    )
-    update_body = Translatable(
-        gettext_noop("The provider did not answer in time; this counts against their responsiveness.")
-    )
-    moot_body = Translatable(gettext_noop("The order moved on before the window ended, so nothing was changed."))
-
-    for r in batch:
-        order = orders.get(r.order_id)
-        if order is None:
-            continue  # its order is busy (a person acting on it): the next run takes it
-        body = ""
-        if r.type == RequestType.CANCEL:
-            decision = cancellation_decide(order=order, actor_role="mutual", now=now, refund_percent=r.refund_percent)
-            if decision.allowed:
-                message = f"{auto_reason}. {r.message}"
-                cancel_items.append(CancelItem(order, decision, None, ActorRole.SYSTEM, r.reason, message))
-                body = Translatable(cancelled_body, {"p": r.refund_percent})
-        elif r.type == RequestType.EXTEND_DELIVERY and can_proceed(order.extend_delivery):
-            extended.append((order, r.new_due_at))
-            body = Translatable(extended_body, {"at": when_text(r.new_due_at)})
-        if body:
-            accepted.append(r)
-            title, kind = accepted_title, "request_auto_accepted"
-        else:
-            expired.append(r)
-            body = update_body if r.type == RequestType.REQUEST_UPDATE else moot_body
-            title, kind = expired_title, "request_expired"
-        title = Translatable(title, {"id": order.pk})
-        notices += [
-            notification_build(user_id=uid, kind=kind, title=title, body=body, order_id=order.pk, at=now)
-            for uid in (order.client_id, order.provider_id)
-        ]
-
-    transitions_apply(
-        accepted,
-        "accept",
-        kwargs={"by": None, "message": "", "at": now, "resolution": Resolution.AUTO_ACCEPTED},
-        at=now,
-        actor_role=ActorRole.SYSTEM,
-        reason=auto_reason,
-        log_as="auto_accept",
-        logs=request_logs,
-    )
-    transitions_apply(
-        expired,
-        "expire",
-        kwargs={"at": now},
-        at=now,
-        actor_role=ActorRole.SYSTEM,
-        reason=lambda r: expired_reason if r.type == RequestType.REQUEST_UPDATE else moot_reason,
-        logs=request_logs,
-    )
-    attach_charge_payments([i.order for i in cancel_items])
-    cancel_notices: list[dict] = []
-    cancellations_execute(cancel_items, now=now, notices=cancel_notices)
-    if extended:
-        order_extend_delivery(
-            extensions=extended,
-            actor=None,
-            actor_role=ActorRole.SYSTEM,
-            reason=lambda order, new_due_at: f"{auto_reason}: {when_text(new_due_at)}",
-            at=now,
-            logs=order_logs,
-        )
-    transition_logs_write(order_logs + request_logs)
-    notifications_send(cancel_notices + notices)  # one insert, one look-up of the recipients' languages
-    return len(accepted), len(expired)
-
-
 def expire_requests() -> SweepResult:
     """End requests whose window passed unanswered: cancel and extension requests are accepted
     automatically (the order is cancelled with the proposed split, or its due date moves); an
@@ -178,16 +93,14 @@ def expire_requests() -> SweepResult:
     accepted = expired = 0
 
     def due(now):
-        return ResolutionRequest.objects.filter(state=RequestState.OPEN, respond_by__lte=now).exclude(
-            _waiting_on_someone_away(now)
-        )
+        return requests_due_to_expire(now=now)
 
     for batch in locked_batches(due, size=BATCH, order_by=("respond_by", "pk")):
         # Requests first, then their orders: the same order as a person's answer takes them.
         orders = orders_lock_free(order_ids=[r.order_id for r in batch])
         for order in orders.values():
             order.policy = policies[order.policy_id]  # one shared instance per policy: rules load once
-        a, e = _expire_batch(batch, orders, batch.now)
+        a, e = requests_end_unanswered(requests=batch, orders=orders, now=batch.now)
         batch.handled = a + e  # none: everything left is waiting on a busy order
         accepted += a
         expired += e

@@ -168,6 +168,18 @@ def waiting_on_time_away(*, at: datetime) -> Q:
     return Q(author_role="client") & Q(Exists(away))
 
 
+def requests_due_to_expire(*, now: datetime) -> QuerySet[ResolutionRequest]:
+    """Open requests whose window has closed at ``now``: silence decides them.
+
+    Past ``respond_by``, except those on hold while the provider they wait on is away with no
+    return date (``waiting_on_time_away``). The expiry sweep takes these, and an answer to one
+    of them is too late.
+    """
+    return ResolutionRequest.objects.filter(state=RequestState.OPEN, respond_by__lte=now).exclude(
+        waiting_on_time_away(at=now)
+    )
+
+
 # --- Consequences before consent ---------------------------------------------------------------
 
 
@@ -191,6 +203,11 @@ class CancelConsequences:
     def message(self) -> str:
         return "" if self.allowed else refusal_message(self.decision.code)
 
+    @property
+    def client_side_reason(self) -> str:
+        """The client's reason when it keeps the cancellation from counting against the provider, else ""."""
+        return self.decision.extra.get("client_side_reason", "")
+
 
 def request_consequences(
     *, resolution_request: ResolutionRequest, user, now: datetime | None = None
@@ -206,7 +223,12 @@ def request_consequences(
     order = resolution_request.order
     now = now or timezone.now()
     decision = cancellation_decide(
-        order=order, actor_role="mutual", now=now, refund_percent=resolution_request.refund_percent
+        order=order,
+        actor_role="mutual",
+        now=now,
+        refund_percent=resolution_request.refund_percent,
+        asked_by=resolution_request.author_role,
+        reason=resolution_request.reason,
     )
     effect = None
     if decision.allowed and order.role_of(user) == "provider":

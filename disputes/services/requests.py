@@ -5,11 +5,15 @@ the other party accepts or declines it (an update request is answered with a mes
 within the policy's window, and the author may withdraw it while it is open. Every change
 locks the request (and the order where the order changes), re-checks the state, calls the
 pure transition, saves, logs it, and tells the other party in the app and by e-mail.
-Silence is handled by the sweeps in ``disputes.jobs.requests``.
+
+Silence ends a request through ``requests_end_unanswered``: the expiry sweep in
+``disputes.jobs.requests`` calls it, and so does an answer sent after the window closed,
+which is refused (``request_expired``) once that automatic outcome is committed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -18,24 +22,35 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
+from django_fsm import can_proceed
 
-from core.audit import transition_logged
+from core.audit import transition_logged, transition_logs_write
+from core.batches import transitions_apply
 from core.exceptions import Conflict, NotFound, PermissionDenied
 from core.i18n import Joined, Text, Translatable
+from core.models import ActorRole
 from core.text import invalid, text_clean
 from core.timeutils import when_text
-from disputes.models import AwayPeriod, RequestState, RequestType, ResolutionRequest
+from disputes.models import AwayPeriod, RequestState, RequestType, Resolution, ResolutionRequest
 from disputes.selectors.requests import (
     announced_period,
     paused_periods_for,
     request_can_escalate,
     request_recipient_id,
+    requests_due_to_expire,
 )
 from disputes.windows import window_end
 from marketplace.models import User
 from marketplace.notifications import notification_build, notifications_send, notify
-from orders.cancellation import order_cancel_mutual
+from orders.cancellation import (
+    CancelItem,
+    attach_charge_payments,
+    cancellation_decide,
+    cancellations_execute,
+    order_cancel_mutual,
+)
 from orders.models import OPEN_STATES, PERSON_REASONS, Order, OrderState
+from orders.selectors import order_extension_limit
 from orders.services import order_extend_delivery, order_lock
 
 MESSAGE_MAX = 5000
@@ -90,6 +105,63 @@ def _require_open(resolution_request: ResolutionRequest) -> None:
         )
 
 
+# How silence ends a request; an answer to one ended so is refused as too late.
+SILENCE = (Resolution.AUTO_ACCEPTED, Resolution.AUTO_EXPIRED)
+
+
+def _too_late(resolution_request: ResolutionRequest) -> Conflict:
+    """The refusal of an answer sent after the window: it says what silence decided instead."""
+    r = resolution_request
+    if r.resolution == Resolution.AUTO_ACCEPTED and r.type == RequestType.CANCEL:
+        text = _(
+            "The time to answer ended at %(at)s, so the request was accepted automatically: the order is "
+            "cancelled on the proposed terms."
+        )
+    elif r.resolution == Resolution.AUTO_ACCEPTED:
+        text = _(
+            "The time to answer ended at %(at)s, so the request was accepted automatically: the new due date applies."
+        )
+    elif r.type == RequestType.REQUEST_UPDATE:
+        text = _(
+            "The time to answer ended at %(at)s: the request expired unanswered and counts against your responsiveness."
+        )
+    else:
+        text = _("The time to answer ended at %(at)s: the request expired and nothing was changed.")
+    return Conflict(
+        text % {"at": when_text(r.respond_by)},
+        code="request_expired",
+        extra={"state": r.state, "resolution": r.resolution},
+    )
+
+
+def _require_open_to_answer(resolution_request: ResolutionRequest) -> None:
+    """Refuse an answer to a closed request; to one that silence ended, as too late."""
+    if resolution_request.state != RequestState.OPEN and resolution_request.resolution in SILENCE:
+        raise _too_late(resolution_request)
+    _require_open(resolution_request)
+
+
+def _silence_decides(resolution_request: ResolutionRequest, now: datetime) -> bool:
+    """If the window of the locked request has closed at ``now``, end it as the expiry sweep would; say so.
+
+    A request on hold (the provider it waits on is away with no return date) has not closed.
+    """
+    if resolution_request.respond_by > now:
+        return False
+    if not requests_due_to_expire(now=now).filter(pk=resolution_request.pk).exists():
+        return False
+    order = order_lock(order_id=resolution_request.order_id)
+    requests_end_unanswered(requests=[resolution_request], orders={order.pk: order}, now=now)
+    return True
+
+
+def _answered_in_time(resolution_request: ResolutionRequest) -> ResolutionRequest:
+    """An answer's request; raise ``request_expired`` when silence decided it instead (already committed)."""
+    if resolution_request.resolution in SILENCE:
+        raise _too_late(resolution_request)
+    return resolution_request
+
+
 def request_type_label(type_: str) -> str:
     return str(RequestType(type_).label)
 
@@ -130,6 +202,13 @@ def _validate_terms(
             raise invalid(
                 "new_due_at",
                 _("The new due date must come after the current one (%(due)s).") % {"due": when_text(order.due_at)},
+            )
+        latest = order_extension_limit(order)
+        if new_due_at > latest:
+            raise invalid(
+                "new_due_at",
+                _("An extension moves the due date by at most %(days)d days: choose a date by %(latest)s.")
+                % {"days": order.policy.max_extension_days, "latest": when_text(latest)},
             )
         if new_due_at <= now:
             raise invalid("new_due_at", _("The new due date must be in the future."))
@@ -256,16 +335,26 @@ def _refuse_update(resolution_request: ResolutionRequest) -> None:
         )
 
 
-@transaction.atomic
 def request_accept(*, resolution_request: ResolutionRequest, actor: User, message: str = "") -> ResolutionRequest:
-    """The other party agrees: the order is cancelled with the proposed split, or its due date moves."""
+    """The other party agrees: the order is cancelled with the proposed split, or its due date moves.
+
+    After the window the answer is refused (``request_expired``) once the outcome silence
+    brings, the expiry sweep's, is committed.
+    """
+    return _answered_in_time(_accept(resolution_request=resolution_request, actor=actor, message=message))
+
+
+@transaction.atomic
+def _accept(*, resolution_request: ResolutionRequest, actor: User, message: str) -> ResolutionRequest:
     message = text_clean(message, field="message", limit=MESSAGE_MAX)
     resolution_request = request_lock(request_id=resolution_request.pk)
     role = _answering_role(resolution_request, actor, _("accept"))
     _refuse_update(resolution_request)
-    _require_open(resolution_request)
-    order = order_lock(order_id=resolution_request.order_id)
+    _require_open_to_answer(resolution_request)
     now = timezone.now()
+    if _silence_decides(resolution_request, now):
+        return resolution_request
+    order = order_lock(order_id=resolution_request.order_id)
     if resolution_request.type == RequestType.CANCEL:
         # The cancellation engine decides and carries out the agreed split (it re-checks the order).
         order_cancel_mutual(
@@ -305,15 +394,26 @@ def request_accept(*, resolution_request: ResolutionRequest, actor: User, messag
     return resolution_request
 
 
-@transaction.atomic
 def request_decline(*, resolution_request: ResolutionRequest, actor: User, message: str) -> ResolutionRequest:
-    """The other party says no, and why; nothing else changes (the request can go to support)."""
+    """The other party says no, and why; nothing else changes (the request can go to support).
+
+    After the window the answer is refused (``request_expired``) once the outcome silence
+    brings, the expiry sweep's, is committed.
+    """
+    return _answered_in_time(_decline(resolution_request=resolution_request, actor=actor, message=message))
+
+
+@transaction.atomic
+def _decline(*, resolution_request: ResolutionRequest, actor: User, message: str) -> ResolutionRequest:
     message = text_clean(message, field="message", limit=MESSAGE_MAX, required_message=_("Say why you decline."))
     resolution_request = request_lock(request_id=resolution_request.pk)
     role = _answering_role(resolution_request, actor, _("decline"))
     _refuse_update(resolution_request)
-    _require_open(resolution_request)
-    resolution_request.decline(by=actor, message=message, at=timezone.now())
+    _require_open_to_answer(resolution_request)
+    now = timezone.now()
+    if _silence_decides(resolution_request, now):
+        return resolution_request
+    resolution_request.decline(by=actor, message=message, at=now)
     resolution_request.save()
     transition_logged(
         resolution_request,
@@ -336,16 +436,27 @@ def request_decline(*, resolution_request: ResolutionRequest, actor: User, messa
     return resolution_request
 
 
-@transaction.atomic
 def request_respond(*, resolution_request: ResolutionRequest, actor: User, message: str) -> ResolutionRequest:
-    """The provider answers an update request with a message."""
+    """The provider answers an update request with a message.
+
+    After the window the answer is refused (``request_expired``) once the request has expired,
+    counting against the provider's responsiveness, as the expiry sweep would have it.
+    """
+    return _answered_in_time(_respond(resolution_request=resolution_request, actor=actor, message=message))
+
+
+@transaction.atomic
+def _respond(*, resolution_request: ResolutionRequest, actor: User, message: str) -> ResolutionRequest:
     message = text_clean(message, field="message", limit=MESSAGE_MAX, required_message=_("Write your update."))
     resolution_request = request_lock(request_id=resolution_request.pk)
     role = _answering_role(resolution_request, actor, _("answer"))
     if resolution_request.type != RequestType.REQUEST_UPDATE:
         raise Conflict(_("Accept or decline this request; only update requests take an answer."), code="use_accept")
-    _require_open(resolution_request)
-    resolution_request.accept(by=actor, message=message, at=timezone.now())
+    _require_open_to_answer(resolution_request)
+    now = timezone.now()
+    if _silence_decides(resolution_request, now):
+        return resolution_request
+    resolution_request.accept(by=actor, message=message, at=now)
     resolution_request.save()
     transition_logged(
         resolution_request,
@@ -390,6 +501,117 @@ def request_withdraw(*, resolution_request: ResolutionRequest, actor: User) -> R
     )
     notify(users=[request_recipient_id(resolution_request, order)], kind="request_withdrawn", title=title, order=order)
     return resolution_request
+
+
+# --- Silence ---------------------------------------------------------------------------------
+
+
+def requests_end_unanswered(
+    *, requests: Sequence[ResolutionRequest], orders: dict[int, Order], now: datetime
+) -> tuple[int, int]:
+    """End requests whose window passed unanswered, as the rules promise; returns (accepted, expired).
+
+    Cancel and extension requests are accepted automatically (the order is cancelled with the
+    proposed split, or its due date moves); an update request expires and counts against the
+    provider's responsiveness; a request its order can no longer follow expires. Call inside a
+    transaction with the requests and their ``orders`` (by id) locked; a request whose order is
+    missing from ``orders`` (busy) is left open. The expiry sweep calls it for each batch, and
+    an answer that comes too late for its one request (``_silence_decides``); effects are
+    written in bulk either way.
+    """
+    cancel_items, extended, accepted, expired = [], [], [], []
+    moot: dict[int, Translatable] = {}
+    order_logs, request_logs, notices = [], [], []
+    auto_reason = _("Accepted automatically: no answer within the window")
+    expired_reason = _("Expired: no answer within the window")
+    moot_reason = _("Expired: the order can no longer be changed this way")
+    # The notices are translated for each recipient when sent; the logs in the current language.
+    accepted_title = gettext_noop("The request on order #%(id)s was accepted automatically")
+    expired_title = gettext_noop("The request on order #%(id)s expired without an answer")
+    extended_body = gettext_noop("No answer came in time, so the new due date %(at)s applies.")
+    cancelled_body = gettext_noop(
+        "No answer came in time, so the order is cancelled with the proposed refund of %(p)s %%."
+    )
+    update_body = Translatable(
+        gettext_noop("The provider did not answer in time; this counts against their responsiveness.")
+    )
+    moot_body = Translatable(gettext_noop("The order moved on before the window ended, so nothing was changed."))
+    too_far_body = gettext_noop(
+        "The proposed due date lies more than %(days)s days past the current one, further than the rules let "
+        "an extension go, so nothing was changed."
+    )
+
+    for r in requests:
+        order = orders.get(r.order_id)
+        if order is None:
+            continue  # its order is busy (a person acting on it): the next run takes it
+        body = ""
+        if r.type == RequestType.CANCEL:
+            decision = cancellation_decide(
+                order=order,
+                actor_role="mutual",
+                now=now,
+                refund_percent=r.refund_percent,
+                asked_by=r.author_role,
+                reason=r.reason,
+            )
+            if decision.allowed:
+                message = f"{auto_reason}. {r.message}"
+                cancel_items.append(CancelItem(order, decision, None, ActorRole.SYSTEM, r.reason, message))
+                body = Translatable(cancelled_body, {"p": r.refund_percent})
+        elif r.type == RequestType.EXTEND_DELIVERY and can_proceed(order.extend_delivery):
+            if r.new_due_at <= order_extension_limit(order):
+                extended.append((order, r.new_due_at))
+                body = Translatable(extended_body, {"at": when_text(r.new_due_at)})
+            else:  # asked before extensions were bounded: silence cannot agree to it
+                moot[r.pk] = Translatable(too_far_body, {"days": order.policy.max_extension_days})
+        if body:
+            accepted.append(r)
+            title, kind = accepted_title, "request_auto_accepted"
+        else:
+            expired.append(r)
+            body = update_body if r.type == RequestType.REQUEST_UPDATE else moot.get(r.pk, moot_body)
+            title, kind = expired_title, "request_expired"
+        title = Translatable(title, {"id": order.pk})
+        notices += [
+            notification_build(user_id=uid, kind=kind, title=title, body=body, order_id=order.pk, at=now)
+            for uid in (order.client_id, order.provider_id)
+        ]
+
+    transitions_apply(
+        accepted,
+        "accept",
+        kwargs={"by": None, "message": "", "at": now, "resolution": Resolution.AUTO_ACCEPTED},
+        at=now,
+        actor_role=ActorRole.SYSTEM,
+        reason=auto_reason,
+        log_as="auto_accept",
+        logs=request_logs,
+    )
+    transitions_apply(
+        expired,
+        "expire",
+        kwargs={"at": now},
+        at=now,
+        actor_role=ActorRole.SYSTEM,
+        reason=lambda r: expired_reason if r.type == RequestType.REQUEST_UPDATE else moot_reason,
+        logs=request_logs,
+    )
+    attach_charge_payments([i.order for i in cancel_items])
+    cancel_notices: list[dict] = []
+    cancellations_execute(cancel_items, now=now, notices=cancel_notices)
+    if extended:
+        order_extend_delivery(
+            extensions=extended,
+            actor=None,
+            actor_role=ActorRole.SYSTEM,
+            reason=lambda order, new_due_at: f"{auto_reason}: {when_text(new_due_at)}",
+            at=now,
+            logs=order_logs,
+        )
+    transition_logs_write(order_logs + request_logs)
+    notifications_send(cancel_notices + notices)  # one insert, one look-up of the recipients' languages
+    return len(accepted), len(expired)
 
 
 # --- Announced time away ---------------------------------------------------------------------

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from core.exceptions import ApplicationError, NotFound
 from core.forms import GigfairForm
 from core.models import TransitionLog
+from core.timeutils import when_text
 from disputes.models import RequestState, RequestType, ResolutionRequest
 from disputes.selectors.requests import (
     request_actions_for,
@@ -33,7 +34,7 @@ from disputes.selectors.requests import (
 )
 from disputes.services import requests as services
 from orders.models import Order, OrderState
-from orders.selectors import order_get_for_action
+from orders.selectors import order_extension_limit, order_get_for_action
 from orders.views import cancellation_effects
 
 from .requests_forms import ANSWER_FORMS, OPEN_FORMS
@@ -49,6 +50,20 @@ def _types_open_to(order: Order, role: str | None) -> list[str]:
     if role == "client":
         types.append(RequestType.REQUEST_UPDATE.value)
     return types
+
+
+def _open_form(order: Order, type_: str, data=None) -> GigfairForm:
+    """The form to open a request of ``type_``; an extension's says how far the due date may move."""
+    form = OPEN_FORMS[type_](data, prefix=f"open-{type_}")
+    if type_ == RequestType.EXTEND_DELIVERY and order.due_at is not None:
+        form.fields["new_due_at"].help_text = _(
+            "At most %(days)d days past the current due date (%(due)s): by %(latest)s."
+        ) % {
+            "days": order.policy.max_extension_days,
+            "due": when_text(order.due_at),
+            "latest": when_text(order_extension_limit(order)),
+        }
+    return form
 
 
 def _open_request_context(request: HttpRequest, found: ResolutionRequest, bound: tuple[str, GigfairForm] | None):
@@ -87,7 +102,7 @@ def requests_panel(request: HttpRequest, order: Order) -> dict:
         "role": role,
         "open": _open_request_context(request, open_request, None) if open_request is not None else None,
         "past": [r for r in found if r is not open_request],
-        "types": [(t, RequestType(t).label, OPEN_FORMS[t](prefix=f"open-{t}")) for t in types],
+        "types": [(t, RequestType(t).label, _open_form(order, t)) for t in types],
     }
 
 
@@ -112,11 +127,10 @@ def _request_or_404(request: HttpRequest, pk: int) -> ResolutionRequest:
 @require_http_methods(["GET", "POST"])
 def request_open(request: HttpRequest, pk: int, type: str) -> HttpResponse:
     """GET: the form for one request type. POST: open the request, or show the form with what went wrong."""
-    form_class = OPEN_FORMS.get(type)
-    if form_class is None:
+    if type not in OPEN_FORMS:
         raise Http404(_("No such kind of request."))
     order = _order_or_404(request, pk)
-    form = form_class(request.POST or None, prefix=f"open-{type}")
+    form = _open_form(order, type, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             services.request_open(order=order, actor=request.user, type=type, **form.cleaned_data)

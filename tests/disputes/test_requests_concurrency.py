@@ -11,10 +11,17 @@ from core.exceptions import ApplicationError
 from core.jobs import sweep_run
 from core.models import TransitionLog
 from disputes.models import RequestState, ResolutionRequest
-from disputes.services.requests import request_accept, request_decline, request_open, request_withdraw
+from disputes.selectors.requests import unanswered_update_requests_count
+from disputes.services.requests import (
+    request_accept,
+    request_decline,
+    request_open,
+    request_respond,
+    request_withdraw,
+)
 from marketplace.services import availability_set
 from orders.models import Cancellation, Order, OrderState, Refund
-from tests.disputes.test_requests_services import open_cancel, open_extension
+from tests.disputes.test_requests_services import open_cancel, open_extension, open_update
 from tests.factories import order_in_progress
 from tests.orders.test_concurrency import race
 from tests.orders.test_ledger import assert_every_transaction_balances
@@ -54,15 +61,15 @@ def test_accept_racing_the_expiry_sweep_cancels_the_order_once():
             lambda: sweep_run("disputes.expire_requests"),
         )
 
+    # then the answer came too late whoever ran first: the window's outcome, once
     r.refresh_from_db()
-    assert r.state == RequestState.ACCEPTED
-    assert r.resolution in ("by_party", "auto_accepted")
+    assert (r.state, r.resolution) == (RequestState.ACCEPTED, "auto_accepted")
     assert Cancellation.objects.filter(order=order).count() == 1
     assert Refund.objects.filter(order=order).count() == 1
     assert Order.objects.get(pk=order.pk).history.filter(to_state=OrderState.CANCELLED).count() == 1
     assert _request_log_count(r) == 2  # open, then exactly one ending
     errors = [x for x in results if isinstance(x, ApplicationError)]
-    assert len(errors) <= 1 and all(e.code == "request_not_open" for e in errors)
+    assert [e.code for e in errors] == ["request_expired"]
     assert_every_transaction_balances()
 
 
@@ -79,14 +86,50 @@ def test_decline_racing_the_expiry_sweep_leaves_one_outcome():
             lambda: sweep_run("disputes.expire_requests"),
         )
 
+    # then the decline came too late: the extension is accepted automatically, once
     r.refresh_from_db()
     order.refresh_from_db()
     assert _request_log_count(r) == 2
-    if r.state == RequestState.DECLINED:
-        assert order.due_at == due_before
-    else:
-        assert (r.state, r.resolution, order.due_at) == (RequestState.ACCEPTED, "auto_accepted", r.new_due_at)
-        assert order.history.filter(transition="extend_delivery").count() == 1
+    assert due_before != r.new_due_at
+    assert (r.state, r.resolution, order.due_at) == (RequestState.ACCEPTED, "auto_accepted", r.new_due_at)
+    assert order.history.filter(transition="extend_delivery").count() == 1
+
+
+def test_respond_racing_the_expiry_sweep_expires_the_update_request_once():
+    order = order_in_progress()
+    r = open_update(order)
+
+    with time_machine.travel(r.respond_by + timedelta(seconds=1), tick=True):
+        results = race(
+            lambda: request_respond(
+                resolution_request=ResolutionRequest.objects.get(pk=r.pk), actor=order.provider, message="Nearly"
+            ),
+            lambda: sweep_run("disputes.expire_requests"),
+            lambda: sweep_run("disputes.expire_requests"),
+        )
+
+    r.refresh_from_db()
+    assert (r.state, r.resolution, r.response_message) == (RequestState.EXPIRED, "auto_expired", "")
+    assert _request_log_count(r) == 2
+    assert [x.code for x in results if isinstance(x, ApplicationError)] == ["request_expired"]
+    assert unanswered_update_requests_count(provider=order.provider) == 1
+
+
+def test_an_answer_in_time_racing_the_sweep_is_accepted_by_the_party():
+    # given a request whose window is still open a little longer than the race takes
+    order = order_in_progress()
+    r = open_cancel(order, percent="40")
+
+    with time_machine.travel(r.respond_by - timedelta(seconds=30), tick=True):
+        results = race(
+            lambda: request_accept(resolution_request=ResolutionRequest.objects.get(pk=r.pk), actor=order.provider),
+            lambda: sweep_run("disputes.expire_requests"),
+        )
+
+    r.refresh_from_db()
+    assert (r.state, r.resolution) == (RequestState.ACCEPTED, "by_party")
+    assert not [x for x in results if isinstance(x, Exception)]
+    assert Cancellation.objects.filter(order=order).count() == 1
 
 
 def test_withdraw_racing_the_sweep_and_two_sweeps_at_once():
