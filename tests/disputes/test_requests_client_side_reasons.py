@@ -256,9 +256,9 @@ def test_the_migration_gives_every_existing_version_the_default():
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     latest = executor.loader.graph.leaf_nodes("orders")
-    executor.migrate([("orders", "0015_policy_max_extension_days")])
+    executor.migrate([("orders", "0017_policy_max_extension_days")])
     try:
-        old_policy = executor.loader.project_state([("orders", "0015_policy_max_extension_days")]).apps.get_model(
+        old_policy = executor.loader.project_state([("orders", "0017_policy_max_extension_days")]).apps.get_model(
             "orders", "Policy"
         )
         old_policy.objects.create(version=41, name="An old version")

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0015_policy_max_extension_days'),
+        ('orders', '0017_policy_max_extension_days'),
     ]
 
     # Every existing version gets the default list (client_changed_demand): a mutual cancellation

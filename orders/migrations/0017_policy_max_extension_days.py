@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0014_charge'),
+        ('orders', '0016_policy_ticket_windows'),
     ]
 
     operations = [
