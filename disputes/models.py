@@ -482,6 +482,35 @@ class TicketVersion(models.Model):
 # --- Evidence ------------------------------------------------------------------------------
 
 
+# --- What support decides within the case SLA --------------------------------------------------
+
+
+class DecidedBySupport(FSMModelMixin, TimeStampedModel):
+    """Something a party files and support decides within the case service level (claims, appeals
+    of penalties): an agent takes it within the first-response hours and decides it, with the
+    reasons, within the ruling hours; a breach is flagged once and escalated (``disputes.jobs.sla``)."""
+
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    first_response_due = models.DateTimeField(_("first response due"), db_index=True)
+    decision_due = models.DateTimeField(_("decision due"), db_index=True)
+    sla_breached_at = models.DateTimeField(_("SLA breached at"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("escalated to supervisors at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("decision and reasons"), blank=True)
+
+    class Meta:
+        abstract = True
+
+    def decided(self, *, by, note: str, at) -> None:
+        """Record who decided, when and why (called by the subclasses' decision transitions)."""
+        self.decided_by, self.decided_at, self.decision_note = by, at, note
+
+
 # --- Claims with proof ------------------------------------------------------------------------
 
 
@@ -496,7 +525,7 @@ class ClaimState(models.TextChoices):
     REJECTED = "rejected", _("rejected")
 
 
-class Claim(FSMModelMixin, TimeStampedModel):
+class Claim(DecidedBySupport):
     """A party cancels for a reason that is not their fault and proves it; support decides.
 
     Filing cancels the order at once with the client refunded in full, and holds what the
@@ -523,19 +552,6 @@ class Claim(FSMModelMixin, TimeStampedModel):
     held_credit_delta = models.SmallIntegerField(_("credit change held"))
     held_counts_against_completion_rate = models.BooleanField(_("completion-rate count held"))
     held_counts_as_complaint = models.BooleanField(_("complaint held"))
-    assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="assigned_claims"
-    )
-    # The case SLA: a first response and a decision in the policy's hours, breaches flagged.
-    first_response_due = models.DateTimeField(_("first response due"), db_index=True)
-    decision_due = models.DateTimeField(_("decision due"), db_index=True)
-    sla_breached_at = models.DateTimeField(_("SLA breached at"), null=True, blank=True)
-    escalated_at = models.DateTimeField(_("escalated to supervisors at"), null=True, blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
-    decision_note = models.TextField(_("decision and reasons"), blank=True)
     credit_events = models.ManyToManyField(
         "credit.CreditEvent", blank=True, related_name="claims", verbose_name=_("credit events the decision wrote")
     )
@@ -550,11 +566,11 @@ class Claim(FSMModelMixin, TimeStampedModel):
 
     @transition(field=state, source=ClaimState.PENDING_REVIEW, target=ClaimState.ACCEPTED)
     def accept(self, *, by, note: str, at) -> None:
-        self.decided_by, self.decided_at, self.decision_note = by, at, note
+        self.decided(by=by, note=note, at=at)
 
     @transition(field=state, source=ClaimState.PENDING_REVIEW, target=ClaimState.REJECTED)
     def reject(self, *, by, note: str, at) -> None:
-        self.decided_by, self.decided_at, self.decision_note = by, at, note
+        self.decided(by=by, note=note, at=at)
 
 
 # --- Appeals of penalties nobody ruled on -----------------------------------------------------
@@ -566,7 +582,7 @@ class AppealState(models.TextChoices):
     DENIED = "denied", _("denied")
 
 
-class PenaltyAppeal(FSMModelMixin, TimeStampedModel):
+class PenaltyAppeal(DecidedBySupport):
     """The person a penalty hit (a tier fee and its credit, a no-show, a force-cancel) contests it.
 
     One per credit event. Upheld: the event and its cancellation's fee are reversed, as an
@@ -582,18 +598,6 @@ class PenaltyAppeal(FSMModelMixin, TimeStampedModel):
     appellant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     statement = models.TextField(_("statement"))
     state = FSMField(_("state"), max_length=16, choices=AppealState.choices, default=AppealState.OPEN, protected=True)
-    assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="assigned_appeals"
-    )
-    first_response_due = models.DateTimeField(_("first response due"), db_index=True)
-    decision_due = models.DateTimeField(_("decision due"), db_index=True)
-    sla_breached_at = models.DateTimeField(_("SLA breached at"), null=True, blank=True)
-    escalated_at = models.DateTimeField(_("escalated to supervisors at"), null=True, blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
-    decision_note = models.TextField(_("decision and reasons"), blank=True)
 
     class Meta:
         ordering = ("-created_at", "-id")
@@ -605,11 +609,11 @@ class PenaltyAppeal(FSMModelMixin, TimeStampedModel):
 
     @transition(field=state, source=AppealState.OPEN, target=AppealState.UPHELD)
     def uphold(self, *, by, note: str, at) -> None:
-        self.decided_by, self.decided_at, self.decision_note = by, at, note
+        self.decided(by=by, note=note, at=at)
 
     @transition(field=state, source=AppealState.OPEN, target=AppealState.DENIED)
     def deny(self, *, by, note: str, at) -> None:
-        self.decided_by, self.decided_at, self.decision_note = by, at, note
+        self.decided(by=by, note=note, at=at)
 
 
 class Evidence(models.Model):

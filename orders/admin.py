@@ -22,7 +22,7 @@ from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import (
@@ -893,8 +893,42 @@ class FailureFilter(admin.SimpleListFilter):
         return queryset
 
 
+class RetryNowAdminMixin:
+    """A list of gateway calls that can fail (refunds, charges): "retry now" makes failed ones due at once.
+
+    A subclass names ``retry`` (its service, called with the row and the acting user) and the
+    words of what it logs and says (``ngettext_lazy`` messages with ``%(n)d``).
+    """
+
+    retry_logged = ""
+    retried_message = ""
+    skipped_message = ""
+
+    def retry(self, row, actor) -> None:
+        raise NotImplementedError
+
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_staff and request.user.has_perm(f"orders.change_{self.opts.model_name}")
+
+    @admin.action(description=_("Retry now (failed ones)"), permissions=("retry",))
+    def retry_now(self, request: HttpRequest, queryset) -> None:
+        retried = skipped = 0
+        for row in queryset.order_by("pk"):
+            try:
+                self.retry(row, request.user)
+            except ApplicationError:
+                skipped += 1
+                continue
+            retried += 1
+            self.log_change(request, row, str(self.retry_logged))
+        if retried:
+            self.message_user(request, self.retried_message % {"n": retried}, messages.SUCCESS)
+        if skipped:
+            self.message_user(request, self.skipped_message % {"n": skipped}, messages.WARNING)
+
+
 @admin.register(Charge)
-class ChargeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ChargeAdmin(RetryNowAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Further charges of clients (after-sales compensation); a declined one can be made due now."""
 
     list_display = (
@@ -915,49 +949,27 @@ class ChargeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ordering = ("-created_at", "-id")
     actions = ("retry_now",)
 
+    retry_logged = _("Retry now: due at once for the next charge run.")
+    retried_message = ngettext_lazy(
+        "%(n)d declined charge is due now; the next charge run tries it again.",
+        "%(n)d declined charges are due now; the next charge run tries them again.",
+        "n",
+    )
+    skipped_message = ngettext_lazy(
+        "%(n)d charge was not retried: only declined charges can be.",
+        "%(n)d charges were not retried: only declined charges can be.",
+        "n",
+    )
+
     def get_readonly_fields(self, request: HttpRequest, obj=None):
         return [f.name for f in Charge._meta.fields]
 
-    def has_retry_permission(self, request: HttpRequest) -> bool:
-        return request.user.is_staff and request.user.has_perm("orders.change_charge")
-
-    @admin.action(description=_("Retry now (declined charges)"), permissions=("retry",))
-    def retry_now(self, request: HttpRequest, queryset) -> None:
-        retried = skipped = 0
-        for charge in queryset.order_by("pk"):
-            try:
-                charge_retry_now(charge=charge, actor=request.user)
-            except ApplicationError:
-                skipped += 1
-                continue
-            retried += 1
-            self.log_change(request, charge, gettext("Retry now: due at once for the next charge run."))
-        if retried:
-            self.message_user(
-                request,
-                ngettext(
-                    "%(n)d declined charge is due now; the next charge run tries it again.",
-                    "%(n)d declined charges are due now; the next charge run tries them again.",
-                    retried,
-                )
-                % {"n": retried},
-                messages.SUCCESS,
-            )
-        if skipped:
-            self.message_user(
-                request,
-                ngettext(
-                    "%(n)d charge was not retried: only declined charges can be.",
-                    "%(n)d charges were not retried: only declined charges can be.",
-                    skipped,
-                )
-                % {"n": skipped},
-                messages.WARNING,
-            )
+    def retry(self, row: Charge, actor) -> None:
+        charge_retry_now(charge=row, actor=actor)
 
 
 @admin.register(Refund)
-class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class RefundAdmin(RetryNowAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Refunds on their way back to the client; a failed one can be made due now."""
 
     list_display = (
@@ -978,42 +990,20 @@ class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ordering = ("-created_at", "-id")
     actions = ("retry_now",)
 
+    retry_logged = _("Retry now: due at once for the next settlement sweep.")
+    retried_message = ngettext_lazy(
+        "%(n)d failed refund is due now; the next settlement sweep tries it again.",
+        "%(n)d failed refunds are due now; the next settlement sweep tries them again.",
+        "n",
+    )
+    skipped_message = ngettext_lazy(
+        "%(n)d refund was not retried: only failed refunds can be.",
+        "%(n)d refunds were not retried: only failed refunds can be.",
+        "n",
+    )
+
     def get_readonly_fields(self, request: HttpRequest, obj=None):
         return [f.name for f in Refund._meta.fields]
 
-    def has_retry_permission(self, request: HttpRequest) -> bool:
-        return request.user.is_staff and request.user.has_perm("orders.change_refund")
-
-    @admin.action(description=_("Retry now (failed refunds)"), permissions=("retry",))
-    def retry_now(self, request: HttpRequest, queryset) -> None:
-        retried = skipped = 0
-        for refund in queryset.order_by("pk"):
-            try:
-                refund_retry_now(refund=refund, actor=request.user)
-            except ApplicationError:
-                skipped += 1
-                continue
-            retried += 1
-            self.log_change(request, refund, gettext("Retry now: due at once for the next settlement sweep."))
-        if retried:
-            self.message_user(
-                request,
-                ngettext(
-                    "%(n)d failed refund is due now; the next settlement sweep tries it again.",
-                    "%(n)d failed refunds are due now; the next settlement sweep tries them again.",
-                    retried,
-                )
-                % {"n": retried},
-                messages.SUCCESS,
-            )
-        if skipped:
-            self.message_user(
-                request,
-                ngettext(
-                    "%(n)d refund was not retried: only failed refunds can be.",
-                    "%(n)d refunds were not retried: only failed refunds can be.",
-                    skipped,
-                )
-                % {"n": skipped},
-                messages.WARNING,
-            )
+    def retry(self, row: Refund, actor) -> None:
+        refund_retry_now(refund=row, actor=actor)

@@ -13,6 +13,7 @@ from django.contrib import admin, messages
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -90,30 +91,102 @@ def _held_text(fee, credit_delta: int, counts: bool, complaint: bool, currency: 
     return ", ".join(parts) or gettext("nothing")
 
 
+class SupportQueueAdmin(ServiceFormAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """A queue of what support decides (claims, appeals): take items, and a page to decide each.
+
+    A subclass names the state items wait in, the decisions with their words, and calls its
+    services in ``take`` and ``decide``; ``decision_rows`` says what each decision does.
+    """
+
+    waiting_state = ""
+    decisions: tuple[tuple[str, str], ...] = ()
+    decide_title = ""
+    already_decided = ""
+    actions = ("assign_to_me",)
+    list_display_links = ("id",)
+    ordering = ("decision_due", "id")
+    date_hierarchy = "created_at"
+
+    def take(self, obj, agent) -> None:
+        raise NotImplementedError
+
+    def decide(self, obj, actor, decision: str, note: str):
+        raise NotImplementedError
+
+    def decision_rows(self, obj) -> list[tuple[str, object]]:
+        raise NotImplementedError
+
+    def decision_intro(self, obj) -> str:
+        return ""
+
+    @admin.action(description=_("Take them (assign to me)"), permissions=("decide",))
+    def assign_to_me(self, request: HttpRequest, queryset) -> None:
+        for obj in queryset.order_by("pk"):
+            self.take(obj, request.user)
+        self.message_user(request, gettext("Assigned to you."), messages.SUCCESS)
+
+    def get_urls(self):
+        return [self.service_form_path("decide", self.decide_view), *super().get_urls()]  # disputes_<model>_decide
+
+    def has_decide_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_staff and request.user.has_perm(f"disputes.change_{self.opts.model_name}")
+
+    def render_change_form(self, request: HttpRequest, context, add=False, change=False, form_url="", obj=None):
+        context["can_decide"] = (
+            obj is not None and obj.state == self.waiting_state and self.has_decide_permission(request)
+        )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def decide_view(self, request: HttpRequest, object_id: str):
+        """Decide with the reasons, having seen what each decision does."""
+        obj, gone = self.service_form_object(
+            request, object_id, allowed=lambda _obj: self.has_decide_permission(request)
+        )
+        if gone is not None:
+            return gone
+        if obj.state != self.waiting_state:
+            return self.service_form_refuse(request, obj, str(self.already_decided))
+        form = DecisionForm(request.POST or None, choices=[(value, str(label)) for value, label in self.decisions])
+
+        def run(data: dict) -> tuple[str, str]:
+            decided = self.decide(obj, request.user, data["decision"], data["note"])
+            text = gettext("%(what)s #%(id)s: %(state)s.") % {
+                "what": capfirst(self.opts.verbose_name),
+                "id": obj.pk,
+                "state": decided.get_state_display(),
+            }
+            return text, text
+
+        return self.service_form_page(
+            request,
+            obj,
+            form,
+            run,
+            ACTION_FORM,
+            title=str(self.decide_title),
+            rows=self.decision_rows(obj),
+            intro=self.decision_intro(obj),
+            submit_label=gettext("Decide"),
+        )
+
+
 # --- Claims ------------------------------------------------------------------------------------
 
 
 @admin.register(Claim)
-class ClaimAdmin(ServiceFormAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class ClaimAdmin(SupportQueueAdmin):
     """Claims waiting for a decision first, the most urgent at the top."""
 
+    waiting_state = ClaimState.PENDING_REVIEW
+    decisions = (("accept", _("Accept")), ("reject", _("Reject")))
+    decide_title = _("Decide the claim")
+    already_decided = _("This claim was already decided.")
     list_display = ("id", "order_link", "kind", "state", "claimant", "claimant_role", "decision_due", "sla_breached_at")
-    list_display_links = ("id",)
     list_filter = ("state", "kind", SlaFilter, AssigneeFilter, "created_at")
     search_fields = ("id__exact", "order__id__exact", "claimant__username", "statement")
     search_help_text = _("Claim or order number, the claimant's username, or words of the statement.")
     list_select_related = ("order", "claimant")
-    ordering = ("decision_due", "id")
-    date_hierarchy = "created_at"
     inlines = (ClaimEvidenceInline, TransitionLogInline)
-    actions = ("assign_to_me",)
-
-    @admin.action(description=_("Take them (assign to me)"), permissions=("decide",))
-    def assign_to_me(self, request: HttpRequest, queryset) -> None:
-        for claim in queryset.order_by("pk"):
-            claim_assign(claim=claim, agent=request.user)
-        self.message_user(request, gettext("Assigned to you."), messages.SUCCESS)
-
     fields = (
         "order_link",
         "kind",
@@ -146,90 +219,52 @@ class ClaimAdmin(ServiceFormAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
             obj.order.currency,
         )
 
-    def get_urls(self):
-        return [self.service_form_path("decide", self.decide_view), *super().get_urls()]  # disputes_claim_decide
+    def take(self, obj: Claim, agent) -> None:
+        claim_assign(claim=obj, agent=agent)
 
-    def has_decide_permission(self, request: HttpRequest) -> bool:
-        return request.user.is_staff and request.user.has_perm("disputes.change_claim")
+    def decide(self, obj: Claim, actor, decision: str, note: str) -> Claim:
+        return claim_decide(claim=obj, actor=actor, decision=decision, note=note)
 
-    def render_change_form(self, request: HttpRequest, context, add=False, change=False, form_url="", obj=None):
-        context["can_decide"] = (
-            obj is not None and obj.state == ClaimState.PENDING_REVIEW and self.has_decide_permission(request)
-        )
-        return super().render_change_form(request, context, add, change, form_url, obj)
-
-    def decide_view(self, request: HttpRequest, object_id: str):
-        """Accept or reject, with the reasons: ``claim_decide``."""
-        claim, gone = self.service_form_object(
-            request, object_id, allowed=lambda _obj: self.has_decide_permission(request)
-        )
-        if gone is not None:
-            return gone
-        if claim.state != ClaimState.PENDING_REVIEW:
-            return self.service_form_refuse(request, claim, gettext("This claim was already decided."))
-        form = DecisionForm(
-            request.POST or None, choices=(("accept", gettext("Accept")), ("reject", gettext("Reject")))
+    def decision_intro(self, obj: Claim) -> str:
+        return gettext(
+            "The order was cancelled when the claim was filed and the client refunded in full. Look at the "
+            "proof below the claim before deciding."
         )
 
-        def run(data: dict) -> tuple[str, str]:
-            decided = claim_decide(claim=claim, actor=request.user, decision=data["decision"], note=data["note"])
-            text = gettext("Claim #%(id)s: %(state)s.") % {"id": claim.pk, "state": decided.get_state_display()}
-            return text, text
-
-        held = self.held(claim)
-        if claim.kind == ClaimKind.CLIENT_RESPONSIBLE:
+    def decision_rows(self, obj: Claim) -> list[tuple[str, object]]:
+        if obj.kind == ClaimKind.CLIENT_RESPONSIBLE:
             accepted = gettext(
                 "Nothing held applies to the provider; the client-responsible ruling's consequences apply to "
                 "the client."
             )
         else:
             accepted = gettext("Nothing held applies.")
-        return self.service_form_page(
-            request,
-            claim,
-            form,
-            run,
-            ACTION_FORM,
-            title=gettext("Decide the claim"),
-            rows=[
-                (gettext("kind"), claim.get_kind_display()),
-                (gettext("filed by"), f"{claim.claimant} ({claim.claimant_role})"),
-                (gettext("statement"), claim.statement),
-                (gettext("if accepted"), accepted),
-                (gettext("if rejected"), gettext("Applied, dated at the claim: %(held)s.") % {"held": held}),
-            ],
-            intro=gettext(
-                "The order was cancelled when the claim was filed and the client refunded in full. Look at the "
-                "proof below the claim before deciding."
-            ),
-            submit_label=gettext("Decide"),
-        )
+        return [
+            (gettext("kind"), obj.get_kind_display()),
+            (gettext("filed by"), f"{obj.claimant} ({obj.claimant_role})"),
+            (gettext("statement"), obj.statement),
+            (gettext("if accepted"), accepted),
+            (gettext("if rejected"), gettext("Applied, dated at the claim: %(held)s.") % {"held": self.held(obj)}),
+        ]
 
 
 # --- Appeals of penalties ----------------------------------------------------------------------
 
 
 @admin.register(PenaltyAppeal)
-class PenaltyAppealAdmin(ServiceFormAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class PenaltyAppealAdmin(SupportQueueAdmin):
     """Appeals waiting for a decision first, the most urgent at the top."""
 
+    waiting_state = AppealState.OPEN
+    decisions = (("uphold", _("Uphold")), ("deny", _("Deny")))
+    decide_title = _("Decide the appeal")
+    already_decided = _("This appeal was already decided.")
     list_display = ("id", "event_link", "order", "appellant", "state", "decision_due", "sla_breached_at")
-    list_display_links = ("id",)
     list_filter = ("state", SlaFilter, AssigneeFilter, "created_at")
     search_fields = ("id__exact", "order__id__exact", "appellant__username", "statement")
     search_help_text = _("Appeal or order number, the appellant's username, or words of the statement.")
     list_select_related = ("event", "order", "appellant")
-    ordering = ("decision_due", "id")
-    date_hierarchy = "created_at"
     inlines = (AppealEvidenceInline, TransitionLogInline)
-    actions = ("assign_to_me",)
-
-    @admin.action(description=_("Take them (assign to me)"), permissions=("decide",))
-    def assign_to_me(self, request: HttpRequest, queryset) -> None:
-        for appeal in queryset.order_by("pk"):
-            appeal_assign(appeal=appeal, agent=request.user)
-        self.message_user(request, gettext("Assigned to you."), messages.SUCCESS)
-
     fields = (
         "event_link",
         "order",
@@ -251,54 +286,21 @@ class PenaltyAppealAdmin(ServiceFormAdminMixin, ReadOnlyAdminMixin, admin.ModelA
         event = obj.event
         return admin_link(event, f"{event.delta:+d} · {event.get_reason_display()} · {event.detail}")
 
-    def get_urls(self):
+    def take(self, obj: PenaltyAppeal, agent) -> None:
+        appeal_assign(appeal=obj, agent=agent)
+
+    def decide(self, obj: PenaltyAppeal, actor, decision: str, note: str) -> PenaltyAppeal:
+        return appeal_decide(appeal=obj, actor=actor, decision=decision, note=note)
+
+    def decision_rows(self, obj: PenaltyAppeal) -> list[tuple[str, object]]:
+        event = obj.event
         return [
-            self.service_form_path("decide", self.decide_view),
-            *super().get_urls(),
-        ]  # disputes_penaltyappeal_decide
-
-    def has_decide_permission(self, request: HttpRequest) -> bool:
-        return request.user.is_staff and request.user.has_perm("disputes.change_penaltyappeal")
-
-    def render_change_form(self, request: HttpRequest, context, add=False, change=False, form_url="", obj=None):
-        context["can_decide"] = (
-            obj is not None and obj.state == AppealState.OPEN and self.has_decide_permission(request)
-        )
-        return super().render_change_form(request, context, add, change, form_url, obj)
-
-    def decide_view(self, request: HttpRequest, object_id: str):
-        """Uphold or deny, with the reasons: ``appeal_decide``."""
-        appeal, gone = self.service_form_object(
-            request, object_id, allowed=lambda _obj: self.has_decide_permission(request)
-        )
-        if gone is not None:
-            return gone
-        if appeal.state != AppealState.OPEN:
-            return self.service_form_refuse(request, appeal, gettext("This appeal was already decided."))
-        form = DecisionForm(request.POST or None, choices=(("uphold", gettext("Uphold")), ("deny", gettext("Deny"))))
-
-        def run(data: dict) -> tuple[str, str]:
-            decided = appeal_decide(appeal=appeal, actor=request.user, decision=data["decision"], note=data["note"])
-            text = gettext("Appeal #%(id)s: %(state)s.") % {"id": appeal.pk, "state": decided.get_state_display()}
-            return text, text
-
-        event = appeal.event
-        return self.service_form_page(
-            request,
-            appeal,
-            form,
-            run,
-            ACTION_FORM,
-            title=gettext("Decide the appeal"),
-            rows=[
-                (gettext("penalty"), f"{event.delta:+d} · {event.get_reason_display()} · {event.detail}"),
-                (gettext("appellant"), appeal.appellant),
-                (gettext("statement"), appeal.statement),
-                (
-                    gettext("if upheld"),
-                    gettext("The event is reversed, and the fee of its cancellation refunded; the history keeps both."),
-                ),
-                (gettext("if denied"), gettext("The penalty stays.")),
-            ],
-            submit_label=gettext("Decide"),
-        )
+            (gettext("penalty"), f"{event.delta:+d} · {event.get_reason_display()} · {event.detail}"),
+            (gettext("appellant"), obj.appellant),
+            (gettext("statement"), obj.statement),
+            (
+                gettext("if upheld"),
+                gettext("The event is reversed, and the fee of its cancellation refunded; the history keeps both."),
+            ),
+            (gettext("if denied"), gettext("The penalty stays.")),
+        ]

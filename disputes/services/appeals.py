@@ -36,6 +36,8 @@ from orders.cancellation import cancellation_reverse
 from orders.models import Policy
 from orders.selectors import cancellation_in_force, policy_in_force
 
+from .support_queue import decision_checked, item_decided, item_take, require_waiting
+
 MAX_TEXT = 10_000
 EVIDENCE_TYPES = ("image", "pdf")
 MAX_FILES = 5
@@ -214,20 +216,7 @@ def appeal_assign(*, appeal: PenaltyAppeal, agent: User) -> PenaltyAppeal:
     """An agent takes an open appeal: its first response."""
     if not agent.is_staff:
         raise PermissionDenied(_("Only support staff take appeals."))
-    appeal = appeal_lock(appeal_id=appeal.pk)
-    if appeal.state != AppealState.OPEN or appeal.assignee_id == agent.pk:
-        return appeal
-    appeal.assignee = agent
-    appeal.save(update_fields=("assignee", "updated_at"))
-    transition_logged(
-        appeal,
-        transition="assign",
-        from_state=appeal.state,
-        actor=agent,
-        actor_role=ActorRole.SUPPORT,
-        reason=_("Taken by %(who)s") % {"who": agent.get_username()},
-    )
-    return appeal
+    return item_take(appeal_lock(appeal_id=appeal.pk), agent=agent, waiting=AppealState.OPEN)
 
 
 DECISIONS = ("uphold", "deny")
@@ -236,18 +225,22 @@ DECISIONS = ("uphold", "deny")
 @transaction.atomic
 def appeal_decide(*, appeal: PenaltyAppeal, actor: User, decision: str, note: str) -> PenaltyAppeal:
     """Uphold (the event and its cancellation's fee are reversed) or deny (they stay), with the reason."""
-    if not actor.is_staff:
-        raise PermissionDenied(_("Only support staff decide an appeal."))
-    if decision not in DECISIONS:
-        raise invalid("decision", _("Decide uphold or deny."))
-    note = text_clean(note, field="note", limit=MAX_TEXT, required_message=_("Say why; the appellant will read it."))
+    note = decision_checked(
+        actor=actor,
+        decision=decision,
+        choices=DECISIONS,
+        note=note,
+        refused=_("Only support staff decide an appeal."),
+        choose=_("Decide uphold or deny."),
+        why=_("Say why; the appellant will read it."),
+    )
     appeal = appeal_lock(appeal_id=appeal.pk)
-    if appeal.state != AppealState.OPEN:
-        raise Conflict(
-            _("This appeal was already decided: %(state)s.") % {"state": appeal.get_state_display()},
-            code="appeal_already_decided",
-            extra={"state": appeal.state},
-        )
+    require_waiting(
+        appeal,
+        waiting=AppealState.OPEN,
+        code="appeal_already_decided",
+        message=_("This appeal was already decided: %(state)s."),
+    )
     now = timezone.now()
     event = appeal.event
     told_by_reversal = False
@@ -265,17 +258,7 @@ def appeal_decide(*, appeal: PenaltyAppeal, actor: User, decision: str, note: st
         appeal.uphold(by=actor, note=note, at=now)
     else:
         appeal.deny(by=actor, note=note, at=now)
-    appeal.assignee = appeal.assignee or actor
-    appeal.save(update_fields=("state", "decided_by", "decided_at", "decision_note", "assignee", "updated_at"))
-    transition_logged(
-        appeal,
-        transition=decision,
-        from_state=AppealState.OPEN,
-        actor=actor,
-        actor_role=ActorRole.SUPPORT,
-        reason=note,
-        at=now,
-    )
+    item_decided(appeal, decision=decision, from_state=AppealState.OPEN, actor=actor, note=note, at=now)
     if not told_by_reversal:
         upheld = decision == "uphold"
         notify(

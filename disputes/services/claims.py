@@ -43,6 +43,8 @@ from orders.models import CancelReason, Order
 from orders.policy import Refusal
 from orders.services import order_lock
 
+from .support_queue import decision_checked, item_decided, item_take, require_waiting
+
 MAX_TEXT = 10_000
 EVIDENCE_TYPES = ("image", "pdf")
 MAX_FILES = 5
@@ -216,20 +218,7 @@ def claim_assign(*, claim: Claim, agent: User) -> Claim:
     """An agent takes a waiting claim: its first response, as a case's assignment is."""
     if not agent.is_staff:
         raise PermissionDenied(_("Only support staff take claims."))
-    claim = claim_lock(claim_id=claim.pk)
-    if claim.state != ClaimState.PENDING_REVIEW or claim.assignee_id == agent.pk:
-        return claim
-    claim.assignee = agent
-    claim.save(update_fields=("assignee", "updated_at"))
-    transition_logged(
-        claim,
-        transition="assign",
-        from_state=claim.state,
-        actor=agent,
-        actor_role=ActorRole.SUPPORT,
-        reason=_("Taken by %(who)s") % {"who": agent.get_username()},
-    )
-    return claim
+    return item_take(claim_lock(claim_id=claim.pk), agent=agent, waiting=ClaimState.PENDING_REVIEW)
 
 
 DECISIONS = ("accept", "reject")
@@ -238,18 +227,22 @@ DECISIONS = ("accept", "reject")
 @transaction.atomic
 def claim_decide(*, claim: Claim, actor: User, decision: str, note: str) -> Claim:
     """Support accepts (nothing held applies) or rejects (what was held applies, dated at the claim)."""
-    if not actor.is_staff:
-        raise PermissionDenied(_("Only support staff decide a claim."))
-    if decision not in DECISIONS:
-        raise invalid("decision", _("Decide accept or reject."))
-    note = text_clean(note, field="note", limit=MAX_TEXT, required_message=_("Say why; both parties will read it."))
+    note = decision_checked(
+        actor=actor,
+        decision=decision,
+        choices=DECISIONS,
+        note=note,
+        refused=_("Only support staff decide a claim."),
+        choose=_("Decide accept or reject."),
+        why=_("Say why; both parties will read it."),
+    )
     claim = claim_lock(claim_id=claim.pk)
-    if claim.state != ClaimState.PENDING_REVIEW:
-        raise Conflict(
-            _("This claim was already decided: %(state)s.") % {"state": claim.get_state_display()},
-            code="claim_already_decided",
-            extra={"state": claim.state},
-        )
+    require_waiting(
+        claim,
+        waiting=ClaimState.PENDING_REVIEW,
+        code="claim_already_decided",
+        message=_("This claim was already decided: %(state)s."),
+    )
     now = timezone.now()
     detail = _("Claim #%(claim)s: %(note)s") % {"claim": claim.pk, "note": note}
     if decision == "accept":
@@ -265,18 +258,8 @@ def claim_decide(*, claim: Claim, actor: User, decision: str, note: str) -> Clai
             cancellation=claim.cancellation, held=held_of(claim), actor=actor, detail=detail
         )
         claim.reject(by=actor, note=note, at=now)
-    claim.assignee = claim.assignee or actor
-    claim.save(update_fields=("state", "decided_by", "decided_at", "decision_note", "assignee", "updated_at"))
+    item_decided(claim, decision=decision, from_state=ClaimState.PENDING_REVIEW, actor=actor, note=note, at=now)
     claim.credit_events.add(*result.credit_events)
-    transition_logged(
-        claim,
-        transition=decision,
-        from_state=ClaimState.PENDING_REVIEW,
-        actor=actor,
-        actor_role=ActorRole.SUPPORT,
-        reason=note,
-        at=now,
-    )
     if decision == "accept":
         title = gettext_noop("Support accepted the claim on order #%(order)s")
         if claim.kind == ClaimKind.CLIENT_RESPONSIBLE:

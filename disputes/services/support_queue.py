@@ -1,0 +1,64 @@
+"""What claims and appeals of penalties share as items of support's queue: an agent takes one,
+then decides it once, with the reasons; each step logged. The services of each call these."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from django.utils.translation import gettext as _
+
+from core.audit import transition_logged
+from core.exceptions import Conflict, PermissionDenied
+from core.models import ActorRole
+from core.text import invalid, text_clean
+from disputes.models import DecidedBySupport
+from marketplace.models import User
+
+MAX_NOTE = 10_000
+
+
+def item_take(item: DecidedBySupport, *, agent: User, waiting: str) -> DecidedBySupport:
+    """``agent`` takes ``item`` (locked by the caller) while it is ``waiting``: its first response."""
+    if item.state != waiting or item.assignee_id == agent.pk:
+        return item
+    item.assignee = agent
+    item.save(update_fields=("assignee", "updated_at"))
+    transition_logged(
+        item,
+        transition="assign",
+        from_state=item.state,
+        actor=agent,
+        actor_role=ActorRole.SUPPORT,
+        reason=_("Taken by %(who)s") % {"who": agent.get_username()},
+    )
+    return item
+
+
+def decision_checked(
+    *, actor: User, decision: str, choices: Sequence[str], note: str, refused: str, choose: str, why: str
+) -> str:
+    """Refuse a decision by someone not on staff (``refused``), or not one of ``choices`` (``choose``);
+    return the note, which must say ``why``."""
+    if not actor.is_staff:
+        raise PermissionDenied(refused)
+    if decision not in choices:
+        raise invalid("decision", choose)
+    return text_clean(note, field="note", limit=MAX_NOTE, required_message=why)
+
+
+def require_waiting(item: DecidedBySupport, *, waiting: str, code: str, message: str) -> None:
+    """Refuse to decide ``item`` again once it left ``waiting`` (409 ``code``)."""
+    if item.state != waiting:
+        raise Conflict(message % {"state": item.get_state_display()}, code=code, extra={"state": item.state})
+
+
+def item_decided(
+    item: DecidedBySupport, *, decision: str, from_state: str, actor: User, note: str, at: datetime
+) -> None:
+    """Save ``item`` after its decision transition ran, the decider its assignee if it had none, and log it."""
+    item.assignee = item.assignee or actor
+    item.save(update_fields=("state", "decided_by", "decided_at", "decision_note", "assignee", "updated_at"))
+    transition_logged(
+        item, transition=decision, from_state=from_state, actor=actor, actor_role=ActorRole.SUPPORT, reason=note, at=at
+    )
