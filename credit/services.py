@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from core.db import bulk_update_rows, insert_rows
 from core.exceptions import PermissionDenied, ValidationFailed
+from core.support import is_support
 
 from .models import CreditAccount, CreditEvent, CreditReason, Restriction, RestrictionKind
 from .rates import level_for
@@ -108,8 +109,8 @@ def credit_event_reverse(*, event: CreditEvent, actor, detail: str = "") -> Cred
 
 def credit_adjust(*, user, delta, actor, reason: str) -> CreditEvent:
     """A manual adjustment by staff, with a required reason."""
-    if not getattr(actor, "is_staff", False):
-        raise PermissionDenied(_("Only staff can adjust credit."))
+    if not is_support(actor, "credit.change_creditaccount"):
+        raise PermissionDenied(_("Only support staff can adjust credit."))
     errors: dict[str, list[str]] = {}
     try:
         delta = int(delta)
@@ -175,7 +176,7 @@ def restriction_impose_or_get(
     *, user_id: int, kind: str, reason: str, restores: str, actor=None, automatic: bool = False
 ) -> tuple[Restriction, bool]:
     """``restriction_impose``, saying whether it took the right away (True) or found it taken (False)."""
-    if actor is not None and not automatic and not actor.is_staff:
+    if actor is not None and not automatic and not is_support(actor, "credit.add_restriction"):
         raise PermissionDenied(_("Only support staff can restrict an account."))
     if kind not in RestrictionKind.values:
         raise ValidationFailed(_("Unknown restriction."), errors={"kind": [_("Unknown restriction.")]})
@@ -196,7 +197,7 @@ def restriction_impose_or_get(
 @transaction.atomic
 def restriction_lift(*, restriction: Restriction, actor, reason: str) -> Restriction:
     """Give the right back (staff only), with a reason kept in the history."""
-    if not actor.is_staff:
+    if not is_support(actor, "credit.change_restriction"):
         raise PermissionDenied(_("Only support staff can lift a restriction."))
     reason = (reason or "").strip()
     if not reason:

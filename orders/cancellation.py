@@ -23,6 +23,7 @@ from core.db import insert_rows
 from core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.i18n import Translatable
 from core.models import ActorRole
+from core.support import is_support
 from core.timeutils import add_business_days
 from credit.models import CreditEvent, CreditReason, Restriction
 from credit.services import credit_event_build, credit_event_reverse, credit_events_write
@@ -551,7 +552,7 @@ def order_cancel_by_support(
 
     Returns the cancelled order with everything the cancellation wrote, for the ruling to link.
     """
-    if not actor.is_staff:
+    if not is_support(actor, "orders.change_order"):
         raise PermissionDenied(_("Only support staff can rule a cancellation."))
     if fault not in engine.Path.RULINGS:
         text = _("Choose the fault: client, provider, force_majeure or none.")
@@ -586,7 +587,7 @@ def cancellation_reverse(
     ``credit_events``: the events to reverse, when the caller knows them (a support case links
     the ones its ruling wrote); by default every event of the order but the completion credit.
     """
-    if not actor.is_staff:
+    if not is_support(actor, "orders.change_cancellation"):
         raise PermissionDenied(_("Only support staff can decide an appeal."))
     reason = (reason or "").strip()
     if not reason:
@@ -637,7 +638,7 @@ def cancellation_reverse(
 @transaction.atomic
 def refund_retry_now(*, refund: Refund, actor: User) -> Refund:
     """Make a failed refund due now, so the next settlement sweep tries it again."""
-    if not actor.is_staff:
+    if not is_support(actor, "orders.change_refund"):
         raise PermissionDenied(_("Only support staff can retry a refund."))
     refund = Refund.objects.select_for_update().get(pk=refund.pk)
     if refund.status != RefundStatus.FAILED:

@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.exceptions import Conflict, PermissionDenied
+from core.support import is_support
 from core.timeutils import add_business_days
 
 from .gateways import gateway_get
@@ -152,7 +153,7 @@ def _charge_record(*, charge: Charge, gateway_name: str, result) -> Charge | Non
 @transaction.atomic
 def charge_retry_now(*, charge: Charge, actor) -> Charge:
     """Make a declined charge due now, so the next run tries the client's card again."""
-    if not actor.is_staff:
+    if not is_support(actor, "orders.change_charge"):
         raise PermissionDenied(_("Only support staff can retry a charge."))
     charge = Charge.objects.select_for_update().get(pk=charge.pk)
     if charge.status != ChargeStatus.FAILED:

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from core.exceptions import NotFound
 from core.models import TransitionLog
+from core.support import is_support
 from core.timeutils import shifted
 
 from .models import (
@@ -73,7 +74,7 @@ def order_get(*, pk, user) -> Order:
         ),
         "payments",
     )
-    if not user.is_staff:
+    if not is_support(user):
         qs = qs.filter(Q(client=user) | Q(provider=user))
     order = qs.filter(pk=pk).first()
     if order is None:
@@ -88,7 +89,7 @@ def order_get_for_action(*, pk, user) -> Order:
     except (TypeError, ValueError):
         raise NotFound(_("No such order.")) from None
     qs = Order.objects.select_related("policy", "client", "provider")
-    if not user.is_staff:
+    if not is_support(user):
         qs = qs.filter(Q(client=user) | Q(provider=user))
     order = qs.filter(pk=pk).first()
     if order is None:
@@ -140,7 +141,7 @@ def message_get_for(*, pk, user) -> Message:
     except (TypeError, ValueError):
         raise NotFound(_("No such message.")) from None
     qs = Message.objects.select_related("order", "author")
-    if not user.is_staff:
+    if not is_support(user):
         qs = qs.filter(Q(order__client=user) | Q(order__provider=user))
     message = qs.filter(pk=pk).first()
     if message is None:
@@ -157,7 +158,7 @@ def attachment_get_for(*, pk, user, message_id=None) -> MessageAttachment:
     qs = MessageAttachment.objects.filter(pk=pk)
     if message_id is not None:
         qs = qs.filter(message_id=message_id)
-    if not user.is_staff:
+    if not is_support(user):
         qs = qs.filter(Q(message__order__client=user) | Q(message__order__provider=user))
     attachment = qs.first()
     if attachment is None:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_noop
 
 from core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.i18n import Translatable
+from core.support import is_support
 from core.text import text_clean
 from core.uploads import upload_check
 from marketplace.models import User
@@ -32,7 +33,7 @@ MESSAGE_FILE_TYPES = ("image", "pdf")
 def _require_party(order, user: User, action: str) -> str:
     role = order.role_of(user)
     if role is None:
-        if user.is_staff:
+        if is_support(user):
             raise PermissionDenied(
                 _("Only the client and the provider of this order can %(action)s.") % {"action": action},
                 code="not_a_party",
@@ -96,7 +97,7 @@ def message_report_create(*, message: Message, reporter: User, reason: str, note
 @transaction.atomic
 def message_report_resolve(*, report: MessageReport, actor: User, note: str) -> MessageReport:
     """Support closes a report with a note; the reporter is told it was looked at."""
-    if not actor.is_staff:
+    if not is_support(actor, "orders.change_messagereport"):
         raise PermissionDenied(_("Only support staff resolve reports."))
     note = text_clean(note, field="note", limit=NOTE_MAX, required_message=_("Say what was found and done."))
     report = MessageReport.objects.select_for_update().select_related("message").get(pk=report.pk)

@@ -10,14 +10,18 @@ from typing import Literal
 
 import factory
 import time_machine
+from django.contrib.auth.models import Group, Permission
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 
 from core.jobs import sweep_run
+from core.support import SUPPORT_GROUP
 from marketplace.models import Listing, ListingKind, User
 from orders import services as order_services
 from orders.cancellation import order_cancel
 from orders.models import Order, OrderState
+
+SUPERVISORS_GROUP = "supervisors"
 
 PASSWORD = "Correct-Horse-42"
 
@@ -32,9 +36,32 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
     @factory.post_generation
+    def support(obj, create, extracted, **kwargs):
+        """``UserFactory(support=True)``: a staff member of the ``support`` group."""
+        if extracted:
+            obj.is_staff = True
+            obj._factory_groups = (*getattr(obj, "_factory_groups", ()), SUPPORT_GROUP)
+
+    @factory.post_generation
+    def supervisor(obj, create, extracted, **kwargs):
+        """``UserFactory(supervisor=True)``: a staff member of ``support`` and ``supervisors``."""
+        if extracted:
+            obj.is_staff = True
+            obj._factory_groups = (*getattr(obj, "_factory_groups", ()), SUPPORT_GROUP, SUPERVISORS_GROUP)
+
+    @factory.post_generation
     def _save(obj, create, extracted, **kwargs):
         if create:
             obj.save()
+            for name in dict.fromkeys(getattr(obj, "_factory_groups", ())):
+                obj.groups.add(Group.objects.get_or_create(name=name)[0])
+
+
+def support_with(*codenames: str) -> User:
+    """A support agent whose group holds only ``codenames``: an admin took the rest away."""
+    group = Group.objects.get_or_create(name=SUPPORT_GROUP)[0]
+    group.permissions.set(Permission.objects.filter(codename__in=codenames))
+    return UserFactory(support=True)
 
 
 class ServiceListingFactory(factory.django.DjangoModelFactory):

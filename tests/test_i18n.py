@@ -248,7 +248,7 @@ def test_a_user_without_a_stored_language_gets_their_browsers(client):
 @pytest.mark.django_db
 def test_staff_see_and_change_a_users_language_in_the_admin(client):
     # given
-    staff = UserFactory(is_staff=True, is_superuser=True)
+    staff = UserFactory(support=True, is_superuser=True)
     user = UserFactory(language="nl")
     client.force_login(staff)
     url = reverse("admin:marketplace_user_change", args=[user.pk])

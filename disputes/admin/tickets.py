@@ -27,6 +27,7 @@ from core.admin import (
     TransitionLogInline,
     admin_link,
 )
+from core.support import is_support
 from disputes.models import AfterSalesTicket, Evidence, TicketCancelReason, TicketState, TicketVersion
 from disputes.services import tickets as services
 
@@ -442,7 +443,9 @@ class AfterSalesTicketAdmin(ServiceFormAdminMixin, ServiceOnlyAdminMixin, admin.
         ticket, gone = self.service_form_object(
             request,
             object_id,
-            allowed=lambda obj: spec is not None and request.user.is_staff and self.has_change_permission(request, obj),
+            allowed=lambda obj: (
+                spec is not None and is_support(request.user) and self.has_change_permission(request, obj)
+            ),
         )
         if gone is not None:
             return gone

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from core.exceptions import NotFound
 from core.models import TransitionLog
+from core.support import is_support
 from disputes.models import AfterSalesTicket, CaseStatement, Evidence, RequestState, ResolutionRequest, SupportCase
 from orders.models import Order
 from orders.selectors import order_messages
@@ -53,7 +54,7 @@ def case_get_for(*, pk, user) -> SupportCase:
         Prefetch("statements", queryset=CaseStatement.objects.select_related("author").order_by("created_at", "id")),
         Prefetch("evidence", queryset=Evidence.objects.select_related("uploaded_by").order_by("created_at", "id")),
     )
-    if not getattr(user, "is_staff", False):
+    if not is_support(user):
         qs = qs.filter(_party_filter(user))
     case = qs.filter(pk=pk).first() if pk is not None else None
     if case is None:
@@ -109,7 +110,7 @@ def evidence_get_for(*, pk, user) -> Evidence:
     appellant of its appeal, or staff."""
     pk = _int(pk)
     qs = Evidence.objects.all()
-    if not getattr(user, "is_staff", False):
+    if not is_support(user):
         qs = qs.filter(
             _party_filter(user, "case__order__")
             | _party_filter(user, "ticket__order__")

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.exceptions import NotFound
+from core.support import is_support
 from credit.rates import CompletionRateEffect
 from disputes.models import AwayPeriod, RequestState, RequestType, ResolutionRequest
 from disputes.windows import Period
@@ -53,7 +54,7 @@ def request_get(*, pk, user) -> ResolutionRequest:
     qs = ResolutionRequest.objects.select_related(
         "author", "responded_by", "order__client", "order__provider", "order__policy"
     )
-    if not user.is_staff:
+    if not is_support(user):
         qs = qs.filter(Q(order__client=user) | Q(order__provider=user))
     found = qs.filter(pk=pk).first()
     if found is None:

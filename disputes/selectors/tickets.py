@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from core.exceptions import NotFound
 from core.models import TransitionLog
+from core.support import is_support
 from disputes.models import AfterSalesTicket, Evidence, TicketVersion
 from orders.models import Order
 
@@ -28,7 +29,7 @@ def ticket_list_for_order(*, order: Order) -> list[AfterSalesTicket]:
 
 
 def _visible(qs: QuerySet[AfterSalesTicket], user) -> QuerySet[AfterSalesTicket]:
-    if user.is_staff:
+    if is_support(user):
         return qs
     return qs.filter(Q(order__client=user) | Q(order__provider=user))
 

@@ -24,6 +24,7 @@ from core.audit import transition_logged
 from core.exceptions import Conflict, NotFound, PermissionDenied
 from core.i18n import Translatable
 from core.models import ActorRole
+from core.support import is_support
 from core.text import invalid, text_clean
 from core.timeutils import when_text
 from core.uploads import upload_check
@@ -214,7 +215,7 @@ def appeal_lock(*, appeal_id: int) -> PenaltyAppeal:
 @transaction.atomic
 def appeal_assign(*, appeal: PenaltyAppeal, agent: User) -> PenaltyAppeal:
     """An agent takes an open appeal: its first response."""
-    if not agent.is_staff:
+    if not is_support(agent, "disputes.change_penaltyappeal"):
         raise PermissionDenied(_("Only support staff take appeals."))
     return item_take(appeal_lock(appeal_id=appeal.pk), agent=agent, waiting=AppealState.OPEN)
 
@@ -227,6 +228,7 @@ def appeal_decide(*, appeal: PenaltyAppeal, actor: User, decision: str, note: st
     """Uphold (the event and its cancellation's fee are reversed) or deny (they stay), with the reason."""
     note = decision_checked(
         actor=actor,
+        perm="disputes.change_penaltyappeal",
         decision=decision,
         choices=DECISIONS,
         note=note,

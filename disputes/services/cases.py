@@ -26,6 +26,7 @@ from core.audit import transition_logged
 from core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.i18n import Joined, Text, Translatable
 from core.models import ActorRole
+from core.support import is_support, support_members
 from core.text import text_clean
 from core.timeutils import add_business_days
 from core.uploads import upload_check
@@ -70,14 +71,14 @@ def is_supervisor(user) -> bool:
         return False
     if user.is_superuser:
         return True
-    return user.is_staff and user.groups.filter(name=SUPERVISORS_GROUP).exists()
+    return is_support(user) and user.groups.filter(name=SUPERVISORS_GROUP).exists()
 
 
 def supervisors() -> QuerySet[User]:
     """Everyone an SLA breach or an appeal is escalated to."""
     return (
-        User.objects.filter(is_active=True)
-        .filter(Q(is_superuser=True) | Q(is_staff=True, groups__name=SUPERVISORS_GROUP))
+        User.objects.filter(support_members())
+        .filter(Q(is_superuser=True) | Q(groups__name=SUPERVISORS_GROUP))
         .distinct()
         .order_by("pk")
     )
@@ -88,13 +89,13 @@ def _role(case: SupportCase, actor) -> str:
     role = case.order.role_of(actor)
     if role is not None:
         return role
-    if getattr(actor, "is_staff", False):
+    if is_support(actor):
         return ActorRole.SUPPORT
     raise NotFound(_("No such case."))
 
 
 def _require_staff(actor, message: str) -> None:
-    if not getattr(actor, "is_staff", False):
+    if not is_support(actor, "disputes.change_supportcase"):
         raise PermissionDenied(message)
 
 
@@ -309,7 +310,7 @@ def case_add_evidence(*, case: SupportCase, actor: User, file, description: str 
     case = case_lock(case_id=case.pk)
     role = case.order.role_of(actor)
     if role is None:
-        if getattr(actor, "is_staff", False):
+        if is_support(actor):
             raise PermissionDenied(_("Only the parties add evidence; support adds statements."))
         raise NotFound(_("No such case."))
     if case.state == CaseState.CLOSED:
@@ -341,7 +342,7 @@ def case_assign(*, case: SupportCase, actor: User, assignee: User | None = None)
     """Staff take a case (``assignee`` defaults to themselves)."""
     _require_staff(actor, _("Only support staff can assign cases."))
     assignee = assignee or actor
-    if not assignee.is_staff or not assignee.is_active:
+    if not is_support(assignee, "disputes.change_supportcase"):
         text = _("Cases are assigned to support staff.")
         raise ValidationFailed(text, errors={"assignee": [text]})
     case = case_lock(case_id=case.pk)

@@ -25,6 +25,7 @@ from core.audit import transition_logged
 from core.exceptions import Conflict, NotFound, PermissionDenied
 from core.i18n import Translatable
 from core.models import ActorRole
+from core.support import is_support
 from core.text import invalid, text_clean
 from core.timeutils import when_text
 from core.uploads import upload_check
@@ -216,7 +217,7 @@ def claim_lock(*, claim_id: int) -> Claim:
 @transaction.atomic
 def claim_assign(*, claim: Claim, agent: User) -> Claim:
     """An agent takes a waiting claim: its first response, as a case's assignment is."""
-    if not agent.is_staff:
+    if not is_support(agent, "disputes.change_claim"):
         raise PermissionDenied(_("Only support staff take claims."))
     return item_take(claim_lock(claim_id=claim.pk), agent=agent, waiting=ClaimState.PENDING_REVIEW)
 
@@ -229,6 +230,7 @@ def claim_decide(*, claim: Claim, actor: User, decision: str, note: str) -> Clai
     """Support accepts (nothing held applies) or rejects (what was held applies, dated at the claim)."""
     note = decision_checked(
         actor=actor,
+        perm="disputes.change_claim",
         decision=decision,
         choices=DECISIONS,
         note=note,

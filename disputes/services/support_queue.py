@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from core.audit import transition_logged
 from core.exceptions import Conflict, PermissionDenied
 from core.models import ActorRole
+from core.support import is_support
 from core.text import invalid, text_clean
 from disputes.models import DecidedBySupport
 from marketplace.models import User
@@ -36,11 +37,11 @@ def item_take(item: DecidedBySupport, *, agent: User, waiting: str) -> DecidedBy
 
 
 def decision_checked(
-    *, actor: User, decision: str, choices: Sequence[str], note: str, refused: str, choose: str, why: str
+    *, actor: User, perm: str, decision: str, choices: Sequence[str], note: str, refused: str, choose: str, why: str
 ) -> str:
-    """Refuse a decision by someone not on staff (``refused``), or not one of ``choices`` (``choose``);
-    return the note, which must say ``why``."""
-    if not actor.is_staff:
+    """Refuse a decision by someone who is not support with ``perm`` (``refused``), or not one of
+    ``choices`` (``choose``); return the note, which must say ``why``."""
+    if not is_support(actor, perm):
         raise PermissionDenied(refused)
     if decision not in choices:
         raise invalid("decision", choose)

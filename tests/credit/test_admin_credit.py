@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
@@ -22,7 +21,7 @@ from credit.services import (
     restriction_lift,
 )
 from tests.disputes.test_requests_services import open_update
-from tests.factories import UserFactory, order_in_progress, shift_cancelled_late
+from tests.factories import UserFactory, order_in_progress, shift_cancelled_late, support_with
 
 pytestmark = pytest.mark.django_db
 
@@ -61,13 +60,11 @@ def _account(delta: int = -5) -> CreditAccount:
 
 
 def _staff_with(*codenames: str):
-    staff = UserFactory(is_staff=True)
-    staff.user_permissions.add(*Permission.objects.filter(content_type__app_label="credit", codename__in=codenames))
-    return staff
+    return support_with(*codenames)
 
 
 def _many_accounts(n: int) -> None:
-    staff = UserFactory(is_staff=True)
+    staff = UserFactory(support=True)
     for i in range(n):
         user = UserFactory()
         event = credit_event_record(user=user, delta=-3, reason="manual", actor=staff, detail="x")
@@ -122,7 +119,7 @@ def test_events_filter_by_reason_and_reversal(admin_client):
     user = UserFactory()
     kept = credit_event_record(user=user, delta=-3, reason="manual")
     undone = credit_event_record(user=user, delta=-20, reason="no_show")
-    credit_event_reverse(event=undone, actor=UserFactory(is_staff=True))
+    credit_event_reverse(event=undone, actor=UserFactory(support=True))
 
     # when
     no_shows = admin_client.get(_changelist(CreditEvent), {"reason__exact": "no_show"})
@@ -135,7 +132,7 @@ def test_events_filter_by_reason_and_reversal(admin_client):
 
 def test_restrictions_filter_by_status(admin_client):
     # given
-    staff = UserFactory(is_staff=True)
+    staff = UserFactory(support=True)
     active = restriction_impose(user_id=UserFactory().pk, kind="posting", reason="x", restores="y", actor=staff)
     lifted = restriction_impose(user_id=UserFactory().pk, kind="posting", reason="x", restores="y", actor=staff)
     restriction_lift(restriction=lifted, actor=staff, reason="Reviewed")
@@ -468,7 +465,7 @@ def test_lifting_needs_a_reason(admin_client):
 
 def test_a_lifted_restriction_is_not_lifted_again(admin_client):
     # given
-    staff = UserFactory(is_staff=True)
+    staff = UserFactory(support=True)
     restriction = restriction_impose(user_id=UserFactory().pk, kind="posting", reason="x", restores="y", actor=staff)
     restriction_lift(restriction=restriction, actor=staff, reason="First")
 
@@ -553,7 +550,7 @@ def test_a_reversal_is_not_itself_reversed(admin_client):
     # given
     user = UserFactory()
     hit = credit_event_record(user=user, delta=-20, reason="no_show")
-    reversal = credit_event_reverse(event=hit, actor=UserFactory(is_staff=True))
+    reversal = credit_event_reverse(event=hit, actor=UserFactory(support=True))
 
     # when
     response = admin_client.post(_reverse_url(reversal), {"reason": "Changed my mind"})

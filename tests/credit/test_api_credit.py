@@ -110,7 +110,7 @@ def test_asking_for_credit_writes_nothing(api_as):
 def test_events_are_listed_newest_first_with_their_order_and_the_score_after(api_as):
     # given
     provider = UserFactory()
-    manual = credit_adjust(user=provider, delta=-10, actor=UserFactory(is_staff=True), reason="Rude to a client")
+    manual = credit_adjust(user=provider, delta=-10, actor=UserFactory(support=True), reason="Rude to a client")
     order = order_completed(provider=provider)
 
     # when
@@ -151,7 +151,7 @@ def test_a_reversed_event_and_its_reversal_point_at_each_other(api_as):
     # given
     user = UserFactory()
     hit = credit_event_record(user=user, delta=-20, reason="no_show")
-    reversal = credit_event_reverse(event=hit, actor=UserFactory(is_staff=True), detail="Hospital note")
+    reversal = credit_event_reverse(event=hit, actor=UserFactory(support=True), detail="Hospital note")
 
     # when
     body = api_as(user).get(URL).json()
@@ -234,7 +234,7 @@ def test_the_event_of_a_cancellation_that_counts_says_when_it_stops_counting(api
     # given: a late cancellation (−10, counts) and an adjustment, which never counts
     provider = UserFactory()
     order = shift_cancelled_late(provider=provider)
-    credit_adjust(user=provider, delta=5, actor=UserFactory(is_staff=True), reason="Goodwill")
+    credit_adjust(user=provider, delta=5, actor=UserFactory(support=True), reason="Goodwill")
 
     # when
     adjusted, cancelled = api_as(provider).get(URL).json()["events"]
@@ -323,7 +323,7 @@ def test_a_restriction_says_why_and_what_restores_access(api_as):
         kind="posting",
         reason="Repeated fake jobs.",
         restores="Talk to support.",
-        actor=UserFactory(is_staff=True),
+        actor=UserFactory(support=True),
     )
 
     # when
@@ -344,7 +344,7 @@ def test_a_restriction_says_why_and_what_restores_access(api_as):
 
 def test_a_lifted_restriction_is_no_longer_shown(api_as):
     # given
-    user, staff = UserFactory(), UserFactory(is_staff=True)
+    user, staff = UserFactory(), UserFactory(support=True)
     restriction = restriction_impose(user_id=user.pk, kind="posting", reason="x", restores="y", actor=staff)
     restriction_lift(restriction=restriction, actor=staff, reason="Reviewed")
 
@@ -402,7 +402,7 @@ def test_credit_query_count_does_not_grow_with_events_or_cancellations(api_as, d
         order_completed(provider=provider)
     for order in shifts:
         order_cancel(order=order, actor=provider, reason="schedule_change")
-    restriction_impose(user_id=provider.pk, kind="posting", reason="x", restores="y", actor=UserFactory(is_staff=True))
+    restriction_impose(user_id=provider.pk, kind="posting", reason="x", restores="y", actor=UserFactory(support=True))
     client = api_as(provider)
 
     # when / then: token, policy (twice), account, completed, counted, restrictions, unanswered

@@ -66,7 +66,7 @@ def test_abandoned_order_does_not_count():
 def test_rulings_not_the_providers_fault_do_not_count(fault):
     provider = UserFactory()
     order = order_in_progress(provider=provider)
-    order_cancel_by_support(order=order, actor=UserFactory(is_staff=True), fault=fault, reason="other", message="m")
+    order_cancel_by_support(order=order, actor=UserFactory(support=True), fault=fault, reason="other", message="m")
 
     assert completion_rate_for(provider).counted_cancellations == 0
 
@@ -74,9 +74,7 @@ def test_rulings_not_the_providers_fault_do_not_count(fault):
 def test_ruling_against_the_provider_counts():
     provider = UserFactory()
     order = order_in_progress(provider=provider)
-    order_cancel_by_support(
-        order=order, actor=UserFactory(is_staff=True), fault="provider", reason="other", message="m"
-    )
+    order_cancel_by_support(order=order, actor=UserFactory(support=True), fault="provider", reason="other", message="m")
 
     assert completion_rate_for(provider).counted_cancellations == 1
 
@@ -117,7 +115,7 @@ def test_appeal_upheld_removes_the_cancellation_from_the_rate():
     order = shift_order(provider=provider)
     with time_machine.travel(order.starts_at - timedelta(hours=1), tick=False):
         order_cancel(order=order, actor=provider, reason="force_majeure")
-    cancellation_reverse(cancellation=order.cancellation, actor=UserFactory(is_staff=True), reason="Hospital note")
+    cancellation_reverse(cancellation=order.cancellation, actor=UserFactory(support=True), reason="Hospital note")
 
     assert completion_rate_for(provider).counted_cancellations == 0
 

@@ -53,7 +53,7 @@ def test_batches_naming_two_users_in_opposite_orders_neither_deadlock_nor_lose_u
 
 def test_two_staff_reversing_one_event_at_once_make_one_reversal():
     # given
-    user, staff = UserFactory(), UserFactory(is_staff=True)
+    user, staff = UserFactory(), UserFactory(support=True)
     event = credit_event_record(user=user, delta=-20, reason="manual")
 
     # when

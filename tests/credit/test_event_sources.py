@@ -67,7 +67,7 @@ def test_a_client_cancelling_a_shift_moves_nobodys_credit(hours):
 def test_a_support_ruling_writes_its_faults_credit_change_as_a_ruling_event(fault, party, delta):
     # given
     order = service_order()
-    staff = UserFactory(is_staff=True)
+    staff = UserFactory(support=True)
 
     # when
     order_cancel_by_support(order=order, actor=staff, fault=fault, reason="client_changed_demand", message="m")
@@ -87,7 +87,7 @@ def test_an_appeal_upheld_reverses_the_cancellations_event_with_a_new_one_pointi
     order = shift_order()
     with time_machine.travel(order.starts_at - timedelta(hours=1), tick=False):
         order_cancel(order=order, actor=order.provider, reason="schedule_change")
-    staff = UserFactory(is_staff=True)
+    staff = UserFactory(support=True)
     taken = CreditEvent.objects.get(order=order)
 
     # when

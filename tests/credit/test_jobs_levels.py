@@ -86,11 +86,11 @@ def test_the_job_in_small_batches_equals_a_from_scratch_computation_as_the_windo
     _late_shift_cancel(flaky)
     order = service_order(provider=excused)
     order_cancel_by_support(
-        order=order, actor=UserFactory(is_staff=True), fault="client", reason="client_changed_demand", message="m"
+        order=order, actor=UserFactory(support=True), fault="client", reason="client_changed_demand", message="m"
     )
     _late_shift_cancel(appealed)
     cancellation_reverse(
-        cancellation=Cancellation.objects.get(order__provider=appealed), actor=UserFactory(is_staff=True), reason="ok"
+        cancellation=Cancellation.objects.get(order__provider=appealed), actor=UserFactory(support=True), reason="ok"
     )
     client = UserFactory()
     order = order_in_progress(provider=reordered, client=client)

@@ -59,7 +59,7 @@ def test_listing_minimum_score_is_enforced_for_whoever_takes_it():
 
 
 def test_restricted_client_cannot_post_and_lifting_restores_it():
-    client, staff = UserFactory(), UserFactory(is_staff=True)
+    client, staff = UserFactory(), UserFactory(support=True)
     restriction = restriction_impose(
         user_id=client.pk, kind="posting", reason="Repeated fake jobs.", restores="Talk to support.", actor=staff
     )
@@ -88,7 +88,7 @@ def test_three_late_cancellations_suspend_order_taking():
 
 
 def test_two_client_responsible_rulings_remove_the_right_to_post():
-    client, staff = UserFactory(), UserFactory(is_staff=True)
+    client, staff = UserFactory(), UserFactory(support=True)
     for _ in range(2):
         order = service_order(client=client)
         order_cancel_by_support(order=order, actor=staff, fault="client", reason="client_changed_demand", message="m")

@@ -29,7 +29,7 @@ def _below_60(user) -> None:
 
 
 def _restrict(user, kind: str) -> None:
-    restriction_impose(user_id=user.pk, kind=kind, reason=WHY, restores=RESTORES, actor=UserFactory(is_staff=True))
+    restriction_impose(user_id=user.pk, kind=kind, reason=WHY, restores=RESTORES, actor=UserFactory(support=True))
 
 
 def _service_listing_data(**overrides) -> dict:

@@ -63,7 +63,7 @@ def test_reversal_gives_back_exactly_what_was_taken_and_keeps_both():
     credit_event_record(user=user, delta=-95, reason="manual")
     hit = credit_event_record(user=user, delta=-20, reason="no_show")  # only 5 could be taken
 
-    reversal = credit_event_reverse(event=hit, actor=UserFactory(is_staff=True))
+    reversal = credit_event_reverse(event=hit, actor=UserFactory(support=True))
 
     assert (hit.applied, reversal.delta, reversal.reverses) == (-5, 5, hit)
     assert credit_score(user) == 5
@@ -73,7 +73,7 @@ def test_reversal_gives_back_exactly_what_was_taken_and_keeps_both():
 def test_reversing_twice_returns_the_first_reversal():
     user = UserFactory()
     hit = credit_event_record(user=user, delta=-10, reason="manual")
-    staff = UserFactory(is_staff=True)
+    staff = UserFactory(support=True)
 
     first = credit_event_reverse(event=hit, actor=staff)
     second = credit_event_reverse(event=hit, actor=staff)
@@ -88,10 +88,10 @@ def test_manual_adjustment_needs_staff_and_a_reason():
     with pytest.raises(PermissionDenied):
         credit_adjust(user=user, delta=-5, actor=UserFactory(), reason="x")
     with pytest.raises(ValidationFailed) as exc:
-        credit_adjust(user=user, delta=0, actor=UserFactory(is_staff=True), reason="")
+        credit_adjust(user=user, delta=0, actor=UserFactory(support=True), reason="")
     assert {"delta", "reason"} <= exc.value.errors.keys()
 
-    event = credit_adjust(user=user, delta=-5, actor=UserFactory(is_staff=True), reason="Rude to a client")
+    event = credit_adjust(user=user, delta=-5, actor=UserFactory(support=True), reason="Rude to a client")
     assert (event.reason, event.detail, credit_score(user)) == ("manual", "Rude to a client", 95)
 
 

@@ -91,7 +91,7 @@ def test_with_no_orders_there_is_no_raw_rate(client):
 def test_each_event_is_listed_newest_first_and_linked_to_its_order(client):
     # given
     provider = UserFactory()
-    credit_adjust(user=provider, delta=-10, actor=UserFactory(is_staff=True), reason="Rude to a client")
+    credit_adjust(user=provider, delta=-10, actor=UserFactory(support=True), reason="Rude to a client")
     order = order_completed(provider=provider)
     client.force_login(provider)
 
@@ -123,7 +123,7 @@ def test_a_reversed_event_and_its_reversal_are_both_shown(client):
     # given
     user = UserFactory()
     hit = credit_event_record(user=user, delta=-20, reason="no_show")
-    credit_event_reverse(event=hit, actor=UserFactory(is_staff=True), detail="Hospital note")
+    credit_event_reverse(event=hit, actor=UserFactory(support=True), detail="Hospital note")
     client.force_login(user)
 
     # when
@@ -193,7 +193,7 @@ def test_a_restriction_shows_why_and_what_restores_access(client):
         kind="posting",
         reason="Repeated fake jobs.",
         restores="Talk to support.",
-        actor=UserFactory(is_staff=True),
+        actor=UserFactory(support=True),
     )
     client.force_login(user)
 

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 
 
 def staff():
-    return UserFactory(is_staff=True)
+    return UserFactory(support=True)
 
 
 def penalty():

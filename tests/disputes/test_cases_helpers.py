@@ -32,11 +32,11 @@ def too_large() -> SimpleUploadedFile:
 
 
 def agent(**kwargs) -> User:
-    return UserFactory(is_staff=True, **kwargs)
+    return UserFactory(support=True, **kwargs)
 
 
 def supervisor() -> User:
-    user = UserFactory(is_staff=True)
+    user = UserFactory(support=True)
     group, _created = Group.objects.get_or_create(name=SUPERVISORS_GROUP)
     user.groups.add(group)
     return user

@@ -496,7 +496,7 @@ def test_a_staff_member_who_is_not_a_supervisor_cannot_decide_an_appeal():
 
 
 def test_a_superuser_is_a_supervisor():
-    assert is_supervisor(UserFactory(is_staff=True, is_superuser=True))
+    assert is_supervisor(UserFactory(support=True, is_superuser=True))
     assert is_supervisor(supervisor())
     assert not is_supervisor(UserFactory())
 

@@ -13,7 +13,7 @@ from credit.models import CreditEvent
 from disputes.models import AppealState, ClaimState
 from disputes.services import appeals as appeal_svc
 from disputes.services import claims as claim_svc
-from tests.factories import UserFactory, shift_cancelled_late, shift_order
+from tests.factories import shift_cancelled_late, shift_order, support_with
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +53,7 @@ def test_deciding_a_claim_in_the_admin(admin_client):
 
 def test_staff_without_the_permission_cannot_decide(client):
     claim = _claim()
-    client.force_login(UserFactory(is_staff=True))
+    client.force_login(support_with("view_claim"))
 
     assert client.get(reverse("admin:disputes_claim_decide", args=[claim.pk])).status_code == 403
 

@@ -24,7 +24,7 @@ PROBLEM = "application/problem+json"
 
 
 def support_agent():
-    agent = UserFactory(is_staff=True)
+    agent = UserFactory(support=True)
     agent.groups.add(Group.objects.get_or_create(name=SUPPORT_GROUP)[0])
     return agent
 
@@ -116,7 +116,7 @@ def test_only_support_sees_the_support_api(api_as):
 def test_a_superuser_acts_for_support(api_as):
     order = late_shift()
     claim_id = api_as(order.provider).post(claim_url(order), {"kind": "force_majeure", "statement": "x"}, format="json")
-    boss = UserFactory(is_staff=True, is_superuser=True)
+    boss = UserFactory(support=True, is_superuser=True)
 
     decided = api_as(boss).post(
         f"/api/v1/support/claims/{claim_id.json()['id']}/decide/", {"decision": "accept", "note": "ok"}, format="json"

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def supervisor():
-    boss = UserFactory(is_staff=True)
+    boss = UserFactory(support=True)
     boss.groups.add(Group.objects.get_or_create(name="supervisors")[0])
     return boss
 
@@ -51,7 +51,7 @@ def test_a_claim_nobody_took_in_24_hours_is_flagged_once_and_escalated(superviso
 
 def test_a_claim_taken_but_undecided_in_72_hours_is_flagged(supervisor):
     claim = _claim()
-    claim_svc.claim_assign(claim=claim, agent=UserFactory(is_staff=True))
+    claim_svc.claim_assign(claim=claim, agent=UserFactory(support=True))
 
     with time_machine.travel(timezone.now() + timedelta(hours=25), tick=False):
         assert sweep_run("disputes.flag_claim_sla_breaches").processed == 0
@@ -62,7 +62,7 @@ def test_a_claim_taken_but_undecided_in_72_hours_is_flagged(supervisor):
 
 def test_a_decided_claim_is_never_flagged(supervisor):
     claim = _claim()
-    claim_svc.claim_decide(claim=claim, actor=UserFactory(is_staff=True), decision="accept", note="ok")
+    claim_svc.claim_decide(claim=claim, actor=UserFactory(support=True), decision="accept", note="ok")
 
     with time_machine.travel(timezone.now() + timedelta(days=5), tick=False):
         assert sweep_run("disputes.flag_claim_sla_breaches").processed == 0

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db
 
 
 def staff():
-    return UserFactory(is_staff=True)
+    return UserFactory(support=True)
 
 
 def late_shift():

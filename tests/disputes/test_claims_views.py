@@ -30,7 +30,7 @@ def test_the_order_page_offers_a_claim_to_its_parties_only(client):
     page = unescape(client.get(reverse("order_detail", args=[order.pk])).content.decode())
 
     assert reverse("claim_file", args=[order.pk]) in page
-    client.force_login(UserFactory(is_staff=True))
+    client.force_login(UserFactory(support=True))
     staff_page = client.get(reverse("order_detail", args=[order.pk])).content.decode()
     assert reverse("claim_file", args=[order.pk]) not in staff_page
 

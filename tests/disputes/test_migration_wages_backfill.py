@@ -30,7 +30,7 @@ def _legacy_wages_ticket():
     """A processing wages ticket paid the old way: the ledger memo names the charge, no Payment row."""
     order = order_completed()
     ticket = svc.ticket_open(order=order, actor=order.provider, type="unpaid_wages", description="Two hours unpaid")
-    agent = UserFactory(is_staff=True)
+    agent = UserFactory(support=True)
     svc.ticket_start_review(ticket=ticket, actor=agent)
     svc.ticket_approve(ticket=ticket, actor=agent, compensation=Decimal("20.00"), note="Confirmed")
     svc.ticket_pay_compensation(ticket=ticket, actor=agent)
@@ -65,7 +65,7 @@ def test_a_legacy_wages_charge_becomes_a_payment_the_cancellation_refunds():
     assert payment.amount == Decimal("20.00") and payment.order_id == ticket.order_id
     assert payment.method == Payment.objects.filter(order=ticket.order).order_by("id").first().method
     # and cancelling the ticket refunds that charge like any refund
-    svc.ticket_cancel(ticket=ticket, actor=UserFactory(is_staff=True), reason="agreed_with_other_party")
+    svc.ticket_cancel(ticket=ticket, actor=UserFactory(support=True), reason="agreed_with_other_party")
     ticket.refresh_from_db()
     assert ticket.compensation_refund.payment_id == payment.pk
     assert ticket.compensation_refund.status == RefundStatus.PENDING
@@ -74,7 +74,7 @@ def test_a_legacy_wages_charge_becomes_a_payment_the_cancellation_refunds():
 def test_the_backfill_leaves_tickets_paid_since_alone():
     order = order_completed()
     ticket = svc.ticket_open(order=order, actor=order.provider, type="unpaid_wages", description="Unpaid")
-    agent = UserFactory(is_staff=True)
+    agent = UserFactory(support=True)
     svc.ticket_start_review(ticket=ticket, actor=agent)
     svc.ticket_approve(ticket=ticket, actor=agent, compensation=Decimal("5.00"), note="Ok")
     svc.ticket_pay_compensation(ticket=ticket, actor=agent)

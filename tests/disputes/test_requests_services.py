@@ -183,7 +183,7 @@ def test_no_request_on_a_completed_or_cancelled_order(closing):
     if closing == "cancel":
         from orders.cancellation import order_cancel_by_support
 
-        staff = UserFactory(is_staff=True)
+        staff = UserFactory(support=True)
         order_cancel_by_support(order=order, actor=staff, fault="none", reason="other", message="Ruled.")
     else:
         order = order_services.order_deliver(order=order, actor=order.provider, message="Done")

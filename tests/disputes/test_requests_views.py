@@ -193,7 +193,7 @@ def test_the_order_page_with_requests_stays_within_a_query_budget(client, django
 def test_staff_list_requests_with_filters_and_see_the_log(client):
     order = order_in_progress()
     r = open_cancel(order)
-    staff = UserFactory(is_staff=True, is_superuser=True)
+    staff = UserFactory(support=True, is_superuser=True)
     client.force_login(staff)
 
     listing = client.get(reverse("admin:disputes_resolutionrequest_changelist"), {"overdue": "no", "type": "cancel"})

@@ -31,7 +31,7 @@ def open_ticket(order=None, *, type="quality_problem", by="client"):
 
 
 def staff():
-    return UserFactory(is_staff=True)
+    return UserFactory(support=True)
 
 
 def approved(ticket, agent, amount="30.00"):

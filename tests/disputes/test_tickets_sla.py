@@ -44,7 +44,7 @@ def test_an_agent_starting_the_review_is_the_first_response():
 def test_no_first_response_in_time_is_flagged_once_and_escalated_to_supervisors():
     # given a ticket nobody at support looked at, and two supervisors (a group member, a superuser)
     ticket = open_ticket()
-    boss, root = supervisor(), UserFactory(is_staff=True, is_superuser=True)
+    boss, root = supervisor(), UserFactory(support=True, is_superuser=True)
     plain_agent = staff()
 
     # when the sweep runs just before, then after the first response was due

@@ -102,7 +102,7 @@ def test_messages_filter_by_reported(admin_client, order):
 def test_the_report_queue_opens_on_unresolved_reports(admin_client, order):
     open_report = _report(_message(order, body="one"))
     done = _report(_message(order, body="two"))
-    threads.message_report_resolve(report=done, actor=UserFactory(is_staff=True), note="ok")
+    threads.message_report_resolve(report=done, actor=UserFactory(support=True), note="ok")
     url = reverse("admin:orders_messagereport_changelist")
 
     assert list(admin_client.get(url).context["cl"].result_list) == [open_report]
@@ -148,7 +148,7 @@ def test_the_report_page_offers_resolve_only_while_unresolved(admin_client, orde
     resolve_url = reverse("admin:orders_messagereport_resolve", args=[report.pk])
 
     assert resolve_url in admin_client.get(change_url).content.decode()
-    threads.message_report_resolve(report=report, actor=UserFactory(is_staff=True), note="done")
+    threads.message_report_resolve(report=report, actor=UserFactory(support=True), note="done")
     assert resolve_url not in admin_client.get(change_url).content.decode()
     assert admin_client.post(resolve_url, {"note": "again"}).status_code == 302
     report.refresh_from_db()

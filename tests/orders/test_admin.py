@@ -22,6 +22,7 @@ from tests.factories import (
     order_in_progress,
     service_order,
     shift_order,
+    support_with,
 )
 
 pytestmark = pytest.mark.django_db
@@ -235,7 +236,7 @@ def test_ledger_transactions_filter_by_whether_they_belong_to_an_order(admin_cli
 
 
 def test_staff_without_permissions_cannot_see_orders(client):
-    staff = UserFactory(is_staff=True)
+    staff = support_with()
     client.force_login(staff)
 
     response = client.get(changelist(Order))

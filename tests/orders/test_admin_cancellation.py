@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
@@ -15,7 +14,7 @@ from credit.models import CreditEvent
 from orders.cancellation import order_cancel, order_cancel_by_support
 from orders.gateways import _gateway_class
 from orders.models import Cancellation, LedgerTransaction, Order, OrderState, Refund, RefundStatus
-from tests.factories import UserFactory, order_completed, service_order, shift_cancelled_late, shift_order
+from tests.factories import UserFactory, order_completed, service_order, shift_cancelled_late, shift_order, support_with
 from tests.gateways import FlakyRefundGateway
 
 pytestmark = pytest.mark.django_db
@@ -196,8 +195,7 @@ def test_a_user_who_is_not_staff_cannot_rule(client):
 
 def test_staff_need_the_change_order_permission_to_rule(client):
     order = service_order()
-    staff = UserFactory(is_staff=True)
-    staff.user_permissions.add(Permission.objects.get(codename="view_order"))
+    staff = support_with("view_order")
     client.force_login(staff)
 
     view_page = client.get(reverse("admin:orders_order_change", args=(order.pk,)))
@@ -212,8 +210,7 @@ def test_staff_need_the_change_order_permission_to_rule(client):
 
 def test_staff_with_the_change_order_permission_can_rule(client):
     order = service_order()
-    staff = UserFactory(is_staff=True)
-    staff.user_permissions.add(*Permission.objects.filter(codename__in=("view_order", "change_order")))
+    staff = support_with("view_order", "change_order")
     client.force_login(staff)
 
     client.post(rule_url(order), {**RULING, "_confirm": "1"})
@@ -290,8 +287,7 @@ def test_an_appeal_needs_a_ruling(admin_client):
 
 def test_staff_without_the_change_cancellation_permission_cannot_uphold(client):
     cancellation = shift_cancelled_late().cancellation
-    staff = UserFactory(is_staff=True)
-    staff.user_permissions.add(Permission.objects.get(codename="view_cancellation"))
+    staff = support_with("view_cancellation")
     client.force_login(staff)
 
     response = client.post(appeal_url(cancellation), {"reason": "The venue closed."})
@@ -306,7 +302,7 @@ def test_staff_without_the_change_cancellation_permission_cannot_uphold(client):
 
 def cancellations(n: int) -> list[Cancellation]:
     reasons = ["schedule_change", "logistics", "other"]
-    admin = UserFactory(is_staff=True)
+    admin = UserFactory(support=True)
     for i in range(n):
         order = service_order() if i % 3 else shift_order()
         if i % 4 == 0:

@@ -184,7 +184,7 @@ def test_staff_who_is_not_a_party_gets_404_for_a_quote(api_as):
     order = shift_order()
 
     # when
-    response = api_as(UserFactory(is_staff=True)).get(_quote_url(order))
+    response = api_as(UserFactory(support=True)).get(_quote_url(order))
 
     # then
     _assert_problem(response, 404, "not_found")
@@ -592,7 +592,7 @@ def test_a_cancellation_without_a_refund_lists_none(api_as):
     # given: support rules that the provider keeps the whole price
     order = shift_order()
     order_cancel_by_support(
-        order=order, actor=UserFactory(is_staff=True), fault="none", reason="other", message="Paid", refund_percent=0
+        order=order, actor=UserFactory(support=True), fault="none", reason="other", message="Paid", refund_percent=0
     )
 
     # when

@@ -130,7 +130,7 @@ def _edit(policy_id: int, actor, **values):
 
 def test_one_used_version_edited_twice_at_once_makes_two_numbered_versions():
     policy = service_order().policy
-    staff = UserFactory(is_staff=True)
+    staff = UserFactory(support=True)
 
     results = race(
         lambda: _edit(policy.pk, staff, name="Edit A"),
@@ -144,7 +144,7 @@ def test_one_used_version_edited_twice_at_once_makes_two_numbered_versions():
 
 def test_two_used_versions_edited_at_once_take_the_next_two_numbers():
     first = service_order().policy
-    staff = UserFactory(is_staff=True)
+    staff = UserFactory(support=True)
     second = policy_create(policy=Policy(version=first.version + 1), actor=staff)
     assert service_order().policy == second
 

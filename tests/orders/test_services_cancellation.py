@@ -151,7 +151,7 @@ def test_cancelling_twice_is_a_conflict():
 
 def test_support_ruling_needs_staff_and_records_fault():
     order = shift_order()
-    staff = UserFactory(is_staff=True)
+    staff = UserFactory(support=True)
 
     with pytest.raises(PermissionDenied):
         order_cancel_by_support(order=order, actor=order.client, fault="client", reason="other", message="x")
@@ -167,7 +167,7 @@ def test_appeal_refunds_the_fee_and_reverses_credit_keeping_both_in_history():
     with time_machine.travel(order.starts_at - timedelta(hours=1), tick=False):
         order_cancel(order=order, actor=order.provider, reason="force_majeure")
 
-    cancellation_reverse(cancellation=order.cancellation, actor=UserFactory(is_staff=True), reason="Hospital note")
+    cancellation_reverse(cancellation=order.cancellation, actor=UserFactory(support=True), reason="Hospital note")
 
     order.cancellation.refresh_from_db()
     assert order.cancellation.reversed_at is not None

@@ -73,7 +73,7 @@ def test_staff_who_are_not_parties_cannot_post(order):
     before = thread_snapshot()
 
     with pytest.raises(PermissionDenied) as exc:
-        _post(order, UserFactory(is_staff=True))
+        _post(order, UserFactory(support=True))
 
     assert exc.value.code == "not_a_party"
     assert thread_snapshot() == before
@@ -281,7 +281,7 @@ def test_reporting_changes_nothing_in_the_thread(message):
 
 def test_support_resolves_a_report_with_a_note_and_the_reporter_is_told(message):
     report = threads.message_report_create(message=message, reporter=message.order.client, reason="spam")
-    agent = UserFactory(is_staff=True)
+    agent = UserFactory(support=True)
 
     threads.message_report_resolve(report=report, actor=agent, note="Warned the provider")
 
@@ -296,10 +296,10 @@ def test_support_resolves_a_report_with_a_note_and_the_reporter_is_told(message)
 
 def test_resolving_twice_keeps_the_first_resolution(message):
     report = threads.message_report_create(message=message, reporter=message.order.client, reason="spam")
-    agent = UserFactory(is_staff=True)
+    agent = UserFactory(support=True)
     threads.message_report_resolve(report=report, actor=agent, note="First")
 
-    threads.message_report_resolve(report=report, actor=UserFactory(is_staff=True), note="Second")
+    threads.message_report_resolve(report=report, actor=UserFactory(support=True), note="Second")
 
     report.refresh_from_db()
     assert (report.resolved_by, report.resolution_note) == (agent, "First")
@@ -312,7 +312,7 @@ def test_only_staff_resolve_and_a_note_is_required(message):
     with pytest.raises(PermissionDenied):
         threads.message_report_resolve(report=report, actor=message.order.client, note="Fine")
     with pytest.raises(ValidationFailed):
-        threads.message_report_resolve(report=report, actor=UserFactory(is_staff=True), note="")
+        threads.message_report_resolve(report=report, actor=UserFactory(support=True), note="")
 
     report.refresh_from_db()
     assert report.resolved_at is None

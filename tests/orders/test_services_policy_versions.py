@@ -43,7 +43,7 @@ def draft(actor) -> Policy:
 def test_an_added_version_copies_the_newest_table_and_records_who_added_it():
     # given
     newest = services.policy_current()
-    staff = UserFactory(is_staff=True)
+    staff = UserFactory(support=True)
 
     # when
     added = policy_create(policy=Policy(version=newest.version + 1, name="Spring terms"), actor=staff)
@@ -56,7 +56,7 @@ def test_an_added_version_copies_the_newest_table_and_records_who_added_it():
 
 def test_a_version_no_order_uses_is_edited_in_place():
     # given
-    staff = UserFactory(is_staff=True)
+    staff = UserFactory(support=True)
     policy = draft(staff)
     versions = Policy.objects.count()
     table = with_rule(table_of(policy), "no_show", "no-show", provider_fee_percent=Decimal("25"))
@@ -78,7 +78,7 @@ def test_a_version_no_order_uses_is_edited_in_place():
 
 def test_an_unused_version_keeps_its_table_when_only_its_values_change():
     # given
-    staff = UserFactory(is_staff=True)
+    staff = UserFactory(support=True)
     policy = draft(staff)
     rule_ids = set(policy.rules.values_list("pk", flat=True))
 
@@ -95,7 +95,7 @@ def test_an_unused_version_keeps_its_table_when_only_its_values_change():
 def test_a_used_version_saved_unchanged_writes_nothing():
     # given
     policy = service_order().policy
-    staff = UserFactory(is_staff=True)
+    staff = UserFactory(support=True)
     versions, table = Policy.objects.count(), table_of(policy)
     unchanged = edited(policy)
 
@@ -114,7 +114,7 @@ def test_editing_a_used_version_saves_the_next_version_and_leaves_the_old_one():
     # given
     order = service_order()
     old = order.policy
-    staff = UserFactory(is_staff=True)
+    staff = UserFactory(support=True)
     old_table = table_of(old)
     table = with_rule(
         old_table,
@@ -144,7 +144,7 @@ def test_editing_a_used_version_saves_the_next_version_and_leaves_the_old_one():
 def test_a_new_version_is_numbered_after_the_highest_not_after_the_edited_one():
     # given: versions 1 and 2, both with orders
     first = service_order().policy
-    staff = UserFactory(is_staff=True)
+    staff = UserFactory(support=True)
     second = draft(staff)
     service_order()
     assert Order.objects.filter(policy=second).exists()
@@ -160,7 +160,7 @@ def test_a_new_version_is_numbered_after_the_highest_not_after_the_edited_one():
 def test_a_new_version_made_from_its_values_alone_copies_the_table():
     # given
     old = service_order().policy
-    staff = UserFactory(is_staff=True)
+    staff = UserFactory(support=True)
 
     # when
     saved = policy_save(policy=edited(old, no_show_minutes=45), actor=staff, values_changed=True)
@@ -174,7 +174,7 @@ def test_a_new_version_made_from_its_values_alone_copies_the_table():
 @pytest.mark.parametrize("used", [True, False], ids=["used version", "unused version"])
 def test_a_table_missing_a_path_is_refused_and_nothing_changes(used):
     # given
-    staff = UserFactory(is_staff=True)
+    staff = UserFactory(support=True)
     policy = service_order().policy if used else draft(staff)
     versions, name, table = Policy.objects.count(), policy.name, table_of(policy)
     broken = [rule for rule in table if rule["path"] != "no_show"]
@@ -192,7 +192,7 @@ def test_a_table_missing_a_path_is_refused_and_nothing_changes(used):
 
 def test_a_broken_rule_is_refused_at_its_place_in_the_table():
     # given
-    staff = UserFactory(is_staff=True)
+    staff = UserFactory(support=True)
     policy = draft(staff)
     table = table_of(policy)
     index = next(i for i, rule in enumerate(table) if rule["path"] == "mutual")

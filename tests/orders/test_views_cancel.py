@@ -384,7 +384,7 @@ def test_a_stranger_gets_404_on_the_dialog_and_the_confirmation(client, user):
 
 def test_staff_who_are_not_parties_cannot_cancel_here(client):
     order = shift_order()
-    client.force_login(UserFactory(is_staff=True))
+    client.force_login(UserFactory(support=True))
 
     assert _dialog(client, order).status_code == 404
 
@@ -484,7 +484,7 @@ def test_cancellation_reversed_on_appeal_says_so(client):
     order = shift_order()
     with time_machine.travel(order.starts_at - timedelta(hours=1), tick=False):
         order_cancel(order=order, actor=order.provider, reason="force_majeure")
-    staff = UserFactory(is_staff=True)
+    staff = UserFactory(support=True)
     cancellation_reverse(cancellation=order.cancellation, actor=staff, reason="Hospital letter checked")
     client.force_login(order.provider)
 

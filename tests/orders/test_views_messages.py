@@ -125,7 +125,7 @@ def test_a_stranger_can_neither_read_nor_post(client, order):
 
 def test_staff_read_the_thread_without_a_form(client, order):
     _post(order, order.client, "Evidence")
-    client.force_login(UserFactory(is_staff=True))
+    client.force_login(UserFactory(support=True))
 
     html = _page(client, order).content.decode()
 
@@ -187,7 +187,7 @@ def attachment(order):
 
 @pytest.mark.parametrize("who", ["client", "provider", "staff"])
 def test_parties_and_staff_download_an_attachment(client, order, attachment, who):
-    client.force_login(UserFactory(is_staff=True) if who == "staff" else getattr(order, who))
+    client.force_login(UserFactory(support=True) if who == "staff" else getattr(order, who))
 
     response = client.get(reverse("message_attachment", args=[attachment.pk]))
 

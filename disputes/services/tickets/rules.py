@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.models import ActorRole
+from core.support import is_support
 from core.timeutils import when_text
 from disputes.models import AfterSalesTicket, SupportCase, TicketState, TicketType
 from disputes.windows import window_end
@@ -79,7 +80,7 @@ def ticket_role(ticket: AfterSalesTicket, user: User | None) -> str | None:
     role = ticket.order.role_of(user)
     if role is not None:
         return role
-    return ActorRole.SUPPORT if user.is_staff else None
+    return ActorRole.SUPPORT if is_support(user) else None
 
 
 def cancel_needs_confirmation(ticket: AfterSalesTicket, requester_role: str) -> tuple[str, ...]:
