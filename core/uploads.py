@@ -1,8 +1,14 @@
-"""The one upload check: size limit, and type decided by the file's content, not its name."""
+"""The one upload check: size limit, and type decided by the file's content, not its name.
+
+Also where uploads are stored: a random name, never the uploader's.
+"""
 
 from __future__ import annotations
 
+import uuid
+
 from django.core.files.uploadedfile import UploadedFile
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.exceptions import ApplicationError
@@ -27,6 +33,18 @@ _MIME = {
     "zip": "application/zip",
     "text": "text/plain",
 }
+# The extension a stored file is given, from the type found in its content.
+EXTENSIONS = {
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "image/gif": ".gif",
+    "image/webp": ".webp",
+    "application/pdf": ".pdf",
+    "application/zip": ".zip",
+    "text/plain": ".txt",
+}
+# Every type ``upload_check`` can find: the only types a stored file is ever served as.
+KNOWN_TYPES = frozenset(_MIME.values())
 
 
 class UploadTooLarge(ApplicationError):
@@ -77,3 +95,11 @@ def upload_check(upload: UploadedFile, *, allowed: tuple[str, ...], field: str =
         }
         raise UploadTypeRefused(message, errors={field: [message]})
     return upload, _MIME[kind]
+
+
+def stored_name(folder: str, content_type: str) -> str:
+    """Where a file is stored: ``folder/YYYY/MM/<random><extension of its checked type>``.
+
+    Never the uploader's name: that is kept on the row for display and as the download's name.
+    """
+    return f"{folder}/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{EXTENSIONS.get(content_type, '')}"
