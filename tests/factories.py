@@ -10,10 +10,12 @@ from typing import Literal
 
 import factory
 import time_machine
+from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 
 from core.jobs import sweep_run
+from core.support import SUPPORT_GROUP
 from marketplace.models import Listing, ListingKind, User
 from orders import services as order_services
 from orders.cancellation import order_cancel
@@ -35,6 +37,13 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _save(obj, create, extracted, **kwargs):
         if create:
             obj.save()
+
+
+def support_user(**kwargs) -> User:
+    """Staff in the ``support`` group: who acts for support (a plain staff account does not)."""
+    user = UserFactory(is_staff=True, **kwargs)
+    user.groups.add(Group.objects.get_or_create(name=SUPPORT_GROUP)[0])
+    return user
 
 
 class ServiceListingFactory(factory.django.DjangoModelFactory):

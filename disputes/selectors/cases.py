@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from core.exceptions import NotFound
 from core.models import TransitionLog
+from core.support import is_support
 from disputes.models import AfterSalesTicket, CaseStatement, Evidence, RequestState, ResolutionRequest, SupportCase
 from orders.models import Order
 from orders.selectors import order_messages
@@ -106,10 +107,12 @@ def declined_requests_to_escalate(*, order) -> QuerySet[ResolutionRequest]:
 
 def evidence_get_for(*, pk, user) -> Evidence:
     """An evidence file ``user`` may download: a party of its case's, ticket's or claim's order, the
-    appellant of its appeal, or staff."""
+    appellant of its appeal, or support (a plain staff account is not)."""
     pk = _int(pk)
     qs = Evidence.objects.all()
-    if not getattr(user, "is_staff", False):
+    if not is_support(user):
+        if not user.is_authenticated:
+            raise NotFound(_("No such file."))
         qs = qs.filter(
             _party_filter(user, "case__order__")
             | _party_filter(user, "ticket__order__")
