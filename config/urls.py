@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.defaults import page_not_found, server_error
@@ -17,11 +16,8 @@ urlpatterns = [
     path("", include("disputes.urls")),
     path("", include("core.webhooks.urls")),
 ]
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# No route serves MEDIA_URL, whatever DEBUG says: uploaded files are evidence between people and
+# are read only through the views that check who asks (/files/…, and the API's file links).
 
 
 def handler404(request, exception=None):

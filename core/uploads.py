@@ -1,8 +1,17 @@
-"""The one upload check: size limit, and type decided by the file's content, not its name."""
+"""The one upload check: size limit, and type decided by the file's content, not its name.
+
+Also where uploads are stored (a random name, never the uploader's) and how an upload over
+the limit is stopped while it streams in, before its body is kept anywhere.
+"""
 
 from __future__ import annotations
 
+import uuid
+from io import BytesIO
+
 from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadhandler import FileUploadHandler
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.exceptions import ApplicationError
@@ -27,6 +36,18 @@ _MIME = {
     "zip": "application/zip",
     "text": "text/plain",
 }
+# The extension a stored file is given, from the type found in its content.
+EXTENSIONS = {
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "image/gif": ".gif",
+    "image/webp": ".webp",
+    "application/pdf": ".pdf",
+    "application/zip": ".zip",
+    "text/plain": ".txt",
+}
+# Every type ``upload_check`` can find: the only types a stored file is ever served as.
+KNOWN_TYPES = frozenset(_MIME.values())
 
 
 class UploadTooLarge(ApplicationError):
@@ -77,3 +98,64 @@ def upload_check(upload: UploadedFile, *, allowed: tuple[str, ...], field: str =
         }
         raise UploadTypeRefused(message, errors={field: [message]})
     return upload, _MIME[kind]
+
+
+def stored_name(folder: str, content_type: str) -> str:
+    """Where a file is stored: ``folder/YYYY/MM/<random><extension of its checked type>``.
+
+    Never the uploader's name: that is kept on the row for display and as the download's name.
+    """
+    return f"{folder}/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{EXTENSIONS.get(content_type, '')}"
+
+
+# --- Stopping a large upload while it streams in ------------------------------------------------
+
+
+class OversizedUpload(UploadedFile):
+    """What is left of a file refused while it streamed in: its name and real size, none of its bytes.
+
+    It reaches the form or serializer like any file, so ``upload_check`` refuses it with the usual
+    413 (the API) or form error (the pages), and the rest of the request keeps its fields.
+    """
+
+    def __init__(self, *, name: str, content_type: str, size: int, charset: str | None) -> None:
+        super().__init__(BytesIO(), name=name, content_type=content_type, size=size, charset=charset)
+
+
+class UploadLimitHandler(FileUploadHandler):
+    """Counts each file's bytes as they arrive and keeps none past ``MAX_UPLOAD_BYTES``.
+
+    First in ``FILE_UPLOAD_HANDLERS``: the handlers after it (memory, temporary file) are handed
+    a file's chunks only while it is within the limit. Once it is over, what they were handed is
+    dropped, the rest of the file is read and thrown away, and the file arrives as an
+    ``OversizedUpload``. (The whole request is capped by ``GIGFAIR_MAX_REQUEST_BYTES`` before
+    any of it is read: ``core.middleware.RequestSizeLimitMiddleware``.)
+    """
+
+    limit = MAX_UPLOAD_BYTES
+
+    def new_file(self, *args, **kwargs) -> None:
+        super().new_file(*args, **kwargs)
+        self.over_limit = False
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
+        if self.over_limit:
+            return None
+        if start + len(raw_data) > self.limit:
+            self.over_limit = True
+            self._drop_what_the_others_hold()
+            return None
+        return raw_data
+
+    def file_complete(self, file_size: int) -> UploadedFile | None:
+        if not self.over_limit:
+            return None  # the next handler hands over the file it kept
+        return OversizedUpload(
+            name=self.file_name, content_type=self.content_type, size=file_size, charset=self.charset
+        )
+
+    def _drop_what_the_others_hold(self) -> None:
+        handlers = list(self.request.upload_handlers) if self.request is not None else []
+        for handler in handlers[handlers.index(self) + 1 :] if self in handlers else ():
+            # Their own clean-up: the temporary file handler closes and deletes its file.
+            handler.upload_interrupted()

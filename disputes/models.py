@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from core.models import TimeStampedModel
+from core.uploads import stored_name
 from orders.models import CancelReason
 
 # --- Resolution requests -------------------------------------------------------------------
@@ -616,6 +617,11 @@ class PenaltyAppeal(DecidedBySupport):
         self.decided(by=by, note=note, at=at)
 
 
+def evidence_path(instance: Evidence, filename: str) -> str:
+    """Where an evidence file is stored: a random name, never the uploader's (that is kept in ``name``)."""
+    return stored_name("evidence", instance.content_type)
+
+
 class Evidence(models.Model):
     """A file given as evidence on a case, a ticket, a claim or an appeal (images and PDF, 10 MB, type by content)."""
 
@@ -626,7 +632,7 @@ class Evidence(models.Model):
     claim = models.ForeignKey(Claim, null=True, blank=True, on_delete=models.CASCADE, related_name="evidence")
     appeal = models.ForeignKey(PenaltyAppeal, null=True, blank=True, on_delete=models.CASCADE, related_name="evidence")
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    file = models.FileField(_("file"), upload_to="evidence/%Y/%m/")
+    file = models.FileField(_("file"), upload_to=evidence_path)
     name = models.CharField(_("name"), max_length=255)
     content_type = models.CharField(_("content type"), max_length=100)
     size = models.PositiveIntegerField(_("size"))

@@ -22,6 +22,7 @@ from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -113,10 +114,11 @@ class DeliveryInline(ReadOnlyInlineMixin, admin.TabularInline):
         files: list[DeliveryFile] = list(obj.files.all())
         if not files:
             return "—"
+        # Through the access-checked view (support may open every file), never a media URL.
         return format_html_join(
-            format_html("<br>"),
+            mark_safe("<br>"),
             '<a href="{}">{}</a> ({}, {} bytes)',
-            ((f.file.url, f.name, f.content_type, f.size) for f in files),
+            ((reverse("delivery_file", args=(f.pk,)), f.name, f.content_type, f.size) for f in files),
         )
 
 

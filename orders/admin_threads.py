@@ -31,7 +31,7 @@ class MessageAttachmentInline(ReadOnlyInlineMixin, admin.TabularInline):
 
     @admin.display(description=_("file"))
     def download(self, obj: MessageAttachment) -> str:
-        # Through the access-checked view (staff may open every file), never a media URL.
+        # Through the access-checked view (support may open every file), never a media URL.
         return format_html('<a href="{}">{}</a>', reverse("message_attachment", args=(obj.pk,)), obj.name)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -18,6 +17,7 @@ from django_fsm import FSMField, FSMModelMixin, transition
 
 from core.models import EvidenceModel, TimeStampedModel, TransitionLog
 from core.timeutils import shifted
+from core.uploads import stored_name
 from marketplace.models import CURRENCIES, ListingKind
 
 CENT = Decimal("0.01")
@@ -485,9 +485,16 @@ class Delivery(TimeStampedModel):
         return f"Delivery {self.pk} on order {self.order_id}"
 
 
+def delivery_file_path(instance: DeliveryFile, filename: str) -> str:
+    """Where a delivered file is stored: a random name, never the uploader's (that is kept in ``name``)."""
+    return stored_name("deliveries", instance.content_type)
+
+
 class DeliveryFile(models.Model):
+    """A delivered file; served only to the order's parties and support (``delivery_file_get_for``)."""
+
     delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="files")
-    file = models.FileField(_("file"), upload_to="deliveries/%Y/%m/")
+    file = models.FileField(_("file"), upload_to=delivery_file_path)
     name = models.CharField(_("name"), max_length=255)
     content_type = models.CharField(_("content type"), max_length=100)
     size = models.PositiveIntegerField(_("size"))
@@ -892,26 +899,16 @@ class Message(EvidenceModel):
         return _("Message %(id)s on order #%(order)s") % {"id": self.pk, "order": self.order_id}
 
 
-ATTACHMENT_EXTENSIONS = {
-    "application/pdf": ".pdf",
-    "image/png": ".png",
-    "image/jpeg": ".jpg",
-    "image/gif": ".gif",
-    "image/webp": ".webp",
-}
-
-
 def message_attachment_path(instance: MessageAttachment, filename: str) -> str:
     """Where an attachment is stored: a random name, never the uploader's (that is kept in ``name``).
 
     The extension follows the type found in the content, so a PDF named ``.png`` is stored as ``.pdf``.
     """
-    extension = ATTACHMENT_EXTENSIONS.get(instance.content_type, "")
-    return f"messages/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{extension}"
+    return stored_name("messages", instance.content_type)
 
 
 class MessageAttachment(EvidenceModel):
-    """A file sent with a message; served only to the order's parties and staff, never by a public URL."""
+    """A file sent with a message; served only to the order's parties and support, never by a public URL."""
 
     message = models.ForeignKey(Message, on_delete=models.PROTECT, related_name="attachments")
     file = models.FileField(_("file"), upload_to=message_attachment_path, max_length=255)

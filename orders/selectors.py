@@ -16,6 +16,7 @@ from .models import (
     OPEN_STATES,
     Cancellation,
     Delivery,
+    DeliveryFile,
     LedgerTransaction,
     Message,
     MessageAttachment,
@@ -149,18 +150,38 @@ def message_get_for(*, pk, user) -> Message:
     return message
 
 
-def attachment_get_for(*, pk, user, message_id=None) -> MessageAttachment:
-    """An attachment ``user`` may download: they are a party to its order, or staff."""
+def _file_pk(pk) -> int:
     try:
-        pk = int(pk)
+        return int(pk)
     except (TypeError, ValueError):
         raise NotFound(_("No such file.")) from None
-    qs = MessageAttachment.objects.filter(pk=pk)
+
+
+def attachment_get_for(*, pk, user, message_id=None) -> MessageAttachment:
+    """An attachment ``user`` may download: a party to its order, or support (a plain staff account is not)."""
+    qs = MessageAttachment.objects.filter(pk=_file_pk(pk))
     if message_id is not None:
         qs = qs.filter(message_id=message_id)
     if not is_support(user):
+        if not user.is_authenticated:
+            raise NotFound(_("No such file."))
         qs = qs.filter(Q(message__order__client=user) | Q(message__order__provider=user))
     attachment = qs.first()
     if attachment is None:
         raise NotFound(_("No such file."))
     return attachment
+
+
+def delivery_file_get_for(*, pk, user, order_id=None) -> DeliveryFile:
+    """A delivered file ``user`` may download: a party to its order, or support (a plain staff account is not)."""
+    qs = DeliveryFile.objects.filter(pk=_file_pk(pk))
+    if order_id is not None:
+        qs = qs.filter(delivery__order_id=order_id)
+    if not is_support(user):
+        if not user.is_authenticated:
+            raise NotFound(_("No such file."))
+        qs = qs.filter(Q(delivery__order__client=user) | Q(delivery__order__provider=user))
+    delivery_file = qs.first()
+    if delivery_file is None:
+        raise NotFound(_("No such file."))
+    return delivery_file

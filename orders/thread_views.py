@@ -12,13 +12,13 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
+from core.downloads import stored_file_response
 from core.exceptions import ApplicationError, NotFound
 from marketplace.selectors import block_active_between
 
 from . import threads
-from .downloads import attachment_response
 from .forms import MessageForm, MessageReportForm
 from .models import MessageReportReason, Order
 from .selectors import attachment_get_for, message_get_for, order_get_for_action, order_thread_for
@@ -123,12 +123,11 @@ def message_report(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "orders/message_report.html", {"message": message, "form": form})
 
 
-@login_required
-@require_GET
+@require_safe
 def message_attachment(request: HttpRequest, pk: int) -> FileResponse:
-    """An attachment, for the order's parties and staff only: it is evidence, never public."""
+    """An attachment, for the order's parties and support only: it is evidence, never public."""
     try:
         attachment = attachment_get_for(pk=pk, user=request.user)
     except NotFound:
         raise Http404(_("No such file.")) from None
-    return attachment_response(attachment)
+    return stored_file_response(attachment)

@@ -6,11 +6,13 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("listings/<int:pk>/order/", views.order_create, name="order_create"),
     path("orders/<int:pk>/", views.order_detail, name="order_detail"),
-    path("orders/<int:pk>/files/<int:file_id>/", views.order_file, name="order_file"),
     path("orders/<int:pk>/cancel/", views.order_cancel, name="order_cancel"),
     # Before the action pattern below, which would take "messages" for an action.
     path("orders/<int:pk>/messages/", thread_views.order_messages, name="order_messages"),
     path("messages/<int:pk>/report/", thread_views.message_report, name="message_report"),
-    path("messages/files/<int:pk>/", thread_views.message_attachment, name="message_attachment"),
     path("orders/<int:pk>/<slug:action>/", views.order_action, name="order_action"),
+    # Stored files, each kind at one address, served only to those who may see them (evidence is
+    # at files/evidence/, in disputes).
+    path("files/deliveries/<int:pk>/", views.delivery_file, name="delivery_file"),
+    path("files/messages/<int:pk>/", thread_views.message_attachment, name="message_attachment"),
 ]

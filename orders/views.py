@@ -17,9 +17,10 @@ from django.utils.cache import patch_vary_headers
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 
+from core.downloads import stored_file_response
 from core.exceptions import ApplicationError, NotFound
 from core.forms import GigfairForm
 from core.templatetags.gigfair import money
@@ -33,7 +34,7 @@ from . import cancellation, services
 from .forms import CancelForm, ConfirmForm, DeliverForm, OrderCreateForm, RequirementsForm, RevisionForm
 from .models import AccountKind, Cancellation, CancellationQuote, Order, OrderState
 from .policy import Refusal
-from .selectors import order_get, order_get_for_action, order_list_for
+from .selectors import delivery_file_get_for, order_get, order_get_for_action, order_list_for
 
 ORDERS_PER_PAGE = 15
 
@@ -275,18 +276,14 @@ def order_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     return _order_page(request, order, bound=(spec.name, form))
 
 
-@login_required
-def order_file(request: HttpRequest, pk: int, file_id: int) -> FileResponse:
-    """A delivered file, for the order's parties only (it is evidence, never public)."""
-    order = _order_or_404(request, pk)
-    for delivery in order.deliveries.all():
-        for item in delivery.files.all():
-            if item.pk == file_id:
-                inline = item.content_type.startswith("image/") or item.content_type == "application/pdf"
-                return FileResponse(
-                    item.file.open("rb"), as_attachment=not inline, filename=item.name, content_type=item.content_type
-                )
-    raise Http404(_("No such file."))
+@require_safe
+def delivery_file(request: HttpRequest, pk: int) -> FileResponse:
+    """A delivered file, for the order's parties and support only (it is evidence, never public)."""
+    try:
+        item = delivery_file_get_for(pk=pk, user=request.user)
+    except NotFound:
+        raise Http404(_("No such file.")) from None
+    return stored_file_response(item)
 
 
 # --- Cancelling -----------------------------------------------------------------------------

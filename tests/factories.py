@@ -64,6 +64,11 @@ def support_with(*codenames: str) -> User:
     return UserFactory(support=True)
 
 
+def support_user(**kwargs) -> User:
+    """Staff in the ``support`` group: who acts for support (a plain staff account does not)."""
+    return UserFactory(support=True, **kwargs)
+
+
 class ServiceListingFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Listing

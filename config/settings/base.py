@@ -55,6 +55,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "marketplace.middleware.UserLanguageMiddleware",  # a signed-in user's language on a new device
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Before anything reads the body (the CSRF check reads the form): 413 on a Content-Length too large.
+    "core.middleware.RequestSizeLimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
@@ -131,8 +133,21 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploaded files are never served from MEDIA_URL: each is read through a view that checks who
+# asks (``core.downloads``). They are stored under random names (``core.uploads.stored_name``).
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=BASE_DIR / "media")
+# First the byte counter: a file over 10 MB is dropped while it streams in, never kept.
+FILE_UPLOAD_HANDLERS = [
+    "core.uploads.UploadLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# A whole request: five files of 10 MB (the most a message, claim or appeal takes) and the fields
+# around them. A larger Content-Length is answered 413 before the body is read (core.middleware).
+GIGFAIR_MAX_REQUEST_BYTES = env.int("GIGFAIR_MAX_REQUEST_BYTES", default=51 * 1024 * 1024)
+# The fields other than files (Django's default, stated here): more is refused with 400.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

@@ -12,6 +12,7 @@ from core.api.pagination import Pagination, paginated_response
 from core.api.parsers import DecimalJSONParser
 from core.api.schema import IDEMPOTENCY_KEY, PAGE_PARAMETERS, problems
 from core.api.views import ActionApiView, ApiView
+from core.downloads import stored_file_response
 from disputes.models import CaseStatement, Evidence, SupportCase
 from disputes.selectors.cases import (
     case_get_for,
@@ -23,7 +24,6 @@ from disputes.selectors.cases import (
     evidence_get_for,
 )
 from disputes.services import cases as services
-from disputes.web.evidence import evidence_response
 from orders.selectors import order_get_for_action
 
 from .cases_serializers import (
@@ -199,7 +199,8 @@ class EvidenceFileApi(ApiView):
         operation_id="evidence_file",
         tags=TAGS,
         summary="Download an evidence file",
-        description="For the parties of the order the evidence's case (or ticket) is about, and staff.",
+        description="For the parties of the order the evidence's case, ticket or claim is about, the "
+        "appellant of its appeal, and support: 404 for anyone else. Images and PDFs are sent `inline`.",
         responses={
             (200, "application/octet-stream"): OpenApiResponse(
                 OpenApiTypes.BINARY, description="The file, with its checked content type."
@@ -208,4 +209,4 @@ class EvidenceFileApi(ApiView):
         },
     )
     def get(self, request, id: int):
-        return evidence_response(evidence_get_for(pk=id, user=request.user))
+        return stored_file_response(evidence_get_for(pk=id, user=request.user))

@@ -87,7 +87,7 @@ class EvidenceOutputSerializer(serializers.Serializer):
     description = serializers.CharField()
     uploaded_by = UserRefSerializer()
     created_at = serializers.DateTimeField()
-    url = serializers.SerializerMethodField(help_text="Download (token auth): parties of the order and staff only.")
+    url = serializers.SerializerMethodField(help_text="Download (token auth): parties of the order and support only.")
 
     def get_url(self, evidence) -> str:
         return _absolute(self.context.get("request"), reverse("api-evidence-file", args=(evidence.pk,)))

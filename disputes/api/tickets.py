@@ -140,10 +140,10 @@ class TicketEvidenceOutputSerializer(serializers.Serializer):
     description = serializers.CharField()
     uploaded_by = serializers.CharField(source="uploaded_by.username")
     created_at = serializers.DateTimeField()
-    url = serializers.SerializerMethodField(help_text="Downloadable by the order's parties and staff only.")
+    url = serializers.SerializerMethodField(help_text="Download with the same API token (parties and support only).")
 
     def get_url(self, evidence) -> str:
-        url = reverse("evidence_download", args=(evidence.pk,))
+        url = reverse("api-evidence-file", args=(evidence.pk,))
         request = self.context.get("request")
         return request.build_absolute_uri(url) if request is not None else url
 

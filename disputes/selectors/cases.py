@@ -107,10 +107,12 @@ def declined_requests_to_escalate(*, order) -> QuerySet[ResolutionRequest]:
 
 def evidence_get_for(*, pk, user) -> Evidence:
     """An evidence file ``user`` may download: a party of its case's, ticket's or claim's order, the
-    appellant of its appeal, or staff."""
+    appellant of its appeal, or support (a plain staff account is not)."""
     pk = _int(pk)
     qs = Evidence.objects.all()
     if not is_support(user):
+        if not user.is_authenticated:
+            raise NotFound(_("No such file."))
         qs = qs.filter(
             _party_filter(user, "case__order__")
             | _party_filter(user, "ticket__order__")

@@ -9,7 +9,6 @@ upheld appeal reverses them there, and both the ruling and its reversal stay in 
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -294,13 +293,6 @@ def case_add_statement(*, case: SupportCase, actor: User, text: str) -> CaseStat
 
 
 EVIDENCE_KINDS = ("image", "pdf")
-_EXTENSIONS = {
-    "application/pdf": ".pdf",
-    "image/png": ".png",
-    "image/jpeg": ".jpg",
-    "image/gif": ".gif",
-    "image/webp": ".webp",
-}
 
 
 @transaction.atomic
@@ -319,19 +311,17 @@ def case_add_evidence(*, case: SupportCase, actor: User, file, description: str 
         text = _("Choose a file.")
         raise ValidationFailed(text, errors={"file": [text]})
     upload, content_type = upload_check(file, allowed=EVIDENCE_KINDS)
-    evidence = Evidence(
+    # Stored under a random name (``evidence_path``): the uploader's name is kept in ``name`` only.
+    return Evidence.objects.create(
         case=case,
         uploaded_by=actor,
+        file=upload,
         name=(upload.name or "evidence")[-255:],
         content_type=content_type,
         size=upload.size,
         description=description,
         created_at=timezone.now(),
     )
-    # Stored through the storage API under a random name: the uploader's name is kept in ``name`` only.
-    evidence.file.save(f"{uuid.uuid4().hex}{_EXTENSIONS.get(content_type, '')}", upload, save=False)
-    evidence.save()
-    return evidence
 
 
 # --- Agents: assign, ask for information ----------------------------------------------------

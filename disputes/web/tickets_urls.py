@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import evidence, tickets
+from . import tickets
 
 urlpatterns = [
     path("tickets/", tickets.ticket_list, name="ticket_list"),
@@ -14,6 +14,4 @@ urlpatterns = [
     path("tickets/<int:pk>/cancel/withdraw/", tickets.ticket_cancel_withdraw, name="ticket_cancel_withdraw"),
     path("tickets/<int:pk>/cancel/<str:answer>/", tickets.ticket_cancel_answer, name="ticket_cancel_answer"),
     path("tickets/<int:pk>/escalate/", tickets.ticket_escalate, name="ticket_escalate"),
-    # Generic (cases and tickets); registered here because this module was first to need it.
-    path("evidence/<int:pk>/", evidence.evidence_download, name="evidence_download"),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -114,10 +115,10 @@ class DeliveryFileOutputSerializer(serializers.Serializer):
     name = serializers.CharField()
     content_type = serializers.CharField()
     size = serializers.IntegerField()
-    url = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField(help_text="Download with the same API token (parties and support only).")
 
     def get_url(self, delivery_file) -> str:
-        url = delivery_file.file.url
+        url = reverse("api-order-file", kwargs={"id": delivery_file.delivery.order_id, "file_id": delivery_file.pk})
         request = self.context.get("request")
         return request.build_absolute_uri(url) if request is not None else url
 

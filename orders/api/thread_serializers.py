@@ -28,7 +28,7 @@ class MessageAttachmentOutputSerializer(serializers.Serializer):
     name = serializers.CharField(help_text="The name it was uploaded with.")
     content_type = serializers.CharField(help_text="Found from the file's content, not its name.")
     size = serializers.IntegerField()
-    url = serializers.SerializerMethodField(help_text="Download with the same API token (parties and staff only).")
+    url = serializers.SerializerMethodField(help_text="Download with the same API token (parties and support only).")
 
     def get_url(self, attachment) -> str:
         url = reverse("api-message-attachment", kwargs={"id": attachment.message_id, "attachment_id": attachment.pk})

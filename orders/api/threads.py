@@ -15,8 +15,8 @@ from core.api.pagination import Pagination, paginated_response
 from core.api.parsers import DecimalJSONParser
 from core.api.schema import IDEMPOTENCY_KEY, PAGE_PARAMETERS, problems
 from core.api.views import ActionApiView, ApiView
+from core.downloads import stored_file_response
 from orders import threads
-from orders.downloads import attachment_response
 from orders.models import Message, MessageReport
 from orders.selectors import attachment_get_for, message_get_for, order_get_for_action, order_thread_for
 
@@ -102,7 +102,8 @@ class MessageAttachmentApi(ApiView):
         operation_id="messages_attachment_download",
         tags=["messages"],
         summary="Download a message's attachment",
-        description="Only for the order's parties (and staff).",
+        description="Only for the order's parties and support: 404 for anyone else. Images and PDFs are "
+        "sent `inline`, everything else as an attachment, with the type found in the content on upload.",
         responses={
             (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY, description="The file."),
             **problems(401, 404),
@@ -110,4 +111,4 @@ class MessageAttachmentApi(ApiView):
     )
     def get(self, request, id: int, attachment_id: int):
         attachment = attachment_get_for(pk=attachment_id, message_id=id, user=request.user)
-        return attachment_response(attachment)
+        return stored_file_response(attachment)

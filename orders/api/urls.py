@@ -10,6 +10,7 @@ from .views import (
     OrderDeliverApi,
     OrderDeliveryAcceptApi,
     OrderDetailApi,
+    OrderFileApi,
     OrderListCreateApi,
     OrderRequirementsSubmitApi,
     OrderRevisionRequestApi,
@@ -18,6 +19,7 @@ from .views import (
 urlpatterns = [
     path("orders/", OrderListCreateApi.as_view(), name="api-order-list"),
     path("orders/<int:id>/", OrderDetailApi.as_view(), name="api-order-detail"),
+    path("orders/<int:id>/files/<int:file_id>/", OrderFileApi.as_view(), name="api-order-file"),
     path("orders/<int:id>/requirements/", OrderRequirementsSubmitApi.as_view(), name="api-order-requirements"),
     path("orders/<int:id>/deliver/", OrderDeliverApi.as_view(), name="api-order-deliver"),
     path("orders/<int:id>/accept-delivery/", OrderDeliveryAcceptApi.as_view(), name="api-order-accept-delivery"),

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
@@ -11,12 +12,13 @@ from core.api.pagination import Pagination, paginated_response
 from core.api.parsers import DecimalJSONParser
 from core.api.schema import IDEMPOTENCY_KEY, PAGE_PARAMETERS, problems
 from core.api.views import ActionApiView, ApiView
+from core.downloads import stored_file_response
 from credit.rates import CompletionRateEffect
 from orders import services
 from orders.cancellation import QuoteView, cancellation_quote, order_cancel
 from orders.completion import completion_rate_effect_for
 from orders.models import PERSON_REASONS, Order
-from orders.selectors import order_get, order_get_for_action, order_list_for
+from orders.selectors import delivery_file_get_for, order_get, order_get_for_action, order_list_for
 
 from .serializers import (
     CancellationQuoteOutputSerializer,
@@ -102,6 +104,25 @@ class OrderDetailApi(ApiView):
     )
     def get(self, request, id: int):
         return _order_response(request, id)
+
+
+class OrderFileApi(ApiView):
+    @extend_schema(
+        operation_id="orders_file_download",
+        tags=["orders"],
+        summary="Download a delivered file",
+        description="The `url` of a file in the order's `deliveries`, with the same token. For the order's "
+        "parties and support only: 404 for anyone else. Images and PDFs are sent `inline`, everything "
+        "else as an attachment, always with the type found in the content on upload.",
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The file, with its checked content type."
+            ),
+            **problems(401, 404),
+        },
+    )
+    def get(self, request, id: int, file_id: int):
+        return stored_file_response(delivery_file_get_for(pk=file_id, order_id=id, user=request.user))
 
 
 @extend_schema_view(

@@ -290,7 +290,9 @@ def test_evidence_upload(api_as):
 
     assert response.status_code == 201, response.json()
     assert response.json()["content_type"] == "application/pdf"
-    assert response.json()["url"].endswith(f"/evidence/{response.json()['id']}/")
+    assert response.json()["url"].endswith(f"/api/v1/evidence/{response.json()['id']}/file/")
+    download = api_as(ticket.order.client).get(response.json()["url"])
+    assert download.status_code == 200 and b"".join(download.streaming_content) == PDF
 
 
 def test_evidence_of_another_type_is_415(api_as):

@@ -15,7 +15,7 @@ from tests.disputes.test_tickets_api import PDF, PNG
 from tests.disputes.test_tickets_escalation import rejected
 from tests.disputes.test_tickets_services import open_ticket, staff
 from tests.disputes.test_tickets_windows import after_window, pending_cancel
-from tests.factories import UserFactory, order_completed, service_order
+from tests.factories import UserFactory, order_completed, service_order, support_user
 
 pytestmark = pytest.mark.django_db
 
@@ -167,14 +167,15 @@ def test_evidence_upload_errors_are_shown_on_the_form(client):
     assert not Evidence.objects.exists()
 
 
-def test_evidence_is_downloaded_by_parties_and_staff_only(client):
+def test_evidence_is_downloaded_by_parties_and_support_only(client):
     ticket = open_ticket()
     evidence = svc.ticket_add_evidence(ticket=ticket, actor=ticket.opened_by, file=SimpleUploadedFile("a.pdf", PDF))
     url = reverse("evidence_download", args=[evidence.pk])
 
-    client.force_login(UserFactory())
-    assert client.get(url).status_code == 404
-    for user in (ticket.order.client, ticket.order.provider, staff()):
+    for outsider in (UserFactory(), staff()):
+        client.force_login(outsider)
+        assert client.get(url).status_code == 404
+    for user in (ticket.order.client, ticket.order.provider, support_user()):
         client.force_login(user)
         response = client.get(url)
         assert response.status_code == 200

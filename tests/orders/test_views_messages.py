@@ -1,5 +1,5 @@
 """The thread on the order page: newest at the bottom, posting with or without htmx, attachments
-served only to the parties and staff, reporting, and a query count that does not grow."""
+served only to the parties and support, reporting, and a query count that does not grow."""
 
 import pytest
 from django.urls import resolve, reverse
@@ -8,7 +8,7 @@ from marketplace import services
 from marketplace.models import Notification
 from orders import threads
 from orders.models import Message, MessageReport
-from tests.factories import UserFactory, service_order
+from tests.factories import UserFactory, service_order, support_user
 from tests.marketplace.helpers import PDF, PNG, TEXT, png, thread_snapshot, too_big, upload
 
 pytestmark = pytest.mark.django_db
@@ -185,9 +185,9 @@ def attachment(order):
     return message.attachments.get()
 
 
-@pytest.mark.parametrize("who", ["client", "provider", "staff"])
-def test_parties_and_staff_download_an_attachment(client, order, attachment, who):
-    client.force_login(UserFactory(support=True) if who == "staff" else getattr(order, who))
+@pytest.mark.parametrize("who", ["client", "provider", "support"])
+def test_parties_and_support_download_an_attachment(client, order, attachment, who):
+    client.force_login(support_user() if who == "support" else getattr(order, who))
 
     response = client.get(reverse("message_attachment", args=[attachment.pk]))
 
@@ -204,11 +204,16 @@ def test_a_stranger_cannot_download_an_attachment(client, attachment):
     assert client.get(reverse("message_attachment", args=[attachment.pk])).status_code == 404
 
 
-def test_downloading_needs_a_login(client, attachment):
+def test_staff_outside_support_cannot_download_an_attachment(client, attachment):
+    client.force_login(UserFactory(is_staff=True))
+
+    assert client.get(reverse("message_attachment", args=[attachment.pk])).status_code == 404
+
+
+def test_downloading_signed_out_is_404(client, attachment):
     response = client.get(reverse("message_attachment", args=[attachment.pk]))
 
-    assert response.status_code == 302
-    assert response.url.startswith(reverse("login"))
+    assert response.status_code == 404
 
 
 def test_the_page_never_links_the_public_media_url(client, order, attachment):

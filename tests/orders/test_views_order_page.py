@@ -116,7 +116,8 @@ def test_order_page_lists_deliveries_with_their_files(client):
     html = response.content.decode()
     assert "Here it is" in html
     item = order.deliveries.get().files.get()
-    assert reverse("order_file", args=[order.pk, item.pk]) in html
+    assert reverse("delivery_file", args=[item.pk]) in html
+    assert item.file.url not in html
     assert "notes.txt" in html
 
 
@@ -124,7 +125,7 @@ def test_delivered_file_downloads_for_parties_only(client, user):
     upload = SimpleUploadedFile("notes.txt", b"The logo, in words.", content_type="text/plain")
     order = order_delivered(files=[upload])
     item = order.deliveries.get().files.get()
-    url = reverse("order_file", args=[order.pk, item.pk])
+    url = reverse("delivery_file", args=[item.pk])
 
     client.force_login(order.client)
     response = client.get(url)

@@ -101,11 +101,11 @@ def revoke(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("disputes", "0010_ticket_windows_sla_escalation"),
+        ("disputes", "0011_evidence_random_names"),
         ("core", "0005_support_group"),
         ("credit", "0003_drop_index_covered_by_pair"),
         ("marketplace", "0006_message_thread_to_orders"),
-        ("orders", "0018_policy_client_side_cancel_reasons"),
+        ("orders", "0019_delivery_files_random_names"),
     ]
 
     operations = [migrations.RunPython(grant, revoke)]
