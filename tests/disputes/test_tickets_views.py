@@ -172,7 +172,7 @@ def test_evidence_is_downloaded_by_parties_and_support_only(client):
     evidence = svc.ticket_add_evidence(ticket=ticket, actor=ticket.opened_by, file=SimpleUploadedFile("a.pdf", PDF))
     url = reverse("evidence_download", args=[evidence.pk])
 
-    for outsider in (UserFactory(), staff()):
+    for outsider in (UserFactory(), UserFactory(is_staff=True)):
         client.force_login(outsider)
         assert client.get(url).status_code == 404
     for user in (ticket.order.client, ticket.order.provider, support_user()):
