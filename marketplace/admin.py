@@ -6,20 +6,32 @@ in the orders app's admin.)
 
 from __future__ import annotations
 
+from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
+from axes.helpers import get_cool_off
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django import forms
-from django.contrib import admin
+from django.conf import settings
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Q
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.text import Truncator
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import IsSetFilter, ReadOnlyAdminMixin, ReadOnlyInlineMixin
 from core.exceptions import ApplicationError
+from core.support import is_support
+from core.timeutils import when_text
 from credit.eligibility import require_can_post
 
+from .forms import AdminLoginForm
+from .logins import attempts_locked_now, attempts_with_recent_failures, login_locks_lift
 from .models import Availability, Block, Listing, Notification, User
+
+# The admin's login counts failures and shows a lock like the site's login does.
+admin.site.login_form = AdminLoginForm
 
 
 class AvailabilityInline(ReadOnlyInlineMixin, admin.StackedInline):
@@ -188,3 +200,104 @@ class BlockAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("note"))
     def note_excerpt(self, obj: Block) -> str:
         return Truncator(obj.note).chars(60)
+
+
+# --- Login locks (django-axes) ---------------------------------------------------------------
+# django-axes' own admin pages, readable by support too (core.support), with when each lock
+# ends and an action that lifts one.
+
+
+class SupportReadableMixin:
+    """Support (staff in the ``support`` group, superusers) may look, without a model permission each."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_support(request.user) or super().has_module_permission(request)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return is_support(request.user) or super().has_view_permission(request, obj)
+
+
+class LockedNowFilter(admin.SimpleListFilter):
+    title = _("locked now")
+    parameter_name = "locked"
+
+    def lookups(self, request, model_admin):
+        return (("yes", _("locked now")),)
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return attempts_locked_now(queryset)
+        return queryset
+
+
+for _model in (AccessAttempt, AccessLog, AccessFailureLog):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+
+
+@admin.register(AccessAttempt)
+class LoginLockAdmin(SupportReadableMixin, AccessAttemptAdmin):
+    """Failed logins still counting, one row per username, address and browser; a pair with 5
+    within 15 minutes is locked until the time shown (each failure counts for 15 minutes)."""
+
+    list_display = [
+        "attempt_time",
+        "username",
+        "ip_address",
+        "failures_since_start",
+        "locked_until",
+        "path_info",
+        "user_agent",
+    ]
+    list_filter = [LockedNowFilter, "attempt_time", "path_info"]
+    search_fields = ["username", "ip_address"]
+    actions = ["unlock", "cleanup_expired_attempts"]
+    fieldsets = (
+        (None, {"fields": ("username", "ip_address", "failures_since_start", "attempt_time", "locked_until")}),
+        (_("Request"), {"fields": ("path_info", "user_agent", "http_accept", "get_data", "post_data")}),
+    )
+    readonly_fields = [*AccessAttemptAdmin.readonly_fields, "locked_until"]
+
+    def get_queryset(self, request: HttpRequest):
+        return attempts_with_recent_failures(super().get_queryset(request))
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # nothing here is edited; a lock is lifted with the action
+
+    def has_unlock_permission(self, request: HttpRequest) -> bool:
+        return is_support(request.user) or request.user.has_perm("axes.delete_accessattempt")
+
+    @admin.display(description=_("locked until"))
+    def locked_until(self, obj: AccessAttempt) -> str:
+        ends = obj.attempt_time + get_cool_off()
+        if (obj.recent_failures or 0) < settings.AXES_FAILURE_LIMIT or ends <= timezone.now():
+            return "—"
+        return when_text(ends)
+
+    @admin.action(
+        description=_("Unlock: forget the failed logins of these usernames from these addresses"),
+        permissions=("unlock",),
+    )
+    def unlock(self, request: HttpRequest, queryset) -> None:
+        self.log_deletions(request, queryset)
+        removed = login_locks_lift(attempts=queryset)
+        self.message_user(
+            request,
+            ngettext("%(n)d record of failed logins forgotten.", "%(n)d records of failed logins forgotten.", removed)
+            % {"n": removed},
+            messages.SUCCESS,
+        )
+
+
+@admin.register(AccessFailureLog)
+class LoginFailureLogAdmin(SupportReadableMixin, AccessFailureLogAdmin):
+    """Every failed login, kept for the record (whether it locked the pair out)."""
+
+    search_fields = ["username", "ip_address"]
+
+
+@admin.register(AccessLog)
+class LoginLogAdmin(SupportReadableMixin, AccessLogAdmin):
+    """Successful logins on the site and in the admin."""
+
+    search_fields = ["username", "ip_address"]

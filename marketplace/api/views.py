@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from core.api.pagination import Pagination, paginated_response
 from core.api.parsers import DecimalJSONParser
-from core.api.schema import IDEMPOTENCY_KEY, PAGE_PARAMETERS, problems
+from core.api.schema import IDEMPOTENCY_KEY, PAGE_PARAMETERS, RETRY_AFTER, problems
 from core.api.views import ApiView
 from core.exceptions import NotFound, ValidationFailed
 from marketplace import services
@@ -75,10 +75,22 @@ class TokenCreateApi(ApiView):
         operation_id="auth_token_create",
         tags=["accounts"],
         summary="Get an API token",
-        description="Exchange a username and password for the account's API token.",
+        description="Exchange a username and password for the account's API token. After 5 failed logins for "
+        "one username from one address within 15 minutes (on this endpoint, the web or the admin login), that "
+        "username is locked from that address: 429 `too_many_login_failures` with `Retry-After` (seconds) and "
+        "`locked_until`, even for the right password, until the lock expires. A successful login forgets the "
+        "earlier failures.",
         request=TokenCreateInputSerializer,
-        responses={200: TokenOutputSerializer, **problems(400, 409, 422, 429)},
-        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            200: TokenOutputSerializer,
+            **problems(400, 409, 422),
+            **problems(
+                429,
+                description="Too many failed logins for this username from this address "
+                "(`too_many_login_failures`, with `locked_until`), or throttled. Retry after `Retry-After` seconds.",
+            ),
+        },
+        parameters=[IDEMPOTENCY_KEY, RETRY_AFTER],
     )
     def post(self, request):
         serializer = TokenCreateInputSerializer(data=request.data)
