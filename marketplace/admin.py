@@ -26,6 +26,7 @@ from core.support import is_support
 from core.timeutils import when_text
 from credit.eligibility import require_can_post
 
+from . import services
 from .forms import AdminLoginForm
 from .logins import attempts_locked_now, attempts_with_recent_failures, login_locks_lift
 from .models import Availability, Block, Listing, Notification, User
@@ -61,28 +62,42 @@ class AvailableNowFilter(admin.SimpleListFilter):
         return queryset
 
 
+class EmailVerifiedFilter(IsSetFilter):
+    title = _("e-mail verified")
+    parameter_name = "email_verified"
+    field = "email_verified_at"
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    """Django's user admin (password change, permissions) plus Gigfair's profile fields."""
+    """Django's user admin (password change, permissions) plus Gigfair's profile fields.
+
+    A new address given here goes through the same service as the user's own change: it is
+    unverified until its link is followed, and the link is e-mailed to it.
+    """
 
     list_display = (
         "username",
         "display_name",
         "email",
+        "email_verified_display",
         "is_active",
         "is_staff",
         "availability_display",
         "date_joined",
         "last_login",
     )
-    list_filter = ("is_staff", "is_superuser", "is_active", AvailableNowFilter, "date_joined")
+    list_filter = ("is_staff", "is_superuser", "is_active", EmailVerifiedFilter, AvailableNowFilter, "date_joined")
     list_select_related = ("availability",)
     inlines = (AvailabilityInline,)
     search_fields = ("username", "email", "display_name", "first_name", "last_name")
     ordering = ("username",)
+    readonly_fields = ("email_verified_at", "email_verification_sent_at")
+    actions = ("mark_email_verified",)
     fieldsets = (
         (None, {"fields": ("username", "password")}),
-        (_("Profile"), {"fields": ("display_name", "email", "first_name", "last_name", "bio", "language")}),
+        (_("Profile"), {"fields": ("display_name", "first_name", "last_name", "bio", "language")}),
+        (_("E-mail address"), {"fields": ("email", "email_verified_at", "email_verification_sent_at")}),
         (
             _("Permissions"),
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
@@ -101,6 +116,33 @@ class UserAdmin(DjangoUserAdmin):
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else ()
+
+    def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
+        if not (change and "email" in form.changed_data):
+            super().save_model(request, obj, form, change)
+            return
+        new_email, obj.email = obj.email, form.initial.get("email", "")
+        super().save_model(request, obj, form, change)
+        changed = services.user_email_change(user=obj, email=new_email, by_staff=True)
+        obj.email, obj.email_verified_at = changed.email, changed.email_verified_at
+
+    @admin.display(description=_("e-mail verified"), boolean=True, ordering="email_verified_at")
+    def email_verified_display(self, obj: User) -> bool:
+        return obj.email_verified
+
+    @admin.action(description=_("Mark their e-mail addresses verified"), permissions=("change",))
+    def mark_email_verified(self, request: HttpRequest, queryset) -> None:
+        marked = 0
+        for user in queryset.order_by("pk"):
+            if services.user_email_mark_verified(user=user):
+                marked += 1
+                self.log_change(request, user, gettext("Marked the e-mail address verified."))
+        self.message_user(
+            request,
+            ngettext("%(n)d e-mail address marked verified.", "%(n)d e-mail addresses marked verified.", marked)
+            % {"n": marked},
+            messages.SUCCESS,
+        )
 
     @admin.display(description=_("availability"))
     def availability_display(self, obj: User) -> str:

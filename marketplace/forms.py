@@ -35,6 +35,12 @@ class AdminLoginForm(LockAwareLoginMixin, AdminAuthenticationForm):
     pass
 
 
+class EmailChangeForm(GigfairForm):
+    email = forms.CharField(
+        label=_("New e-mail address"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+
+
 class SignupForm(GigfairForm):
     username = forms.CharField(
         label=_("Username"),

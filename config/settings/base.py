@@ -146,6 +146,12 @@ AXES_LOCKOUT_CALLABLE = "marketplace.logins.lockout_response"
 GIGFAIR_TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
 AXES_CLIENT_IP_CALLABLE = "marketplace.logins.client_ip"
 
+# --- E-mail verification --------------------------------------------------------------------
+# Notifications are e-mailed only to an address confirmed through a signed link that lasts this long.
+EMAIL_VERIFICATION_MAX_AGE = timedelta(days=env.int("EMAIL_VERIFICATION_MAX_AGE_DAYS", default=3))
+# At most one verification e-mail per account in this time (asked again or a changed address).
+EMAIL_VERIFICATION_RESEND_AFTER = timedelta(seconds=env.int("EMAIL_VERIFICATION_RESEND_AFTER_SECONDS", default=120))
+
 # --- Internationalisation -----------------------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [

@@ -33,6 +33,7 @@ from .serializers import (
     AvailabilityOutputSerializer,
     BlockCreateInputSerializer,
     BlockOutputSerializer,
+    EmailVerificationOutputSerializer,
     ListingCreateInputSerializer,
     ListingFilterSerializer,
     ListingOutputSerializer,
@@ -112,15 +113,41 @@ class MeApi(ApiView):
     @extend_schema(
         operation_id="me_partial_update",
         tags=["accounts"],
-        summary="Change the caller's account: its language",
+        summary="Change the caller's account: its language or e-mail address",
+        description="A new `email` is stored unverified and a verification link is e-mailed to it; until the "
+        "link is followed, notifications are not e-mailed. An address another account uses (in any case) is 400 "
+        "with `errors.email`; changing the address again within two minutes of the last verification e-mail is "
+        "429 `verification_email_throttled`.",
         request=MeUpdateInputSerializer,
-        responses={200: AccountOutputSerializer, **problems(400, 401)},
+        responses={200: AccountOutputSerializer, **problems(400, 401, 429)},
+        parameters=[RETRY_AFTER],
     )
     def patch(self, request):
         data = MeUpdateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.user_language_set(user=request.user, language=data.validated_data["language"])
+        user = request.user
+        if "email" in data.validated_data:
+            user = services.user_email_change(user=user, email=data.validated_data["email"])
+        if "language" in data.validated_data:
+            user = services.user_language_set(user=user, language=data.validated_data["language"])
         return Response(AccountOutputSerializer(user).data)
+
+
+class MeEmailVerificationApi(ApiView):
+    @extend_schema(
+        operation_id="me_email_verification_create",
+        tags=["accounts"],
+        summary="E-mail a new verification link to the caller's address",
+        description="202: a link is on its way to the caller's address (it works for 3 days, and only while "
+        "the address stays the same). 409 `email_already_verified` or `email_missing`; at most one verification "
+        "e-mail per two minutes, else 429 `verification_email_throttled` with `Retry-After`.",
+        request=None,
+        responses={202: EmailVerificationOutputSerializer, **problems(401, 409, 422, 429)},
+        parameters=[IDEMPOTENCY_KEY, RETRY_AFTER],
+    )
+    def post(self, request):
+        user = services.user_email_verification_resend(user=request.user)
+        return Response(EmailVerificationOutputSerializer(user).data, status=status.HTTP_202_ACCEPTED)
 
 
 # --- Listings -----------------------------------------------------------------------------
