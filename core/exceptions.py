@@ -58,6 +58,20 @@ class Conflict(ApplicationError):
     default_code = "invalid_transition"
 
 
+class TooManyRequests(ApplicationError):
+    """Refused for now, not for good: asked too often, or locked for a while (429, with Retry-After).
+
+    ``retry_after`` is how many seconds to wait; it becomes the Retry-After header.
+    """
+
+    status = 429
+    default_code = "throttled"
+
+    def __init__(self, message: str, *, retry_after: int, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = max(1, int(retry_after))
+
+
 class PaymentFailed(ApplicationError):
     """The payment gateway refused the charge (400, code ``payment_declined``)."""
 

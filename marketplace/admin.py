@@ -6,20 +6,33 @@ in the orders app's admin.)
 
 from __future__ import annotations
 
+from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
+from axes.helpers import get_cool_off
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django import forms
-from django.contrib import admin
+from django.conf import settings
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Q
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.text import Truncator
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import IsSetFilter, ReadOnlyAdminMixin, ReadOnlyInlineMixin
 from core.exceptions import ApplicationError
+from core.support import is_support
+from core.timeutils import when_text
 from credit.eligibility import require_can_post
 
+from . import services
+from .forms import AdminLoginForm
+from .logins import attempts_locked_now, attempts_with_recent_failures, login_locks_lift
 from .models import Availability, Block, Listing, Notification, User
+
+# The admin's login counts failures and shows a lock like the site's login does.
+admin.site.login_form = AdminLoginForm
 
 
 class AvailabilityInline(ReadOnlyInlineMixin, admin.StackedInline):
@@ -49,28 +62,42 @@ class AvailableNowFilter(admin.SimpleListFilter):
         return queryset
 
 
+class EmailVerifiedFilter(IsSetFilter):
+    title = _("e-mail verified")
+    parameter_name = "email_verified"
+    field = "email_verified_at"
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    """Django's user admin (password change, permissions) plus Gigfair's profile fields."""
+    """Django's user admin (password change, permissions) plus Gigfair's profile fields.
+
+    A new address given here goes through the same service as the user's own change: it is
+    unverified until its link is followed, and the link is e-mailed to it.
+    """
 
     list_display = (
         "username",
         "display_name",
         "email",
+        "email_verified_display",
         "is_active",
         "is_staff",
         "availability_display",
         "date_joined",
         "last_login",
     )
-    list_filter = ("is_staff", "is_superuser", "is_active", AvailableNowFilter, "date_joined")
+    list_filter = ("is_staff", "is_superuser", "is_active", EmailVerifiedFilter, AvailableNowFilter, "date_joined")
     list_select_related = ("availability",)
     inlines = (AvailabilityInline,)
     search_fields = ("username", "email", "display_name", "first_name", "last_name")
     ordering = ("username",)
+    readonly_fields = ("email_verified_at", "email_verification_sent_at")
+    actions = ("mark_email_verified",)
     fieldsets = (
         (None, {"fields": ("username", "password")}),
-        (_("Profile"), {"fields": ("display_name", "email", "first_name", "last_name", "bio", "language")}),
+        (_("Profile"), {"fields": ("display_name", "first_name", "last_name", "bio", "language")}),
+        (_("E-mail address"), {"fields": ("email", "email_verified_at", "email_verification_sent_at")}),
         (
             _("Permissions"),
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
@@ -89,6 +116,33 @@ class UserAdmin(DjangoUserAdmin):
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else ()
+
+    def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
+        if not (change and "email" in form.changed_data):
+            super().save_model(request, obj, form, change)
+            return
+        new_email, obj.email = obj.email, form.initial.get("email", "")
+        super().save_model(request, obj, form, change)
+        changed = services.user_email_change(user=obj, email=new_email, by_staff=True)
+        obj.email, obj.email_verified_at = changed.email, changed.email_verified_at
+
+    @admin.display(description=_("e-mail verified"), boolean=True, ordering="email_verified_at")
+    def email_verified_display(self, obj: User) -> bool:
+        return obj.email_verified
+
+    @admin.action(description=_("Mark their e-mail addresses verified"), permissions=("change",))
+    def mark_email_verified(self, request: HttpRequest, queryset) -> None:
+        marked = 0
+        for user in queryset.order_by("pk"):
+            if services.user_email_mark_verified(user=user):
+                marked += 1
+                self.log_change(request, user, gettext("Marked the e-mail address verified."))
+        self.message_user(
+            request,
+            ngettext("%(n)d e-mail address marked verified.", "%(n)d e-mail addresses marked verified.", marked)
+            % {"n": marked},
+            messages.SUCCESS,
+        )
 
     @admin.display(description=_("availability"))
     def availability_display(self, obj: User) -> str:
@@ -188,3 +242,104 @@ class BlockAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("note"))
     def note_excerpt(self, obj: Block) -> str:
         return Truncator(obj.note).chars(60)
+
+
+# --- Login locks (django-axes) ---------------------------------------------------------------
+# django-axes' own admin pages, readable by support too (core.support), with when each lock
+# ends and an action that lifts one.
+
+
+class SupportReadableMixin:
+    """Support (staff in the ``support`` group, superusers) may look, without a model permission each."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_support(request.user) or super().has_module_permission(request)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return is_support(request.user) or super().has_view_permission(request, obj)
+
+
+class LockedNowFilter(admin.SimpleListFilter):
+    title = _("locked now")
+    parameter_name = "locked"
+
+    def lookups(self, request, model_admin):
+        return (("yes", _("locked now")),)
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return attempts_locked_now(queryset)
+        return queryset
+
+
+for _model in (AccessAttempt, AccessLog, AccessFailureLog):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+
+
+@admin.register(AccessAttempt)
+class LoginLockAdmin(SupportReadableMixin, AccessAttemptAdmin):
+    """Failed logins still counting, one row per username, address and browser; a pair with 5
+    within 15 minutes is locked until the time shown (each failure counts for 15 minutes)."""
+
+    list_display = [
+        "attempt_time",
+        "username",
+        "ip_address",
+        "failures_since_start",
+        "locked_until",
+        "path_info",
+        "user_agent",
+    ]
+    list_filter = [LockedNowFilter, "attempt_time", "path_info"]
+    search_fields = ["username", "ip_address"]
+    actions = ["unlock", "cleanup_expired_attempts"]
+    fieldsets = (
+        (None, {"fields": ("username", "ip_address", "failures_since_start", "attempt_time", "locked_until")}),
+        (_("Request"), {"fields": ("path_info", "user_agent", "http_accept", "get_data", "post_data")}),
+    )
+    readonly_fields = [*AccessAttemptAdmin.readonly_fields, "locked_until"]
+
+    def get_queryset(self, request: HttpRequest):
+        return attempts_with_recent_failures(super().get_queryset(request))
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # nothing here is edited; a lock is lifted with the action
+
+    def has_unlock_permission(self, request: HttpRequest) -> bool:
+        return is_support(request.user) or request.user.has_perm("axes.delete_accessattempt")
+
+    @admin.display(description=_("locked until"))
+    def locked_until(self, obj: AccessAttempt) -> str:
+        ends = obj.attempt_time + get_cool_off()
+        if (obj.recent_failures or 0) < settings.AXES_FAILURE_LIMIT or ends <= timezone.now():
+            return "—"
+        return when_text(ends)
+
+    @admin.action(
+        description=_("Unlock: forget the failed logins of these usernames from these addresses"),
+        permissions=("unlock",),
+    )
+    def unlock(self, request: HttpRequest, queryset) -> None:
+        self.log_deletions(request, queryset)
+        removed = login_locks_lift(attempts=queryset)
+        self.message_user(
+            request,
+            ngettext("%(n)d record of failed logins forgotten.", "%(n)d records of failed logins forgotten.", removed)
+            % {"n": removed},
+            messages.SUCCESS,
+        )
+
+
+@admin.register(AccessFailureLog)
+class LoginFailureLogAdmin(SupportReadableMixin, AccessFailureLogAdmin):
+    """Every failed login, kept for the record (whether it locked the pair out)."""
+
+    search_fields = ["username", "ip_address"]
+
+
+@admin.register(AccessLog)
+class LoginLogAdmin(SupportReadableMixin, AccessLogAdmin):
+    """Successful logins on the site and in the admin."""
+
+    search_fields = ["username", "ip_address"]

@@ -3,10 +3,42 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import DATETIME_LOCAL, GigfairForm
+from marketplace.logins import lock_for, lock_message
 from marketplace.models import CURRENCIES, BlockReason, ListingKind
+
+
+class LockAwareLoginMixin:
+    """A login form that says so when a lock refused the login (not "wrong password": it may be right).
+
+    django-axes flags the request when it refuses a locked login or locks it with this failure;
+    ``marketplace.logins.lockout_response`` then sends the page out as 429.
+    """
+
+    def get_invalid_login_error(self) -> ValidationError:
+        if getattr(self.request, "axes_locked_out", False):
+            until = lock_for(self.request, self.cleaned_data.get("username"))
+            return ValidationError(lock_message(until), code="locked_out")
+        return super().get_invalid_login_error()
+
+
+class LoginForm(LockAwareLoginMixin, AuthenticationForm):
+    pass
+
+
+class AdminLoginForm(LockAwareLoginMixin, AdminAuthenticationForm):
+    pass
+
+
+class EmailChangeForm(GigfairForm):
+    email = forms.CharField(
+        label=_("New e-mail address"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
 
 
 class SignupForm(GigfairForm):

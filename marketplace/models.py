@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -20,7 +21,14 @@ CURRENCIES = [("EUR", "EUR"), ("USD", "USD"), ("GBP", "GBP"), ("CNY", "CNY"), ("
 class User(AbstractUser):
     """One account: a client on some orders and a provider on others."""
 
+    # Unique whatever its case (see Meta); stored with its domain in lower case. Blank only on
+    # accounts whose address another, older account had (marketplace migration 0007).
     email = models.EmailField(_("email address"))
+    # When the address was confirmed through the signed link sent to it; notifications are
+    # e-mailed only to a confirmed address. A new address starts unconfirmed.
+    email_verified_at = models.DateTimeField(_("e-mail address verified at"), null=True, blank=True)
+    # The last verification e-mail: they go out at most once per EMAIL_VERIFICATION_RESEND_AFTER.
+    email_verification_sent_at = models.DateTimeField(_("verification e-mail sent at"), null=True, blank=True)
     display_name = models.CharField(_("display name"), max_length=80, blank=True)
     bio = models.TextField(_("about"), blank=True)
     # What their pages and notifications are written in; blank: the site's default language.
@@ -34,10 +42,23 @@ class User(AbstractUser):
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
+        constraints = [
+            # One account per address, whatever its case: notifications must reach their person.
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=~Q(email=""),
+                name="user_email_unique_ci",
+                violation_error_message=_("This e-mail address is already used by another account."),
+            ),
+        ]
 
     @property
     def public_name(self) -> str:
         return self.display_name or self.username
+
+    @property
+    def email_verified(self) -> bool:
+        return bool(self.email) and self.email_verified_at is not None
 
 
 class ListingKind(models.TextChoices):

@@ -3,18 +3,23 @@ people (blocks, availability)."""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import password_validation
+from django.contrib.auth.base_user import BaseUserManager
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
-from core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.exceptions import Conflict, NotFound, PermissionDenied, TooManyRequests, ValidationFailed
 from core.hooks import hook
 from core.i18n import supported_language
 from core.support import is_support
@@ -32,15 +37,58 @@ from .models import (
     User,
 )
 from .selectors import availability_current, block_active_between
+from .tasks import email_verification_email_task
+from .verification import LinkExpired, LinkInvalid, email_verification_read, token_matches_address
+
+EMAIL_TAKEN = gettext_lazy("This e-mail address is already used by another account.")
 
 
-def user_create(*, username: str, email: str, password: str, display_name: str = "", language: str = "") -> User:
+def email_normalise(email: str) -> str:
+    """An address as it is stored: trimmed, its domain in lower case (compared without case anyway)."""
+    return BaseUserManager.normalize_email((email or "").strip())
+
+
+def _email_taken(email: str, *, other_than: User | None = None) -> bool:
+    """Whether another account has ``email``, compared without case (as the unique constraint does)."""
+    accounts = User.objects.alias(email_lower=Lower("email")).filter(email_lower=email.lower())
+    if other_than is not None:
+        accounts = accounts.exclude(pk=other_than.pk)
+    return accounts.exists()
+
+
+def _email_errors(email: str, *, other_than: User | None = None) -> list[str]:
+    try:
+        validate_email(email)
+    except DjangoValidationError:
+        return [_("Enter a valid e-mail address.")]
+    if _email_taken(email, other_than=other_than):
+        return [str(EMAIL_TAKEN)]
+    return []
+
+
+def _verification_email_schedule(user: User) -> None:
+    """Send the verification link to ``user``'s address once the transaction has committed."""
+    user_id, email = user.pk, user.email
+    transaction.on_commit(lambda: email_verification_email_task.delay(user_id, email))
+
+
+def user_create(
+    *,
+    username: str,
+    email: str,
+    password: str,
+    display_name: str = "",
+    language: str = "",
+    email_verified: bool = False,
+) -> User:
     """Sign a person up; every problem is reported against its field.
 
-    ``language`` is the one they signed up in: their pages and notifications keep it.
+    ``language`` is the one they signed up in: their pages and notifications keep it. The
+    address gets a verification link (notifications are e-mailed once it is confirmed), unless
+    ``email_verified`` (demo accounts).
     """
     username = (username or "").strip()
-    email = (email or "").strip()
+    email = email_normalise(email)
     errors: dict[str, list[str]] = {}
     username_field = User._meta.get_field("username")
     if not username:
@@ -56,10 +104,9 @@ def user_create(*, username: str, email: str, password: str, display_name: str =
             )
         if "username" not in errors and User.objects.filter(username__iexact=username).exists():
             errors["username"] = [_("A user with that username already exists.")]
-    try:
-        validate_email(email)
-    except DjangoValidationError:
-        errors["email"] = [_("Enter a valid e-mail address.")]
+    email_errors = _email_errors(email)
+    if email_errors:
+        errors["email"] = email_errors
     candidate = User(username=username, email=email)
     try:
         password_validation.validate_password(password or "", user=candidate)
@@ -67,6 +114,7 @@ def user_create(*, username: str, email: str, password: str, display_name: str =
         errors["password"] = list(exc.messages)
     if errors:
         raise ValidationFailed(next(iter(errors.values()))[0], errors=errors)
+    now = timezone.now()
     try:
         with transaction.atomic():
             user = User(
@@ -74,13 +122,145 @@ def user_create(*, username: str, email: str, password: str, display_name: str =
                 email=email,
                 display_name=display_name.strip(),
                 language=supported_language(language),
+                email_verified_at=now if email_verified else None,
+                email_verification_sent_at=None if email_verified else now,
             )
             user.set_password(password)
             user.save()
-    except IntegrityError as exc:  # lost a race for the same username
-        message = _("A user with that username already exists.")
-        raise ValidationFailed(message, errors={"username": [message]}) from exc
+    except IntegrityError as exc:  # lost a race for the same username or address
+        if User.objects.filter(username__iexact=username).exists():
+            message = _("A user with that username already exists.")
+            raise ValidationFailed(message, errors={"username": [message]}) from exc
+        raise ValidationFailed(str(EMAIL_TAKEN), errors={"email": [str(EMAIL_TAKEN)]}) from exc
+    if not email_verified:
+        _verification_email_schedule(user)
     return user
+
+
+# --- E-mail addresses -------------------------------------------------------------------------
+
+
+def _lock_user(user: User) -> User:
+    return User.objects.select_for_update(of=("self",)).get(pk=user.pk)
+
+
+def _require_verification_email_allowed(user: User, now: datetime) -> None:
+    """At most one verification e-mail per account in EMAIL_VERIFICATION_RESEND_AFTER: no spamming an inbox."""
+    last = user.email_verification_sent_at
+    wait_until = last + settings.EMAIL_VERIFICATION_RESEND_AFTER if last else None
+    if wait_until is not None and now < wait_until:
+        seconds = math.ceil((wait_until - now).total_seconds())
+        raise TooManyRequests(
+            ngettext(
+                "A verification e-mail was sent moments ago. You can ask for another in %(n)d second.",
+                "A verification e-mail was sent moments ago. You can ask for another in %(n)d seconds.",
+                seconds,
+            )
+            % {"n": seconds},
+            code="verification_email_throttled",
+            retry_after=seconds,
+        )
+
+
+@transaction.atomic
+def user_email_change(*, user: User, email: str, by_staff: bool = False) -> User:
+    """Give ``user`` a new address: unverified until its link is followed, which is e-mailed to it.
+
+    Notifications are no longer e-mailed until then. The same address in another case only
+    changes how it is written. A person changing their own address is held to the limit on
+    verification e-mails (``by_staff`` is not).
+    """
+    email = email_normalise(email)
+    errors = _email_errors(email, other_than=user)
+    if errors:
+        raise ValidationFailed(errors[0], errors={"email": errors})
+    locked = _lock_user(user)
+    if locked.email == email:
+        return locked
+    if locked.email.lower() == email.lower():
+        locked.email = email
+        locked.save(update_fields=("email",))
+        return locked
+    now = timezone.now()
+    if not by_staff:
+        _require_verification_email_allowed(locked, now)
+    locked.email = email
+    locked.email_verified_at = None
+    locked.email_verification_sent_at = now
+    try:
+        with transaction.atomic():
+            locked.save(update_fields=("email", "email_verified_at", "email_verification_sent_at"))
+    except IntegrityError as exc:  # another account took it at the same moment
+        raise ValidationFailed(str(EMAIL_TAKEN), errors={"email": [str(EMAIL_TAKEN)]}) from exc
+    _verification_email_schedule(locked)
+    return locked
+
+
+@transaction.atomic
+def user_email_verification_resend(*, user: User) -> User:
+    """E-mail ``user`` a fresh verification link; 409 when there is nothing to verify, 429 when asked too often."""
+    locked = _lock_user(user)
+    if not locked.email:
+        raise Conflict(_("Your account has no e-mail address: enter one first."), code="email_missing")
+    if locked.email_verified_at is not None:
+        raise Conflict(_("Your e-mail address is already verified."), code="email_already_verified")
+    now = timezone.now()
+    _require_verification_email_allowed(locked, now)
+    locked.email_verification_sent_at = now
+    locked.save(update_fields=("email_verification_sent_at",))
+    _verification_email_schedule(locked)
+    return locked
+
+
+def email_verification_user(*, token: str, lock: bool = False) -> User:
+    """The account a verification link is for, if the link is still good for its address now.
+
+    Refusals name what is wrong: the link expired (ask for a new one), was for an earlier
+    address of the account, or is not a link of ours at all. ``lock`` locks the account's row
+    (inside a transaction), so the address cannot change between this check and a write.
+    """
+    try:
+        user_id, digest = email_verification_read(token)
+    except LinkExpired:
+        raise ValidationFailed(
+            _("This verification link has expired. Log in and ask for a new one."), code="verification_link_expired"
+        ) from None
+    except LinkInvalid:
+        user_id, digest = None, ""
+    accounts = User.objects.select_for_update(of=("self",)) if lock else User.objects.all()
+    user = accounts.filter(pk=user_id).first() if user_id is not None else None
+    if user is None or not user.is_active:
+        raise ValidationFailed(
+            _("This verification link is not valid. Check that you copied all of it."),
+            code="verification_link_invalid",
+        )
+    if not token_matches_address(digest, user.email):
+        raise ValidationFailed(
+            _("This link was sent to an earlier e-mail address of this account. Use the link sent to the current one."),
+            code="verification_link_superseded",
+        )
+    return user
+
+
+@transaction.atomic
+def user_email_verify(*, token: str) -> User:
+    """Mark the address a verification link was sent to as verified (once; later uses change nothing)."""
+    user = email_verification_user(token=token, lock=True)
+    if user.email_verified_at is None:
+        user.email_verified_at = timezone.now()
+        user.save(update_fields=("email_verified_at",))
+    return user
+
+
+@transaction.atomic
+def user_email_mark_verified(*, user: User) -> bool:
+    """Support confirms ``user``'s address by hand; returns False when there was nothing to do."""
+    locked = _lock_user(user)
+    if not locked.email or locked.email_verified_at is not None:
+        return False
+    locked.email_verified_at = timezone.now()
+    locked.save(update_fields=("email_verified_at",))
+    return True
 
 
 def user_language_set(*, user: User, language: str) -> User:

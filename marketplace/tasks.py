@@ -8,7 +8,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from .models import Notification
+from .models import Notification, User
+from .verification import verification_email_send
 
 
 def _email_body(notification: Notification, base_url: str) -> str:
@@ -24,8 +25,12 @@ def _email_body(notification: Notification, base_url: str) -> str:
 @shared_task(name="marketplace.notification_email")
 def notification_email_task(notification_ids: list[int]) -> int:
     """E-mail the given notifications that have not been e-mailed yet; returns how many."""
+    # Only to a verified address: an unverified one may be a typo or someone else's inbox. The
+    # notification stays in the app either way.
     pending = list(
-        Notification.objects.filter(pk__in=notification_ids, emailed_at__isnull=True)
+        Notification.objects.filter(
+            pk__in=notification_ids, emailed_at__isnull=True, user__email_verified_at__isnull=False
+        )
         .exclude(user__email="")
         .select_related("user")
     )
@@ -45,3 +50,13 @@ def notification_email_task(notification_ids: list[int]) -> int:
         connection.send_messages(messages)
     Notification.objects.filter(pk__in=[n.pk for n in pending]).update(emailed_at=timezone.now())
     return len(pending)
+
+
+@shared_task(name="marketplace.email_verification_email")
+def email_verification_email_task(user_id: int, email: str) -> bool:
+    """E-mail the link that verifies ``email``, unless the account's address changed or was verified since."""
+    user = User.objects.filter(pk=user_id).first()
+    if user is None or not user.email or user.email != email or user.email_verified_at is not None:
+        return False
+    verification_email_send(user)
+    return True

@@ -2,16 +2,22 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import views
+from .forms import LoginForm
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("signup/", views.signup, name="signup"),
     path(
         "login/",
-        auth_views.LoginView.as_view(template_name="registration/login.html", redirect_authenticated_user=True),
+        auth_views.LoginView.as_view(
+            template_name="registration/login.html", authentication_form=LoginForm, redirect_authenticated_user=True
+        ),
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/email/", views.account_email, name="account_email"),
+    path("account/email/verification/", views.account_email_resend, name="account_email_resend"),
+    path("account/email/verify/<str:token>/", views.email_verify, name="email_verify"),
     path("listings/new/", views.listing_create, name="listing_create"),
     path("listings/mine/", views.my_listings, name="my_listings"),
     path("listings/<int:pk>/", views.listing_detail, name="listing_detail"),

@@ -20,7 +20,7 @@ from core.exceptions import ApplicationError, NotFound, ValidationFailed
 from core.web import paginate, render_with_partial
 
 from . import notifications, services
-from .forms import AvailabilityForm, BlockForm, ListingForm, SignupForm
+from .forms import AvailabilityForm, BlockForm, EmailChangeForm, ListingForm, SignupForm
 from .models import Listing, ListingKind, User
 from .selectors import (
     availability_of,
@@ -60,9 +60,80 @@ def signup(request: HttpRequest) -> HttpResponse:
             form.add_service_error(exc, field_map={"password": "password1"})
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, _("Welcome to Gigfair, %(name)s.") % {"name": user.public_name})
+            messages.success(
+                request,
+                _(
+                    "Welcome to Gigfair, %(name)s. We sent a link to %(email)s: follow it to confirm your address "
+                    "and get your notifications by e-mail."
+                )
+                % {"name": user.public_name, "email": user.email},
+            )
             return redirect("dashboard")
     return render(request, "registration/signup.html", {"form": form})
+
+
+# --- E-mail address -------------------------------------------------------------------------
+
+
+def _account_email_page(request: HttpRequest, form: EmailChangeForm | None = None) -> HttpResponse:
+    return render(request, "marketplace/account_email.html", {"form": form or EmailChangeForm()})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_email(request: HttpRequest) -> HttpResponse:
+    """The signed-in user's address: whether it is verified, a new link, another address."""
+    if request.method == "GET":
+        return _account_email_page(request)
+    form = EmailChangeForm(request.POST)
+    if form.is_valid():
+        try:
+            user = services.user_email_change(user=request.user, email=form.cleaned_data["email"])
+        except ApplicationError as exc:
+            form.add_service_error(exc)
+        else:
+            if user.email_verified:
+                messages.success(request, _("Your e-mail address is now written %(email)s.") % {"email": user.email})
+            else:
+                messages.success(
+                    request,
+                    _("Your address is now %(email)s. We sent a link to it: follow it to confirm the address.")
+                    % {"email": user.email},
+                )
+            return redirect("account_email")
+    return _account_email_page(request, form)
+
+
+@login_required
+@require_POST
+def account_email_resend(request: HttpRequest) -> HttpResponse:
+    try:
+        user = services.user_email_verification_resend(user=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("We sent a new link to %(email)s.") % {"email": user.email})
+    return redirect(_safe_next(request, reverse("account_email")))
+
+
+@require_http_methods(["GET", "POST"])
+def email_verify(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in the verification e-mail. GET only shows a button (mail scanners that open links
+    must not verify an address on their own); the POST of that button verifies it."""
+    try:
+        if request.method == "POST":
+            user = services.user_email_verify(token=token)
+        else:
+            user = services.email_verification_user(token=token)
+    except ApplicationError as exc:
+        context = {"error": exc.message, "code": exc.code}
+        return render(request, "registration/email_verify.html", context, status=400)
+    if request.method == "POST":
+        messages.success(request, _("Thank you: %(email)s is verified.") % {"email": user.email})
+        # Signed in as that account: back to its address; otherwise to the login (which passes a
+        # signed-in user of another account on to their dashboard).
+        return redirect("account_email" if request.user.pk == user.pk else "login")
+    return render(request, "registration/email_verify.html", {"account": user})
 
 
 def language_set(request: HttpRequest) -> HttpResponse:

@@ -461,7 +461,7 @@ def test_decimal_inputs_take_a_point_and_show_one_in_every_language(code):
 def test_posting_a_listing_with_a_decimal_point_works_in_a_comma_language(client, code):
     # given: a signed-in user who reads the site in Dutch or Portuguese
     user = UserFactory()
-    client.login(username=user.username, password=PASSWORD)
+    client.force_login(user)
     client.post(reverse("set_language"), {"language": code, "next": "/"})
 
     # when: the browser sends the price as a type=number input does

@@ -56,6 +56,14 @@ def test_creates_a_superuser_and_demo_users_who_can_sign_in():
         assert not user.is_staff
 
 
+def test_demo_accounts_have_verified_addresses_and_no_verification_mail(mailoutbox):
+    seed()
+
+    for username in (ADMIN_USERNAME, *(name for name, _display, _about in DEMO_USERS)):
+        assert User.objects.get(username=username).email_verified
+    assert not [m for m in mailoutbox if "Confirm your e-mail address" in m.subject]
+
+
 def test_creates_open_service_and_shift_listings():
     seed()
 

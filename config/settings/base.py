@@ -5,6 +5,7 @@ broker (kombu's filesystem transport) that needs no server. With ``DATABASE_URL`
 ``REDIS_URL`` it runs on PostgreSQL and Redis.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -37,6 +38,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_filters",
     "django_htmx",
+    "axes",
     "core",
     "marketplace",
     "orders",
@@ -59,6 +61,8 @@ MIDDLEWARE = [
     "core.middleware.RequestSizeLimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a login refused by a lock into the lock's answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -111,9 +115,44 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes comes first: it refuses a locked login before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "home"
+
+# --- Login lockout (django-axes) ----------------------------------------------------------
+# After 5 failed logins for one username from one address, that pair is locked for 15 minutes
+# on every login path (web, admin, API token), even for the right password. Another address, or
+# another username from the same address, is not locked: nobody can lock a person out from afar.
+# The attempts live in the database, so every web worker sees the same lock.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# A successful login forgets that pair's earlier failures.
+AXES_RESET_ON_SUCCESS = True
+# Tries during a lock do not push its end further: it ends when Retry-After said it would.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Every failure is kept for support (the attempts above are forgotten once they expire).
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# No banner on every manage.py command; locks and failures are still logged as warnings.
+AXES_VERBOSE = False
+# The locked page is the login page itself, with the lock named on its form, answered as 429.
+AXES_LOCKOUT_CALLABLE = "marketplace.logins.lockout_response"
+# The client's address: REMOTE_ADDR, unless this many trusted reverse proxies stand in front of
+# Django and append to X-Forwarded-For (then the address the nearest of them saw).
+GIGFAIR_TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "marketplace.logins.client_ip"
+
+# --- E-mail verification --------------------------------------------------------------------
+# Notifications are e-mailed only to an address confirmed through a signed link that lasts this long.
+EMAIL_VERIFICATION_MAX_AGE = timedelta(days=env.int("EMAIL_VERIFICATION_MAX_AGE_DAYS", default=3))
+# At most one verification e-mail per account in this time (asked again or a changed address).
+EMAIL_VERIFICATION_RESEND_AFTER = timedelta(seconds=env.int("EMAIL_VERIFICATION_RESEND_AFTER_SECONDS", default=120))
 
 # --- Internationalisation -----------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -371,5 +410,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Failures and locks are warnings; axes' per-request chatter is not worth a line each.
+        "axes": {"level": "WARNING"},
+    },
 }

@@ -98,7 +98,10 @@ def problem_exception_handler(exc: Exception, context: dict) -> Response | None:
 
     set_rollback()
     if isinstance(exc, ApplicationError):
-        return problem_response(exc.status, detail=exc.message, code=exc.code, errors=exc.errors, **exc.extra)
+        response = problem_response(exc.status, detail=exc.message, code=exc.code, errors=exc.errors, **exc.extra)
+        if getattr(exc, "retry_after", None):
+            response["Retry-After"] = str(exc.retry_after)
+        return response
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(detail=exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     if isinstance(exc, Http404):

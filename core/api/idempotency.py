@@ -59,8 +59,9 @@ def idempotency_begin(*, user, key: str, method: str, path: str, body: bytes) ->
 
 
 def idempotency_finish(*, record: IdempotencyKey, status_code: int, body) -> None:
-    """Store the answer to replay, or free the key after a server error so a retry can run."""
-    if status_code >= 500:
+    """Store the answer to replay, or free the key after a server error or a "not now" (429)
+    so a retry can run: a lock or throttle that has passed must not answer again from here."""
+    if status_code >= 500 or status_code == 429:
         record.delete()
         return
     record.response_status = status_code

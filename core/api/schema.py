@@ -38,12 +38,27 @@ _DESCRIPTIONS = {
 }
 
 
-def problems(*statuses: int) -> dict:
-    """``responses=`` entries for these error statuses, each an application/problem+json body."""
+def problems(*statuses: int, description: str | None = None) -> dict:
+    """``responses=`` entries for these error statuses, each an application/problem+json body.
+
+    ``description`` replaces the usual one (for an endpoint that says more about its refusals).
+    """
     return {
-        (status, PROBLEM_CONTENT_TYPE): OpenApiResponse(ProblemSerializer, description=_DESCRIPTIONS[status])
+        (status, PROBLEM_CONTENT_TYPE): OpenApiResponse(
+            ProblemSerializer, description=description or _DESCRIPTIONS[status]
+        )
         for status in statuses
     }
+
+
+# The header of a 429: how many seconds to wait before trying again.
+RETRY_AFTER = OpenApiParameter(
+    name="Retry-After",
+    type=OpenApiTypes.INT,
+    location=OpenApiParameter.HEADER,
+    response=[429],
+    description="Seconds to wait before trying again.",
+)
 
 
 IDEMPOTENCY_KEY = OpenApiParameter(

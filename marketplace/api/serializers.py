@@ -28,7 +28,11 @@ class AccountCreateInputSerializer(serializers.Serializer):
 class AccountOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
-    email = serializers.EmailField()
+    email = serializers.CharField(help_text="Stored with its domain in lower case; one account per address.")
+    email_verified = serializers.BooleanField(
+        help_text="Whether the address was confirmed through the link e-mailed to it. Notifications are e-mailed "
+        "only to a verified address (they are always in the app)."
+    )
     display_name = serializers.CharField()
     language = serializers.CharField(
         help_text="The language the account reads Gigfair in (pages, notifications, e-mails): one of "
@@ -40,8 +44,25 @@ class AccountOutputSerializer(serializers.Serializer):
 class MeUpdateInputSerializer(serializers.Serializer):
     language = serializers.ChoiceField(
         choices=[code for code, _name in settings.LANGUAGES],
+        required=False,
         help_text="Notifications and e-mails from now on are written in it; the web pages follow at the next log-in.",
     )
+    email = serializers.CharField(
+        required=False,
+        help_text="A new address: unverified until the link e-mailed to it is followed, and until then "
+        "notifications are not e-mailed. An address another account uses is 400 with `errors.email`.",
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        if not attrs:
+            raise serializers.ValidationError(_("Send at least one of: language, email."))
+        return attrs
+
+
+class EmailVerificationOutputSerializer(serializers.Serializer):
+    email = serializers.CharField(help_text="Where the link was sent.")
+    email_verified = serializers.BooleanField()
+    verification_email_sent_at = serializers.DateTimeField(source="email_verification_sent_at")
 
 
 class TokenCreateInputSerializer(serializers.Serializer):

@@ -8,6 +8,7 @@ from .views import (
     ListingListCreateApi,
     MeApi,
     MeAvailabilityApi,
+    MeEmailVerificationApi,
     TokenCreateApi,
     UserProfileApi,
 )
@@ -17,6 +18,7 @@ urlpatterns = [
     path("auth/token/", TokenCreateApi.as_view(), name="api-token-create"),
     path("me/", MeApi.as_view(), name="api-me"),
     path("me/availability/", MeAvailabilityApi.as_view(), name="api-me-availability"),
+    path("me/email/verification/", MeEmailVerificationApi.as_view(), name="api-me-email-verification"),
     path("users/<int:id>/", UserProfileApi.as_view(), name="api-user-detail"),
     path("listings/", ListingListCreateApi.as_view(), name="api-listing-list"),
     path("listings/<int:id>/", ListingDetailApi.as_view(), name="api-listing-detail"),

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from core.api.pagination import Pagination, paginated_response
 from core.api.parsers import DecimalJSONParser
-from core.api.schema import IDEMPOTENCY_KEY, PAGE_PARAMETERS, problems
+from core.api.schema import IDEMPOTENCY_KEY, PAGE_PARAMETERS, RETRY_AFTER, problems
 from core.api.views import ApiView
 from core.exceptions import NotFound, ValidationFailed
 from marketplace import services
@@ -33,6 +33,7 @@ from .serializers import (
     AvailabilityOutputSerializer,
     BlockCreateInputSerializer,
     BlockOutputSerializer,
+    EmailVerificationOutputSerializer,
     ListingCreateInputSerializer,
     ListingFilterSerializer,
     ListingOutputSerializer,
@@ -75,10 +76,22 @@ class TokenCreateApi(ApiView):
         operation_id="auth_token_create",
         tags=["accounts"],
         summary="Get an API token",
-        description="Exchange a username and password for the account's API token.",
+        description="Exchange a username and password for the account's API token. After 5 failed logins for "
+        "one username from one address within 15 minutes (on this endpoint, the web or the admin login), that "
+        "username is locked from that address: 429 `too_many_login_failures` with `Retry-After` (seconds) and "
+        "`locked_until`, even for the right password, until the lock expires. A successful login forgets the "
+        "earlier failures.",
         request=TokenCreateInputSerializer,
-        responses={200: TokenOutputSerializer, **problems(400, 409, 422, 429)},
-        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            200: TokenOutputSerializer,
+            **problems(400, 409, 422),
+            **problems(
+                429,
+                description="Too many failed logins for this username from this address "
+                "(`too_many_login_failures`, with `locked_until`), or throttled. Retry after `Retry-After` seconds.",
+            ),
+        },
+        parameters=[IDEMPOTENCY_KEY, RETRY_AFTER],
     )
     def post(self, request):
         serializer = TokenCreateInputSerializer(data=request.data)
@@ -100,15 +113,41 @@ class MeApi(ApiView):
     @extend_schema(
         operation_id="me_partial_update",
         tags=["accounts"],
-        summary="Change the caller's account: its language",
+        summary="Change the caller's account: its language or e-mail address",
+        description="A new `email` is stored unverified and a verification link is e-mailed to it; until the "
+        "link is followed, notifications are not e-mailed. An address another account uses (in any case) is 400 "
+        "with `errors.email`; changing the address again within two minutes of the last verification e-mail is "
+        "429 `verification_email_throttled`.",
         request=MeUpdateInputSerializer,
-        responses={200: AccountOutputSerializer, **problems(400, 401)},
+        responses={200: AccountOutputSerializer, **problems(400, 401, 429)},
+        parameters=[RETRY_AFTER],
     )
     def patch(self, request):
         data = MeUpdateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.user_language_set(user=request.user, language=data.validated_data["language"])
+        user = request.user
+        if "email" in data.validated_data:
+            user = services.user_email_change(user=user, email=data.validated_data["email"])
+        if "language" in data.validated_data:
+            user = services.user_language_set(user=user, language=data.validated_data["language"])
         return Response(AccountOutputSerializer(user).data)
+
+
+class MeEmailVerificationApi(ApiView):
+    @extend_schema(
+        operation_id="me_email_verification_create",
+        tags=["accounts"],
+        summary="E-mail a new verification link to the caller's address",
+        description="202: a link is on its way to the caller's address (it works for 3 days, and only while "
+        "the address stays the same). 409 `email_already_verified` or `email_missing`; at most one verification "
+        "e-mail per two minutes, else 429 `verification_email_throttled` with `Retry-After`.",
+        request=None,
+        responses={202: EmailVerificationOutputSerializer, **problems(401, 409, 422, 429)},
+        parameters=[IDEMPOTENCY_KEY, RETRY_AFTER],
+    )
+    def post(self, request):
+        user = services.user_email_verification_resend(user=request.user)
+        return Response(EmailVerificationOutputSerializer(user).data, status=status.HTTP_202_ACCEPTED)
 
 
 # --- Listings -----------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from disputes.services.cases import (
 )
 from orders.models import Cancellation, OrderState
 from tests.disputes.test_cases_helpers import agent, open_case, png
-from tests.factories import PASSWORD, order_in_progress
+from tests.factories import order_in_progress
 from tests.orders.test_ledger import assert_every_transaction_balances
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +41,7 @@ def staff_client(client, user):
     user.user_permissions.add(
         *Permission.objects.filter(codename__in=("view_supportcase", "change_supportcase", "view_order"))
     )
-    client.login(username=user.username, password=PASSWORD)
+    client.force_login(user)
     return client
 
 

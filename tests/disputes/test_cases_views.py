@@ -8,13 +8,13 @@ from django.urls import reverse
 from disputes.models import CaseState, Evidence, SupportCase
 from disputes.services.cases import case_add_evidence, case_rule
 from tests.disputes.test_cases_helpers import agent, open_case, png, text_named_pdf, too_large
-from tests.factories import PASSWORD, UserFactory, order_in_progress
+from tests.factories import UserFactory, order_in_progress
 
 pytestmark = pytest.mark.django_db
 
 
 def login(client, user):
-    client.login(username=user.username, password=PASSWORD)
+    client.force_login(user)
     return client
 
 

@@ -29,6 +29,7 @@ def test_sign_up_creates_the_account_and_never_returns_the_password(api):
         "id": user.pk,
         "username": "ana",
         "email": "ana@example.com",
+        "email_verified": False,  # until the link e-mailed to it is followed
         "display_name": "Ana B.",
         "language": "en",  # the sign-up request's
     }
@@ -53,7 +54,7 @@ def test_sign_up_stores_the_language_the_caller_asked_in(api, accept_language, c
 
 def test_sign_up_with_a_taken_username_is_400_naming_username(api):
     # given
-    UserFactory(username="ana")
+    UserFactory(username="ana", email="the-first-ana@example.com")
 
     # when
     response = _sign_up(api, username="ANA")
@@ -200,6 +201,7 @@ def test_me_returns_the_callers_account(api_as):
         "id": user.pk,
         "username": "ana",
         "email": user.email,
+        "email_verified": True,
         "display_name": "Ana",
         "language": user.language,
     }
@@ -220,8 +222,8 @@ def test_the_caller_changes_their_language_and_their_next_notifications_follow(a
     assert client.get("/api/v1/me/").json()["language"] == "zh-hant"
 
 
-@pytest.mark.parametrize("body", [{"language": "fr"}, {"language": ""}, {}])
-def test_an_unknown_or_missing_language_is_400_and_nothing_changes(api_as, body):
+@pytest.mark.parametrize("body", [{"language": "fr"}, {"language": ""}])
+def test_an_unknown_language_is_400_and_nothing_changes(api_as, body):
     user = UserFactory(language="nl")
 
     response = api_as(user).patch("/api/v1/me/", body, format="json")
@@ -229,6 +231,18 @@ def test_an_unknown_or_missing_language_is_400_and_nothing_changes(api_as, body)
     assert response.status_code == 400
     assert response["Content-Type"].startswith("application/problem+json")
     assert "language" in response.json()["errors"]
+    user.refresh_from_db()
+    assert user.language == "nl"
+
+
+def test_a_change_of_nothing_is_400_and_nothing_changes(api_as):
+    user = UserFactory(language="nl")
+
+    response = api_as(user).patch("/api/v1/me/", {}, format="json")
+
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/problem+json")
+    assert "language" in response.json()["detail"] and "email" in response.json()["detail"]
     user.refresh_from_db()
     assert user.language == "nl"
 
