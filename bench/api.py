@@ -6,8 +6,8 @@ an eight-field order: the naive RetrieveAPIView, ListAPIView and ModelSerializer
 locks a row and makes one django-fsm transition). Each runs on a throw-away PostgreSQL
 database with a client holding 200 orders (the floor's table holds 100,000). wrk, pinned to
 CPU 1 (1 thread, 8 connections), loads each endpoint after a warm-up, and the script prints
-req/s, the floor's, the ratio (how many times the floor's time per request Gigfair takes)
-and p50/p99 latency. Then the web pages (session login) against the order detail API for the
+req/s, the floor's, the ratio (Gigfair's req/s ÷ the floor's, against the goal for that
+endpoint) and p50/p99 latency. Then the web pages (session login) against the order detail API for the
 same order, and a deep page of the order list against its first page.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/gigfair .venv/bin/python bench/api.py
@@ -59,6 +59,8 @@ API_ENDPOINTS = (
     ("list", f"GET /api/v1/orders/?page_size={PAGE_SIZE}", "list"),
     ("create", "POST /api/v1/orders/", "create"),
 )
+# The goal for each endpoint: Gigfair's req/s at least this share of the floor's.
+GOALS = {"detail": 0.5, "quote": 0.5, "credit": 0.5, "list": 1.0, "create": 0.25}
 PAGES = (
     ("order page", "/orders/{id}/"),
     ("credit page", "/credit/"),
@@ -391,12 +393,22 @@ def flag(result: Result) -> str:
     return "  ! " + "; ".join(result.notes) if result.notes else ""
 
 
-def report_table(rows: list[tuple[str, Result, Result]]) -> None:
-    say(f"{'':<46} {'req/s':>18} {'':>7}   {'p50 / p99 ms':>17}   {'p50 / p99 ms':>17}")
-    say(f"{'endpoint':<46} {'gigfair':>8} {'floor':>9} {'ratio':>7}   {'gigfair':>17}   {'floor':>17}")
-    for label, ours, floor in rows:
+def share(ours: Result, floor: Result) -> float:
+    """Gigfair's req/s as a share of the floor's (the issue's ratio: 1.0 is as fast as the floor)."""
+    return ours.rps / floor.rps if ours.rps and floor.rps else math.nan
+
+
+def report_table(rows: list[tuple[str, str, Result, Result]]) -> None:
+    say(f"{'':<46} {'req/s':>18} {'':>14}   {'p50 / p99 ms':>17}   {'p50 / p99 ms':>17}")
+    say(f"{'endpoint':<46} {'gigfair':>8} {'floor':>9} {'ratio':>6} {'goal':>7}   {'gigfair':>17}   {'floor':>17}")
+    for key, label, ours, floor in rows:
+        ratio = share(ours, floor)
+        goal = GOALS.get(key)
+        verdict = "" if goal is None else "?" if math.isnan(ratio) else "ok" if ratio >= goal else "under"
+        shown = f"{'n/a':>6}" if math.isnan(ratio) else f"{ratio:6.2f}"
+        goal_text = f"≥{goal:.2f} {verdict}" if goal is not None else ""
         say(
-            f"{label:<46} {ours.rps:8.1f} {floor.rps:9.1f} {ratio_text(times(ours, floor), 7)}"
+            f"{label:<46} {ours.rps:8.1f} {floor.rps:9.1f} {shown} {goal_text:>7}"
             f"   {latency(ours)}   {latency(floor)}{flag(ours)}{flag(floor)}"
         )
 
@@ -521,7 +533,7 @@ def measure(bench: Bench, only: set[str]) -> None:
             )
         return floor_results[shape]
 
-    rows: list[tuple[str, Result, Result]] = []
+    rows: list[tuple[str, str, Result, Result]] = []
     ours_results: dict[str, Result] = {}
     for key, label, shape in API_ENDPOINTS:
         if key not in only and not (key == "detail" and "pages" in only):
@@ -538,7 +550,7 @@ def measure(bench: Bench, only: set[str]) -> None:
             body=ours_body if key == "create" else None,
         )
         if key in only:
-            rows.append((label, ours_results[key], floor_load(shape)))
+            rows.append((key, label, ours_results[key], floor_load(shape)))
 
     scale: list[Result] = []
     if "scale" in only:
@@ -606,7 +618,7 @@ def measure(bench: Bench, only: set[str]) -> None:
     say()
     say("=" * 118)
     say(f"Gigfair against the floor (bare Django 5.2 + DRF on PostgreSQL), {pinned}, {args.duration} s each.")
-    say("ratio: how many times the floor's time per request Gigfair takes (floor req/s ÷ Gigfair req/s).")
+    say("ratio: Gigfair's req/s ÷ the floor's (1.00 = as fast as the floor); goal: the issue's target.")
     say()
     if rows:
         report_table(rows)
