@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -146,3 +147,38 @@ def test_hsts_is_configurable():
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["300", "False", "False"]
+
+
+def test_serve_refuses_to_start_without_its_environment():
+    # when the production stack is started with nothing set
+    result = subprocess.run(
+        [sys.executable, "dev.py", "serve"],
+        cwd=ROOT,
+        env={"PATH": os.environ["PATH"]},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    # then it names each variable it needs, and how to make a secret key, and starts nothing
+    assert result.returncode == 1
+    for name in ("DATABASE_URL", "REDIS_URL", "DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS"):
+        assert f"  {name}: " in result.stderr
+    assert "secrets.token_urlsafe" in result.stderr
+    assert "Migrating" not in result.stdout
+
+
+def test_gunicorn_runs_two_workers_per_cpu_plus_one_unless_told(monkeypatch):
+    # given
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    monkeypatch.setenv("PORT", "8123")
+    config = runpy.run_path(str(ROOT / "config" / "gunicorn.py"))
+
+    # then
+    assert config["workers"] == min(2 * config["cpu_count"]() + 1, config["MAX_WORKERS"])
+    assert config["bind"] == "0.0.0.0:8123"
+    assert config["wsgi_app"] == "config.wsgi:application"
+
+    # when the platform says how many
+    monkeypatch.setenv("WEB_CONCURRENCY", "3")
+    assert runpy.run_path(str(ROOT / "config" / "gunicorn.py"))["workers"] == 3

@@ -5,6 +5,7 @@ broker (kombu's filesystem transport) that needs no server. With ``DATABASE_URL`
 ``REDIS_URL`` it runs on PostgreSQL and Redis.
 """
 
+import contextlib
 from pathlib import Path
 
 import environ
@@ -19,6 +20,8 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 # What the processes write besides the database: the embedded broker's files, beat's schedule.
 VAR_DIR = Path(env("GIGFAIR_VAR_DIR", default=str(BASE_DIR / "var")))
+with contextlib.suppress(OSError):  # a read-only web container writes nothing there
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="insecure-local-development-key-change-me")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
