@@ -28,6 +28,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import redis
 from celery import Celery
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -156,6 +157,7 @@ def test_the_production_stack_serves_an_order_from_creation_to_cancellation(smok
         "DJANGO_MEDIA_ROOT": str(tmp_path / "media"),
         "GIGFAIR_VAR_DIR": str(tmp_path / "var"),
         "CELERY_QUEUE": queue,
+        "CACHE_KEY_PREFIX": marker,  # nor do the tests read the stack's cache (throttles, flags)
         "WEB_CONCURRENCY": "2",
         "GIGFAIR_SMOKE_MARKER": marker,
     }
@@ -257,3 +259,8 @@ def test_the_production_stack_serves_an_order_from_creation_to_cancellation(smok
         for pid in _processes_with(marker):  # only after a failure: stop what the stack left
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+        # The queue of this run, kombu's records of it and the cache would otherwise stay in Redis.
+        with redis.Redis.from_url(REDIS_URL) as broker:
+            broker.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
+            for key in broker.scan_iter(f"{marker}:*"):
+                broker.delete(key)
