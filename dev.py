@@ -2,13 +2,16 @@
 """Run Gigfair on a laptop with nothing but Python 3.11 (standard library only).
 
     python3 dev.py up [--port 8000]   set up .venv, migrate, seed the demo and run web + worker + beat
+    python3 dev.py serve [--port N]   the production stack: migrate, collect static files and run
+                                      gunicorn + a Celery worker + beat with the production settings
     python3 dev.py test [pytest args] set up .venv with the dev tools and run the test suite
     python3 dev.py lint               ruff check, ruff format --check, the apps' layers (import-linter),
                                       makemigrations --check
     python3 dev.py fmt                ruff check --fix, ruff format
 
-With no DATABASE_URL and no REDIS_URL everything runs on SQLite and on an embedded Celery
-broker (files under var/), so no other server is needed.
+With no DATABASE_URL and no REDIS_URL, `up` runs on SQLite and on an embedded Celery broker
+(files under var/), so no other server is needed. `serve` needs DATABASE_URL, REDIS_URL,
+DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS (see README.md, "Deploying").
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import time
 import urllib.error
 import urllib.request
 import venv
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -135,6 +139,7 @@ class Platform:
         return None
 
     def stop(self, timeout: float = 15.0) -> None:
+        """Ask each child to stop (SIGTERM), newest first; kill what is still running after ``timeout``."""
         for name, process in reversed(self.children):
             if process.poll() is None:
                 say(f"Stopping {name}")
@@ -161,7 +166,8 @@ class Platform:
             os.killpg(process.pid, signal.SIGKILL)
 
 
-def wait_for_http(url: str, platform: Platform, timeout: float = 60.0) -> bool:
+def wait_for_http(url: str, platform: Platform, timeout: float = 60.0, *, ok_only: bool = False) -> bool:
+    """Wait until ``url`` answers (with a 2xx if ``ok_only``); False if a child exits first."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if platform.exited():
@@ -170,10 +176,49 @@ def wait_for_http(url: str, platform: Platform, timeout: float = 60.0) -> bool:
             with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - our own local server
                 return True
         except urllib.error.HTTPError:
-            return True  # the server answered
+            if not ok_only:
+                return True  # the server answered
+            time.sleep(0.5)
         except (urllib.error.URLError, OSError):
             time.sleep(0.5)
     return False
+
+
+def run_platform(platform: Platform, start: Callable[[], bool], *, stop_timeout: float = 15.0) -> int:
+    """``start()`` the children, then run until Ctrl-C or SIGTERM (0) or until a child exits (its
+    status, or 1 if ``start`` failed); then stop them all."""
+    stop_on_signals()
+    code = 0
+    try:
+        if not start():
+            return 1
+        while True:
+            failed = platform.exited()
+            if failed:
+                print(f"dev.py: {failed[0]} exited with status {failed[1]}; stopping", file=sys.stderr, flush=True)
+                code = failed[1] or 1
+                break
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        print(flush=True)
+    finally:
+        # Stop once, completely: further Ctrl-Cs must not cut the shutdown short.
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)
+        platform.stop(stop_timeout)
+        say("Stopped")
+    return code
+
+
+def stop_on_signals() -> None:
+    """SIGTERM (and SIGHUP) stop everything the way Ctrl-C does."""
+
+    def on_signal(signum, frame) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_signal)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, on_signal)
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -206,14 +251,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 
     platform = Platform()
 
-    def on_signal(signum, frame) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, on_signal)
-    if hasattr(signal, "SIGHUP"):
-        signal.signal(signal.SIGHUP, on_signal)
-    code = 0
-    try:
+    def start() -> bool:
         platform.start("web", [python(), "manage.py", "runserver", f"{host}:{port}", "--noreload"], env)
         platform.start(
             "worker + beat",
@@ -223,7 +261,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         if not wait_for_http(f"{base_url}/admin/login/", platform):
             failed = platform.exited()
             print(f"dev.py: {failed[0] if failed else 'web'} did not start", file=sys.stderr, flush=True)
-            return 1
+            return False
         print(
             "\n"
             f"Gigfair is running at {base_url}/\n"
@@ -234,22 +272,77 @@ def cmd_up(args: argparse.Namespace) -> int:
             "Press Ctrl-C to stop everything.\n",
             flush=True,
         )
-        while True:
+        return True
+
+    return run_platform(platform, start)
+
+
+# --- serve ----------------------------------------------------------------------------------
+
+# What a deployment must say about itself; the rest has defaults (README.md, "Deploying").
+SERVE_REQUIRED = {
+    "DATABASE_URL": "the PostgreSQL database, e.g. postgres://gigfair:secret@db.example:5432/gigfair",
+    "REDIS_URL": "the Celery broker and cache, e.g. redis://cache.example:6379/0",
+    "DJANGO_SECRET_KEY": "a long random secret; make one with\n"
+    "      python3 -c 'import secrets; print(secrets.token_urlsafe(50))'",
+    "DJANGO_ALLOWED_HOSTS": "the host names the site answers to, e.g. gigfair.example,www.gigfair.example",
+}
+# A stop waits for requests and tasks under way: gunicorn's graceful_timeout (config/gunicorn.py)
+# and a task's run fit in this.
+SERVE_STOP_TIMEOUT = 30.0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    missing = [name for name in SERVE_REQUIRED if not os.environ.get(name, "").strip()]
+    if missing:
+        fail(
+            "serve runs the production settings and needs these environment variables:\n"
+            + "\n".join(f"  {name}: {SERVE_REQUIRED[name]}" for name in missing)
+        )
+    port = int(args.port or os.environ.get("PORT") or 8000)
+    host = args.host
+    if not port_is_free(host, port):
+        fail(f"port {port} on {host} is already in use; pick another with --port or PORT.")
+    ensure_venv(RUNTIME_REQUIREMENTS)
+    # Always the production settings, whatever the shell had for development.
+    env = child_env(DJANGO_SETTINGS_MODULE="config.settings.production")
+    say("Migrating the database")
+    manage("migrate", "--noinput", "-v", "0", env=env)
+    say("Collecting static files")
+    manage("collectstatic", "--noinput", "-v", "0", env=env)
+
+    web = [python(), "-m", "gunicorn", "-c", "config/gunicorn.py", "--bind", f"{host}:{port}"]
+    if args.workers:
+        web += ["--workers", str(args.workers)]
+    # -q: no start-up banner, so the output stays one JSON object per line. No mingle and gossip:
+    # the workers' chatter over Redis at start and every second, which nothing here uses.
+    worker = [python(), "-m", "celery", "-A", "config", "-q", "worker", "-l", "INFO"]
+    worker += ["--without-mingle", "--without-gossip"]
+    if args.concurrency:
+        worker += ["--concurrency", str(args.concurrency)]
+    beat = [python(), "-m", "celery", "-A", "config", "-q", "beat", "-l", "INFO"]
+    probe_host = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(host, host)  # noqa: S104 - what a bind means
+    ready_url = f"http://{probe_host}:{port}/readyz"
+    platform = Platform()
+
+    def start() -> bool:
+        platform.start("web", web, env)
+        platform.start("worker", worker, env)
+        if args.beat:
+            platform.start("beat", beat, env)
+        if not wait_for_http(ready_url, platform, timeout=90, ok_only=True):
             failed = platform.exited()
-            if failed:
-                print(f"dev.py: {failed[0]} exited with status {failed[1]}; stopping", file=sys.stderr, flush=True)
-                code = failed[1] or 1
-                break
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        print(flush=True)
-    finally:
-        # Stop once, completely: further Ctrl-Cs must not cut the shutdown short.
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, signal.SIG_IGN)
-        platform.stop()
-        say("Stopped")
-    return code
+            problem = f"{failed[0]} exited with status {failed[1]}" if failed else f"{ready_url} did not answer 200"
+            print(f"dev.py: {problem} while starting; stopping", file=sys.stderr, flush=True)
+            return False
+        say(
+            f"Gigfair is serving on {host}:{port} with the production settings"
+            + ("" if args.beat else " (no beat: another serve runs it)")
+            + f"; {ready_url} answers. Ctrl-C or SIGTERM stops everything."
+        )
+        return True
+
+    return run_platform(platform, start, stop_timeout=SERVE_STOP_TIMEOUT)
 
 
 # --- test, lint, fmt ------------------------------------------------------------------------
@@ -298,6 +391,17 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--port", type=int, default=None, help="web port (default: $PORT or 8000)")
     up.add_argument("--host", default="127.0.0.1", help="web address to listen on (default: 127.0.0.1)")
     up.set_defaults(handler=cmd_up)
+    serve = commands.add_parser("serve", help="run the production stack: gunicorn, a Celery worker and beat")
+    serve.add_argument("--port", type=int, default=None, help="web port (default: $PORT or 8000)")
+    serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default: 0.0.0.0)")  # noqa: S104
+    serve.add_argument(
+        "--workers", type=int, default=None, help="web processes (default: $WEB_CONCURRENCY or 2 x CPUs + 1)"
+    )
+    serve.add_argument("--concurrency", type=int, default=None, help="Celery worker processes (default: CPUs)")
+    serve.add_argument(
+        "--no-beat", dest="beat", action="store_false", help="no beat scheduler: exactly one serve may run it"
+    )
+    serve.set_defaults(handler=cmd_serve)
     test = commands.add_parser("test", help="run the test suite; extra arguments go to pytest")
     test.set_defaults(handler=cmd_test)
     commands.add_parser("lint", help="ruff, the apps' layers, makemigrations --check").set_defaults(handler=cmd_lint)

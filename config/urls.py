@@ -3,9 +3,14 @@ from django.urls import include, path
 from django.views.defaults import page_not_found, server_error
 
 from core.api.errors import api_not_found, api_server_error
+from core.health import healthz, readyz
 from marketplace.views import language_set
 
 urlpatterns = [
+    # Probes: core.health.HealthCheckMiddleware answers them before the host check; named here
+    # so they resolve and reverse like any page.
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_urls")),
     # Django's set_language, which also stores a signed-in user's choice.

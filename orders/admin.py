@@ -85,10 +85,10 @@ def _entries_table(entries) -> str:
     if not entries:
         return "—"
     return format_html(
-        "<table>{}</table>",
+        '<table class="ledger-entries">{}</table>',
         format_html_join(
             "",
-            '<tr><td style="padding:0 1em 0 0">{}</td><td style="text-align:right">{}</td></tr>',
+            "<tr><td>{}</td><td>{}</td></tr>",
             ((entry.account, entry.amount) for entry in entries),
         ),
     )

@@ -176,7 +176,7 @@ class MessageReportAdmin(ServiceFormAdminMixin, ReadOnlyAdminMixin, admin.ModelA
     @admin.display(description=_("message"))
     def message_body(self, obj: MessageReport) -> str:
         return format_html(
-            '<div style="white-space: pre-wrap">{}</div><a href="{}">{}</a>',
+            '<div class="pre-wrap">{}</div><a href="{}">{}</a>',
             obj.message.body,
             reverse("admin:orders_message_change", args=(obj.message_id,)),
             gettext("the message with its attachments"),

@@ -5,18 +5,24 @@ broker (kombu's filesystem transport) that needs no server. With ``DATABASE_URL`
 ``REDIS_URL`` it runs on PostgreSQL and Redis.
 """
 
+import contextlib
 from datetime import timedelta
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+# What the processes write besides the database: the embedded broker's files, beat's schedule.
+VAR_DIR = Path(env("GIGFAIR_VAR_DIR", default=str(BASE_DIR / "var")))
+with contextlib.suppress(OSError):  # a read-only web container writes nothing there
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="insecure-local-development-key-change-me")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
@@ -39,6 +45,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "axes",
+    "csp",
     "core",
     "marketplace",
     "orders",
@@ -48,7 +55,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "core.logs.RequestIdMiddleware",  # first: every log line of the request carries its id
     "django.middleware.security.SecurityMiddleware",
+    "core.health.HealthCheckMiddleware",  # /healthz and /readyz, before the host check
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -60,6 +69,7 @@ MIDDLEWARE = [
     # Before anything reads the body (the CSRF check reads the form): 413 on a Content-Length too large.
     "core.middleware.RequestSizeLimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, as django-axes asks: it turns a login refused by a lock into the lock's answer.
     "axes.middleware.AxesMiddleware",
@@ -93,6 +103,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Persistent connections: reconnecting per request cost a list endpoint 4x throughput.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Give up on an unreachable server in seconds (libpq waits forever), so /readyz answers.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
+    )
 else:
     # SQLite on a laptop: wait for a busy writer instead of failing at once, and take the
     # write lock at the start of a transaction so select_for_update-style sections serialise.
@@ -104,7 +118,14 @@ AUTH_USER_MODEL = "marketplace.User"
 
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # Two deployments sharing one Redis keep their cache apart (and CELERY_QUEUE their tasks).
+            "KEY_PREFIX": env("CACHE_KEY_PREFIX", default=""),
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -170,7 +191,7 @@ USE_TZ = True
 
 # --- Static and uploaded files ------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Uploaded files are never served from MEDIA_URL: each is read through a view that checks who
 # asks (``core.downloads``). They are stored under random names (``core.uploads.stored_name``).
@@ -271,6 +292,8 @@ else:
     # The filesystem transport needs its folders before the first message is sent.
     for _folder in ("queue", "control"):
         (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
+# Two deployments sharing one Redis keep their tasks apart by queue name.
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="celery")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
@@ -405,13 +428,42 @@ WEBHOOKS_OWNER_NOTIFIER = "marketplace.notifications.notify"
 # --- Payments -----------------------------------------------------------------------------
 PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="orders.gateways.SimulatedCardGateway")
 
+# --- Security headers ---------------------------------------------------------------------
+# Content-Security-Policy (django-csp): scripts, styles and everything else from this site
+# only, so no inline script, style="" attribute or on* handler runs (static/ holds them all).
+# Swagger UI gets its start-up script from its own URL (config.api_urls).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        # Pico's and Swagger UI's icons are data: SVGs in their style sheets.
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+# The probes answer over plain HTTP too: a load balancer calls the process directly.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+
+# --- Logging ------------------------------------------------------------------------------
+# Readable lines for a developer; production writes JSON lines with the request id instead.
+# Celery's worker and beat use this too (config.celery).
+LOG_LEVEL = env("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    "formatters": {"readable": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "readable"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    # The access line of each request (core.logs): runserver prints its own.
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        "core.access": {"level": "WARNING"},
         # Failures and locks are warnings; axes' per-request chatter is not worth a line each.
         "axes": {"level": "WARNING"},
     },
