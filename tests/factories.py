@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -10,6 +11,7 @@ from typing import Literal
 
 import factory
 import time_machine
+from django.apps import apps as django_apps
 from django.contrib.auth.models import Group, Permission
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
@@ -22,6 +24,7 @@ from orders.cancellation import order_cancel
 from orders.models import Order, OrderState
 
 SUPERVISORS_GROUP = "supervisors"
+_SUPPORT_PERMISSIONS_MIGRATION = importlib.import_module("disputes.migrations.0012_support_group_permissions")
 
 PASSWORD = "Correct-Horse-42"
 
@@ -56,12 +59,21 @@ class UserFactory(factory.django.DjangoModelFactory):
         if create:
             obj.save()
             for name in dict.fromkeys(getattr(obj, "_factory_groups", ())):
-                obj.groups.add(Group.objects.get_or_create(name=name)[0])
+                obj.groups.add(_group(name))
+
+
+def _group(name: str) -> Group:
+    """The group, as the migrations made it: a flushed database (transactional tests) lost it."""
+    group = Group.objects.filter(name=name).first()
+    if group is None:
+        _SUPPORT_PERMISSIONS_MIGRATION.grant(django_apps, None)
+        group = Group.objects.get_or_create(name=name)[0]
+    return group
 
 
 def support_with(*codenames: str) -> User:
     """A support agent whose group holds only ``codenames``: an admin took the rest away."""
-    group = Group.objects.get_or_create(name=SUPPORT_GROUP)[0]
+    group = _group(SUPPORT_GROUP)
     group.permissions.set(Permission.objects.filter(codename__in=codenames))
     return UserFactory(support=True)
 

@@ -69,9 +69,10 @@ def codenames():
 def grant(apps, schema_editor):
     # Permissions are normally created after migrations; make sure they exist now.
     for app_config in apps.get_app_configs():
-        app_config.models_module = True
+        had = getattr(app_config, "models_module", None)
+        app_config.models_module = had or True
         create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        app_config.models_module = had
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     support, _ = Group.objects.get_or_create(name=SUPPORT_GROUP)
