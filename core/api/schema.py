@@ -51,8 +51,10 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     type=OpenApiTypes.STR,
     location=OpenApiParameter.HEADER,
     required=False,
-    description="Repeat a POST safely: the same key and body within 24 h returns the first response; "
-    "the same key with another body is 422.",
+    description="Repeat a POST safely: the same key and body within 24 h returns the first response again, "
+    "byte for byte, with its status and content type; the same key with another body is 422. Keys belong "
+    "to the caller. Without an account (sign-up, token) a key counts only together with the body: only the "
+    "very same request is replayed, and another body is a new request.",
 )
 
 # Listed by hand: the generator only adds them when a list view's first response is the page,
