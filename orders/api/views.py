@@ -24,6 +24,7 @@ from .serializers import (
     OrderCancelInputSerializer,
     OrderCreateInputSerializer,
     OrderDeliverInputSerializer,
+    OrderDeliverUploadInputSerializer,
     OrderFilterSerializer,
     OrderListItemOutputSerializer,
     OrderOutputSerializer,
@@ -128,7 +129,10 @@ class OrderRequirementsSubmitApi(OrderActionApi):
         tags=["orders"],
         summary="Provider delivers: in_progress or late → delivered",
         description="JSON with `message`, or multipart/form-data with `message` and any number of `files`.",
-        request={"application/json": OrderDeliverInputSerializer, "multipart/form-data": OrderDeliverInputSerializer},
+        request={
+            "application/json": OrderDeliverInputSerializer,
+            "multipart/form-data": OrderDeliverUploadInputSerializer,
+        },
         responses={
             200: OrderOutputSerializer,
             **problems(400, 401, 403, 404, 409, 413, 415, 422),
@@ -138,7 +142,7 @@ class OrderRequirementsSubmitApi(OrderActionApi):
 )
 class OrderDeliverApi(OrderActionApi):
     parser_classes = (DecimalJSONParser, MultiPartParser)
-    input_serializer = OrderDeliverInputSerializer
+    input_serializer = OrderDeliverUploadInputSerializer
 
     def perform(self, order: Order, **data) -> None:
         services.order_deliver(order=order, actor=self.request.user, **data)
