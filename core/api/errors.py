@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
@@ -98,6 +99,10 @@ def problem_exception_handler(exc: Exception, context: dict) -> Response | None:
         return HttpResponse(exc.content, status=exc.status_code, content_type=exc.content_type or None)
 
     set_rollback()
+    if isinstance(exc, RequestDataTooBig):  # a body over DATA_UPLOAD_MAX_MEMORY_SIZE
+        return problem_response(413, detail=_("The request body is too large."), code="request_too_large")
+    if isinstance(exc, SuspiciousOperation):  # e.g. more fields or files than Django reads
+        return problem_response(400, detail=_("The request has too many fields or files."), code="invalid")
     if isinstance(exc, ApplicationError):
         return problem_response(exc.status, detail=exc.message, code=exc.code, errors=exc.errors, **exc.extra)
     if isinstance(exc, DjangoValidationError):

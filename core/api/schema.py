@@ -106,8 +106,8 @@ class ApiAutoSchema(AutoSchema):
     - 401: a view that authenticates refuses a bad or missing token;
     - 403: an unsafe method signed in by session without its CSRF token;
     - 404: an object named in the path that is not there or not the caller's; a page past the end;
-    - 409, 413, 415, 422: a POST's Idempotency-Key in use, a body too large to fingerprint, a content
-      type the view does not read, a key reused with another body (415 also for PUT and PATCH);
+    - 409, 413, 415, 422: a POST's Idempotency-Key in use, a body too large, a content type the view
+      does not read, a key reused with another body (413 and 415 also for PUT and PATCH);
     - 429: throttling, anywhere.
     """
 
@@ -142,7 +142,7 @@ class ApiAutoSchema(AutoSchema):
         if method == "POST":
             statuses.update((409, 413, 415, 422))
         elif method in ("PUT", "PATCH"):
-            statuses.add(415)
+            statuses.update((413, 415))
         return statuses
 
     def _insert_field_validators(self, field, schema):
