@@ -93,6 +93,11 @@ PAGE_PARAMETERS = [
 ]
 
 
+# Some character that trimming keeps: Python's str.strip() also removes U+001C-U+001F and U+0085,
+# which a JavaScript \s does not cover.
+NOT_BLANK = r"[^\s\u001c-\u001f\u0085]"
+
+
 def codes_help(choices) -> str:
     """A field's codes with their meanings, for its help text: ```spam`: spam; `abuse`: …``."""
     return "; ".join(f"`{code}`: {label}" for code, label in choices)
@@ -165,5 +170,5 @@ class ApiAutoSchema(AutoSchema):
             and schema.get("type") == "string"
             and not {"pattern", "format", "enum"} & set(schema)
         ):
-            schema["pattern"] = r"\S"
+            schema["pattern"] = NOT_BLANK
         return schema

@@ -36,9 +36,7 @@ EVENTS_HELP = (
 # What the service accepts, as far as a pattern can say it: http(s), a host (a name or an IP
 # address in brackets), no credentials, an optional port, no spaces. (In production the host
 # must also be a public address, which only resolving it can tell.)
-_URL_PATTERN = (
-    r"^\s*[Hh][Tt][Tt][Pp][Ss]?://(\[[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:.]*\]|[^\s/?#@:\[\]]+)(:[0-9]{1,5})?([/?#]\S*)?\s*$"
-)
+_URL_PATTERN = r"^\s*[Hh][Tt][Tt][Pp][Ss]?://(\[[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:.]*\]|[^\s/?#@:\[\]]+)(:[0-9]{1,5})?([/?#]\S*)?\s*$"
 
 
 @extend_schema_field({"type": "string", "minLength": 1, "maxLength": MAX_URL_LENGTH, "pattern": _URL_PATTERN})
