@@ -89,7 +89,12 @@ class TransitionLog(models.Model):
 
 
 class IdempotencyKey(models.Model):
-    """A POST answered once, replayed for the same key and body within the TTL."""
+    """A POST answered once, replayed for the same key and body within the TTL.
+
+    Keys belong to their user. A caller without an account (sign-up, token) has no key space of
+    their own, so for them the body is part of the key: only the very same request is replayed.
+    The answer is kept as the bytes sent, with their content type, so a replay is identical.
+    """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=255)
@@ -97,12 +102,18 @@ class IdempotencyKey(models.Model):
     path = models.CharField(max_length=512)
     request_hash = models.CharField(max_length=64)
     response_status = models.PositiveSmallIntegerField(null=True)
-    response_body = models.JSONField(null=True, encoder=DjangoJSONEncoder)
+    response_content = models.BinaryField(null=True)
+    response_content_type = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=("user", "key"), name="idempotency_key_unique_per_user"),
+            models.UniqueConstraint(
+                fields=("key", "request_hash"),
+                condition=models.Q(user__isnull=True),
+                name="idempotency_key_unique_anonymous",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -6,8 +6,9 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, status
@@ -38,12 +39,13 @@ _TITLES = {
 
 
 class IdempotentReplay(Exception):
-    """Carries a stored response to send again for a repeated Idempotency-Key."""
+    """Carries a stored response to send again, byte for byte, for a repeated Idempotency-Key."""
 
-    def __init__(self, status_code: int, body: Any) -> None:
+    def __init__(self, status_code: int, content: bytes, content_type: str) -> None:
         super().__init__("replay")
         self.status_code = status_code
-        self.body = body
+        self.content = content
+        self.content_type = content_type
 
 
 def problem(status_code: int, *, detail: str, code: str, errors: dict | None = None, **extra: Any) -> dict:
@@ -94,9 +96,13 @@ def _first_message(errors: dict[str, list[str]]) -> str:
 def problem_exception_handler(exc: Exception, context: dict) -> Response | None:
     """DRF's exception handler, speaking problem+json for every error path."""
     if isinstance(exc, IdempotentReplay):
-        return Response(exc.body, status=exc.status_code)
+        return HttpResponse(exc.content, status=exc.status_code, content_type=exc.content_type or None)
 
     set_rollback()
+    if isinstance(exc, RequestDataTooBig):  # a body over DATA_UPLOAD_MAX_MEMORY_SIZE
+        return problem_response(413, detail=_("The request body is too large."), code="request_too_large")
+    if isinstance(exc, SuspiciousOperation):  # e.g. more fields or files than Django reads
+        return problem_response(400, detail=_("The request has too many fields or files."), code="invalid")
     if isinstance(exc, ApplicationError):
         response = problem_response(exc.status, detail=exc.message, code=exc.code, errors=exc.errors, **exc.extra)
         if getattr(exc, "retry_after", None):

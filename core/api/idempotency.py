@@ -33,37 +33,46 @@ def _fingerprint(method: str, path: str, body: bytes) -> str:
 
 
 def idempotency_begin(*, user, key: str, method: str, path: str, body: bytes) -> IdempotencyKey:
-    """Claim ``key`` for this request, or raise: replay, 422 on another body, 409 if in flight."""
+    """Claim ``key`` for this request, or raise: replay, 422 on another body, 409 if in flight.
+
+    Keys are the caller's own. Callers without an account (sign-up, token) share no key space:
+    for them the key counts only together with the body, so a replay goes only to whoever sent
+    the very same request (and knew its password), and another body is simply a new request.
+    """
     if len(key) > 255:
         raise ApplicationError(_("The Idempotency-Key header is longer than 255 characters."), code="invalid")
     fingerprint = _fingerprint(method, path, body)
-    user = user if user is not None and user.is_authenticated else None
+    if user is not None and user.is_authenticated:
+        scope = {"user": user, "key": key}
+    else:
+        scope = {"user": None, "key": key, "request_hash": fingerprint}
     cutoff = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
-    IdempotencyKey.objects.filter(user=user, key=key, created_at__lt=cutoff).delete()
-    existing = IdempotencyKey.objects.filter(user=user, key=key).first()
+    IdempotencyKey.objects.filter(**scope, created_at__lt=cutoff).delete()
+    existing = IdempotencyKey.objects.filter(**scope).first()
     if existing is None:
         try:
             with transaction.atomic():
-                return IdempotencyKey.objects.create(
-                    user=user, key=key, method=method, path=path, request_hash=fingerprint
-                )
+                return IdempotencyKey.objects.create(**{**scope, "request_hash": fingerprint}, method=method, path=path)
         except IntegrityError:
-            existing = IdempotencyKey.objects.get(user=user, key=key)
+            existing = IdempotencyKey.objects.get(**scope)
     if existing.request_hash != fingerprint:
         raise IdempotencyKeyReused(_("This Idempotency-Key was already used with a different request."))
     if existing.response_status is None:
         raise Conflict(
             _("A request with this Idempotency-Key is still being processed."), code="idempotency_in_progress"
         )
-    raise IdempotentReplay(existing.response_status, existing.response_body)
+    raise IdempotentReplay(
+        existing.response_status, bytes(existing.response_content or b""), existing.response_content_type
+    )
 
 
-def idempotency_finish(*, record: IdempotencyKey, status_code: int, body) -> None:
-    """Store the answer to replay, or free the key after a server error or a "not now" (429)
-    so a retry can run: a lock or throttle that has passed must not answer again from here."""
+def idempotency_finish(*, record: IdempotencyKey, status_code: int, content: bytes, content_type: str) -> None:
+    """Store the answer to replay (the very bytes sent), or free the key after a server error or a
+    "not now" (429) so a retry can run: a lock or throttle that has passed must not answer again from here."""
     if status_code >= 500 or status_code == 429:
         record.delete()
         return
     record.response_status = status_code
-    record.response_body = body
-    record.save(update_fields=("response_status", "response_body"))
+    record.response_content = content
+    record.response_content_type = content_type
+    record.save(update_fields=("response_status", "response_content", "response_content_type"))

@@ -1,11 +1,43 @@
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
+
+from .query import given_once_message
+
+MAX_PAGE_SIZE = 100
+
+
+def _whole_number(request, name: str, *, maximum: int | None = None) -> None:
+    """Refuse ``name`` unless it is absent or given once as a whole number from 1 (to ``maximum``)."""
+    values = request.query_params.getlist(name)
+    if not values:
+        return
+    if len(values) > 1:
+        raise ValidationError({name: [given_once_message()]})
+    value = values[0]
+    if not (value.isascii() and value.isdigit()) or int(value) < 1 or (maximum is not None and int(value) > maximum):
+        if maximum is None:
+            message = _("Give a whole number from 1.")
+        else:
+            message = _("Give a whole number from 1 to %(max)d.") % {"max": maximum}
+        raise ValidationError({name: [message]})
 
 
 class Pagination(PageNumberPagination):
-    """``results``, ``next``, ``previous`` (and ``count``); ``?page_size=`` up to 100."""
+    """``results``, ``next``, ``previous`` (and ``count``); ``?page=`` from 1, ``?page_size=`` up to 100.
+
+    A malformed page or page size is 400 (it is not quietly replaced by the default); a page past
+    the last one is 404.
+    """
 
     page_size_query_param = "page_size"
-    max_page_size = 100
+    max_page_size = MAX_PAGE_SIZE
+    last_page_strings = ()
+
+    def paginate_queryset(self, queryset, request, view=None):
+        _whole_number(request, self.page_query_param)
+        _whole_number(request, self.page_size_query_param, maximum=self.max_page_size)
+        return super().paginate_queryset(queryset, request, view=view)
 
 
 def paginated_response(*, queryset, serializer_class, request, view, context: dict | None = None):

@@ -69,7 +69,15 @@ class ApiView(APIView):
         record = getattr(self, "_idempotency_record", None)
         if record is not None:
             self._idempotency_record = None
-            idempotency_finish(record=record, status_code=response.status_code, body=response.data)
+            # Rendered now, so the replay is these very bytes (key order, content type and all).
+            if hasattr(response, "render"):
+                response.render()
+            idempotency_finish(
+                record=record,
+                status_code=response.status_code,
+                content=response.content,
+                content_type=response.get("Content-Type", ""),
+            )
         return response
 
 

@@ -13,6 +13,7 @@ from core.api.views import ActionApiView, ApiView
 from core.models import WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint
 
 from . import services
+from .addresses import MAX_URL_LENGTH
 from .events import PING, event_types, subscribable
 from .selectors import webhook_delivery_list_for, webhook_endpoint_get_for, webhook_endpoint_list_for
 
@@ -32,15 +33,29 @@ EVENTS_HELP = (
 )
 
 
+# What the service accepts, as far as a pattern can say it: http(s), a host (a name or an IP
+# address in brackets), no credentials, an optional port, no spaces. (In production the host
+# must also be a public address, which only resolving it can tell.)
+_URL_PATTERN = r"^\s*[Hh][Tt][Tt][Pp][Ss]?://(\[[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:.]*\]|[^\s/?#@:\[\]]+)(:[0-9]{1,5})?([/?#]\S*)?\s*$"
+
+
+@extend_schema_field({"type": "string", "minLength": 1, "maxLength": MAX_URL_LENGTH, "pattern": _URL_PATTERN})
+class EndpointUrlField(serializers.CharField):
+    """An endpoint's URL; checked by the service so every error names ``url``."""
+
+
+URL_HELP = "http:// or https://, no credentials in it; in production a public host."
+
+
 class WebhookCreateInputSerializer(serializers.Serializer):
-    url = serializers.CharField(max_length=500, help_text="http:// or https://, no credentials in it.")
-    events = serializers.ListField(child=EventTypeField(), help_text=EVENTS_HELP)
+    url = EndpointUrlField(max_length=MAX_URL_LENGTH, help_text=URL_HELP)
+    events = serializers.ListField(child=EventTypeField(), min_length=1, help_text=EVENTS_HELP)
     description = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
 
 
 class WebhookUpdateInputSerializer(serializers.Serializer):
-    url = serializers.CharField(required=False, max_length=500)
-    events = serializers.ListField(child=EventTypeField(), required=False, help_text=EVENTS_HELP)
+    url = EndpointUrlField(required=False, max_length=MAX_URL_LENGTH, help_text=URL_HELP)
+    events = serializers.ListField(child=EventTypeField(), required=False, min_length=1, help_text=EVENTS_HELP)
     description = serializers.CharField(required=False, allow_blank=True, max_length=200)
     active = serializers.BooleanField(
         required=False, help_text="false pauses the endpoint; true resumes it and sends what was held back."

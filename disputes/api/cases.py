@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from core.api.pagination import Pagination, paginated_response
 from core.api.parsers import DecimalJSONParser
-from core.api.schema import IDEMPOTENCY_KEY, PAGE_PARAMETERS, problems
+from core.api.schema import IDEMPOTENCY_KEY, PAGE_PARAMETERS, file_responses, problems
 from core.api.views import ActionApiView, ApiView
 from core.downloads import stored_file_response
 from disputes.models import CaseStatement, Evidence, SupportCase
@@ -201,12 +200,7 @@ class EvidenceFileApi(ApiView):
         summary="Download an evidence file",
         description="For the parties of the order the evidence's case, ticket or claim is about, the "
         "appellant of its appeal, and support: 404 for anyone else. Images and PDFs are sent `inline`.",
-        responses={
-            (200, "application/octet-stream"): OpenApiResponse(
-                OpenApiTypes.BINARY, description="The file, with its checked content type."
-            ),
-            **problems(401, 404),
-        },
+        responses={**file_responses("The file, with the type found in its content."), **problems(401, 404)},
     )
     def get(self, request, id: int):
         return stored_file_response(evidence_get_for(pk=id, user=request.user))

@@ -6,6 +6,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api.query import QueryParametersSerializer
 from core.models import ActorRole
 from disputes.models import CaseCategory, CaseState
 from marketplace.api.serializers import UserRefSerializer
@@ -18,7 +19,7 @@ ROLE_CHOICES = (("client", "client"), ("provider", "provider"), ("support", "sup
 # --- Input --------------------------------------------------------------------------------
 
 
-class CaseFilterSerializer(serializers.Serializer):
+class CaseFilterSerializer(QueryParametersSerializer):
     state = serializers.ChoiceField(choices=CaseState.choices, required=False)
     order = serializers.IntegerField(required=False, help_text="Only cases on this order.")
 

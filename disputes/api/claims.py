@@ -6,6 +6,7 @@ only to support (``core.support.is_support``); anyone else gets a 404.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
@@ -13,12 +14,14 @@ from rest_framework.response import Response
 
 from core.api.pagination import Pagination, paginated_response
 from core.api.parsers import DecimalJSONParser
+from core.api.query import QueryParametersSerializer
 from core.api.schema import IDEMPOTENCY_KEY, PAGE_PARAMETERS, codes_help, problems
 from core.api.views import ApiView, SupportActionApiView, SupportApiView
 from disputes.models import AppealState, Claim, ClaimKind, ClaimState, PenaltyAppeal
 from disputes.selectors.claims import appeal_get_for, appeals_waiting, claim_get_for, claim_of_order, claims_waiting
 from disputes.services import appeals as appeal_services
 from disputes.services import claims as claim_services
+from disputes.services.support_queue import MAX_NOTE
 from marketplace.api.serializers import UserRefSerializer
 from orders.selectors import order_get_for_action
 
@@ -47,8 +50,19 @@ class _Files(serializers.ListField):
 
 
 class ClaimCreateInputSerializer(serializers.Serializer):
+    """A claim as JSON (its proof comes as multipart/form-data)."""
+
     kind = serializers.ChoiceField(choices=ClaimKind.choices, help_text=codes_help(ClaimKind.choices))
-    statement = serializers.CharField(allow_blank=True, help_text="What happened, and why it is not your fault.")
+    statement = serializers.CharField(
+        max_length=claim_services.MAX_TEXT,
+        error_messages={"blank": gettext_lazy("Say what happened and why it is not your fault.")},
+        help_text="What happened, and why it is not your fault.",
+    )
+
+
+class ClaimUploadInputSerializer(ClaimCreateInputSerializer):
+    """A claim as multipart/form-data, with files of proof."""
+
     files = _Files()
 
 
@@ -101,20 +115,35 @@ class ClaimPreviewOutputSerializer(serializers.Serializer):
     held = HeldOutputSerializer(allow_null=True)
 
 
-class DecisionInputSerializer(serializers.Serializer):
-    note = serializers.CharField(allow_blank=True, help_text="Support's reasons: the parties read them.")
+def _decision_note(blank) -> serializers.CharField:
+    return serializers.CharField(
+        max_length=MAX_NOTE, error_messages={"blank": blank}, help_text="Support's reasons: the parties read them."
+    )
 
 
-class ClaimDecisionInputSerializer(DecisionInputSerializer):
+class ClaimDecisionInputSerializer(serializers.Serializer):
+    note = _decision_note(gettext_lazy("Say why; both parties will read it."))
     decision = serializers.ChoiceField(choices=(("accept", "accept"), ("reject", "reject")))
 
 
-class AppealDecisionInputSerializer(DecisionInputSerializer):
+class AppealDecisionInputSerializer(serializers.Serializer):
+    note = _decision_note(gettext_lazy("Say why; the appellant will read it."))
     decision = serializers.ChoiceField(choices=(("uphold", "uphold"), ("deny", "deny")))
 
 
 class AppealCreateInputSerializer(serializers.Serializer):
-    statement = serializers.CharField(allow_blank=True, help_text="Why this penalty is wrong.")
+    """An appeal as JSON (its files come as multipart/form-data)."""
+
+    statement = serializers.CharField(
+        max_length=appeal_services.MAX_TEXT,
+        error_messages={"blank": gettext_lazy("Say why this penalty is wrong.")},
+        help_text="Why this penalty is wrong.",
+    )
+
+
+class AppealUploadInputSerializer(AppealCreateInputSerializer):
+    """An appeal as multipart/form-data, with files."""
+
     files = _Files()
 
 
@@ -141,8 +170,16 @@ class PenaltyAppealOutputSerializer(serializers.Serializer):
     evidence = EvidenceOutputSerializer(many=True)
 
 
-class QueueFilterSerializer(serializers.Serializer):
-    state = serializers.CharField(required=False, help_text="Only in this state (default: the ones waiting).")
+class ClaimQueueFilterSerializer(QueryParametersSerializer):
+    state = serializers.ChoiceField(
+        choices=ClaimState.choices, required=False, help_text="Only in this state (default: the ones waiting)."
+    )
+
+
+class AppealQueueFilterSerializer(QueryParametersSerializer):
+    state = serializers.ChoiceField(
+        choices=AppealState.choices, required=False, help_text="Only in this state (default: the open ones)."
+    )
 
 
 # --- Claims ------------------------------------------------------------------------------------
@@ -182,13 +219,13 @@ class OrderClaimListCreateApi(ApiView):
         "`order_closed` for a closed order; 404 when the order is not the caller's; 413/415 for a file.",
         request={
             "application/json": ClaimCreateInputSerializer,
-            "multipart/form-data": ClaimCreateInputSerializer,
+            "multipart/form-data": ClaimUploadInputSerializer,
         },
         responses={201: ClaimOutputSerializer, **problems(400, 401, 404, 409, 413, 415, 422)},
         parameters=[IDEMPOTENCY_KEY],
     )
     def post(self, request, id: int):
-        serializer = ClaimCreateInputSerializer(data=request.data)
+        serializer = ClaimUploadInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         order = order_get_for_action(pk=id, user=request.user)
         claim = claim_services.claim_file(order=order, actor=request.user, **serializer.validated_data)
@@ -254,7 +291,7 @@ class ClaimDetailApi(ApiView):
         "staff adjustment; 404 for someone else's event.",
         request={
             "application/json": AppealCreateInputSerializer,
-            "multipart/form-data": AppealCreateInputSerializer,
+            "multipart/form-data": AppealUploadInputSerializer,
         },
         responses={201: PenaltyAppealOutputSerializer, **problems(400, 401, 404, 409, 413, 415, 422)},
         parameters=[IDEMPOTENCY_KEY],
@@ -264,7 +301,7 @@ class MeCreditEventAppealApi(ApiView):
     parser_classes = (DecimalJSONParser, MultiPartParser)
 
     def post(self, request, id: int):
-        serializer = AppealCreateInputSerializer(data=request.data)
+        serializer = AppealUploadInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         appeal = appeal_services.appeal_file(event_id=id, actor=request.user, **serializer.validated_data)
         appeal = appeal_get_for(pk=appeal.pk, user=request.user)
@@ -297,11 +334,13 @@ class SupportClaimListApi(SupportApiView):
         summary="Support's queue of claims",
         description="Support only (the `support` group, or superusers); 404 for anyone else. Waiting claims by "
         "default, the most urgent decision first; `state` for others.",
-        parameters=[QueueFilterSerializer, *PAGE_PARAMETERS],
-        responses={200: ClaimOutputSerializer(many=True), **problems(401, 404)},
+        parameters=[ClaimQueueFilterSerializer, *PAGE_PARAMETERS],
+        responses={200: ClaimOutputSerializer(many=True), **problems(400, 401, 404)},
     )
     def get(self, request):
-        state = request.query_params.get("state") or ClaimState.PENDING_REVIEW
+        filters = ClaimQueueFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        state = filters.validated_data.get("state") or ClaimState.PENDING_REVIEW
         qs = claims_waiting(state=state).prefetch_related("evidence__uploaded_by")
         return paginated_response(queryset=qs, serializer_class=ClaimOutputSerializer, request=request, view=self)
 
@@ -341,11 +380,13 @@ class SupportAppealListApi(SupportApiView):
         tags=SUPPORT_TAGS,
         summary="Support's queue of appeals of penalties",
         description="Support only; 404 for anyone else. Open appeals by default, the most urgent first.",
-        parameters=[QueueFilterSerializer, *PAGE_PARAMETERS],
-        responses={200: PenaltyAppealOutputSerializer(many=True), **problems(401, 404)},
+        parameters=[AppealQueueFilterSerializer, *PAGE_PARAMETERS],
+        responses={200: PenaltyAppealOutputSerializer(many=True), **problems(400, 401, 404)},
     )
     def get(self, request):
-        state = request.query_params.get("state") or AppealState.OPEN
+        filters = AppealQueueFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        state = filters.validated_data.get("state") or AppealState.OPEN
         qs = appeals_waiting(state=state).prefetch_related("evidence__uploaded_by")
         return paginated_response(
             queryset=qs, serializer_class=PenaltyAppealOutputSerializer, request=request, view=self

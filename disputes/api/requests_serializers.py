@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from credit.api.serializers import CompletionRateEffectOutputSerializer
 from disputes.models import RequestState, RequestType, Resolution
 from disputes.selectors.requests import CancelConsequences
+from disputes.services.requests import MESSAGE_MAX
 from marketplace.api.serializers import UserRefSerializer
 from orders.models import PERSON_REASONS, CancellationPath, CreditParty, Fault
 
@@ -30,7 +32,11 @@ CREDIT_PARTY_CHOICES = (
 
 class RequestCreateInputSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=RequestType.choices)
-    message = serializers.CharField(max_length=5000, help_text="To the other party.")
+    message = serializers.CharField(
+        max_length=MESSAGE_MAX,
+        error_messages={"blank": gettext_lazy("Write a message to the other party.")},
+        help_text="To the other party.",
+    )
     reason = serializers.ChoiceField(
         choices=PERSON_REASONS,
         required=False,
@@ -73,14 +79,14 @@ class RequestCreateInputSerializer(serializers.Serializer):
 
 class RequestAcceptInputSerializer(serializers.Serializer):
     message = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=5000, help_text="Optional."
+        required=False, allow_blank=True, default="", max_length=MESSAGE_MAX, help_text="Optional."
     )
 
 
 class RequestAnswerInputSerializer(serializers.Serializer):
     """Decline (say why) or respond to an update request (the update itself)."""
 
-    message = serializers.CharField(max_length=5000)
+    message = serializers.CharField(max_length=MESSAGE_MAX)
 
 
 # --- Output -------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
@@ -10,6 +11,7 @@ from rest_framework.response import Response
 
 from core.api.pagination import Pagination, paginated_response
 from core.api.parsers import DecimalJSONParser
+from core.api.query import QueryParametersSerializer
 from core.api.schema import IDEMPOTENCY_KEY, PAGE_PARAMETERS, problems
 from core.api.views import ActionApiView, ApiView
 from core.exceptions import NotFound, ValidationFailed
@@ -17,6 +19,7 @@ from core.models import ActorRole
 from disputes.models import AfterSalesTicket, Evidence, SupportCase, TicketCancelReason, TicketState, TicketType
 from disputes.selectors.tickets import ticket_get, ticket_get_for_action, ticket_list_for
 from disputes.services import tickets as services
+from disputes.services.tickets.rules import MAX_TEXT
 from marketplace.api.serializers import UserRefSerializer
 from orders.selectors import order_get_for_action
 
@@ -26,6 +29,8 @@ from .cases_serializers import CaseOutputSerializer
 ROLE_CHOICES = ((ActorRole.CLIENT.value, "client"), (ActorRole.PROVIDER.value, "provider"))
 CONFIRMER_CHOICES = (*ROLE_CHOICES, (ActorRole.SUPPORT.value, "support agent"))
 
+
+DESCRIBE = gettext_lazy("Describe the problem.")
 
 _CHOICE_FIELDS: dict[str, type[serializers.ChoiceField]] = {}
 
@@ -49,12 +54,14 @@ def choice(choices, *, component: str, **kwargs) -> serializers.ChoiceField:
 # --- Input ------------------------------------------------------------------------------------
 
 
-class TicketFilterSerializer(serializers.Serializer):
+class TicketFilterSerializer(QueryParametersSerializer):
     state = choice(choices=TicketState.choices, component="TicketState", required=False)
     order = serializers.IntegerField(required=False, help_text="Only the tickets of this order.")
 
 
 class TicketCreateInputSerializer(serializers.Serializer):
+    """A ticket as JSON (evidence files come as multipart/form-data)."""
+
     order = serializers.IntegerField(help_text="A completed order of the caller, within the after-sales days.")
     type = choice(
         choices=TicketType.choices,
@@ -62,7 +69,12 @@ class TicketCreateInputSerializer(serializers.Serializer):
         help_text="`unpaid_wages` is filed by the provider; `quality_problem`, `rework` and `partial_refund` "
         "by the client.",
     )
-    description = serializers.CharField(max_length=20_000)
+    description = serializers.CharField(max_length=MAX_TEXT, error_messages={"blank": DESCRIBE})
+
+
+class TicketUploadInputSerializer(TicketCreateInputSerializer):
+    """A ticket as multipart/form-data, with its evidence files."""
+
     files = serializers.ListField(
         child=serializers.FileField(allow_empty_file=True),
         required=False,
@@ -73,7 +85,7 @@ class TicketCreateInputSerializer(serializers.Serializer):
 
 class TicketUpdateInputSerializer(serializers.Serializer):
     type = choice(choices=TicketType.choices, component="TicketType", required=False)
-    description = serializers.CharField(max_length=20_000, required=False)
+    description = serializers.CharField(max_length=MAX_TEXT, required=False, error_messages={"blank": DESCRIBE})
 
 
 class TicketCancelInputSerializer(serializers.Serializer):
@@ -96,7 +108,11 @@ class TicketCancelDecideInputSerializer(serializers.Serializer):
         choices=(("confirm", "confirm: the ticket is cancelled"), ("refuse", "refuse: the ticket goes on")),
         component="TicketCancelDecision",
     )
-    note = serializers.CharField(max_length=20_000, help_text="Why; kept in the log and sent to everyone involved.")
+    note = serializers.CharField(
+        max_length=MAX_TEXT,
+        error_messages={"blank": gettext_lazy("Tell the parties why.")},
+        help_text="Why; kept in the log and sent to everyone involved.",
+    )
 
 
 class TicketEscalateInputSerializer(serializers.Serializer):
@@ -369,13 +385,13 @@ class TicketListCreateApi(ApiView):
         "413/415 for an evidence file too large or not an image or PDF.",
         request={
             "application/json": TicketCreateInputSerializer,
-            "multipart/form-data": TicketCreateInputSerializer,
+            "multipart/form-data": TicketUploadInputSerializer,
         },
         responses={201: TicketOutputSerializer, **problems(400, 401, 409, 413, 415, 422)},
         parameters=[IDEMPOTENCY_KEY],
     )
     def post(self, request):
-        serializer = TicketCreateInputSerializer(data=request.data)
+        serializer = TicketUploadInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:

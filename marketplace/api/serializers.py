@@ -9,18 +9,43 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api.query import QueryParametersSerializer
 from core.api.schema import codes_help
 from marketplace.models import CURRENCIES, BlockReason, ListingKind
+from marketplace.services import AVAILABILITY_MESSAGE_MAX, NOTE_MAX
 
 # --- Accounts -----------------------------------------------------------------------------
 
 
+# Sign-up's fields are plain strings to the serializer: the sign-up service checks them all at
+# once and names every bad field. The schema still says what it accepts.
+@extend_schema_field({"type": "string", "minLength": 1, "maxLength": 150, "pattern": r"^\s*[\w.@+-]+\s*$"})
+class UsernameField(serializers.CharField):
+    pass
+
+
+@extend_schema_field({"type": "string", "format": "email", "maxLength": 254})
+class EmailAddressField(serializers.CharField):
+    pass
+
+
+@extend_schema_field({"type": "string", "minLength": 8, "writeOnly": True})
+class NewPasswordField(serializers.CharField):
+    pass
+
+
 class AccountCreateInputSerializer(serializers.Serializer):
-    # Plain strings: the sign-up service checks them all at once and names every bad field.
-    username = serializers.CharField(allow_blank=True, trim_whitespace=False)
-    email = serializers.CharField(allow_blank=True, help_text="A valid e-mail address.")
-    password = serializers.CharField(
-        write_only=True, allow_blank=True, trim_whitespace=False, style={"input_type": "password"}
+    username = UsernameField(
+        allow_blank=True, trim_whitespace=False, help_text="Letters, digits and @ . + - _; at most 150."
+    )
+    email = EmailAddressField(allow_blank=True, help_text="A valid e-mail address.")
+    password = NewPasswordField(
+        write_only=True,
+        allow_blank=True,
+        trim_whitespace=False,
+        style={"input_type": "password"},
+        help_text="At least 8 characters, not a common password, not only digits, not like the username or "
+        "e-mail address.",
     )
     display_name = serializers.CharField(required=False, allow_blank=True, max_length=80, default="")
 
@@ -88,8 +113,13 @@ class UserRefSerializer(serializers.Serializer):
 @extend_schema_field(
     {
         "oneOf": [
-            {"type": "string", "format": "decimal", "pattern": r"^\d{1,10}(\.\d{1,2})?$", "example": "120.00"},
-            {"type": "number", "minimum": 0.01, "multipleOf": 0.01, "example": 120},
+            {
+                "type": "string",
+                "format": "decimal",
+                "pattern": r"^(?!0*(\.0*)?$)\d{1,10}(\.\d{1,2})?$",
+                "example": "120.00",
+            },
+            {"type": "number", "minimum": 0.01, "maximum": 9999999999.99, "multipleOf": 0.01, "example": 120},
         ]
     }
 )
@@ -115,7 +145,7 @@ class MoneyInputField(serializers.DecimalField):
         return super().to_internal_value(data)
 
 
-class ListingFilterSerializer(serializers.Serializer):
+class ListingFilterSerializer(QueryParametersSerializer):
     kind = serializers.ChoiceField(choices=ListingKind.choices, required=False)
     mine = serializers.BooleanField(
         required=False, default=False, help_text="Only the caller's own listings, inactive ones included."
@@ -124,20 +154,38 @@ class ListingFilterSerializer(serializers.Serializer):
 
 class ListingCreateInputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ListingKind.choices)
-    title = serializers.CharField(allow_blank=True)
+    title = serializers.CharField(max_length=140, error_messages={"blank": _("Give the listing a title.")})
     description = serializers.CharField(required=False, allow_blank=True, default="")
     price = MoneyInputField()
     currency = serializers.ChoiceField(choices=CURRENCIES, default="EUR")
     delivery_days = serializers.IntegerField(
-        required=False, allow_null=True, default=None, help_text="Service: days from requirements to delivery."
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=1,
+        max_value=365,
+        help_text="Service (required): days from requirements to delivery.",
     )
     revisions = serializers.IntegerField(
-        required=False, allow_null=True, default=None, help_text="Service: revisions included (default 1)."
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=0,
+        max_value=20,
+        help_text="Service: revisions included (default 1).",
     )
-    starts_at = serializers.DateTimeField(required=False, allow_null=True, default=None, help_text="Shift only.")
-    ends_at = serializers.DateTimeField(required=False, allow_null=True, default=None, help_text="Shift only.")
-    location = serializers.CharField(required=False, allow_blank=True, default="", help_text="Shift only.")
-    min_credit_score = serializers.IntegerField(required=False, allow_null=True, default=None)
+    starts_at = serializers.DateTimeField(
+        required=False, allow_null=True, default=None, help_text="Shift (required): in the future."
+    )
+    ends_at = serializers.DateTimeField(
+        required=False, allow_null=True, default=None, help_text="Shift (required): after `starts_at`."
+    )
+    location = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=200, help_text="Shift (required)."
+    )
+    min_credit_score = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=0, max_value=100
+    )
 
 
 class ListingOutputSerializer(serializers.Serializer):
@@ -164,7 +212,9 @@ class ListingOutputSerializer(serializers.Serializer):
 class BlockCreateInputSerializer(serializers.Serializer):
     user = serializers.IntegerField(help_text="The id of the user to block.")
     reason = serializers.ChoiceField(choices=BlockReason.choices, help_text=codes_help(BlockReason.choices))
-    note = serializers.CharField(required=False, allow_blank=True, default="", help_text="Optional, for staff.")
+    note = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=NOTE_MAX, help_text="Optional, for staff."
+    )
 
 
 class BlockOutputSerializer(serializers.Serializer):
@@ -188,7 +238,7 @@ class AnnouncementSerializer(serializers.Serializer):
         default=None,
         help_text="When the provider is back, automatically; null: until they switch back.",
     )
-    message = serializers.CharField(required=False, allow_blank=True, default="", max_length=280)
+    message = serializers.CharField(required=False, allow_blank=True, default="", max_length=AVAILABILITY_MESSAGE_MAX)
 
 
 class AvailabilityInputSerializer(serializers.Serializer):

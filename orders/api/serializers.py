@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api.query import QueryParametersSerializer
 from core.models import ActorRole
 from credit.api.serializers import CompletionRateEffectOutputSerializer
 from marketplace.api.serializers import UserRefSerializer
@@ -20,13 +22,14 @@ from orders.models import (
     PaymentStatus,
     RefundStatus,
 )
+from orders.services import MAX_TEXT
 
 ROLE_CHOICES = (("client", "client"), ("provider", "provider"))
 
 # --- Input --------------------------------------------------------------------------------
 
 
-class OrderFilterSerializer(serializers.Serializer):
+class OrderFilterSerializer(QueryParametersSerializer):
     state = serializers.ChoiceField(choices=OrderState.choices, required=False)
     role = serializers.ChoiceField(
         choices=ROLE_CHOICES, required=False, help_text="Only orders where the caller has this role."
@@ -36,16 +39,29 @@ class OrderFilterSerializer(serializers.Serializer):
 class OrderCreateInputSerializer(serializers.Serializer):
     listing = serializers.IntegerField(help_text="A service listing to order, or a shift listing to book.")
     requirements = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text="Service orders: start the work at once."
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=MAX_TEXT,
+        help_text="Service orders: start the work at once.",
     )
 
 
 class OrderRequirementsInputSerializer(serializers.Serializer):
-    requirements = serializers.CharField(allow_blank=True)
+    requirements = serializers.CharField(max_length=MAX_TEXT, error_messages={"blank": _("Describe what you need.")})
 
 
 class OrderDeliverInputSerializer(serializers.Serializer):
-    message = serializers.CharField(allow_blank=True)
+    """A delivery as JSON: its message (files come as multipart/form-data)."""
+
+    message = serializers.CharField(
+        max_length=MAX_TEXT, error_messages={"blank": _("Tell the client what you deliver.")}
+    )
+
+
+class OrderDeliverUploadInputSerializer(OrderDeliverInputSerializer):
+    """A delivery as multipart/form-data: its message and files."""
+
     # Empty files are let through so the upload check refuses them with the same message as
     # every other interface.
     files = serializers.ListField(
@@ -57,7 +73,9 @@ class OrderDeliverInputSerializer(serializers.Serializer):
 
 
 class OrderRevisionRequestInputSerializer(serializers.Serializer):
-    message = serializers.CharField(allow_blank=True, help_text="What should change.")
+    message = serializers.CharField(
+        max_length=MAX_TEXT, error_messages={"blank": _("Say what should change.")}, help_text="What should change."
+    )
 
 
 class OrderCancelInputSerializer(serializers.Serializer):

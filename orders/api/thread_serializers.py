@@ -3,16 +3,30 @@
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api.schema import codes_help
 from marketplace.api.serializers import UserRefSerializer
+from marketplace.services import NOTE_MAX
 from orders.models import MessageReportReason
+from orders.threads import MESSAGE_MAX
 
 
 class MessageCreateInputSerializer(serializers.Serializer):
-    body = serializers.CharField(allow_blank=True, trim_whitespace=False, help_text="The text, up to 5,000 characters.")
+    """A message as JSON: its text (files come as multipart/form-data)."""
+
+    body = serializers.CharField(
+        max_length=MESSAGE_MAX,
+        error_messages={"blank": _("Write a message.")},
+        help_text="The text, up to 5,000 characters.",
+    )
+
+
+class MessageUploadInputSerializer(MessageCreateInputSerializer):
+    """A message as multipart/form-data: its text and files."""
+
     # Empty files are let through so the upload check refuses them with the same message as
     # every other interface.
     files = serializers.ListField(
@@ -54,7 +68,11 @@ class MessageReportInputSerializer(serializers.Serializer):
         choices=MessageReportReason.choices, help_text=codes_help(MessageReportReason.choices)
     )
     note = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text="For support; required when `reason` is `other`."
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=NOTE_MAX,
+        help_text="For support; required when `reason` is `other`.",
     )
 
 

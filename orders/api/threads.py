@@ -5,15 +5,14 @@ Views are thin: validate, call ``orders.threads``, render.
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from core.api.pagination import Pagination, paginated_response
 from core.api.parsers import DecimalJSONParser
-from core.api.schema import IDEMPOTENCY_KEY, PAGE_PARAMETERS, problems
+from core.api.schema import IDEMPOTENCY_KEY, PAGE_PARAMETERS, file_responses, problems
 from core.api.views import ActionApiView, ApiView
 from core.downloads import stored_file_response
 from orders import threads
@@ -25,6 +24,7 @@ from .thread_serializers import (
     MessageOutputSerializer,
     MessageReportInputSerializer,
     MessageReportOutputSerializer,
+    MessageUploadInputSerializer,
 )
 
 
@@ -57,13 +57,13 @@ class OrderMessageListCreateApi(ApiView):
         "415 a file is not an image or PDF.",
         request={
             "application/json": MessageCreateInputSerializer,
-            "multipart/form-data": MessageCreateInputSerializer,
+            "multipart/form-data": MessageUploadInputSerializer,
         },
         responses={201: MessageOutputSerializer, **problems(400, 401, 403, 404, 413, 415, 422)},
         parameters=[IDEMPOTENCY_KEY],
     )
     def post(self, request, id: int):
-        serializer = MessageCreateInputSerializer(data=request.data)
+        serializer = MessageUploadInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         order = order_get_for_action(pk=id, user=request.user)
         message = threads.message_post(order=order, author=request.user, **serializer.validated_data)
@@ -103,11 +103,8 @@ class MessageAttachmentApi(ApiView):
         tags=["messages"],
         summary="Download a message's attachment",
         description="Only for the order's parties and support: 404 for anyone else. Images and PDFs are "
-        "sent `inline`, everything else as an attachment, with the type found in the content on upload.",
-        responses={
-            (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY, description="The file."),
-            **problems(401, 404),
-        },
+        "sent `inline`, with the type found in the content on upload.",
+        responses={**file_responses("The file, with the type found in its content."), **problems(401, 404)},
     )
     def get(self, request, id: int, attachment_id: int):
         attachment = attachment_get_for(pk=attachment_id, message_id=id, user=request.user)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from core.api.pagination import Pagination, paginated_response
 from core.api.parsers import DecimalJSONParser
-from core.api.schema import IDEMPOTENCY_KEY, PAGE_PARAMETERS, problems
+from core.api.schema import FILE_CONTENT_TYPES, IDEMPOTENCY_KEY, PAGE_PARAMETERS, file_responses, problems
 from core.api.views import ActionApiView, ApiView
 from core.downloads import stored_file_response
 from credit.rates import CompletionRateEffect
@@ -26,6 +25,7 @@ from .serializers import (
     OrderCancelInputSerializer,
     OrderCreateInputSerializer,
     OrderDeliverInputSerializer,
+    OrderDeliverUploadInputSerializer,
     OrderFilterSerializer,
     OrderListItemOutputSerializer,
     OrderOutputSerializer,
@@ -115,8 +115,9 @@ class OrderFileApi(ApiView):
         "parties and support only: 404 for anyone else. Images and PDFs are sent `inline`, everything "
         "else as an attachment, always with the type found in the content on upload.",
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(
-                OpenApiTypes.BINARY, description="The file, with its checked content type."
+            **file_responses(
+                "The file, with the type found in its content on upload.",
+                (*FILE_CONTENT_TYPES, "application/zip", "text/plain", "application/octet-stream"),
             ),
             **problems(401, 404),
         },
@@ -149,7 +150,10 @@ class OrderRequirementsSubmitApi(OrderActionApi):
         tags=["orders"],
         summary="Provider delivers: in_progress or late → delivered",
         description="JSON with `message`, or multipart/form-data with `message` and any number of `files`.",
-        request={"application/json": OrderDeliverInputSerializer, "multipart/form-data": OrderDeliverInputSerializer},
+        request={
+            "application/json": OrderDeliverInputSerializer,
+            "multipart/form-data": OrderDeliverUploadInputSerializer,
+        },
         responses={
             200: OrderOutputSerializer,
             **problems(400, 401, 403, 404, 409, 413, 415, 422),
@@ -159,7 +163,7 @@ class OrderRequirementsSubmitApi(OrderActionApi):
 )
 class OrderDeliverApi(OrderActionApi):
     parser_classes = (DecimalJSONParser, MultiPartParser)
-    input_serializer = OrderDeliverInputSerializer
+    input_serializer = OrderDeliverUploadInputSerializer
 
     def perform(self, order: Order, **data) -> None:
         services.order_deliver(order=order, actor=self.request.user, **data)

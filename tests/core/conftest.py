@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -27,6 +29,7 @@ class Receiver:
     received: list[Received] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
     default_status: int = 200
+    location: str = "http://127.0.0.1:9/elsewhere"  # where a 3xx answer points
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -37,7 +40,7 @@ class _Handler(BaseHTTPRequestHandler):
         status = receiver.statuses.pop(0) if receiver.statuses else receiver.default_status
         self.send_response(status)
         if 300 <= status < 400:
-            self.send_header("Location", "http://127.0.0.1:9/elsewhere")
+            self.send_header("Location", receiver.location)
         self.send_header("Content-Length", "0")
         self.end_headers()
 
@@ -45,17 +48,32 @@ class _Handler(BaseHTTPRequestHandler):
         pass  # quiet test output
 
 
-@pytest.fixture
-def receiver():
-    """A threading HTTP server on 127.0.0.1, on a free port, for the length of one test."""
+@contextlib.contextmanager
+def _serving() -> Iterator[Receiver]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     server.receiver = Receiver(url=f"http://127.0.0.1:{server.server_address[1]}/hooks")  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
-    yield server.receiver  # type: ignore[attr-defined]
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    try:
+        yield server.receiver  # type: ignore[attr-defined]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def receiver():
+    """A threading HTTP server on 127.0.0.1, on a free port, for the length of one test."""
+    with _serving() as served:
+        yield served
+
+
+@pytest.fixture
+def another_receiver():
+    """A second server, e.g. where a redirect points."""
+    with _serving() as served:
+        yield served
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.factories import UserFactory
+from tests.factories import UserFactory, order_in_progress
 
 pytestmark = pytest.mark.django_db
 
@@ -96,3 +96,44 @@ def test_wrong_method_is_405_problem(api_as):
     assert response.status_code == 405
     assert response["Content-Type"] == PROBLEM
     assert response.json()["code"] == "method_not_allowed"
+
+
+def test_a_json_body_over_the_memory_limit_is_413_problem_not_a_server_error(api_as, settings):
+    # given: no Idempotency-Key, so the body is first read by the parser
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+
+    # when
+    response = api_as(UserFactory()).patch("/api/v1/me/", {"language": "nl", "x": "y" * 1000}, format="json")
+
+    # then
+    assert response.status_code == 413
+    assert response["Content-Type"] == PROBLEM
+    assert response.json()["code"] == "request_too_large"
+
+
+def test_a_multipart_field_over_the_memory_limit_is_413_problem(api_as, settings):
+    # given
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+    order = order_in_progress()
+
+    # when
+    response = api_as(order.provider).post(f"/api/v1/orders/{order.pk}/deliver/", {"message": "x" * 1000})
+
+    # then
+    assert response.status_code == 413
+    assert response["Content-Type"] == PROBLEM
+
+
+def test_more_form_fields_than_django_reads_is_400_problem(api_as, settings):
+    # given
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
+    order = order_in_progress()
+    fields = {f"field{i}": "x" for i in range(50)}
+
+    # when
+    response = api_as(order.provider).post(f"/api/v1/orders/{order.pk}/deliver/", {"message": "Here", **fields})
+
+    # then
+    assert response.status_code == 400
+    assert response["Content-Type"] == PROBLEM
+    assert response.json()["code"] == "invalid"

@@ -4,10 +4,12 @@ import hashlib
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from rest_framework.test import APIClient
 
 from core.api.idempotency import idempotency_begin
+from marketplace.models import User
 from orders.models import Delivery, Order, Payment
-from tests.factories import ServiceListingFactory, UserFactory, order_in_progress
+from tests.factories import PASSWORD, ServiceListingFactory, UserFactory, order_in_progress
 
 pytestmark = pytest.mark.django_db
 
@@ -87,6 +89,87 @@ def test_refused_request_is_replayed_as_refused(api_as):
     # then
     assert first.status_code == again.status_code == 400
     assert again.json() == first.json()
+
+
+def _same_answer(first, again) -> None:
+    assert again.status_code == first.status_code
+    assert again["Content-Type"] == first["Content-Type"]
+    assert again.content == first.content
+
+
+def test_a_replayed_success_is_the_same_bytes_status_and_content_type(api_as):
+    # given
+    client = api_as(UserFactory())
+    listing = ServiceListingFactory()
+    first = client.post("/api/v1/orders/", {"listing": listing.pk}, format="json", HTTP_IDEMPOTENCY_KEY="k-7")
+
+    # when
+    again = client.post("/api/v1/orders/", {"listing": listing.pk}, format="json", HTTP_IDEMPOTENCY_KEY="k-7")
+
+    # then
+    assert first.status_code == 201 and first["Content-Type"] == "application/json"
+    _same_answer(first, again)
+
+
+def test_a_replayed_error_is_the_same_problem_json_bytes(api_as):
+    # given: a refusal with field errors (a body whose key order a JSON column would not keep)
+    client = api_as(UserFactory())
+    body = {"listing": 999999, "requirements": "x"}
+    first = client.post("/api/v1/orders/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-8")
+
+    # when
+    again = client.post("/api/v1/orders/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-8")
+
+    # then
+    assert first.status_code == 400 and first["Content-Type"] == "application/problem+json"
+    _same_answer(first, again)
+    assert list(again.json()) == ["type", "title", "status", "detail", "code", "errors"]
+
+
+def test_anonymous_callers_with_the_same_key_get_their_own_answers():
+    # given: two people sign up, unknown to each other, with the same key
+    body_a = {"username": "anna", "email": "anna@example.com", "password": PASSWORD}
+    body_b = {"username": "bert", "email": "bert@example.com", "password": PASSWORD}
+    first = APIClient().post("/api/v1/accounts/", body_a, format="json", HTTP_IDEMPOTENCY_KEY="signup")
+
+    # when
+    second = APIClient().post("/api/v1/accounts/", body_b, format="json", HTTP_IDEMPOTENCY_KEY="signup")
+
+    # then: the second account is made, not the first one's answer replayed or refused
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert second.json()["username"] == "bert"
+    assert set(User.objects.values_list("username", flat=True)) == {"anna", "bert"}
+
+
+def test_anonymous_callers_with_the_same_key_get_their_own_tokens():
+    # given
+    ana, bob = UserFactory(), UserFactory()
+    first = APIClient().post(
+        "/api/v1/auth/token/", {"username": ana.username, "password": PASSWORD}, format="json", HTTP_IDEMPOTENCY_KEY="t"
+    )
+
+    # when
+    second = APIClient().post(
+        "/api/v1/auth/token/", {"username": bob.username, "password": PASSWORD}, format="json", HTTP_IDEMPOTENCY_KEY="t"
+    )
+
+    # then
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert second.json()["token"] == bob.auth_token.key != first.json()["token"]
+
+
+def test_an_anonymous_caller_repeating_the_very_same_request_gets_it_replayed():
+    # given
+    body = {"username": "anna", "email": "anna@example.com", "password": PASSWORD}
+    first = APIClient().post("/api/v1/accounts/", body, format="json", HTTP_IDEMPOTENCY_KEY="signup")
+
+    # when
+    again = APIClient().post("/api/v1/accounts/", body, format="json", HTTP_IDEMPOTENCY_KEY="signup")
+
+    # then
+    assert first.status_code == 201
+    _same_answer(first, again)
+    assert User.objects.filter(username="anna").count() == 1
 
 
 def test_fingerprint_of_a_body_with_a_password_is_keyed():

@@ -120,3 +120,64 @@ def test_docs_assets_are_shipped_as_static_files(api):
     # then
     for asset in re.findall(r'(?:src|href)="/static/([^"]+)"', html):
         assert finders.find(asset), asset
+
+
+def test_every_operation_documents_the_statuses_it_can_answer(schema):
+    # then: throttling anywhere; a missing token where it is checked; a bad id in the path; the
+    # Idempotency-Key's answers on every POST; bad page parameters on every list
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            documented = set(operation["responses"])
+            label = f"{method} {path}"
+            assert "429" in documented, label
+            if path not in ("/api/v1/accounts/", "/api/v1/auth/token/"):
+                assert "401" in documented, label
+            if "{" in path:
+                assert "404" in documented, label
+            if method == "post":
+                assert {"400", "409", "413", "415", "422"} <= documented, label
+            if method in ("post", "put", "patch", "delete") and "401" in documented:
+                assert "403" in documented, label  # a session without its CSRF token
+            if "page" in {p["name"] for p in operation.get("parameters", [])}:
+                assert {"400", "404"} <= documented, label
+
+
+def test_page_parameters_state_their_bounds(schema):
+    # then
+    operation = schema["paths"]["/api/v1/orders/"]["get"]
+    parameters = {p["name"]: p["schema"] for p in operation["parameters"]}
+    assert parameters["page"] == {"type": "integer", "minimum": 1}
+    assert parameters["page_size"] == {"type": "integer", "minimum": 1, "maximum": 100}
+
+
+def test_texts_that_must_say_something_state_it(schema):
+    # then: not empty, not only spaces, and no longer than the service takes
+    components = schema["components"]["schemas"]
+    requirements = components["OrderRequirementsInputRequest"]["properties"]["requirements"]
+    assert (requirements["minLength"], requirements["maxLength"]) == (1, 20000)
+    assert re.search(requirements["pattern"], "a") and not re.search(requirements["pattern"], " \t\x1c\u2003")
+    statement = components["ClaimCreateInputRequest"]["properties"]["statement"]
+    assert (statement["minLength"], statement["maxLength"]) == (1, 10000)
+    title = components["ListingCreateInputRequest"]["properties"]["title"]
+    assert (title["minLength"], title["maxLength"]) == (1, 140)
+    username = components["AccountCreateInputRequest"]["properties"]["username"]
+    assert username["minLength"] == 1 and username["maxLength"] == 150 and "pattern" in username
+    assert components["AccountCreateInputRequest"]["properties"]["password"]["minLength"] == 8
+    assert components["WebhookCreateInputRequest"]["properties"]["events"]["minItems"] == 1
+
+
+def test_a_json_body_has_no_files_and_a_multipart_one_has(schema):
+    # then
+    for path in ("/api/v1/orders/{id}/deliver/", "/api/v1/orders/{id}/messages/", "/api/v1/tickets/"):
+        content = schema["paths"][path]["post"]["requestBody"]["content"]
+        refs = {media: body["schema"]["$ref"].rsplit("/", 1)[1] for media, body in content.items()}
+        components = schema["components"]["schemas"]
+        assert "files" not in components[refs["application/json"]]["properties"], path
+        assert "files" in components[refs["multipart/form-data"]]["properties"], path
+
+
+def test_file_downloads_document_the_types_they_serve(schema):
+    # then
+    for path in ("/api/v1/evidence/{id}/file/", "/api/v1/messages/{id}/attachments/{attachment_id}/"):
+        content = schema["paths"][path]["get"]["responses"]["200"]["content"]
+        assert {"image/png", "image/jpeg", "application/pdf"} <= set(content), path

@@ -418,7 +418,7 @@ def test_schema_describes_the_credit_endpoint(api):
 
     # then
     operation = schema["paths"]["/api/v1/me/credit/"]["get"]
-    assert set(operation["responses"]) == {"200", "401", "404"}
+    assert set(operation["responses"]) == {"200", "400", "401", "404", "429"}
     assert {"page", "page_size"} <= {p["name"] for p in operation["parameters"]}
     components = schema["components"]["schemas"]
     assert set(components["CreditOutput"]["properties"]) == CREDIT_FIELDS

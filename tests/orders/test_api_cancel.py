@@ -648,8 +648,8 @@ def test_schema_describes_the_cancellation_endpoints(api):
     # then
     quote = schema["paths"]["/api/v1/orders/{id}/cancellation-quote/"]["get"]
     cancel = schema["paths"]["/api/v1/orders/{id}/cancel/"]["post"]
-    assert set(quote["responses"]) == {"200", "401", "404"}
-    assert set(cancel["responses"]) == {"200", "400", "401", "404", "409", "422"}
+    assert set(quote["responses"]) == {"200", "401", "404", "429"}
+    assert set(cancel["responses"]) == {"200", "400", "401", "403", "404", "409", "413", "415", "422", "429"}
     assert "Idempotency-Key" in {p["name"] for p in cancel["parameters"]}
     assert "/api/v1/cancellation-reasons/" in schema["paths"]
     properties = schema["components"]["schemas"]["CancellationQuoteOutput"]["properties"]
