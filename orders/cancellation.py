@@ -50,6 +50,7 @@ from .models import (
     Refund,
     RefundStatus,
 )
+from .quotes import QuoteTokenInvalid, quote_from_token, quote_token
 from .refunds import charge_create
 from .services import order_lock
 
@@ -186,16 +187,16 @@ class QuoteView:
         return "" if self.allowed else refusal_message(self.decision.code)
 
 
-@transaction.atomic
 def cancellation_quote(*, order: Order, actor: User) -> QuoteView:
-    """What cancelling ``order`` now would do for ``actor``; stored, so cancelling can bind it."""
+    """What cancelling ``order`` now would do for ``actor``, as a quote whose signed token
+    (``quote.token``) binds its terms when cancelling; nothing is written (``orders.quotes``)."""
     role = _party_role(order, actor)
     now = timezone.now()
     decision = cancellation_decide(order=order, actor_role=role, now=now)
     if not decision.allowed:
         return QuoteView(decision=decision, quote=None, order=order)
     outcome = decision.outcome
-    quote = CancellationQuote.objects.create(
+    quote = CancellationQuote(
         id=uuid.uuid4(),
         order=order,
         actor=actor,
@@ -215,6 +216,7 @@ def cancellation_quote(*, order: Order, actor: User) -> QuoteView:
         created_at=now,
         valid_until=decision.valid_until,
     )
+    quote.token = quote_token(quote)
     return QuoteView(decision=decision, quote=quote, order=order)
 
 
@@ -487,12 +489,16 @@ def _validate_reason(reason: str, message: str) -> tuple[str, str]:
     return reason, message
 
 
-def _parse_quote_id(quote_id) -> uuid.UUID:
+def _quote_for(quote_id, *, order: Order, actor: User) -> CancellationQuote:
+    """The quote a token carries, if it was made for ``actor`` on ``order``: 400 ``unknown_quote`` otherwise."""
     try:
-        return uuid.UUID(str(quote_id))
-    except (TypeError, ValueError):
-        text = _("Not a quote id.")
-        raise ValidationFailed(text, errors={"quote_id": [text]}) from None
+        quote = quote_from_token(quote_id)
+    except QuoteTokenInvalid:
+        quote = None
+    if quote is None or quote.order_id != order.pk or quote.actor_id != actor.pk:
+        text = _("No such quote for this order.")
+        raise ValidationFailed(text, code="unknown_quote", errors={"quote_id": [text]})
+    return quote
 
 
 @transaction.atomic
@@ -504,15 +510,8 @@ def order_cancel(*, order: Order, actor: User, reason: str, message: str = "", q
     now = timezone.now()
     quote = None
     if quote_id not in (None, ""):
-        quote = (
-            CancellationQuote.objects.select_for_update()
-            .filter(pk=_parse_quote_id(quote_id), order=order, actor=actor)
-            .first()
-        )
-        if quote is None:
-            text = _("No such quote for this order.")
-            raise ValidationFailed(text, code="unknown_quote", errors={"quote_id": [text]})
-        if hasattr(quote, "cancellation") or order.state == OrderState.CANCELLED:
+        quote = _quote_for(quote_id, order=order, actor=actor)
+        if order.state == OrderState.CANCELLED:
             raise Conflict(_("This order is already cancelled."), code="already_cancelled")
         if now > quote.valid_until:
             raise Conflict(
@@ -523,6 +522,7 @@ def order_cancel(*, order: Order, actor: User, reason: str, message: str = "", q
         if not current.allowed:
             raise Conflict(refusal_message(current.code), code=current.code)
         decision = _terms_from_quote(quote)
+        quote.save(force_insert=True)  # kept beside the cancellation it binds: what was shown and confirmed
     else:
         decision = cancellation_decide(order=order, actor_role=role, now=now)
         if not decision.allowed:

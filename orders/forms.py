@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from core.forms import GigfairForm, MultipleFileField
 
 from .models import PERSON_REASONS, MessageReportReason
+from .quotes import MAX_TOKEN_LENGTH
 
 
 class OrderCreateForm(GigfairForm):
@@ -61,7 +62,7 @@ class CancelForm(GigfairForm):
     )
     # The quote the person saw: confirming binds exactly its terms. Kept as text, because
     # orders.cancellation parses it and says when it names no quote of this order.
-    quote_id = forms.CharField(widget=forms.HiddenInput)
+    quote_id = forms.CharField(widget=forms.HiddenInput, max_length=MAX_TOKEN_LENGTH)
 
 
 # --- The order's message thread ------------------------------------------------------------

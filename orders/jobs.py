@@ -369,7 +369,10 @@ QUOTE_KEEP_DAYS = 7
 
 
 def purge_stale_quotes() -> SweepResult:
-    """Delete cancellation quotes that expired a week ago unused; used ones stay as evidence."""
+    """Delete cancellation quotes that expired a week ago unused; used ones stay as evidence.
+
+    Quotes are signed tokens now (``orders.quotes``) and only a used one is stored, so this
+    clears what was stored unused before; it finds nothing after that."""
     cutoff = timezone.now() - timedelta(days=QUOTE_KEEP_DAYS)
     deleted, _ = CancellationQuote.objects.filter(valid_until__lt=cutoff, cancellation__isnull=True).delete()
     return SweepResult(processed=deleted)

@@ -633,7 +633,10 @@ PERSON_REASONS = [c for c in CancelReason.choices if c[0] not in ("no_show", "no
 
 
 class CancellationQuote(models.Model):
-    """What a cancellation would do, shown before anyone acts; binding until ``valid_until``."""
+    """What a cancellation would do, shown before anyone acts; binding until ``valid_until``.
+
+    A quote lives in its signed token until a cancel names it; then it is stored here, beside
+    the cancellation it bound (``orders.quotes``)."""
 
     id = models.UUIDField(primary_key=True, editable=False)
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="cancellation_quotes")
@@ -653,6 +656,9 @@ class CancellationQuote(models.Model):
     fault = models.CharField(max_length=16, choices=Fault.choices)
     created_at = models.DateTimeField(default=timezone.now)
     valid_until = models.DateTimeField()
+    # The signed token the party was shown and confirmed with (orders.quotes); empty on quotes
+    # stored before quotes were tokens.
+    token = models.TextField(_("token"), blank=True, editable=False)
 
     class Meta:
         ordering = ("-created_at",)

@@ -65,7 +65,7 @@ def order_get(*, pk, user) -> Order:
     except (TypeError, ValueError):
         raise NotFound(_("No such order.")) from None
     qs = Order.objects.select_related(
-        "client", "provider", "policy", "listing", "cancellation__actor", "cancellation__policy"
+        "client", "provider", "policy", "listing", "cancellation__actor", "cancellation__policy", "cancellation__quote"
     ).prefetch_related(
         Prefetch("history", queryset=TransitionLog.objects.select_related("actor").order_by("at", "id")),
         Prefetch("deliveries", queryset=Delivery.objects.prefetch_related("files").order_by("created_at", "id")),

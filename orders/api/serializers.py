@@ -22,6 +22,7 @@ from orders.models import (
     PaymentStatus,
     RefundStatus,
 )
+from orders.quotes import MAX_TOKEN_LENGTH
 from orders.services import MAX_TEXT
 
 ROLE_CHOICES = (("client", "client"), ("provider", "provider"))
@@ -85,11 +86,13 @@ class OrderCancelInputSerializer(serializers.Serializer):
     message = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=5000, help_text="In your own words, optional."
     )
-    quote_id = serializers.UUIDField(
+    quote_id = serializers.CharField(
         required=False,
         allow_null=True,
         default=None,
-        help_text="The caller's quote from GET cancellation-quote/: while valid, its terms are executed exactly.",
+        max_length=MAX_TOKEN_LENGTH,
+        help_text="The caller's `quote_id` from GET cancellation-quote/ (a signed token, as given): while "
+        "valid, its terms are executed exactly.",
     )
 
 
@@ -202,7 +205,9 @@ class CancellationOutputSerializer(serializers.Serializer):
         help_text="False again once an appeal was upheld (see reversed_at)."
     )
     counts_as_complaint = serializers.BooleanField()
-    quote_id = serializers.UUIDField(allow_null=True, help_text="The quote whose terms were executed, if named.")
+    quote_id = serializers.SerializerMethodField(
+        help_text="The `quote_id` whose terms were executed, if one was named (as it was sent)."
+    )
     reversed_at = serializers.DateTimeField(
         allow_null=True, help_text="When support upheld an appeal: fee refunded, credit event reversed."
     )
@@ -213,6 +218,11 @@ class CancellationOutputSerializer(serializers.Serializer):
     @extend_schema_field(serializers.ChoiceField(choices=CREDIT_PARTY_CHOICES, allow_null=True))
     def get_credit_party(self, cancellation) -> str | None:
         return cancellation.credit_party or None
+
+    def get_quote_id(self, cancellation) -> str | None:
+        if cancellation.quote_id is None:
+            return None
+        return cancellation.quote.token or str(cancellation.quote_id)
 
 
 class RefundOutputSerializer(serializers.Serializer):
@@ -231,8 +241,10 @@ class RefundOutputSerializer(serializers.Serializer):
 class CancellationQuoteOutputSerializer(serializers.Serializer):
     """What cancelling the order now would do for the caller, or why the caller may not."""
 
-    quote_id = serializers.UUIDField(
-        allow_null=True, help_text="Name it in POST cancel/ to bind these terms until valid_until; null if refused."
+    quote_id = serializers.CharField(
+        allow_null=True,
+        help_text="A signed token that carries these terms: name it in POST cancel/ to bind them until "
+        "valid_until; null if refused. Asking for a quote writes nothing.",
     )
     allowed = serializers.BooleanField()
     # A plain string: new refusal reasons must not break a partner's enum.
@@ -311,7 +323,7 @@ def cancellation_quote_data(view: QuoteView, *, completion_rate_effect: dict | N
     if quote is not None:
         # The stored quote, not the decision: these are the terms a cancel naming it executes.
         data.update(
-            quote_id=quote.id,
+            quote_id=quote.token,
             tier=quote.tier,
             refund_to_client=quote.refund_to_client,
             compensation_to_provider=quote.compensation_to_provider,

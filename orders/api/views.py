@@ -253,8 +253,9 @@ class OrderCancellationQuoteApi(ApiView):
         summary="What cancelling the order now would do for the caller",
         description="Money (refund, compensation, fee), credit change, completion-rate effect (for the "
         "provider, `completion_rate_effect` shows their own rate before and after), the tier "
-        "that applies and until when the quote binds. Each call stores a new quote: name its "
-        "`quote_id` in POST cancel/ to execute exactly these terms while it is valid. "
+        "that applies and until when the quote binds. The `quote_id` is a signed token carrying "
+        "these terms (asking writes nothing): name it in POST cancel/ to execute exactly them while "
+        "it is valid. "
         "`allowed: false` with `code` and `message` when the caller may not cancel unilaterally "
         "now; `available_from` says when such a refusal lifts by itself.",
         responses={200: CancellationQuoteOutputSerializer, **problems(401, 404)},

@@ -26,10 +26,12 @@ def test_idempotency_keys_older_than_24h_are_purged():
 
 
 def test_unused_quotes_are_purged_a_week_after_expiry_but_used_ones_stay():
+    # Quotes are tokens now and only a used one is stored; rows stored unused before remain, and go.
     unused_order, used_order = service_order(), service_order()
-    cancellation_quote(order=unused_order, actor=unused_order.client)
+    unused = cancellation_quote(order=unused_order, actor=unused_order.client).quote
+    unused.save(force_insert=True)
     used = cancellation_quote(order=used_order, actor=used_order.client).quote
-    order_cancel(order=used_order, actor=used_order.client, reason="other", quote_id=str(used.id))
+    order_cancel(order=used_order, actor=used_order.client, reason="other", quote_id=used.token)
 
     with time_machine.travel(timedelta(days=8), tick=False):
         result = sweep_run("orders.purge_stale_quotes")

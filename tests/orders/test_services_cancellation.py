@@ -71,7 +71,7 @@ def test_valid_quote_binds_its_terms_even_if_the_tier_would_change():
     assert quote.valid_until == order.starts_at - timedelta(hours=24)
 
     with time_machine.travel(order.starts_at - timedelta(hours=24, minutes=1), tick=False):
-        order_cancel(order=order, actor=order.provider, reason="schedule_change", quote_id=str(quote.id))
+        order_cancel(order=order, actor=order.provider, reason="schedule_change", quote_id=quote.token)
 
     assert order.cancellation.quote == quote
     assert order.cancellation.fee_to_platform == 0
@@ -86,7 +86,7 @@ def test_expired_quote_is_a_conflict_and_changes_nothing():
         time_machine.travel(order.starts_at - timedelta(hours=23), tick=False),
         pytest.raises(Conflict) as exc,
     ):
-        order_cancel(order=order, actor=order.provider, reason="schedule_change", quote_id=str(quote.id))
+        order_cancel(order=order, actor=order.provider, reason="schedule_change", quote_id=quote.token)
 
     assert exc.value.code == "quote_expired"
     order.refresh_from_db()
@@ -99,7 +99,7 @@ def test_someone_elses_quote_is_refused():
     quote = cancellation_quote(order=order, actor=order.client).quote
 
     with pytest.raises(ValidationFailed):
-        order_cancel(order=order, actor=order.provider, reason="other", quote_id=str(quote.id))
+        order_cancel(order=order, actor=order.provider, reason="other", quote_id=quote.token)
 
 
 def test_in_progress_service_cancel_is_refused_with_reason():

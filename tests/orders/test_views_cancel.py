@@ -149,7 +149,7 @@ def test_quote_says_until_when_it_holds_and_under_which_policy(client):
     assert "These terms end when the quote does" in html
     assert "Policy version 1 (Gigfair standard terms)" in html
     assert "Provider cancels a booked shift" in html
-    assert f'value="{quote.id}"' in html
+    assert f'value="{quote.token}"' in html
     assert "no protection" in html
 
 
@@ -208,7 +208,7 @@ def test_force_cancel_of_a_late_order_goes_through(client):
 
     with time_machine.travel(order.due_at + timedelta(hours=24, minutes=1), tick=False):
         quote = _dialog(client, order).context["quote"]
-        response = _confirm(client, order, quote.id, reason="service_quality")
+        response = _confirm(client, order, quote.token, reason="service_quality")
 
     assert response.status_code == 302
     cancellation = Cancellation.objects.get(order=order)
@@ -226,7 +226,7 @@ def test_confirm_cancels_exactly_the_quoted_terms(client):
 
         # when the client confirms a minute later
         with time_machine.travel(order.starts_at - timedelta(hours=4, minutes=59), tick=False):
-            response = _confirm(client, order, quote.id, reason="client_changed_demand", message="Event moved")
+            response = _confirm(client, order, quote.token, reason="client_changed_demand", message="Event moved")
 
     assert response.status_code == 302
     assert response.url == reverse("order_detail", args=[order.pk])
@@ -263,7 +263,7 @@ def test_expired_quote_shows_an_error_and_a_fresh_quote_and_changes_nothing(clie
     assert stale.fee_to_platform == 0
 
     with time_machine.travel(order.starts_at - timedelta(hours=23), tick=False):
-        response = _confirm(client, order, stale.id, reason="logistics", message="Train strike")
+        response = _confirm(client, order, stale.token, reason="logistics", message="Train strike")
 
     assert response.status_code == 200
     html = _text(response)
@@ -271,7 +271,7 @@ def test_expired_quote_shows_an_error_and_a_fresh_quote_and_changes_nothing(clie
     fresh = response.context["quote"]
     assert fresh.id != stale.id and fresh.fee_to_platform == Decimal("8.00")
     assert f"You pay a cancellation fee of 8.00{EUR}" in _effects(response)
-    assert f'value="{fresh.id}"' in html and str(stale.id) not in html
+    assert f'value="{fresh.token}"' in html and stale.token not in html
     assert 'value="logistics" selected' in html and "Train strike" in html  # what they typed is kept
     assert _state(order) == OrderState.BOOKED
     assert not Cancellation.objects.exists() and not Refund.objects.exists()
@@ -284,7 +284,7 @@ def test_expired_quote_in_the_dialog_answers_with_the_dialog(client):
         stale = _dialog(client, order, **HTMX).context["quote"]
 
     with time_machine.travel(order.starts_at - timedelta(hours=23), tick=False):
-        response = _confirm(client, order, stale.id, **HTMX)
+        response = _confirm(client, order, stale.token, **HTMX)
 
     assert response.status_code == 200
     assert b"<html" not in response.content
@@ -299,7 +299,7 @@ def test_confirming_after_the_order_moved_on_explains_and_cancels_nothing(client
     quote = _dialog(client, order).context["quote"]
     services.order_submit_requirements(order=order, actor=order.client, requirements="A fox")  # in another tab
 
-    response = _confirm(client, order, quote.id)
+    response = _confirm(client, order, quote.token)
 
     assert response.status_code == 200
     assert "Work on this order has started" in _text(response)
@@ -312,7 +312,7 @@ def test_confirm_without_a_reason_cancels_nothing_and_asks_for_one(client):
     client.force_login(order.client)
     quote = _dialog(client, order).context["quote"]
 
-    response = _confirm(client, order, quote.id, reason="")
+    response = _confirm(client, order, quote.token, reason="")
 
     assert response.status_code == 200
     assert response.context["form"].errors["reason"]
@@ -348,9 +348,9 @@ def test_confirming_twice_lands_on_the_cancelled_order(client):
     order = service_order()
     client.force_login(order.client)
     quote = _dialog(client, order).context["quote"]
-    _confirm(client, order, quote.id)
+    _confirm(client, order, quote.token)
 
-    response = _confirm(client, order, quote.id, follow=True)
+    response = _confirm(client, order, quote.token, follow=True)
 
     assert response.redirect_chain == [(reverse("order_detail", args=[order.pk]), 302)]
     assert "already cancelled" in response.content.decode()
@@ -362,7 +362,7 @@ def test_confirm_from_the_dialog_reloads_the_order_page(client):
     client.force_login(order.client)
     quote = _dialog(client, order, **HTMX).context["quote"]
 
-    response = _confirm(client, order, quote.id, **HTMX)
+    response = _confirm(client, order, quote.token, **HTMX)
 
     assert response.status_code == 200
     assert response["HX-Redirect"] == reverse("order_detail", args=[order.pk])
@@ -378,7 +378,7 @@ def test_a_stranger_gets_404_on_the_dialog_and_the_confirmation(client, user):
     client.force_login(user)
 
     assert _dialog(client, order).status_code == 404
-    assert _confirm(client, order, quote.id).status_code == 404
+    assert _confirm(client, order, quote.token).status_code == 404
     assert _state(order) == OrderState.BOOKED
 
 
@@ -445,7 +445,7 @@ def test_cancellation_panel_shows_who_why_the_rule_and_every_effect(client):
     with time_machine.travel(order.starts_at - timedelta(hours=1), tick=False):
         quote = cancellation_quote(order=order, actor=order.provider).quote
         order_cancel(
-            order=order, actor=order.provider, reason="schedule_change", message="Sick child", quote_id=quote.id
+            order=order, actor=order.provider, reason="schedule_change", message="Sick child", quote_id=quote.token
         )
     client.force_login(order.client)
 
