@@ -396,8 +396,8 @@ def _wants_dialog(request: HttpRequest) -> bool:
 def _cancel_page(request: HttpRequest, order: Order, form: CancelForm, *, error: str = "") -> HttpResponse:
     """A fresh quote for cancelling now, with the confirm form when the rules allow it.
 
-    Asking stores a quote (that is what lets confirming bind its terms); a quote nobody
-    confirms simply expires.
+    Asking writes nothing: the confirm form carries the quote's signed token, which binds its
+    terms when confirmed; a quote nobody confirms simply expires.
     """
     try:
         view = cancellation.cancellation_quote(order=order, actor=request.user)
