@@ -11,12 +11,15 @@ from core.exceptions import NotFound
 from core.models import TransitionLog
 from core.support import is_support
 from core.timeutils import shifted
+from marketplace.models import User
 
 from .models import (
     OPEN_STATES,
     Cancellation,
+    CancellationQuote,
     Delivery,
     DeliveryFile,
+    LedgerEntry,
     LedgerTransaction,
     Message,
     MessageAttachment,
@@ -58,20 +61,36 @@ def order_list_for(*, user, role: str | None = None, state: str | None = None) -
     return qs.select_related("client", "provider", "policy").order_by("-created_at", "-id")
 
 
-def order_get(*, pk, user) -> Order:
-    """One order, with its history, deliveries, money trail and cancellation; 404 if it is not the user's."""
+# What others see of a person on an order: UserRefSerializer's fields.
+USER_REF = ("id", "username", "display_name")
+
+
+def _others(prefix: str, model, keep: tuple[str, ...]) -> list[str]:
+    """``prefix__field`` for every concrete column of ``model`` but ``keep``: what to defer."""
+    return [
+        f"{prefix}__{f.attname}" for f in model._meta.concrete_fields if f.name not in keep and f.attname not in keep
+    ]
+
+
+def _order_full(queryset, *, pk, user, history_actors: tuple[str, ...] | None = None) -> Order:
+    """``pk`` from ``queryset`` with its history (of the actors, only ``history_actors`` columns if
+    given), deliveries, money trail and payments; 404 if it is not the user's."""
     try:
         pk = int(pk)
     except (TypeError, ValueError):
         raise NotFound(_("No such order.")) from None
-    qs = Order.objects.select_related(
-        "client", "provider", "policy", "listing", "cancellation__actor", "cancellation__policy", "cancellation__quote"
-    ).prefetch_related(
-        Prefetch("history", queryset=TransitionLog.objects.select_related("actor").order_by("at", "id")),
+    history = TransitionLog.objects.select_related("actor").order_by("at", "id")
+    if history_actors is not None:
+        history = history.defer(*_others("actor", User, history_actors))
+    qs = queryset.prefetch_related(
+        Prefetch("history", queryset=history),
         Prefetch("deliveries", queryset=Delivery.objects.prefetch_related("files").order_by("created_at", "id")),
+        # The entries with their accounts in one query (not one for entries and one for accounts).
         Prefetch(
             "ledger_transactions",
-            queryset=LedgerTransaction.objects.prefetch_related("entries__account").order_by("created_at", "id"),
+            queryset=LedgerTransaction.objects.prefetch_related(
+                Prefetch("entries", queryset=LedgerEntry.objects.select_related("account").order_by("id"))
+            ).order_by("created_at", "id"),
         ),
         "payments",
     )
@@ -81,6 +100,43 @@ def order_get(*, pk, user) -> Order:
     if order is None:
         raise NotFound(_("No such order."))
     return order
+
+
+def order_get(*, pk, user) -> Order:
+    """One order for its page: history, deliveries, money trail, cancellation; 404 if it is not the user's."""
+    return _order_full(
+        Order.objects.select_related(
+            "client",
+            "provider",
+            "policy",
+            "listing",
+            "cancellation__actor",
+            "cancellation__policy",
+            "cancellation__quote",
+        ),
+        pk=pk,
+        user=user,
+    )
+
+
+def order_detail_get(*, pk, user) -> Order:
+    """One order for the API's detail: as :func:`order_get`, with only the columns the detail shows
+    of its people, policy and cancellation (not every column of two users and the policy twice)."""
+    return _order_full(
+        Order.objects.select_related(
+            "client", "provider", "policy", "cancellation__actor", "cancellation__policy", "cancellation__quote"
+        ).defer(
+            *_others("client", User, USER_REF),
+            *_others("provider", User, USER_REF),
+            *_others("policy", Policy, ("id", "version")),
+            *_others("cancellation__actor", User, ("id", "username")),
+            *_others("cancellation__policy", Policy, ("id", "version")),
+            *_others("cancellation__quote", CancellationQuote, ("id", "token")),
+        ),
+        pk=pk,
+        user=user,
+        history_actors=("id", "username"),
+    )
 
 
 def order_get_for_action(*, pk, user) -> Order:

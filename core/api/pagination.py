@@ -1,6 +1,7 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import PageNumberPagination
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import CursorPagination, PageNumberPagination
 
 from .query import given_once_message
 
@@ -40,9 +41,47 @@ class Pagination(PageNumberPagination):
         return super().paginate_queryset(queryset, request, view=view)
 
 
-def paginated_response(*, queryset, serializer_class, request, view, context: dict | None = None):
-    """One page of ``queryset`` as ``{count, next, previous, results}``."""
-    paginator = Pagination()
+def _not_a_cursor() -> str:
+    return _("Not a cursor: follow the next and previous links as given.")
+
+
+class CursorPage(CursorPagination):
+    """``results``, ``next``, ``previous`` for lists that grow without bound, newest first.
+
+    ``next`` and ``previous`` carry an opaque ``?cursor=``: a deep page costs what the first one
+    does (a keyset read, no count, no offset). ``?page_size=`` up to 100; a malformed page size
+    or cursor is 400.
+    """
+
+    ordering = ("-created_at", "-id")
+    page_size_query_param = "page_size"
+    max_page_size = MAX_PAGE_SIZE
+
+    def paginate_queryset(self, queryset, request, view=None):
+        _whole_number(request, self.page_size_query_param, maximum=self.max_page_size)
+        cursors = request.query_params.getlist(self.cursor_query_param)
+        if len(cursors) > 1:
+            raise ValidationError({self.cursor_query_param: [given_once_message()]})
+        if cursors and not cursors[0]:
+            raise ValidationError({self.cursor_query_param: [_not_a_cursor()]})
+        try:
+            return super().paginate_queryset(queryset, request, view=view)
+        except (DjangoValidationError, ValueError, TypeError, OverflowError):
+            # A well-encoded cursor whose position is not a value of the ordering field.
+            raise ValidationError({self.cursor_query_param: [_not_a_cursor()]}) from None
+
+    def decode_cursor(self, request):
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            raise ValidationError({self.cursor_query_param: [_not_a_cursor()]}) from None
+
+
+def paginated_response(
+    *, queryset, serializer_class, request, view, context: dict | None = None, paginator_class=Pagination
+):
+    """One page of ``queryset`` as ``{count, next, previous, results}`` (cursor pages have no count)."""
+    paginator = paginator_class()
     page = paginator.paginate_queryset(queryset, request, view=view)
     serializer = serializer_class(page, many=True, context=context or {"request": request})
     return paginator.get_paginated_response(serializer.data)

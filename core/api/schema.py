@@ -106,6 +106,18 @@ PAGE_PARAMETERS = [
 ]
 
 
+# A list read by cursor (core.api.pagination.CursorPage): follow ``next``/``previous``.
+CURSOR_PARAMETERS = [
+    OpenApiParameter(
+        name="cursor",
+        type=str,
+        location=OpenApiParameter.QUERY,
+        description="Opaque: take it from `next` or `previous` as given. A malformed one is 400.",
+    ),
+    PAGE_PARAMETERS[1],
+]
+
+
 # Some character that trimming keeps: Python's str.strip() also removes U+001C-U+001F and U+0085,
 # which a JavaScript \s does not cover.
 NOT_BLANK = r"[^\s\u001c-\u001f\u0085]"

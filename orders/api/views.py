@@ -7,9 +7,16 @@ from rest_framework import status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from core.api.pagination import Pagination, paginated_response
+from core.api.pagination import CursorPage, Pagination, paginated_response
 from core.api.parsers import DecimalJSONParser
-from core.api.schema import FILE_CONTENT_TYPES, IDEMPOTENCY_KEY, PAGE_PARAMETERS, file_responses, problems
+from core.api.schema import (
+    CURSOR_PARAMETERS,
+    FILE_CONTENT_TYPES,
+    IDEMPOTENCY_KEY,
+    PAGE_PARAMETERS,
+    file_responses,
+    problems,
+)
 from core.api.views import ActionApiView, ApiView
 from core.downloads import stored_file_response
 from credit.rates import CompletionRateEffect
@@ -17,7 +24,7 @@ from orders import services
 from orders.cancellation import QuoteView, cancellation_quote, order_cancel
 from orders.completion import completion_rate_effect_for
 from orders.models import PERSON_REASONS, Order
-from orders.selectors import delivery_file_get_for, order_get, order_get_for_action, order_list_for
+from orders.selectors import delivery_file_get_for, order_detail_get, order_get_for_action, order_list_for
 
 from .serializers import (
     CancellationQuoteOutputSerializer,
@@ -40,7 +47,7 @@ ACTION_RESPONSES = {200: OrderOutputSerializer, **problems(400, 401, 403, 404, 4
 
 def _order_response(request, order_id: int, *, status_code: int = status.HTTP_200_OK) -> Response:
     """The order as the caller now sees it, re-read with its history and money trail."""
-    order = order_get(pk=order_id, user=request.user)
+    order = order_detail_get(pk=order_id, user=request.user)
     return Response(OrderOutputSerializer(order, context={"request": request}).data, status=status_code)
 
 
@@ -55,14 +62,15 @@ class OrderActionApi(ActionApiView):
 
 class OrderListCreateApi(ApiView):
     parser_classes = (DecimalJSONParser,)
-    pagination_class = Pagination  # read by the schema generator to describe the page
+    pagination_class = CursorPage  # read by the schema generator to describe the page
 
     @extend_schema(
         operation_id="orders_list",
         tags=["orders"],
         summary="The caller's orders",
-        description="Orders where the caller is client or provider, newest first.",
-        parameters=[OrderFilterSerializer, *PAGE_PARAMETERS],
+        description="Orders where the caller is client or provider, newest first. Read by cursor: "
+        "follow `next` (and `previous`); a deep page costs what the first does.",
+        parameters=[OrderFilterSerializer, *CURSOR_PARAMETERS],
         responses={200: OrderListItemOutputSerializer(many=True), **problems(400, 401)},
     )
     def get(self, request):
@@ -70,7 +78,11 @@ class OrderListCreateApi(ApiView):
         filters.is_valid(raise_exception=True)
         orders = order_list_for(user=request.user, **filters.validated_data)
         return paginated_response(
-            queryset=orders, serializer_class=OrderListItemOutputSerializer, request=request, view=self
+            queryset=orders,
+            serializer_class=OrderListItemOutputSerializer,
+            request=request,
+            view=self,
+            paginator_class=CursorPage,
         )
 
     @extend_schema(

@@ -143,11 +143,14 @@ def test_every_operation_documents_the_statuses_it_can_answer(schema):
 
 
 def test_page_parameters_state_their_bounds(schema):
-    # then
-    operation = schema["paths"]["/api/v1/orders/"]["get"]
-    parameters = {p["name"]: p["schema"] for p in operation["parameters"]}
+    # then: a numbered list states its page; the order list is read by cursor
+    numbered = schema["paths"]["/api/v1/cases/"]["get"]
+    parameters = {p["name"]: p["schema"] for p in numbered["parameters"]}
     assert parameters["page"] == {"type": "integer", "minimum": 1}
     assert parameters["page_size"] == {"type": "integer", "minimum": 1, "maximum": 100}
+    by_cursor = {p["name"]: p["schema"] for p in schema["paths"]["/api/v1/orders/"]["get"]["parameters"]}
+    assert "page" not in by_cursor and by_cursor["cursor"] == {"type": "string"}
+    assert by_cursor["page_size"] == {"type": "integer", "minimum": 1, "maximum": 100}
 
 
 def test_texts_that_must_say_something_state_it(schema):

@@ -5,6 +5,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from core.models import TransitionLog
 from orders import services
@@ -176,7 +178,7 @@ def test_list_shows_the_callers_orders_newest_first_in_either_role(api_as):
 
     # then
     body = response.json()
-    assert set(body) == {"count", "next", "previous", "results"}
+    assert set(body) == {"next", "previous", "results"}
     assert [item["id"] for item in body["results"]] == [as_provider.pk, as_client.pk]
     assert [item["your_role"] for item in body["results"]] == ["provider", "client"]
 
@@ -237,13 +239,45 @@ def test_list_pages(api_as):
     orders = [service_order(client=me) for _ in range(3)]
     client = api_as(me)
 
-    # when
+    # when: read by cursor, forwards then back
     first = client.get("/api/v1/orders/?page_size=2").json()
     second = client.get(first["next"]).json()
+    back = client.get(second["previous"]).json()
 
     # then
-    assert (first["count"], first["previous"], second["next"]) == (3, None, None)
+    assert (first["previous"], second["next"]) == (None, None)
+    assert "cursor=" in first["next"]
     assert [i["id"] for i in first["results"] + second["results"]] == [o.pk for o in reversed(orders)]
+    assert back["results"] == first["results"]
+
+
+def test_the_list_reads_by_keyset_without_counting_or_skipping_rows(api_as):
+    # given: enough orders for a third page
+    me = UserFactory()
+    for _ in range(5):
+        service_order(client=me)
+    client = api_as(me)
+    second = client.get(client.get("/api/v1/orders/?page_size=2").json()["next"]).json()
+
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        third = client.get(second["next"])
+
+    # then: one read of the rows, positioned by the cursor's created_at, no COUNT and no OFFSET
+    assert third.status_code == 200 and len(third.json()["results"]) == 1
+    reads = [q["sql"] for q in queries if "orders_order" in q["sql"]]
+    assert len(reads) == 1
+    assert "COUNT(" not in reads[0].upper() and "OFFSET" not in reads[0].upper()
+    assert '"orders_order"."created_at" <' in reads[0]
+
+
+@pytest.mark.parametrize("cursor", ["nonsense", "cD0yMDI2", ""])
+def test_a_malformed_cursor_is_400_naming_it(api_as, cursor):
+    response = api_as(UserFactory()).get("/api/v1/orders/", {"cursor": cursor})
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert list(response.json()["errors"]) == ["cursor"]
 
 
 @pytest.mark.parametrize("rows", [3, 10])
@@ -254,8 +288,8 @@ def test_list_query_count_does_not_grow_with_rows(api_as, django_assert_max_num_
         service_order(client=me) if i % 2 else shift_order(provider=me)
     client = api_as(me)
 
-    # when / then: token, count, page
-    with django_assert_max_num_queries(3):
+    # when / then: token, the page (by cursor: no count)
+    with django_assert_max_num_queries(2):
         response = client.get("/api/v1/orders/")
     assert len(response.json()["results"]) == rows
 
@@ -357,7 +391,7 @@ def test_detail_query_count_does_not_grow_with_history(api_as, django_assert_max
     order = _busy_order(me) if busy else service_order(client=me)
     client = api_as(me)
 
-    # when / then: token, order, history, deliveries, files, transactions, entries, accounts, payments
-    with django_assert_max_num_queries(9):
+    # when / then: token, order, history, deliveries, files, transactions, entries with their accounts, payments
+    with django_assert_max_num_queries(8):
         response = client.get(f"/api/v1/orders/{order.pk}/")
     assert len(response.json()["deliveries"]) == (3 if busy else 0)
