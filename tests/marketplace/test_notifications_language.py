@@ -54,7 +54,7 @@ def test_a_dutch_provider_reads_a_cancellation_by_a_client_browsing_in_chinese_i
         with django_capture_on_commit_callbacks(execute=True):
             response = client.post(
                 reverse("order_cancel", args=[order.pk]),
-                {"reason": "client_changed_demand", "message": "", "quote_id": str(quote.id)},
+                {"reason": "client_changed_demand", "message": "", "quote_id": quote.token},
             )
 
     # then: the provider's notice and e-mail are in Dutch, the client's own in Chinese
