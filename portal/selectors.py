@@ -11,6 +11,7 @@ from credit.rates import CompletionRate, level_for
 from credit.selectors import credit_account_get, restrictions_active
 from disputes.selectors.requests import unanswered_update_requests_for
 from orders.completion import completion_rate_for
+from orders.models import Policy
 from orders.selectors import policy_in_force
 
 
@@ -24,6 +25,8 @@ class CreditSummary:
     min_provider_score: int
     # Responsiveness: update requests the user, as provider, let expire in the same window.
     unanswered_update_requests: int = 0
+    # The policy in force it was computed under, for the caller's further reads of the same request.
+    policy: Policy | None = None
 
 
 def credit_summary_for(user, *, now: datetime | None = None) -> CreditSummary:
@@ -49,4 +52,5 @@ def credit_summary_for(user, *, now: datetime | None = None) -> CreditSummary:
         below_min_score=account.score < policy.min_provider_score,
         min_provider_score=policy.min_provider_score,
         unanswered_update_requests=unanswered_update_requests_for(user, now=now, policy=policy),
+        policy=policy,
     )

@@ -16,7 +16,6 @@ from credit.models import Level
 from credit.selectors import credit_events_for, credit_events_mark_counting
 from disputes.services.appeals import penalty_appeals_mark
 from orders.completion import cancellations_counting_for
-from orders.selectors import policy_in_force
 
 from .selectors import credit_summary_for
 
@@ -27,8 +26,8 @@ EVENTS_PER_PAGE = 25
 def credit_page(request: HttpRequest) -> HttpResponse:
     """Always the viewer's own: a completion rate is seen only by its provider (and staff, in the admin)."""
     user, now = request.user, timezone.now()
-    policy = policy_in_force()
     summary = credit_summary_for(user, now=now)
+    policy = summary.policy  # read once for the whole page
     counting = cancellations_counting_for(user, now=now, policy=policy)
     page = paginate(request, credit_events_for(user), per_page=EVENTS_PER_PAGE)
     page.object_list = credit_events_mark_counting(page.object_list, counting)

@@ -39,7 +39,7 @@ class MeCreditApi(ApiView):
         user, now = request.user, timezone.now()
         summary = credit_summary_for(user, now=now)
         paginator = Pagination()
-        counting = cancellations_counting_for(user, now=now)
+        counting = cancellations_counting_for(user, now=now, policy=summary.policy)
         events = paginator.paginate_queryset(credit_events_for(user), request, view=self)
         events = credit_events_mark_counting(events, counting)
         data = {
