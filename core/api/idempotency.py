@@ -47,14 +47,24 @@ def idempotency_begin(*, user, key: str, method: str, path: str, body: bytes) ->
     else:
         scope = {"user": None, "key": key, "request_hash": fingerprint}
     cutoff = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
-    IdempotencyKey.objects.filter(**scope, created_at__lt=cutoff).delete()
-    existing = IdempotencyKey.objects.filter(**scope).first()
-    if existing is None:
+    # A new key (the usual case) is one INSERT; the unique constraints find an earlier use. A use
+    # older than the TTL no longer counts: it is removed and the claim tried once more.
+    existing = None
+    for _attempt in range(3):
         try:
             with transaction.atomic():
                 return IdempotencyKey.objects.create(**{**scope, "request_hash": fingerprint}, method=method, path=path)
         except IntegrityError:
-            existing = IdempotencyKey.objects.get(**scope)
+            existing = IdempotencyKey.objects.filter(**scope).first()
+        if existing is not None and existing.created_at >= cutoff:
+            break
+        if existing is not None:
+            IdempotencyKey.objects.filter(pk=existing.pk, created_at__lt=cutoff).delete()
+        existing = None
+    if existing is None:
+        raise Conflict(
+            _("A request with this Idempotency-Key is still being processed."), code="idempotency_in_progress"
+        )
     if existing.request_hash != fingerprint:
         raise IdempotencyKeyReused(_("This Idempotency-Key was already used with a different request."))
     if existing.response_status is None:

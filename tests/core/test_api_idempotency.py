@@ -1,9 +1,14 @@
 """Idempotency-Key on POST: replay for the same body, 422 for another, 409 while in flight."""
 
 import hashlib
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from core.api.idempotency import idempotency_begin
@@ -28,6 +33,38 @@ def test_same_key_and_body_replays_the_first_response_and_orders_once(api_as):
     assert again.json() == first.json()
     assert Order.objects.count() == 1
     assert Payment.objects.count() == 1
+
+
+def test_a_key_used_more_than_a_day_ago_counts_as_new(api_as):
+    # given: an order made with a key 25 hours ago
+    client = api_as(UserFactory())
+    listing = ServiceListingFactory()
+    with time_machine.travel(timezone.now() - timedelta(hours=25)):
+        client.post("/api/v1/orders/", {"listing": listing.pk}, format="json", HTTP_IDEMPOTENCY_KEY="k-old")
+
+    # when: the same key and body again, now
+    again = client.post("/api/v1/orders/", {"listing": listing.pk}, format="json", HTTP_IDEMPOTENCY_KEY="k-old")
+
+    # then: a new order, and the key now holds its answer
+    assert again.status_code == 201
+    assert Order.objects.count() == 2
+    assert again.json()["id"] == Order.objects.latest("id").pk
+    replay = client.post("/api/v1/orders/", {"listing": listing.pk}, format="json", HTTP_IDEMPOTENCY_KEY="k-old")
+    assert replay.content == again.content
+
+
+def test_a_new_key_is_claimed_with_one_insert(api_as):
+    # given
+    client = api_as(UserFactory())
+    listing = ServiceListingFactory()
+
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        client.post("/api/v1/orders/", {"listing": listing.pk}, format="json", HTTP_IDEMPOTENCY_KEY="k-new")
+
+    # then: no lookup or clean-up before the claim
+    keys = [q["sql"] for q in queries if "core_idempotencykey" in q["sql"]]
+    assert [sql.split()[0] for sql in keys] == ["INSERT", "UPDATE"]
 
 
 def test_same_key_with_another_body_is_422_and_writes_nothing(api_as):
