@@ -24,7 +24,7 @@ from orders import services
 from orders.cancellation import QuoteView, cancellation_quote, order_cancel
 from orders.completion import completion_rate_effect_for
 from orders.models import PERSON_REASONS, Order
-from orders.selectors import delivery_file_get_for, order_detail_get, order_get_for_action, order_list_for
+from orders.selectors import delivery_file_get_for, order_detail_get, order_get_for_action, order_list_for_api
 
 from .serializers import (
     CancellationQuoteOutputSerializer,
@@ -76,7 +76,7 @@ class OrderListCreateApi(ApiView):
     def get(self, request):
         filters = OrderFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        orders = order_list_for(user=request.user, **filters.validated_data)
+        orders = order_list_for_api(user=request.user, **filters.validated_data)
         return paginated_response(
             queryset=orders,
             serializer_class=OrderListItemOutputSerializer,
