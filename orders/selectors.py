@@ -222,31 +222,30 @@ def _file_pk(pk) -> int:
         raise NotFound(_("No such file.")) from None
 
 
+def _party_file(qs: QuerySet, *, order: str, user):
+    """The row of ``qs`` that ``user`` may download — a party to the order reached by ``order``,
+    or support (a plain staff account is not); NotFound otherwise."""
+    if not is_support(user):
+        if not user.is_authenticated:
+            raise NotFound(_("No such file."))
+        qs = qs.filter(Q(**{f"{order}__client": user}) | Q(**{f"{order}__provider": user}))
+    row = qs.first()
+    if row is None:
+        raise NotFound(_("No such file."))
+    return row
+
+
 def attachment_get_for(*, pk, user, message_id=None) -> MessageAttachment:
-    """An attachment ``user`` may download: a party to its order, or support (a plain staff account is not)."""
+    """An attachment ``user`` may download: a party to its order, or support."""
     qs = MessageAttachment.objects.filter(pk=_file_pk(pk))
     if message_id is not None:
         qs = qs.filter(message_id=message_id)
-    if not is_support(user):
-        if not user.is_authenticated:
-            raise NotFound(_("No such file."))
-        qs = qs.filter(Q(message__order__client=user) | Q(message__order__provider=user))
-    attachment = qs.first()
-    if attachment is None:
-        raise NotFound(_("No such file."))
-    return attachment
+    return _party_file(qs, order="message__order", user=user)
 
 
 def delivery_file_get_for(*, pk, user, order_id=None) -> DeliveryFile:
-    """A delivered file ``user`` may download: a party to its order, or support (a plain staff account is not)."""
+    """A delivered file ``user`` may download: a party to its order, or support."""
     qs = DeliveryFile.objects.filter(pk=_file_pk(pk))
     if order_id is not None:
         qs = qs.filter(delivery__order_id=order_id)
-    if not is_support(user):
-        if not user.is_authenticated:
-            raise NotFound(_("No such file."))
-        qs = qs.filter(Q(delivery__order__client=user) | Q(delivery__order__provider=user))
-    delivery_file = qs.first()
-    if delivery_file is None:
-        raise NotFound(_("No such file."))
-    return delivery_file
+    return _party_file(qs, order="delivery__order", user=user)
