@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from core.api.pagination import CursorPage, Pagination, paginated_response
 from core.api.parsers import DecimalJSONParser
+from core.api.representation import Representer
 from core.api.schema import (
     CURSOR_PARAMETERS,
     FILE_CONTENT_TYPES,
@@ -48,7 +49,10 @@ ACTION_RESPONSES = {200: OrderOutputSerializer, **problems(400, 401, 403, 404, 4
 def _order_response(request, order_id: int, *, status_code: int = status.HTTP_200_OK) -> Response:
     """The order as the caller now sees it, re-read with its history and money trail."""
     order = order_detail_get(pk=order_id, user=request.user)
-    return Response(OrderOutputSerializer(order, context={"request": request}).data, status=status_code)
+    return Response(_order_data(order, request=request), status=status_code)
+
+
+_order_data = Representer(OrderOutputSerializer)
 
 
 # An action on one of the caller's orders, answered with the whole order.
