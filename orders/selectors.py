@@ -277,18 +277,38 @@ def order_detail_get(*, pk, user) -> Order:
     return order
 
 
+_ACTION_HEAD = (*columns(Order), *columns(Policy, "policy__"), *columns(User, "client__"), *columns(User, "provider__"))
+_action_head_for_party = PreparedRead(
+    lambda order_id, user_id: Order.objects.filter(Q(client_id=user_id) | Q(provider_id=user_id), pk=order_id)
+    .order_by()
+    .values_list(*_ACTION_HEAD),
+    "order_id",
+    "user_id",
+)
+_action_head_for_support = PreparedRead(
+    lambda order_id: Order.objects.filter(pk=order_id).order_by().values_list(*_ACTION_HEAD), "order_id"
+)
+
+
 def order_get_for_action(*, pk, user) -> Order:
-    """The order an action or a quote is about, without its history: 404 if it is not the user's."""
+    """The order an action or a quote is about, with its policy and both people (every column:
+    the services notify them), without its history: 404 if it is not the user's. A prepared
+    read (compiled once per process): every action and every quote starts here."""
     try:
         pk = int(pk)
     except (TypeError, ValueError):
         raise NotFound(_("No such order.")) from None
-    qs = Order.objects.select_related("policy", "client", "provider")
-    if not is_support(user):
-        qs = qs.filter(Q(client=user) | Q(provider=user))
-    order = qs.filter(pk=pk).first()
-    if order is None:
+    if is_support(user):
+        heads = _action_head_for_support(order_id=pk)
+    else:
+        heads = _action_head_for_party(order_id=pk, user_id=user.pk)
+    if not heads:
         raise NotFound(_("No such order."))
+    row = heads[0]
+    order = instance(Order, row)
+    order.policy = instance(Policy, row, "policy__")
+    order.client = instance(User, row, "client__")
+    order.provider = instance(User, row, "provider__")
     return order
 
 
