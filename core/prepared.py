@@ -10,8 +10,9 @@ with server-side binding on PostgreSQL the statement is prepared there too, so i
 reused as well.
 
 The queryset stays the single description of the read (no SQL by hand), so the SQL is the
-ORM's for whichever database runs it. Arguments are whole numbers (ids): a marker must come
-through the ORM unchanged to be found again among the parameters, which compiling checks.
+ORM's for whichever database runs it. Arguments are whole numbers (ids), or text for those
+named in ``text``: a marker must come through the ORM unchanged to be found again among the
+parameters, which compiling checks.
 
 :func:`instance` and :func:`attach` turn the rows back into model instances with their
 related objects and prefetched lists in place, so the serializers a queryset would feed read
@@ -44,22 +45,29 @@ class PreparedRead:
     """A ``values_list()`` queryset made by ``build(**arguments)``, compiled once per database.
 
     Calling it with the arguments returns the rows as dicts keyed by the queryset's names.
+    The arguments are whole numbers, but those also named in ``text``, which are strings.
     """
 
-    def __init__(self, build: Callable[..., QuerySet], *arguments: str) -> None:
+    def __init__(self, build: Callable[..., QuerySet], *arguments: str, text: tuple[str, ...] = ()) -> None:
         self._build = build
         self._arguments = arguments
+        self._text = frozenset(text)
+        if not self._text <= set(arguments):
+            raise TypeError("text names arguments the read does not take")
         self._compiled: dict[str, _Compiled] = {}
         self._lock = threading.Lock()
 
-    def __call__(self, *, using: str = DEFAULT_DB_ALIAS, **arguments: int) -> list[dict]:
+    def __call__(self, *, using: str = DEFAULT_DB_ALIAS, **arguments: int | str) -> list[dict]:
         compiled = self._compiled.get(using) or self._compile(using)
         if set(arguments) != set(self._arguments):
             raise TypeError(f"expected the arguments {sorted(self._arguments)}, got {sorted(arguments)}")
         params = list(compiled.params)
         for position, name in compiled.slots:
-            # The marker's type too: PostgreSQL's backend wraps some integers (psycopg's Int8).
-            params[position] = type(compiled.params[position])(int(arguments[name]))
+            if name in self._text:
+                params[position] = str(arguments[name])
+            else:
+                # The marker's type too: PostgreSQL's backend wraps some integers (psycopg's Int8).
+                params[position] = type(compiled.params[position])(int(arguments[name]))
         connection = connections[using]
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
@@ -83,7 +91,10 @@ class PreparedRead:
         with self._lock:
             if using in self._compiled:
                 return self._compiled[using]
-            markers = {name: _MARKER_BASE + index for index, name in enumerate(self._arguments)}
+            markers = {
+                name: f"prepared-argument-{index}-{_MARKER_BASE}" if name in self._text else _MARKER_BASE + index
+                for index, name in enumerate(self._arguments)
+            }
             queryset = self._build(**markers)
             query = queryset.query
             compiler = query.get_compiler(using)
@@ -92,7 +103,7 @@ class PreparedRead:
                 (position, name)
                 for position, value in enumerate(params)
                 for name, marker in markers.items()
-                if isinstance(value, int) and not isinstance(value, bool) and value == marker
+                if isinstance(value, int | str) and not isinstance(value, bool) and value == marker
             )
             missing = set(markers) - {name for _position, name in slots}
             if missing:

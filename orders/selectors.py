@@ -279,9 +279,11 @@ def order_detail_get(*, pk, user) -> Order:
 
 _ACTION_HEAD = (*columns(Order), *columns(Policy, "policy__"), *columns(User, "client__"), *columns(User, "provider__"))
 _action_head_for_party = PreparedRead(
-    lambda order_id, user_id: Order.objects.filter(Q(client_id=user_id) | Q(provider_id=user_id), pk=order_id)
-    .order_by()
-    .values_list(*_ACTION_HEAD),
+    lambda order_id, user_id: (
+        Order.objects.filter(Q(client_id=user_id) | Q(provider_id=user_id), pk=order_id)
+        .order_by()
+        .values_list(*_ACTION_HEAD)
+    ),
     "order_id",
     "user_id",
 )

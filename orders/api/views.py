@@ -280,9 +280,10 @@ class OrderCancellationQuoteApi(ApiView):
         order = order_get_for_action(pk=id, user=request.user)
         view = cancellation_quote(order=order, actor=request.user)
         effect = _completion_rate_effect(view, request.user)
-        return Response(
-            CancellationQuoteOutputSerializer(cancellation_quote_data(view, completion_rate_effect=effect)).data
-        )
+        return Response(_quote_data(cancellation_quote_data(view, completion_rate_effect=effect)))
+
+
+_quote_data = Representer(CancellationQuoteOutputSerializer)
 
 
 @extend_schema_view(
