@@ -10,9 +10,13 @@ with server-side binding on PostgreSQL the statement is prepared there too, so i
 reused as well.
 
 The queryset stays the single description of the read (no SQL by hand), so the SQL is the
-ORM's for whichever database runs it. Arguments are whole numbers (ids), or text for those
-named in ``text``: a marker must come through the ORM unchanged to be found again among the
-parameters, which compiling checks.
+ORM's for whichever database runs it. Arguments are whole numbers (ids), text or moments: a
+marker must come through the ORM unchanged to be found again among the parameters, which
+compiling checks.
+
+A read whose SQL bakes in more than its arguments (a number of days from the policy inside an
+expression, a page's LIMIT and OFFSET) names those as its ``variant``: compiled once each, the
+last few kept.
 
 :func:`instance` and :func:`attach` turn the rows back into model instances with their
 related objects and prefetched lists in place, so the serializers a queryset would feed read
@@ -22,52 +26,66 @@ them unchanged.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model, QuerySet
 
 # Markers fit a 32-bit integer column: a larger value would be refused as out of range.
 _MARKER_BASE = 1_987_654_000
+_MARKER_MOMENT = datetime(1901, 2, 3, 4, 5, 6, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
 class _Compiled:
     sql: str
     params: tuple
-    slots: tuple[tuple[int, str], ...]  # (position among the parameters, argument name)
+    # (position among the parameters, argument name, how its value is bound there)
+    slots: tuple[tuple[int, str, Callable], ...]
     names: tuple[str, ...]
     converters: dict
 
 
-class PreparedRead:
-    """A ``values_list()`` queryset made by ``build(**arguments)``, compiled once per database.
+# Compiled variants kept per read (a read with variants: one per policy's numbers, say).
+_VARIANTS_KEPT = 32
 
-    Calling it with the arguments returns the rows as dicts keyed by the queryset's names.
-    The arguments are whole numbers, but those also named in ``text``, which are strings.
+
+class PreparedRead:
+    """A ``values_list()`` queryset made by ``build(*variant, **arguments)``, compiled once per
+    database and variant.
+
+    Calling it with the arguments returns the rows as dicts keyed by the queryset's names. The
+    arguments are whole numbers, but those named in ``text`` (strings) and in ``moments``
+    (aware datetimes). What the queryset bakes into its SQL (a number of days in an expression,
+    a page's bounds) is the ``variant``: a tuple passed on to ``build``, one compilation each.
     """
 
-    def __init__(self, build: Callable[..., QuerySet], *arguments: str, text: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        build: Callable[..., QuerySet],
+        *arguments: str,
+        text: tuple[str, ...] = (),
+        moments: tuple[str, ...] = (),
+    ) -> None:
         self._build = build
-        self._arguments = arguments
+        self._arguments = frozenset(arguments)
         self._text = frozenset(text)
-        if not self._text <= set(arguments):
-            raise TypeError("text names arguments the read does not take")
-        self._compiled: dict[str, _Compiled] = {}
+        self._moments = frozenset(moments)
+        if not (self._text | self._moments) <= self._arguments or self._text & self._moments:
+            raise TypeError("text and moments name distinct arguments of the read")
+        self._compiled: OrderedDict[tuple, _Compiled] = OrderedDict()
         self._lock = threading.Lock()
 
-    def __call__(self, *, using: str = DEFAULT_DB_ALIAS, **arguments: int | str) -> list[dict]:
-        compiled = self._compiled.get(using) or self._compile(using)
-        if set(arguments) != set(self._arguments):
+    def __call__(self, *, using: str = DEFAULT_DB_ALIAS, variant: tuple = (), **arguments) -> list[dict]:
+        if arguments.keys() != self._arguments:
             raise TypeError(f"expected the arguments {sorted(self._arguments)}, got {sorted(arguments)}")
+        compiled = self._compiled.get((using, variant)) or self._compile(using, variant)
         params = list(compiled.params)
-        for position, name in compiled.slots:
-            if name in self._text:
-                params[position] = str(arguments[name])
-            else:
-                # The marker's type too: PostgreSQL's backend wraps some integers (psycopg's Int8).
-                params[position] = type(compiled.params[position])(int(arguments[name]))
+        for position, name, bind in compiled.slots:
+            params[position] = bind(arguments[name])
         connection = connections[using]
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
@@ -87,37 +105,63 @@ class PreparedRead:
             row[position] = value
         return tuple(row)
 
-    def _compile(self, using: str) -> _Compiled:
+    def _markers(self) -> dict:
+        markers = {}
+        for index, name in enumerate(sorted(self._arguments)):
+            if name in self._text:
+                markers[name] = f"prepared-argument-{index}-{_MARKER_BASE}"
+            elif name in self._moments:
+                markers[name] = _MARKER_MOMENT + timedelta(microseconds=index + 1)
+            else:
+                markers[name] = _MARKER_BASE + index
+        return markers
+
+    def _binder(self, name: str, marker, value, connection) -> Callable | None:
+        """How an argument is bound where ``value`` stands among the parameters; None if ``value``
+        is not its marker."""
+        if isinstance(marker, datetime):
+            if value == marker:
+                return lambda moment: moment
+            adapted = connection.ops.adapt_datetimefield_value(marker)
+            if value == adapted and type(value) is type(adapted):
+                return connection.ops.adapt_datetimefield_value  # SQLite binds a datetime as text
+            return None
+        if isinstance(value, bool) or not isinstance(value, type(marker)) or value != marker:
+            return None
+        if isinstance(marker, str):
+            return str
+        kind = type(value)  # PostgreSQL's backend wraps some integers (psycopg's Int8): keep the wrapper
+        return lambda number: kind(int(number))
+
+    def _compile(self, using: str, variant: tuple) -> _Compiled:
         with self._lock:
-            if using in self._compiled:
-                return self._compiled[using]
-            markers = {
-                name: f"prepared-argument-{index}-{_MARKER_BASE}" if name in self._text else _MARKER_BASE + index
-                for index, name in enumerate(self._arguments)
-            }
-            queryset = self._build(**markers)
-            query = queryset.query
+            if (using, variant) in self._compiled:
+                return self._compiled[(using, variant)]
+            connection = connections[using]
+            markers = self._markers()
+            query = self._build(*variant, **markers).query
             compiler = query.get_compiler(using)
             sql, params = compiler.as_sql()
-            slots = tuple(
-                (position, name)
-                for position, value in enumerate(params)
-                for name, marker in markers.items()
-                if isinstance(value, int | str) and not isinstance(value, bool) and value == marker
-            )
-            missing = set(markers) - {name for _position, name in slots}
+            slots = []
+            for position, value in enumerate(params):
+                for name, marker in markers.items():
+                    bind = self._binder(name, marker, value, connection)
+                    if bind is not None:
+                        slots.append((position, name, bind))
+            missing = self._arguments - {name for _position, name, _bind in slots}
             if missing:
                 raise ValueError(f"the arguments {sorted(missing)} did not reach the SQL as parameters")
-            names = (*query.extra_select, *query.values_select, *query.annotation_select)
             fields = [column[0] for column in compiler.select[: compiler.col_count]]
             compiled = _Compiled(
                 sql=sql,
                 params=tuple(params),
-                slots=slots,
-                names=tuple(names),
+                slots=tuple(slots),
+                names=(*query.extra_select, *query.values_select, *query.annotation_select),
                 converters=compiler.get_converters(fields),
             )
-            self._compiled[using] = compiled
+            self._compiled[(using, variant)] = compiled
+            while len(self._compiled) > _VARIANTS_KEPT:
+                self._compiled.popitem(last=False)
             return compiled
 
 
@@ -151,3 +195,26 @@ def attach(obj: Model, **prefetched: list) -> None:
     if cache is None:
         cache = obj._prefetched_objects_cache = {}
     cache.update(prefetched)
+
+
+class PreparedPages:
+    """What Django's ``Paginator`` pages through, read by two prepared reads: ``count`` (one row,
+    its ``n``) and ``rows`` (its variant is the page's ``(start, stop)``), each row made into an
+    object by ``make``. ``arguments`` go to both."""
+
+    def __init__(self, *, count: PreparedRead, rows: PreparedRead, make: Callable[[dict], object], **arguments):
+        self._count, self._rows, self._make, self._arguments = count, rows, make, arguments
+
+    def count(self) -> int:
+        rows = self._count(**self._arguments)
+        return rows[0]["n"] if rows else 0
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: slice) -> list:
+        if not isinstance(index, slice) or index.step is not None:
+            raise TypeError("pages are read by slices")
+        if index.stop is not None and index.stop <= (index.start or 0):
+            return []  # the empty first page of nothing (an empty slice compiles to no SQL)
+        return [self._make(row) for row in self._rows(variant=(index.start or 0, index.stop), **self._arguments)]

@@ -4,19 +4,37 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import F, QuerySet
+from django.db.models import Count, F, QuerySet
+
+from core.prepared import PreparedPages, PreparedRead, columns, instance
 
 from .models import CreditAccount, CreditEvent, CreditReason, Level, Restriction
 from .services import START_SCORE
 
+# The reads of one user's credit are prepared (compiled once per process): the credit endpoint
+# and page make them on every request.
+_account = PreparedRead(
+    lambda user_id: CreditAccount.objects.filter(user_id=user_id).values_list(*columns(CreditAccount)), "user_id"
+)
+_restrictions = PreparedRead(
+    lambda user_id: (
+        Restriction.objects.filter(user_id=user_id, lifted_at__isnull=True)
+        .order_by("created_at", "id")
+        .values_list(*columns(Restriction))
+    ),
+    "user_id",
+)
+
 
 def credit_account_get(user) -> CreditAccount:
     """The user's account (unsaved with the starting score if they have no events yet)."""
-    return CreditAccount.objects.filter(user=user).first() or CreditAccount(user=user, score=START_SCORE)
+    rows = _account(user_id=user.pk)
+    return instance(CreditAccount, rows[0]) if rows else CreditAccount(user=user, score=START_SCORE)
 
 
 def restrictions_active(user) -> list[Restriction]:
-    return list(Restriction.objects.filter(user=user, lifted_at__isnull=True).order_by("created_at"))
+    """The user's restrictions in force, oldest first."""
+    return [instance(Restriction, row) for row in _restrictions(user_id=user.pk)]
 
 
 def users_restricted(*, kind: str, user_ids: Iterable[int]) -> set[int]:
@@ -41,6 +59,39 @@ def credit_events_for(user) -> QuerySet[CreditEvent]:
         .annotate(reversed_at=F("reversed_by__created_at"))
         .order_by("-created_at", "-id")
     )
+
+
+_events_count = PreparedRead(
+    lambda user_id: (
+        CreditEvent.objects.filter(user_id=user_id)
+        .order_by()
+        .values("user_id")
+        .annotate(n=Count("pk"))
+        .values_list("n")
+    ),
+    "user_id",
+)
+_events_slice = PreparedRead(
+    lambda start, stop, user_id: (
+        CreditEvent.objects.filter(user_id=user_id)
+        .annotate(reversed_at=F("reversed_by__created_at"))
+        .order_by("-created_at", "-id")
+        .values_list(*columns(CreditEvent), "reversed_at")[start:stop]
+    ),
+    "user_id",
+)
+
+
+def _event(row: dict) -> CreditEvent:
+    event = instance(CreditEvent, row)
+    event.reversed_at = row["reversed_at"]
+    return event
+
+
+def credit_events_pages(user) -> PreparedPages:
+    """:func:`credit_events_for` for a paginator, as prepared reads: the events (each with
+    ``reversed_at``) without their order, actor or reversed event loaded, whose ids they carry."""
+    return PreparedPages(count=_events_count, rows=_events_slice, make=_event, user_id=user.pk)
 
 
 # Events that come from a cancellation of the order they name.

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from django.db.models import Count, DateTimeField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from core.prepared import PreparedRead, columns, instance
 from credit.models import Restriction, RestrictionKind
 from credit.rates import CompletionRate, CompletionRateEffect, completion_rate_if_cancelled
 from credit.selectors import users_restricted
@@ -23,23 +24,13 @@ from .models import Cancellation, CancellationPath, Order, OrderState, Policy
 from .selectors import policy_in_force
 
 
-def counted_cancellations(*, now: datetime | None = None, policy: Policy | None = None) -> QuerySet[Cancellation]:
-    """Cancellations that count against their provider's completion rate now.
-
-    Left out: those the policy says never count (client cancelled before requirements,
-    abandoned orders, rulings not the provider's fault), those reversed on appeal, those
-    older than the window, and mutual cancellations after which the same client ordered from
-    the same provider again within the policy's days.
-    """
-    policy = policy or policy_in_force()
-    now = now or timezone.now()
-    since = now - timedelta(days=policy.completion_window_days)
+def _counted_since(since: datetime, mutual_reorder_days: int) -> QuerySet[Cancellation]:
     reorder = Order.objects.filter(
         client_id=OuterRef("order__client_id"),
         provider_id=OuterRef("order__provider_id"),
         created_at__gt=OuterRef("created_at"),
         created_at__lte=ExpressionWrapper(
-            OuterRef("created_at") + timedelta(days=policy.mutual_reorder_days), output_field=DateTimeField()
+            OuterRef("created_at") + timedelta(days=mutual_reorder_days), output_field=DateTimeField()
         ),
     )
     return (
@@ -51,21 +42,86 @@ def counted_cancellations(*, now: datetime | None = None, policy: Policy | None 
     )
 
 
+def _window_start(now: datetime | None, policy: Policy) -> datetime:
+    return (now or timezone.now()) - timedelta(days=policy.completion_window_days)
+
+
+def counted_cancellations(*, now: datetime | None = None, policy: Policy | None = None) -> QuerySet[Cancellation]:
+    """Cancellations that count against their provider's completion rate now.
+
+    Left out: those the policy says never count (client cancelled before requirements,
+    abandoned orders, rulings not the provider's fault), those reversed on appeal, those
+    older than the window, and mutual cancellations after which the same client ordered from
+    the same provider again within the policy's days.
+    """
+    policy = policy or policy_in_force()
+    return _counted_since(_window_start(now, policy), policy.mutual_reorder_days)
+
+
 def completed_orders(*, now: datetime | None = None, policy: Policy | None = None) -> QuerySet[Order]:
     """Orders completed within the policy's completion-rate window."""
     policy = policy or policy_in_force()
-    now = now or timezone.now()
-    return Order.objects.filter(
-        state=OrderState.COMPLETED, completed_at__gte=now - timedelta(days=policy.completion_window_days)
-    )
+    return Order.objects.filter(state=OrderState.COMPLETED, completed_at__gte=_window_start(now, policy))
 
 
-def completion_rate_for(user, *, now: datetime | None = None, policy: Policy | None = None) -> CompletionRate:
-    """A provider's completion rate over the policy's rolling window, from scratch."""
+# One provider's numbers, read on every credit request and quote: prepared (compiled once per
+# process; the policy's days for a mutual re-order are baked into the SQL, so they are the variant).
+_completed_by = PreparedRead(
+    lambda provider_id, since: (
+        Order.objects.filter(provider_id=provider_id, state=OrderState.COMPLETED, completed_at__gte=since)
+        .order_by()
+        .values("provider_id")
+        .annotate(n=Count("pk"))
+        .values_list("n")
+    ),
+    "provider_id",
+    "since",
+    moments=("since",),
+)
+_counted_of = PreparedRead(
+    lambda mutual_reorder_days, provider_id, since: (
+        _counted_since(since, mutual_reorder_days)
+        .filter(order__provider_id=provider_id)
+        .order_by()
+        .values("order__provider_id")
+        .annotate(n=Count("pk"))
+        .values_list("n")
+    ),
+    "provider_id",
+    "since",
+    moments=("since",),
+)
+_counting_of = PreparedRead(
+    lambda mutual_reorder_days, provider_id, since: (
+        _counted_since(since, mutual_reorder_days)
+        .filter(order__provider_id=provider_id)
+        .order_by("-created_at", "-id")
+        .values_list(*columns(Cancellation), *columns(Order, "order__"))
+    ),
+    "provider_id",
+    "since",
+    moments=("since",),
+)
+
+
+def _count(rows: list[dict]) -> int:
+    return rows[0]["n"] if rows else 0
+
+
+def completion_rate_for(
+    user, *, now: datetime | None = None, policy: Policy | None = None, counting: list | None = None
+) -> CompletionRate:
+    """A provider's completion rate over the policy's rolling window, from scratch; ``counting``,
+    when the caller has it, is :func:`cancellations_counting_for` at the same moment (not counted again)."""
     policy = policy or policy_in_force()
+    since = _window_start(now, policy)
+    if counting is None:
+        cancelled = _count(_counted_of(variant=(policy.mutual_reorder_days,), provider_id=user.pk, since=since))
+    else:
+        cancelled = len(counting)
     return CompletionRate(
-        completed=completed_orders(now=now, policy=policy).filter(provider=user).count(),
-        counted_cancellations=counted_cancellations(now=now, policy=policy).filter(order__provider=user).count(),
+        completed=_count(_completed_by(provider_id=user.pk, since=since)),
+        counted_cancellations=cancelled,
         window_days=policy.completion_window_days,
         prior=policy.completion_prior_orders,
     )
@@ -85,17 +141,16 @@ def completion_rate_effect_for(
 
 
 def cancellations_counting_for(user, *, now: datetime | None = None, policy: Policy | None = None) -> list:
-    """The cancellations in the user's rate, newest first, each with ``stops_counting_at``."""
+    """The cancellations in the user's rate, newest first, each with its order and ``stops_counting_at``."""
     policy = policy or policy_in_force()
-    rows = list(
-        counted_cancellations(now=now, policy=policy)
-        .filter(order__provider=user)
-        .select_related("order")
-        .order_by("-created_at")
-    )
-    for c in rows:
-        c.stops_counting_at = c.created_at + timedelta(days=policy.completion_window_days)
-    return rows
+    rows = _counting_of(variant=(policy.mutual_reorder_days,), provider_id=user.pk, since=_window_start(now, policy))
+    cancellations = []
+    for row in rows:
+        cancellation = instance(Cancellation, row)
+        cancellation.order = instance(Order, row, "order__")
+        cancellation.stops_counting_at = cancellation.created_at + timedelta(days=policy.completion_window_days)
+        cancellations.append(cancellation)
+    return cancellations
 
 
 def completion_counts(provider_ids: Iterable[int], *, now: datetime, policy: Policy) -> dict[int, tuple[int, int]]:

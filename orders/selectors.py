@@ -33,14 +33,18 @@ from .models import (
     Refund,
 )
 
+_newest_policy = PreparedRead(lambda: Policy.objects.order_by("-version").values_list(*columns(Policy))[:1])
+
 
 def policy_in_force() -> Policy:
     """The newest policy version; an unsaved one with the defaults on an empty database.
 
     For reads of the rules in force (the completion-rate window, the credit thresholds); new
-    orders are made under ``orders.services.policy_current``, which saves the defaults.
+    orders are made under ``orders.services.policy_current``, which saves the defaults. A
+    prepared read: the credit endpoint and page, quotes and sweeps all start here.
     """
-    return Policy.objects.order_by("-version").first() or Policy(version=0)
+    rows = _newest_policy()
+    return instance(Policy, rows[0]) if rows else Policy(version=0)
 
 
 def order_extension_limit(order: Order) -> datetime:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.utils import timezone
@@ -10,7 +10,7 @@ from django.utils import timezone
 from credit.rates import CompletionRate, level_for
 from credit.selectors import credit_account_get, restrictions_active
 from disputes.selectors.requests import unanswered_update_requests_for
-from orders.completion import completion_rate_for
+from orders.completion import cancellations_counting_for, completion_rate_for
 from orders.models import Policy
 from orders.selectors import policy_in_force
 
@@ -27,6 +27,8 @@ class CreditSummary:
     unanswered_update_requests: int = 0
     # The policy in force it was computed under, for the caller's further reads of the same request.
     policy: Policy | None = None
+    # The cancellations in the rate, newest first, each with ``stops_counting_at``.
+    counting: list = field(default_factory=list)
 
 
 def credit_summary_for(user, *, now: datetime | None = None) -> CreditSummary:
@@ -38,7 +40,8 @@ def credit_summary_for(user, *, now: datetime | None = None) -> CreditSummary:
     policy = policy_in_force()
     now = now or timezone.now()
     account = credit_account_get(user)
-    completion = completion_rate_for(user, now=now, policy=policy)
+    counting = cancellations_counting_for(user, now=now, policy=policy)
+    completion = completion_rate_for(user, now=now, policy=policy, counting=counting)
     return CreditSummary(
         score=account.score,
         level=level_for(
@@ -53,4 +56,5 @@ def credit_summary_for(user, *, now: datetime | None = None) -> CreditSummary:
         min_provider_score=policy.min_provider_score,
         unanswered_update_requests=unanswered_update_requests_for(user, now=now, policy=policy),
         policy=policy,
+        counting=counting,
     )

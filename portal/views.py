@@ -15,7 +15,6 @@ from core.web import paginate
 from credit.models import Level
 from credit.selectors import credit_events_for, credit_events_mark_counting
 from disputes.services.appeals import penalty_appeals_mark
-from orders.completion import cancellations_counting_for
 
 from .selectors import credit_summary_for
 
@@ -28,7 +27,7 @@ def credit_page(request: HttpRequest) -> HttpResponse:
     user, now = request.user, timezone.now()
     summary = credit_summary_for(user, now=now)
     policy = summary.policy  # read once for the whole page
-    counting = cancellations_counting_for(user, now=now, policy=policy)
+    counting = summary.counting
     page = paginate(request, credit_events_for(user), per_page=EVENTS_PER_PAGE)
     page.object_list = credit_events_mark_counting(page.object_list, counting)
     penalty_appeals_mark(user=user, events=page.object_list, now=now)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.exceptions import NotFound
+from core.prepared import PreparedRead
 from core.support import is_support
 from credit.rates import CompletionRateEffect
 from disputes.models import AwayPeriod, RequestState, RequestType, ResolutionRequest
@@ -254,8 +255,29 @@ def unanswered_update_requests_count(*, provider, since: datetime | None = None)
     return unanswered_update_requests(provider=provider, since=since).count()
 
 
+_unanswered_since = PreparedRead(
+    lambda provider_id, since: (
+        ResolutionRequest.objects.filter(
+            type=RequestType.REQUEST_UPDATE,
+            state=RequestState.EXPIRED,
+            order__provider_id=provider_id,
+            resolved_at__gte=since,
+        )
+        .order_by()
+        .values("order__provider_id")
+        .annotate(n=Count("pk"))
+        .values_list("n")
+    ),
+    "provider_id",
+    "since",
+    moments=("since",),
+)
+
+
 def unanswered_update_requests_for(provider, *, now: datetime | None = None, policy: Policy | None = None) -> int:
-    """Responsiveness: update requests ``provider`` let expire in the completion-rate window."""
+    """Responsiveness: update requests ``provider`` let expire in the completion-rate window
+    (a prepared read: the credit endpoint and page make it on every request)."""
     policy = policy or policy_in_force()
     since = (now or timezone.now()) - timedelta(days=policy.completion_window_days)
-    return unanswered_update_requests_count(provider=provider, since=since)
+    rows = _unanswered_since(provider_id=provider.pk, since=since)
+    return rows[0]["n"] if rows else 0

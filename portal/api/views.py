@@ -11,10 +11,10 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
 from core.api.pagination import Pagination
+from core.api.representation import Representer
 from core.api.schema import PAGE_PARAMETERS, problems
 from core.api.views import ApiView
-from credit.selectors import credit_events_for, credit_events_mark_counting
-from orders.completion import cancellations_counting_for
+from credit.selectors import credit_events_mark_counting, credit_events_pages
 from portal.selectors import credit_summary_for
 
 from .serializers import CreditOutputSerializer
@@ -39,8 +39,8 @@ class MeCreditApi(ApiView):
         user, now = request.user, timezone.now()
         summary = credit_summary_for(user, now=now)
         paginator = Pagination()
-        counting = cancellations_counting_for(user, now=now, policy=summary.policy)
-        events = paginator.paginate_queryset(credit_events_for(user), request, view=self)
+        counting = summary.counting
+        events = paginator.paginate_queryset(credit_events_pages(user), request, view=self)
         events = credit_events_mark_counting(events, counting)
         data = {
             "score": summary.score,
@@ -60,4 +60,7 @@ class MeCreditApi(ApiView):
             "events_next": paginator.get_next_link(),
             "events_previous": paginator.get_previous_link(),
         }
-        return Response(CreditOutputSerializer(data).data)
+        return Response(_credit_data(data))
+
+
+_credit_data = Representer(CreditOutputSerializer)

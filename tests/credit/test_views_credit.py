@@ -287,10 +287,10 @@ def test_credit_page_query_count_does_not_grow_with_rows(client, django_assert_m
         order_cancel(order=order, actor=provider, reason="schedule_change")
     client.force_login(provider)
 
-    # when / then: session, user, policy (once), account, counts, restrictions, the counting
-    # cancellations, the events' count and page, the unread notifications of the header, and the
-    # page's appeals with their orders' policies (their windows)
-    with django_assert_max_num_queries(15):
+    # when / then: session, user, policy (once), account, completed, restrictions, the counting
+    # cancellations (their number is the rate's), the events' count and page, the unread
+    # notifications of the header, and the page's appeals with their orders' policies (their windows)
+    with django_assert_max_num_queries(14):
         response = client.get(URL)
     assert len(response.context["counting"]) == rows
 
