@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.contenttypes.models import ContentType
@@ -13,7 +14,7 @@ from core.models import TransitionLog
 from core.prepared import PreparedRead, attach, columns, instance
 from core.support import is_support
 from core.timeutils import shifted
-from marketplace.models import User
+from marketplace.models import Listing, User
 
 from .models import (
     OPEN_STATES,
@@ -81,33 +82,6 @@ def _others(prefix: str, model, keep: tuple[str, ...]) -> list[str]:
     ]
 
 
-def _order_full(queryset, *, pk, user) -> Order:
-    """``pk`` from ``queryset`` with its history, deliveries, money trail and payments; 404 if it is not the user's."""
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise NotFound(_("No such order.")) from None
-    history = TransitionLog.objects.select_related("actor").order_by("at", "id")
-    qs = queryset.prefetch_related(
-        Prefetch("history", queryset=history),
-        Prefetch("deliveries", queryset=Delivery.objects.prefetch_related("files").order_by("created_at", "id")),
-        # The entries with their accounts in one query (not one for entries and one for accounts).
-        Prefetch(
-            "ledger_transactions",
-            queryset=LedgerTransaction.objects.prefetch_related(
-                Prefetch("entries", queryset=LedgerEntry.objects.select_related("account").order_by("id"))
-            ).order_by("created_at", "id"),
-        ),
-        "payments",
-    )
-    if not is_support(user):
-        qs = qs.filter(Q(client=user) | Q(provider=user))
-    order = qs.filter(pk=pk).first()
-    if order is None:
-        raise NotFound(_("No such order."))
-    return order
-
-
 def order_list_for_api(*, user, role: str | None = None, state: str | None = None) -> QuerySet[Order]:
     """:func:`order_list_for` with only the columns the API's list shows of both people and the policy."""
     return order_list_for(user=user, role=role, state=state).defer(
@@ -117,57 +91,80 @@ def order_list_for_api(*, user, role: str | None = None, state: str | None = Non
     )
 
 
-def order_get(*, pk, user) -> Order:
-    """One order for its page: history, deliveries, money trail, cancellation; 404 if it is not the user's."""
-    return _order_full(
-        Order.objects.select_related(
-            "client",
-            "provider",
-            "policy",
-            "listing",
-            "cancellation__actor",
-            "cancellation__policy",
-            "cancellation__quote",
+# --- One order in full, as prepared reads ------------------------------------------------------
+# An order with its people, policy, cancellation, history, deliveries, money trail and refunds,
+# read by queries compiled once per process (core.prepared): the order page and the API's detail
+# are the busiest reads, and building and compiling their querysets cost more than running
+# them. The page reads every column (its templates and forms reach far); the API's detail only
+# the columns it shows of the people, policies and quote.
+
+
+def _head_reads(head: tuple[str, ...]) -> tuple[PreparedRead, PreparedRead]:
+    """The order row with ``head``'s columns: as a party (``user_id``) sees it, and as support does."""
+    party = PreparedRead(
+        lambda order_id, user_id: (
+            Order.objects.filter(Q(client_id=user_id) | Q(provider_id=user_id), pk=order_id)
+            .order_by()
+            .values_list(*head)
         ),
-        pk=pk,
-        user=user,
+        "order_id",
+        "user_id",
+    )
+    support = PreparedRead(lambda order_id: Order.objects.filter(pk=order_id).order_by().values_list(*head), "order_id")
+    return party, support
+
+
+def _history_read(actor: tuple[str, ...] | None) -> PreparedRead:
+    return PreparedRead(
+        lambda order_id, content_type_id: (
+            TransitionLog.objects.filter(content_type_id=content_type_id, object_id=order_id)
+            .order_by("at", "id")
+            .values_list(*columns(TransitionLog), *columns(User, "actor__", actor))
+        ),
+        "order_id",
+        "content_type_id",
     )
 
 
-# --- The API's order detail, as prepared reads ----------------------------------------------------
-# The same order, history, deliveries, money trail and cancellation as order_get, with only the
-# columns the detail shows of its people, policies and quote, read by queries compiled once per
-# process (core.prepared): the detail is the API's busiest read, and building and compiling its
-# querysets cost more than running them.
+@dataclass(frozen=True)
+class _OrderReads:
+    heads: tuple[PreparedRead, PreparedRead]
+    history: PreparedRead
+    listing: bool
 
-_HEAD = (
-    *columns(Order),
-    *columns(User, "client__", USER_REF),
-    *columns(User, "provider__", USER_REF),
-    *columns(Policy, "policy__", ("id", "version")),
-    *columns(Cancellation, "cancellation__"),
-    *columns(User, "cancellation__actor__", ("id", "username")),
-    *columns(Policy, "cancellation__policy__", ("id", "version")),
-    *columns(CancellationQuote, "cancellation__quote__", ("id", "token")),
-)
-_head_for_party = PreparedRead(
-    lambda order_id, user_id: (
-        Order.objects.filter(Q(client_id=user_id) | Q(provider_id=user_id), pk=order_id).order_by().values_list(*_HEAD)
+
+_FOR_API = _OrderReads(
+    heads=_head_reads(
+        (
+            *columns(Order),
+            *columns(User, "client__", USER_REF),
+            *columns(User, "provider__", USER_REF),
+            *columns(Policy, "policy__", ("id", "version")),
+            *columns(Cancellation, "cancellation__"),
+            *columns(User, "cancellation__actor__", ("id", "username")),
+            *columns(Policy, "cancellation__policy__", ("id", "version")),
+            *columns(CancellationQuote, "cancellation__quote__", ("id", "token")),
+        )
     ),
-    "order_id",
-    "user_id",
+    history=_history_read(("id", "username")),
+    listing=False,
 )
-_head_for_support = PreparedRead(
-    lambda order_id: Order.objects.filter(pk=order_id).order_by().values_list(*_HEAD), "order_id"
-)
-_history = PreparedRead(
-    lambda order_id, content_type_id: (
-        TransitionLog.objects.filter(content_type_id=content_type_id, object_id=order_id)
-        .order_by("at", "id")
-        .values_list(*columns(TransitionLog), *columns(User, "actor__", ("id", "username")))
+_FOR_PAGE = _OrderReads(
+    heads=_head_reads(
+        (
+            *columns(Order),
+            *columns(User, "client__"),
+            *columns(User, "provider__"),
+            *columns(Policy, "policy__"),
+            *columns(Listing, "listing__"),
+            *columns(Cancellation, "cancellation__"),
+            *columns(User, "cancellation__actor__"),
+            *columns(Policy, "cancellation__policy__"),
+            *columns(CancellationQuote, "cancellation__quote__"),
+        )
     ),
-    "order_id",
-    "content_type_id",
+    history=_history_read(None),
+    listing=True,
 )
 _deliveries = PreparedRead(
     lambda order_id: (
@@ -218,15 +215,13 @@ def _grouped(rows: list, key: str) -> dict[int, list]:
     return groups
 
 
-def order_detail_get(*, pk, user) -> Order:
-    """One order for the API's detail: what :func:`order_get` gives (history, deliveries with
-    their files, ledger transactions with their entries, payments, the cancellation and its
-    refunds) as instances the serializers read without a query; 404 if it is not the user's."""
+def _order_read(*, pk, user, reads: _OrderReads) -> Order:
     try:
         pk = int(pk)
     except (TypeError, ValueError):
         raise NotFound(_("No such order.")) from None
-    heads = _head_for_support(order_id=pk) if is_support(user) else _head_for_party(order_id=pk, user_id=user.pk)
+    party, support = reads.heads
+    heads = support(order_id=pk) if is_support(user) else party(order_id=pk, user_id=user.pk)
     if not heads:
         raise NotFound(_("No such order."))
     row = heads[0]
@@ -234,18 +229,19 @@ def order_detail_get(*, pk, user) -> Order:
     order.client = instance(User, row, "client__")
     order.provider = instance(User, row, "provider__")
     order.policy = instance(Policy, row, "policy__")
+    if reads.listing:
+        order.listing = instance(Listing, row, "listing__")
     cancellation = instance(Cancellation, row, "cancellation__")
     if cancellation is not None:
         cancellation.actor = instance(User, row, "cancellation__actor__")
         cancellation.policy = instance(Policy, row, "cancellation__policy__")
         cancellation.quote = instance(CancellationQuote, row, "cancellation__quote__")
         order.cancellation = cancellation
-        attach(order, refunds=[instance(Refund, r) for r in _refunds(order_id=pk)])
     else:
         Order.cancellation.related.set_cached_value(order, None)
 
     history = []
-    for r in _history(order_id=pk, content_type_id=ContentType.objects.get_for_model(Order).pk):
+    for r in reads.history(order_id=pk, content_type_id=ContentType.objects.get_for_model(Order).pk):
         log = instance(TransitionLog, r)
         if log.actor_id is not None:
             log.actor = instance(User, r, "actor__")
@@ -271,14 +267,28 @@ def order_detail_get(*, pk, user) -> Order:
         for transaction in transactions:
             attach(transaction, entries=by_transaction.get(transaction.pk, []))
 
-    attach(
-        order,
-        history=history,
-        deliveries=deliveries,
-        ledger_transactions=transactions,
-        payments=[instance(Payment, r) for r in _payments(order_id=pk)],
-    )
+    payments = [instance(Payment, r) for r in _payments(order_id=pk)]
+    attach(order, history=history, deliveries=deliveries, ledger_transactions=transactions, payments=payments)
+    if cancellation is not None:  # only a cancellation writes refunds
+        by_id = {payment.pk: payment for payment in payments}
+        refunds = [instance(Refund, r) for r in _refunds(order_id=pk)]
+        for refund in refunds:
+            if refund.payment_id in by_id:  # always, unless the data is broken (then it is read when used)
+                refund.payment = by_id[refund.payment_id]
+        attach(order, refunds=refunds)
     return order
+
+
+def order_get(*, pk, user) -> Order:
+    """One order for its page, every column of it, its people, policy, listing and cancellation,
+    with its history, deliveries, money trail and refunds; 404 if it is not the user's."""
+    return _order_read(pk=pk, user=user, reads=_FOR_PAGE)
+
+
+def order_detail_get(*, pk, user) -> Order:
+    """One order for the API's detail: what :func:`order_get` gives, with only the columns the
+    detail shows of its people, policies and quote (no listing); 404 if it is not the user's."""
+    return _order_read(pk=pk, user=user, reads=_FOR_API)
 
 
 _ACTION_HEAD = (*columns(Order), *columns(Policy, "policy__"), *columns(User, "client__"), *columns(User, "provider__"))

@@ -225,7 +225,7 @@ def _order_page(request: HttpRequest, order: Order, bound: tuple[str, GigfairFor
     refunds = []
     if order.state == OrderState.CANCELLED:
         cancelled = getattr(order, "cancellation", None)  # loaded with the order, its actor and policy too
-        refunds = list(order.refunds.select_related("payment"))
+        refunds = list(order.refunds.all())  # read with the order, each with its payment
     context = {
         "order": order,
         "role": role,

@@ -1,6 +1,7 @@
-"""The API's order detail is read by prepared queries (orders.selectors.order_detail_get) and
-represented by a reused serializer: it must say exactly what the queryset read through a fresh
-serializer says, for orders in every shape, to each of the people who may see them."""
+"""An order in full is read by prepared queries (orders.selectors.order_get for its page,
+order_detail_get for the API) and the API's detail is represented by a reused serializer: they
+must say exactly what a plain queryset read through a fresh serializer says, for orders in every
+shape, to each of the people who may see them."""
 
 from __future__ import annotations
 
@@ -8,13 +9,16 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db.models import Prefetch
 from django.test import RequestFactory
 from django.utils import timezone
 
 from core.exceptions import NotFound
+from core.models import TransitionLog
 from orders import services
 from orders.api.serializers import OrderOutputSerializer
 from orders.api.views import _order_data
+from orders.models import Delivery, LedgerEntry, LedgerTransaction, Order
 from orders.selectors import order_detail_get, order_get
 from tests.factories import (
     UserFactory,
@@ -59,10 +63,38 @@ SHAPES = {
 }
 
 
+def _queryset_read(pk) -> Order:
+    """The order as select_related and prefetch_related read it: the reference."""
+    return (
+        Order.objects.select_related(
+            "client",
+            "provider",
+            "policy",
+            "listing",
+            "cancellation__actor",
+            "cancellation__policy",
+            "cancellation__quote",
+        )
+        .prefetch_related(
+            Prefetch("history", queryset=TransitionLog.objects.select_related("actor")),
+            Prefetch("deliveries", queryset=Delivery.objects.prefetch_related("files").order_by("created_at", "id")),
+            Prefetch(
+                "ledger_transactions",
+                queryset=LedgerTransaction.objects.prefetch_related(
+                    Prefetch("entries", queryset=LedgerEntry.objects.select_related("account"))
+                ),
+            ),
+            "payments",
+            "refunds",
+        )
+        .get(pk=pk)
+    )
+
+
 def _as_seen_by(order, user) -> tuple[dict, dict]:
     request = RequestFactory().get("/", secure=True)
     request.user = user
-    reference = OrderOutputSerializer(order_get(pk=order.pk, user=user), context={"request": request}).data
+    reference = OrderOutputSerializer(_queryset_read(order.pk), context={"request": request}).data
     return reference, _order_data(order_detail_get(pk=order.pk, user=user), request=request)
 
 
@@ -106,6 +138,44 @@ def test_a_cancellation_reversed_on_appeal_stays_on_the_detail():
     # then
     assert prepared == reference
     assert prepared["cancellation"]["reversed_at"] is not None
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_the_page_read_has_every_column_the_queryset_has(shape, django_assert_num_queries):
+    # given
+    order = SHAPES[shape]()
+    reference = _queryset_read(order.pk)
+
+    # when
+    page = order_get(pk=order.pk, user=order.client)
+
+    # then: nothing the templates reach for is deferred or missing, nor read again
+    with django_assert_num_queries(0):
+        for obj, ref in (
+            (page, reference),
+            (page.client, reference.client),
+            (page.provider, reference.provider),
+            (page.policy, reference.policy),
+            (page.listing, reference.listing),
+        ):
+            assert [getattr(obj, f.attname) for f in obj._meta.concrete_fields] == [
+                getattr(ref, f.attname) for f in ref._meta.concrete_fields
+            ]
+        assert [log.pk for log in page.history.all()] == [log.pk for log in reference.history.all()]
+        assert [(log.actor.email if log.actor_id else None) for log in page.history.all()] == [
+            (log.actor.email if log.actor_id else None) for log in reference.history.all()
+        ]
+        assert [d.pk for d in page.deliveries.all()] == [d.pk for d in reference.deliveries.all()]
+        assert [f.name for d in page.deliveries.all() for f in d.files.all()] == [
+            f.name for d in reference.deliveries.all() for f in d.files.all()
+        ]
+        cancellation = getattr(page, "cancellation", None)
+        if cancellation is None:
+            assert getattr(reference, "cancellation", None) is None
+        else:
+            assert [r.pk for r in page.refunds.all()] == [r.pk for r in reference.refunds.all()]
+            assert cancellation.actor == reference.cancellation.actor
+            assert cancellation.policy.name == reference.cancellation.policy.name
 
 
 @pytest.mark.parametrize("pk", ["abc", None, "9999999"])
