@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.contenttypes.models import ContentType
+from django.db import connections
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -75,20 +76,75 @@ def order_list_for(*, user, role: str | None = None, state: str | None = None) -
 USER_REF = ("id", "username", "display_name")
 
 
-def _others(prefix: str, model, keep: tuple[str, ...]) -> list[str]:
-    """``prefix__field`` for every concrete column of ``model`` but ``keep``: what to defer."""
-    return [
-        f"{prefix}__{f.attname}" for f in model._meta.concrete_fields if f.name not in keep and f.attname not in keep
-    ]
+# --- The API's order list, a page by keyset, as prepared reads --------------------------------------
+
+# The columns the list shows (OrderListItemOutputSerializer), of the order, both people and the policy.
+_ORDER_LIST_FIELDS = (
+    "id", "kind", "state", "listing", "client", "provider", "title", "price", "currency",
+    "due_at", "starts_at", "ends_at", "location", "auto_complete_at", "created_at",
+)  # fmt: skip
+ORDER_LIST_COLUMNS = (
+    *columns(Order, only=_ORDER_LIST_FIELDS),
+    *columns(User, "client__", USER_REF),
+    *columns(User, "provider__", USER_REF),
+    "policy__version",
+)
 
 
-def order_list_for_api(*, user, role: str | None = None, state: str | None = None) -> QuerySet[Order]:
-    """:func:`order_list_for` with only the columns the API's list shows of both people and the policy."""
-    return order_list_for(user=user, role=role, state=state).defer(
-        *_others("client", User, USER_REF),
-        *_others("provider", User, USER_REF),
-        *_others("policy", Policy, ("id", "version")),
+def _order_page(role, direction, size, user_id, state=None, at=None, id=None) -> QuerySet:
+    """One page of the orders of ``user_id`` (as ``role``, or either), in ``state`` if given:
+    the first (``direction`` None), or ``size`` rows older ("after") or newer ("before") than
+    ``(at, id)``. Either role on PostgreSQL reads each side by its own index and takes the
+    newest of both (a UNION of two keyset reads), so a deep page costs what the first does."""
+    newest_first = direction != "before"
+    ordering = ("-created_at", "-id") if newest_first else ("created_at", "id")
+
+    def side(party: Q) -> QuerySet:
+        qs = Order.objects.filter(party)
+        if state is not None:
+            qs = qs.filter(state=state)
+        if direction == "after":
+            qs = qs.filter(Q(created_at__lt=at) | Q(created_at=at, id__lt=id))
+        elif direction == "before":
+            qs = qs.filter(Q(created_at__gt=at) | Q(created_at=at, id__gt=id))
+        return qs.order_by(*ordering).values_list(*ORDER_LIST_COLUMNS)
+
+    if role is not None:
+        return side(Q(**{f"{role}_id": user_id}))[:size]
+    if connections[Order.objects.db].features.supports_slicing_ordering_in_compound:
+        both = side(Q(client_id=user_id))[:size].union(side(Q(provider_id=user_id))[:size], all=True)
+        return both.order_by(*ordering)[:size]
+    return side(Q(client_id=user_id) | Q(provider_id=user_id))[:size]
+
+
+# One read per set of arguments; the role, the direction and the page's size are variants.
+_ORDER_PAGES = {
+    (has_state, positioned): PreparedRead(
+        _order_page,
+        "user_id",
+        *(("state",) if has_state else ()),
+        *(("at", "id") if positioned else ()),
+        text=("state",) if has_state else (),
+        moments=("at",) if positioned else (),
     )
+    for has_state in (False, True)
+    for positioned in (False, True)
+}
+
+
+def order_page_for_api(*, user, position, limit: int, role: str | None = None, state: str | None = None) -> list:
+    """Up to ``limit`` rows (dicts of ``ORDER_LIST_COLUMNS``) of the user's orders for the API's
+    list, from ``position`` (a ``core.api.pagination.Position``, or None for the newest):
+    newest first, or oldest first when the position is ``before``."""
+    arguments = {"user_id": user.pk}
+    if state is not None:
+        arguments["state"] = state
+    direction = None
+    if position is not None:
+        direction = "before" if position.before else "after"
+        arguments.update(at=position.at, id=position.id)
+    read = _ORDER_PAGES[(state is not None, position is not None)]
+    return read(variant=(role, direction, limit), **arguments)
 
 
 # --- One order in full, as prepared reads ------------------------------------------------------

@@ -1,7 +1,15 @@
-from django.core.exceptions import ValidationError as DjangoValidationError
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination, PageNumberPagination
+from rest_framework.utils.urls import replace_query_param
 
 from .query import given_once_message
 
@@ -45,36 +53,78 @@ def _not_a_cursor() -> str:
     return _("Not a cursor: follow the next and previous links as given.")
 
 
+@dataclass(frozen=True)
+class Position:
+    """Where a page starts: just after (older than) the row at ``(at, id)``, or, ``before``, just
+    before it (newer)."""
+
+    at: datetime
+    id: int
+    before: bool = False
+
+    def encode(self) -> str:
+        text = f"{'b' if self.before else 'a'}|{self.at.isoformat()}|{self.id}"
+        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, cursor: str) -> Position:
+        try:
+            text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+            side, at, id_ = text.split("|")
+            position = cls(at=datetime.fromisoformat(at), id=int(id_), before={"a": False, "b": True}[side])
+        except (ValueError, KeyError, UnicodeDecodeError, binascii.Error):
+            raise ValidationError({"cursor": [_not_a_cursor()]}) from None
+        if position.at.tzinfo is None or position.id < 1:
+            raise ValidationError({"cursor": [_not_a_cursor()]})
+        return position
+
+
 class CursorPage(CursorPagination):
     """``results``, ``next``, ``previous`` for lists that grow without bound, newest first.
 
-    ``next`` and ``previous`` carry an opaque ``?cursor=``: a deep page costs what the first one
-    does (a keyset read, no count, no offset). ``?page_size=`` up to 100; a malformed page size
-    or cursor is 400.
+    ``next`` and ``previous`` carry an opaque ``?cursor=``: the position of the row where the
+    page begins, ``(created_at, id)``, so a page is a keyset read (no count, no offset) and a
+    deep page costs what the first does. ``?page_size=`` up to 100; a malformed page size or
+    cursor is 400. The rows come from the caller's ``fetch(position, limit)`` (newest first;
+    oldest first when the position is ``before``), so they can be a prepared read.
     """
 
-    ordering = ("-created_at", "-id")
+    ordering = ("-created_at", "-id")  # what fetch must honour (and the schema says)
     page_size_query_param = "page_size"
     max_page_size = MAX_PAGE_SIZE
 
-    def paginate_queryset(self, queryset, request, view=None):
+    def paginate_rows(self, request, fetch: Callable[[Position | None, int], list]) -> list:
         _whole_number(request, self.page_size_query_param, maximum=self.max_page_size)
         cursors = request.query_params.getlist(self.cursor_query_param)
         if len(cursors) > 1:
             raise ValidationError({self.cursor_query_param: [given_once_message()]})
-        if cursors and not cursors[0]:
-            raise ValidationError({self.cursor_query_param: [_not_a_cursor()]})
-        try:
-            return super().paginate_queryset(queryset, request, view=view)
-        except (DjangoValidationError, ValueError, TypeError, OverflowError):
-            # A well-encoded cursor whose position is not a value of the ordering field.
-            raise ValidationError({self.cursor_query_param: [_not_a_cursor()]}) from None
+        position = Position.decode(cursors[0]) if cursors else None
+        size = self.get_page_size(request)
+        self.request = request
+        rows = fetch(position, size + 1)
+        more = len(rows) > size
+        rows = rows[:size]
+        if position is not None and position.before:
+            rows.reverse()
+            newer, older = more, True
+        else:
+            newer, older = position is not None, more
+        first, last = (rows[0], rows[-1]) if rows else (None, None)
+        self._next = Position(at=last["created_at"], id=last["id"]) if older and last else None
+        self._previous = Position(at=first["created_at"], id=first["id"], before=True) if newer and first else None
+        return rows
 
-    def decode_cursor(self, request):
-        try:
-            return super().decode_cursor(request)
-        except NotFound:
-            raise ValidationError({self.cursor_query_param: [_not_a_cursor()]}) from None
+    def _link(self, position: Position | None) -> str | None:
+        if position is None:
+            return None
+        url = self.request.build_absolute_uri()
+        return replace_query_param(url, self.cursor_query_param, position.encode())
+
+    def get_next_link(self) -> str | None:
+        return self._link(self._next)
+
+    def get_previous_link(self) -> str | None:
+        return self._link(self._previous)
 
 
 def paginated_response(

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from core.api.pagination import CursorPage, Pagination, paginated_response
 from core.api.parsers import DecimalJSONParser
-from core.api.representation import Representer
+from core.api.representation import Representer, RowRepresenter
 from core.api.schema import (
     CURSOR_PARAMETERS,
     FILE_CONTENT_TYPES,
@@ -25,7 +25,7 @@ from orders import services
 from orders.cancellation import QuoteView, cancellation_quote, order_cancel
 from orders.completion import completion_rate_effect_for
 from orders.models import PERSON_REASONS, Order
-from orders.selectors import delivery_file_get_for, order_detail_get, order_get_for_action, order_list_for_api
+from orders.selectors import delivery_file_get_for, order_detail_get, order_get_for_action, order_page_for_api
 
 from .serializers import (
     CancellationQuoteOutputSerializer,
@@ -55,6 +55,18 @@ def _order_response(request, order_id: int, *, status_code: int = status.HTTP_20
 _order_data = Representer(OrderOutputSerializer)
 
 
+def _your_role(row: dict, context: dict) -> str | None:
+    if row["client_id"] == context["user_id"]:
+        return "client"
+    if row["provider_id"] == context["user_id"]:
+        return "provider"
+    return None
+
+
+# The list is read as rows (a prepared keyset read) and represented without instances.
+_list_item = RowRepresenter(OrderListItemOutputSerializer, methods={"your_role": _your_role})
+
+
 # An action on one of the caller's orders, answered with the whole order.
 class OrderActionApi(ActionApiView):
     def get_object(self, id: int) -> Order:
@@ -80,14 +92,14 @@ class OrderListCreateApi(ApiView):
     def get(self, request):
         filters = OrderFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        orders = order_list_for_api(user=request.user, **filters.validated_data)
-        return paginated_response(
-            queryset=orders,
-            serializer_class=OrderListItemOutputSerializer,
-            request=request,
-            view=self,
-            paginator_class=CursorPage,
+        paginator = CursorPage()
+        rows = paginator.paginate_rows(
+            request,
+            lambda position, limit: order_page_for_api(
+                user=request.user, position=position, limit=limit, **filters.validated_data
+            ),
         )
+        return paginator.get_paginated_response([_list_item(row, user_id=request.user.pk) for row in rows])
 
     @extend_schema(
         operation_id="orders_create",
