@@ -103,10 +103,12 @@ def _order_page(role, direction, size, user_id, state=None, at=None, id=None) ->
         qs = Order.objects.filter(party)
         if state is not None:
             qs = qs.filter(state=state)
+        # (created_at, id) past the position, with the created_at bound alone as well, so the index
+        # on (party, created_at) starts the scan at the position however deep it is.
         if direction == "after":
-            qs = qs.filter(Q(created_at__lt=at) | Q(created_at=at, id__lt=id))
+            qs = qs.filter(Q(created_at__lte=at), Q(created_at__lt=at) | Q(id__lt=id))
         elif direction == "before":
-            qs = qs.filter(Q(created_at__gt=at) | Q(created_at=at, id__gt=id))
+            qs = qs.filter(Q(created_at__gte=at), Q(created_at__gt=at) | Q(id__gt=id))
         return qs.order_by(*ordering).values_list(*ORDER_LIST_COLUMNS)
 
     if role is not None:

@@ -88,11 +88,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if tab not in ("client", "provider"):
         tab = "client"
     page = paginate(request, order_list_for(user=request.user, role=tab), per_page=ORDERS_PER_PAGE)
+    # The open tab's count is the paginator's (already read); only the other tab is counted.
+    other = "provider" if tab == "client" else "client"
+    counts = {tab: page.paginator.count, other: order_list_for(user=request.user, role=other).count()}
     context = {
         "tab": tab,
         "page": page,
-        "client_count": order_list_for(user=request.user, role="client").count(),
-        "provider_count": order_list_for(user=request.user, role="provider").count(),
+        "client_count": counts["client"],
+        "provider_count": counts["provider"],
     }
     return render_with_partial(
         request, "orders/dashboard.html", context, partial="orders/_order_panel.html", target="orders-panel"
