@@ -23,6 +23,7 @@ cores; the numbers mean nothing on a busy one, which is why it is not part of CI
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import http.client
 import json
@@ -49,6 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FLOOR_DB = "bench_api_floor"
 GIGFAIR_DB = "bench_api_gigfair"
 PAGE_SIZE = 20
+CLIENT_USERNAME = "bench-client"  # as bench/api_seed.py names the client
 HOST = "127.0.0.1"
 
 # The partner API's endpoints against the floor's shape (the key selects it with --only).
@@ -600,7 +602,7 @@ def measure(bench: Bench, only: set[str]) -> None:
             )
             say(f"  the client now has {rows_out['rows']:,} orders")
         first_path = ours_paths["list"]
-        deep_path, where = deep_page(ours_port, first_path, ours_auth)
+        deep_path, where = deep_page(ours_port, first_path, ours_auth, ours_env["DATABASE_URL"])
         first = load(
             bench,
             name="list first page",
@@ -647,8 +649,25 @@ def measure(bench: Bench, only: set[str]) -> None:
         say()
 
 
-def deep_page(port: int, first_path: str, auth: dict[str, str]) -> tuple[str, str]:
-    """The order list's last page if it is numbered; else as far as 50 ``next`` links reach."""
+def oldest_position(pg_url: str) -> tuple[str, int, int]:
+    """``(created_at, id)`` of the client's order with a last page of orders behind it, and how
+    many orders the client has."""
+    with psycopg.connect(pg_url) as conn:
+        (total,) = conn.execute(
+            "SELECT count(*) FROM orders_order o JOIN marketplace_user u ON u.id = o.client_id WHERE u.username = %s",
+            [CLIENT_USERNAME],
+        ).fetchone()
+        at, id_ = conn.execute(
+            "SELECT o.created_at, o.id FROM orders_order o JOIN marketplace_user u ON u.id = o.client_id "
+            "WHERE u.username = %s ORDER BY o.created_at, o.id OFFSET %s LIMIT 1",
+            [CLIENT_USERNAME, PAGE_SIZE],
+        ).fetchone()
+    return at.isoformat(), id_, total
+
+
+def deep_page(port: int, first_path: str, auth: dict[str, str], pg_url: str) -> tuple[str, str]:
+    """The order list's last page: numbered, or by a cursor at the client's oldest orders (the
+    cursor is ``a|created_at|id`` in URL-safe base64, as ``core.api.pagination.Position`` writes it)."""
     page = json.loads(check(port, "GET", first_path, auth, 200))
     next_link = page.get("next")
     if next_link is None:
@@ -657,6 +676,14 @@ def deep_page(port: int, first_path: str, auth: dict[str, str]) -> tuple[str, st
     if "page" in query and "count" in page:
         last = max(1, math.ceil(page["count"] / PAGE_SIZE))
         return f"{first_path}&page={last}", f"page {last:,} of {page['count']:,} orders"
+    if "cursor" in query:
+        at, id_, total = oldest_position(pg_url)
+        cursor = base64.urlsafe_b64encode(f"a|{at}|{id_}".encode()).decode().rstrip("=")
+        path = f"{first_path}&{urlencode({'cursor': cursor})}"
+        body = json.loads(check(port, "GET", path, auth, 200))
+        if body["next"] is not None or len(body["results"]) != PAGE_SIZE:
+            raise SystemExit("the deep cursor did not land on the last page")
+        return path, f"the last page of {total:,} orders, by cursor"
     hops = 0
     path = first_path
     while next_link and hops < 50:

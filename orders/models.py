@@ -309,14 +309,14 @@ class Order(FSMModelMixin, TimeStampedModel):
         verbose_name=_("client"),
         on_delete=models.PROTECT,
         related_name="orders_as_client",
-        db_index=False,  # order_client_recent_idx leads with it
+        db_index=False,  # order_client_newest_idx leads with it
     )
     provider = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("provider"),
         on_delete=models.PROTECT,
         related_name="orders_as_provider",
-        db_index=False,  # order_provider_recent_idx leads with it
+        db_index=False,  # order_provider_newest_idx leads with it
     )
     state = FSMField(
         _("state"), max_length=32, choices=OrderState.choices, protected=True
@@ -355,8 +355,9 @@ class Order(FSMModelMixin, TimeStampedModel):
             models.Index(fields=("state", "due_at"), name="order_state_due_idx"),
             models.Index(fields=("state", "starts_at"), name="order_state_starts_idx"),
             models.Index(fields=("state", "created_at"), name="order_state_created_idx"),
-            models.Index(fields=("client", "-created_at"), name="order_client_recent_idx"),
-            models.Index(fields=("provider", "-created_at"), name="order_provider_recent_idx"),
+            # A person's orders newest first, ties by id: the keyset of the API's list, read in index order.
+            models.Index(fields=("client", "-created_at", "-id"), name="order_client_newest_idx"),
+            models.Index(fields=("provider", "-created_at", "-id"), name="order_provider_newest_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(client=models.F("provider")), name="order_parties_differ"),
