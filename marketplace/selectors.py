@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.exceptions import NotFound
+from core.prepared import PreparedRead, columns, instance
 
 from .models import (
     Availability,
@@ -105,14 +106,26 @@ def availability_current(*, user) -> Availability | None:
 # --- Blocks -------------------------------------------------------------------------------
 
 
+# Prepared (compiled once per process): every order, booking and message asks it.
+_block_either_way = PreparedRead(
+    lambda a, b: (
+        Block.objects.filter(unblocked_at__isnull=True)
+        .filter(Q(blocker_id=a, blocked_id=b) | Q(blocker_id=b, blocked_id=a))
+        .order_by("-created_at", "-id")
+        .values_list(*columns(Block))[:1]
+    ),
+    "a",
+    "b",
+)
+
+
 def block_active_between(a, b, *, by=None) -> Block | None:
     """The block in force between ``a`` and ``b`` (either direction, or only the one made ``by``)."""
-    qs = Block.objects.filter(unblocked_at__isnull=True)
-    if by is not None:
-        other = b if by.pk == a.pk else a
-        qs = qs.filter(blocker_id=by.pk, blocked_id=other.pk)
-    else:
-        qs = qs.filter(Q(blocker_id=a.pk, blocked_id=b.pk) | Q(blocker_id=b.pk, blocked_id=a.pk))
+    if by is None:
+        rows = _block_either_way(a=a.pk, b=b.pk)
+        return instance(Block, rows[0]) if rows else None
+    other = b if by.pk == a.pk else a
+    qs = Block.objects.filter(unblocked_at__isnull=True, blocker_id=by.pk, blocked_id=other.pk)
     return qs.order_by("-created_at", "-id").first()
 
 

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from core.exceptions import Conflict, NotFound, PermissionDenied, TooManyRequests, ValidationFailed
 from core.hooks import hook
 from core.i18n import supported_language
+from core.prepared import PreparedRead
 from core.support import is_support
 from core.text import text_clean
 from core.timeutils import when_text
@@ -416,9 +417,17 @@ def listing_get_for_order(*, listing_id: Any) -> Listing:
 NOTE_MAX = 2000
 
 
+# Prepared (compiled once per process): every order, booking and message takes this lock.
+_pair_locked = PreparedRead(
+    lambda low, high: User.objects.select_for_update().filter(pk__in=(low, high)).order_by("pk").values_list("pk"),
+    "low",
+    "high",
+)
+
+
 def _lock_pair(a: User, b: User) -> None:
     """Lock both users' rows, lowest id first: a block and an order between them take turns."""
-    list(User.objects.select_for_update().filter(pk__in=(a.pk, b.pk)).order_by("pk").values_list("pk", flat=True))
+    _pair_locked(low=min(a.pk, b.pk), high=max(a.pk, b.pk))
 
 
 # --- Blocking -------------------------------------------------------------------------------
