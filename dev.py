@@ -240,6 +240,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     env = child_env()
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
     env.setdefault("GIGFAIR_PUBLIC_URL", base_url)  # the links in e-mails point at this server
+    # E-mails go to files, not to this terminal: every notification would bury the demo logins.
+    env.setdefault("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
     say("Migrating the database")
     manage("migrate", "--noinput", "-v", "0", env=env)
     say("Collecting static files")
@@ -268,6 +270,7 @@ def cmd_up(args: argparse.Namespace) -> int:
             f"  admin     {base_url}/admin/\n"
             f"  API docs  {base_url}/api/v1/docs/  (schema: {base_url}/api/v1/schema/)\n"
             "  worker and beat run the sweeps every 5 minutes; `manage.py run_due_jobs` runs them now\n"
+            "  e-mails   written to var/mail/, one file per message\n"
             f"\n{logins}\n"
             "Press Ctrl-C to stop everything.\n",
             flush=True,

@@ -220,6 +220,8 @@ STORAGES = {
 
 # --- E-mail -------------------------------------------------------------------------------
 EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# Where the file-based backend (what `dev.py up` uses) writes each message.
+EMAIL_FILE_PATH = env("DJANGO_EMAIL_FILE_PATH", default=str(BASE_DIR / "var" / "mail"))
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="Gigfair <no-reply@gigfair.local>")
 
 # --- API ----------------------------------------------------------------------------------
