@@ -21,8 +21,8 @@ from tests.factories import PASSWORD, UserFactory, shift_order
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def browser_page(monkeypatch):
+def chromium_page(monkeypatch, *, width: int, height: int):
+    """A page in headless Chromium of ``width`` × ``height`` CSS pixels (a generator for a fixture)."""
     sync_api = pytest.importorskip("playwright.sync_api")
     executable = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
     if not executable or not Path(executable).exists():
@@ -32,13 +32,18 @@ def browser_page(monkeypatch):
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page = browser.new_page(viewport={"width": width, "height": height})
         page.set_default_timeout(10_000)
         yield page
         browser.close()
 
 
-def _shot(page, tmp_path, name):
+@pytest.fixture
+def browser_page(monkeypatch):
+    yield from chromium_page(monkeypatch, width=1280, height=900)
+
+
+def shot(page, tmp_path, name):
     folder = Path(os.environ.get("GIGFAIR_SCREENSHOT_DIR") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
@@ -67,7 +72,7 @@ def test_sign_up_post_a_service_and_order_it_as_someone_else(live_server, browse
     assert page.locator("input[name=location]").is_hidden()  # shift fields are out of the way
     page.locator("main form button[type=submit]").click()
     page.wait_for_selector("text=is live")
-    _shot(page, tmp_path, "listing")
+    shot(page, tmp_path, "listing")
     page.locator('header form[action$="/logout/"] button').click()  # log out
 
     # when another user logs in and orders it with requirements
@@ -87,7 +92,7 @@ def test_sign_up_post_a_service_and_order_it_as_someone_else(live_server, browse
 
     # then the order page shows the work under way and the money in escrow
     page.wait_for_selector("text=Order placed")
-    _shot(page, tmp_path, "order")
+    shot(page, tmp_path, "order")
     order = Order.objects.get(client=buyer)
     assert order.state == OrderState.IN_PROGRESS
     assert page.locator(".badge.state-in_progress").first.is_visible()
@@ -117,9 +122,9 @@ def test_cancel_a_booked_shift_through_the_quote_dialog(live_server, browser_pag
     assert "You get back 72.00 EUR" in quote
     assert "The provider gets 8.00 EUR as compensation" in quote
     assert "2–24 h before start" in quote and "Policy version 1" in quote
-    _shot(page, tmp_path, "cancel-dialog")
+    shot(page, tmp_path, "cancel-dialog")
     page.set_viewport_size({"width": 390, "height": 844})
-    _shot(page, tmp_path, "cancel-dialog-phone")
+    shot(page, tmp_path, "cancel-dialog-phone")
     page.set_viewport_size({"width": 1280, "height": 900})
 
     # and "Keep the order" closes it without a trace
@@ -140,7 +145,7 @@ def test_cancel_a_booked_shift_through_the_quote_dialog(live_server, browser_pag
     assert "The event moved to Sunday." in panel and "2–24 h before start" in panel
     assert "Refund 72.00 EUR" in page.locator(".refunds").inner_text().replace("\u00a0", " ")
     assert page.locator(".bell-count").is_visible()  # both parties are told
-    _shot(page, tmp_path, "cancelled")
+    shot(page, tmp_path, "cancelled")
     order.refresh_from_db()
     assert order.state == OrderState.CANCELLED
     assert order.cancellation.quote_id is not None

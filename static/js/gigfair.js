@@ -43,6 +43,19 @@
   });
 
   onReady(function () {
+    // The phone menu: the button opens and closes the links; Escape closes them.
+    document.querySelectorAll(".menu-toggle").forEach(function (button) {
+      var header = button.closest(".site-header");
+      function set(open) {
+        header.classList.toggle("menu-open", open);
+        button.setAttribute("aria-expanded", open ? "true" : "false");
+      }
+      button.addEventListener("click", function () { set(!header.classList.contains("menu-open")); });
+      document.addEventListener("keydown", function (event) {
+        if (event.key === "Escape" && header.classList.contains("menu-open")) { set(false); button.focus(); }
+      });
+    });
+
     document.querySelectorAll("form.listing-form").forEach(function (form) {
       form.querySelectorAll("input[name='kind']").forEach(function (radio) {
         radio.addEventListener("change", function () { syncKind(form); });
