@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import Model, QuerySet
+from django.db.models import Count, Model, QuerySet
 
 # Markers fit a 32-bit integer column: a larger value would be refused as out of range.
 _MARKER_BASE = 1_987_654_000
@@ -197,6 +197,17 @@ def attach(obj: Model, **prefetched: list) -> None:
     cache.update(prefetched)
 
 
+def counted(queryset: QuerySet, by: str) -> QuerySet:
+    """The number of ``queryset``'s rows as a ``values_list`` of ``n``, grouped by ``by``: a column
+    the queryset already holds to one value (its one group), so a prepared read can run a count."""
+    return queryset.order_by().values(by).annotate(n=Count("pk")).values_list("n")
+
+
+def count_of(rows: list[dict]) -> int:
+    """What a prepared read of :func:`counted` found: its one row's ``n``, or 0 without a row."""
+    return rows[0]["n"] if rows else 0
+
+
 class PreparedPages:
     """What Django's ``Paginator`` pages through, read by two prepared reads: ``count`` (one row,
     its ``n``) and ``rows`` (its variant is the page's ``(start, stop)``), each row made into an
@@ -206,8 +217,7 @@ class PreparedPages:
         self._count, self._rows, self._make, self._arguments = count, rows, make, arguments
 
     def count(self) -> int:
-        rows = self._count(**self._arguments)
-        return rows[0]["n"] if rows else 0
+        return count_of(self._count(**self._arguments))
 
     def __len__(self) -> int:
         return self.count()

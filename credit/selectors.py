@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import Count, F, QuerySet
+from django.db.models import F, QuerySet
 
-from core.prepared import PreparedPages, PreparedRead, columns, instance
+from core.prepared import PreparedPages, PreparedRead, columns, counted, instance
 
 from .models import CreditAccount, CreditEvent, CreditReason, Level, Restriction
 from .services import START_SCORE
@@ -62,13 +62,7 @@ def credit_events_for(user) -> QuerySet[CreditEvent]:
 
 
 _events_count = PreparedRead(
-    lambda user_id: (
-        CreditEvent.objects.filter(user_id=user_id)
-        .order_by()
-        .values("user_id")
-        .annotate(n=Count("pk"))
-        .values_list("n")
-    ),
+    lambda user_id: counted(CreditEvent.objects.filter(user_id=user_id), "user_id"),
     "user_id",
 )
 _events_slice = PreparedRead(

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from django.db.models import Count, DateTimeField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from core.prepared import PreparedRead, columns, instance
+from core.prepared import PreparedRead, columns, count_of, counted, instance
 from credit.models import Restriction, RestrictionKind
 from credit.rates import CompletionRate, CompletionRateEffect, completion_rate_if_cancelled
 from credit.selectors import users_restricted
@@ -61,31 +61,24 @@ def counted_cancellations(*, now: datetime | None = None, policy: Policy | None 
 def completed_orders(*, now: datetime | None = None, policy: Policy | None = None) -> QuerySet[Order]:
     """Orders completed within the policy's completion-rate window."""
     policy = policy or policy_in_force()
-    return Order.objects.filter(state=OrderState.COMPLETED, completed_at__gte=_window_start(now, policy))
+    return _completed_since(_window_start(now, policy))
+
+
+def _completed_since(since: datetime) -> QuerySet[Order]:
+    return Order.objects.filter(state=OrderState.COMPLETED, completed_at__gte=since)
 
 
 # One provider's numbers, read on every credit request and quote: prepared (compiled once per
 # process; the policy's days for a mutual re-order are baked into the SQL, so they are the variant).
 _completed_by = PreparedRead(
-    lambda provider_id, since: (
-        Order.objects.filter(provider_id=provider_id, state=OrderState.COMPLETED, completed_at__gte=since)
-        .order_by()
-        .values("provider_id")
-        .annotate(n=Count("pk"))
-        .values_list("n")
-    ),
+    lambda provider_id, since: counted(_completed_since(since).filter(provider_id=provider_id), "provider_id"),
     "provider_id",
     "since",
     moments=("since",),
 )
 _counted_of = PreparedRead(
-    lambda mutual_reorder_days, provider_id, since: (
-        _counted_since(since, mutual_reorder_days)
-        .filter(order__provider_id=provider_id)
-        .order_by()
-        .values("order__provider_id")
-        .annotate(n=Count("pk"))
-        .values_list("n")
+    lambda mutual_reorder_days, provider_id, since: counted(
+        _counted_since(since, mutual_reorder_days).filter(order__provider_id=provider_id), "order__provider_id"
     ),
     "provider_id",
     "since",
@@ -104,10 +97,6 @@ _counting_of = PreparedRead(
 )
 
 
-def _count(rows: list[dict]) -> int:
-    return rows[0]["n"] if rows else 0
-
-
 def completion_rate_for(
     user, *, now: datetime | None = None, policy: Policy | None = None, counting: list | None = None
 ) -> CompletionRate:
@@ -116,11 +105,11 @@ def completion_rate_for(
     policy = policy or policy_in_force()
     since = _window_start(now, policy)
     if counting is None:
-        cancelled = _count(_counted_of(variant=(policy.mutual_reorder_days,), provider_id=user.pk, since=since))
+        cancelled = count_of(_counted_of(variant=(policy.mutual_reorder_days,), provider_id=user.pk, since=since))
     else:
         cancelled = len(counting)
     return CompletionRate(
-        completed=_count(_completed_by(provider_id=user.pk, since=since)),
+        completed=count_of(_completed_by(provider_id=user.pk, since=since)),
         counted_cancellations=cancelled,
         window_days=policy.completion_window_days,
         prior=policy.completion_prior_orders,

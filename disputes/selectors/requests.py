@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.exceptions import NotFound
-from core.prepared import PreparedRead
+from core.prepared import PreparedRead, count_of, counted
 from core.support import is_support
 from credit.rates import CompletionRateEffect
 from disputes.models import AwayPeriod, RequestState, RequestType, ResolutionRequest
@@ -256,17 +256,8 @@ def unanswered_update_requests_count(*, provider, since: datetime | None = None)
 
 
 _unanswered_since = PreparedRead(
-    lambda provider_id, since: (
-        ResolutionRequest.objects.filter(
-            type=RequestType.REQUEST_UPDATE,
-            state=RequestState.EXPIRED,
-            order__provider_id=provider_id,
-            resolved_at__gte=since,
-        )
-        .order_by()
-        .values("order__provider_id")
-        .annotate(n=Count("pk"))
-        .values_list("n")
+    lambda provider_id, since: counted(
+        unanswered_update_requests(provider=provider_id, since=since), "order__provider_id"
     ),
     "provider_id",
     "since",
@@ -279,5 +270,4 @@ def unanswered_update_requests_for(provider, *, now: datetime | None = None, pol
     (a prepared read: the credit endpoint and page make it on every request)."""
     policy = policy or policy_in_force()
     since = (now or timezone.now()) - timedelta(days=policy.completion_window_days)
-    rows = _unanswered_since(provider_id=provider.pk, since=since)
-    return rows[0]["n"] if rows else 0
+    return count_of(_unanswered_since(provider_id=provider.pk, since=since))
