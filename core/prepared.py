@@ -139,7 +139,8 @@ class PreparedRead:
                 return self._compiled[(using, variant)]
             connection = connections[using]
             markers = self._markers()
-            query = self._build(*variant, **markers).query
+            queryset = self._build(*variant, **markers)
+            query = queryset.query
             compiler = query.get_compiler(using)
             sql, params = compiler.as_sql()
             slots = []
@@ -156,7 +157,8 @@ class PreparedRead:
                 sql=sql,
                 params=tuple(params),
                 slots=tuple(slots),
-                names=(*query.extra_select, *query.values_select, *query.annotation_select),
+                # The columns come in the order values_list() named them (as NamedValuesListIterable reads them).
+                names=tuple(queryset._fields) or (*query.extra_select, *query.values_select, *query.annotation_select),
                 converters=compiler.get_converters(fields),
             )
             self._compiled[(using, variant)] = compiled

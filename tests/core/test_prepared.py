@@ -92,3 +92,16 @@ def test_prepared_pages_page_like_the_queryset():
     empty = Paginator(PreparedPages(count=count, rows=rows, make=lambda row: row, above=10**9), 2)
     assert empty.count == 0
     assert list(empty.page(1)) == []
+
+
+def test_an_annotation_named_between_columns_keeps_its_place():
+    # values_list() selects in the order it names, an annotation among the columns included
+    ana = UserFactory(username="ana")
+    read = PreparedRead(
+        lambda user_id: (
+            User.objects.filter(pk=user_id).annotate(shout=Count("pk")).values_list("id", "shout", "username")
+        ),
+        "user_id",
+    )
+
+    assert read(user_id=ana.pk) == [{"id": ana.pk, "shout": 1, "username": "ana"}]
