@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.exceptions import NotFound
-from core.prepared import PreparedRead, columns, instance
+from core.prepared import PreparedRead, columns, count_of, counted, instance
 
 from .models import (
     Availability,
@@ -66,9 +66,15 @@ def notification_list_for(*, user) -> QuerySet[Notification]:
     return Notification.objects.filter(user=user).order_by("-created_at", "-id")
 
 
+_unread_count = PreparedRead(
+    lambda user: counted(Notification.objects.filter(user=user, read_at__isnull=True), "user"), "user"
+)
+
+
 def notification_unread_count(*, user) -> int:
-    """How many of ``user``'s notifications are unread: one COUNT on the (user, read_at) index."""
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+    """How many of ``user``'s notifications are unread (every page's header): one prepared COUNT on
+    the (user, read_at) index."""
+    return count_of(_unread_count(user=user.pk))
 
 
 # --- People -------------------------------------------------------------------------------

@@ -59,7 +59,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         except ApplicationError as exc:
             form.add_service_error(exc, field_map={"password": "password1"})
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="marketplace.auth_backends.PreparedModelBackend")
             messages.success(
                 request,
                 _(
