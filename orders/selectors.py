@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connections
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from core.exceptions import NotFound
@@ -30,6 +31,7 @@ from .models import (
     MessageAttachment,
     MessageReport,
     Order,
+    OrderState,
     Payment,
     Policy,
     Refund,
@@ -70,6 +72,123 @@ def order_list_for(*, user, role: str | None = None, state: str | None = None) -
     if state:
         qs = qs.filter(state=state)
     return qs.select_related("client", "provider", "policy").order_by("-created_at", "-id")
+
+
+# --- The dashboard --------------------------------------------------------------------------
+
+# What waits for a party: the states in which the order page offers them an action. A booked
+# shift waits for its worker once it starts within DASHBOARD_SHIFT_SOON (check-in opens near the start).
+WAITING_FOR_CLIENT = (OrderState.AWAITING_REQUIREMENTS, OrderState.DELIVERED, OrderState.CHECKED_IN)
+WAITING_FOR_PROVIDER = (OrderState.IN_PROGRESS, OrderState.LATE)
+DASHBOARD_SHIFT_SOON = timedelta(hours=24)
+DASHBOARD_TABS = ("action", "client", "provider")
+
+
+def _waiting_for(user_id, soon) -> Q:
+    return (
+        Q(client_id=user_id, state__in=WAITING_FOR_CLIENT)
+        | Q(provider_id=user_id, state__in=WAITING_FOR_PROVIDER)
+        | Q(provider_id=user_id, state=OrderState.BOOKED, starts_at__lte=soon)
+    )
+
+
+def _dashboard_tab(tab: str, user_id, soon) -> QuerySet[Order]:
+    if tab == "client":
+        return Order.objects.filter(client_id=user_id).order_by("-created_at", "-id")
+    if tab == "provider":
+        return Order.objects.filter(provider_id=user_id).order_by("-created_at", "-id")
+    # What waits for the user: the nearest deadline (due date or shift start) first.
+    return Order.objects.filter(_waiting_for(user_id, soon)).order_by(
+        Coalesce("due_at", "starts_at").asc(nulls_last=True), "-created_at", "-id"
+    )
+
+
+_DASHBOARD_ORDER = ("id", "kind", "client", "provider", "state", "title", "price", "currency")
+_DASHBOARD_ORDER += ("due_at", "starts_at", "location", "created_at")
+_dashboard_counts = PreparedRead(
+    lambda user_id, soon: (
+        Order.objects.filter(Q(client_id=user_id) | Q(provider_id=user_id))
+        .annotate(everyone=Value(1))
+        .values("everyone")
+        .annotate(
+            client=Count("pk", filter=Q(client_id=user_id)),
+            provider=Count("pk", filter=Q(provider_id=user_id)),
+            action=Count("pk", filter=_waiting_for(user_id, soon)),
+        )
+        .order_by()
+        .values_list("client", "provider", "action")
+    ),
+    "user_id",
+    "soon",
+    moments=("soon",),
+)
+
+
+def _dashboard_columns(queryset: QuerySet[Order]) -> QuerySet:
+    return queryset.values_list(
+        *columns(Order, "", _DASHBOARD_ORDER),
+        *columns(User, "client__", USER_REF),
+        *columns(User, "provider__", USER_REF),
+    )
+
+
+_dashboard_rows_in_role = PreparedRead(
+    lambda role, start, stop, user_id: _dashboard_columns(_dashboard_tab(role, user_id, None))[start:stop], "user_id"
+)
+_dashboard_rows_waiting = PreparedRead(
+    lambda start, stop, user_id, soon: _dashboard_columns(_dashboard_tab("action", user_id, soon))[start:stop],
+    "user_id",
+    "soon",
+    moments=("soon",),
+)
+
+
+def _dashboard_order(row: dict) -> Order:
+    order = instance(Order, row)
+    order.client = instance(User, row, "client__")
+    order.provider = instance(User, row, "provider__")
+    return order
+
+
+class DashboardTab:
+    """One tab of the dashboard for a paginator: its rows by a prepared read, its size known."""
+
+    def __init__(self, *, tab: str, count: int, user_id: int, soon: datetime) -> None:
+        self.tab, self._count, self._arguments = tab, count, {"user_id": user_id, "soon": soon}
+
+    def count(self) -> int:
+        return self._count
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, index: slice) -> list[Order]:
+        if not isinstance(index, slice) or index.step is not None:
+            raise TypeError("pages are read by slices")
+        start, stop = index.start or 0, index.stop
+        if stop is not None and stop <= start:
+            return []
+        if self.tab == "action":
+            rows = _dashboard_rows_waiting(variant=(start, stop), **self._arguments)
+        else:
+            rows = _dashboard_rows_in_role(variant=(self.tab, start, stop), user_id=self._arguments["user_id"])
+        return [_dashboard_order(row) for row in rows]
+
+
+def dashboard_counts(*, user, now: datetime) -> dict[str, int]:
+    """How many orders each dashboard tab holds for ``user``: one prepared read."""
+    rows = _dashboard_counts(user_id=user.pk, soon=now + DASHBOARD_SHIFT_SOON)
+    return rows[0] if rows else {"client": 0, "provider": 0, "action": 0}
+
+
+def dashboard_tab(*, user, tab: str, count: int, now: datetime) -> DashboardTab:
+    """The orders of one dashboard tab (``DASHBOARD_TABS``), for a paginator: ``action`` holds the
+    orders that wait for ``user`` to act, the nearest deadline first; ``client`` and ``provider``
+    every order in that role, newest first. Each order has only what the dashboard shows (and its
+    people's names)."""
+    if tab not in DASHBOARD_TABS:
+        raise ValueError(f"no dashboard tab {tab!r}")
+    return DashboardTab(tab=tab, count=count, user_id=user.pk, soon=now + DASHBOARD_SHIFT_SOON)
 
 
 # What others see of a person on an order: UserRefSerializer's fields.
@@ -421,6 +540,56 @@ def order_thread_for(*, order, user) -> QuerySet[Message]:
     return order_messages(order).prefetch_related(
         Prefetch("reports", queryset=MessageReport.objects.filter(reporter=user), to_attr="my_reports")
     )
+
+
+_latest_messages = PreparedRead(
+    lambda limit, order_id: (
+        Message.objects.filter(order_id=order_id)
+        .order_by("-created_at", "-id")
+        .values_list(*columns(Message), *columns(User, "author__"))[:limit]
+    ),
+    "order_id",
+)
+_thread_attachments = PreparedRead(
+    lambda order_id: (
+        MessageAttachment.objects.filter(message__order_id=order_id)
+        .order_by("id")
+        .values_list(*columns(MessageAttachment))
+    ),
+    "order_id",
+)
+_my_thread_reports = PreparedRead(
+    lambda order_id, user_id: (
+        MessageReport.objects.filter(message__order_id=order_id, reporter_id=user_id)
+        .order_by("-created_at", "-id")
+        .values_list(*columns(MessageReport))
+    ),
+    "order_id",
+    "user_id",
+)
+
+
+def order_thread_latest(*, order, user, limit: int) -> list[Message]:
+    """The newest ``limit`` messages of the thread as ``user`` sees it, newest first, as
+    :func:`order_thread_for` shapes them (author, attachments, ``my_reports``): prepared reads,
+    the last two only when there are messages."""
+    found = []
+    for row in _latest_messages(variant=(limit,), order_id=order.pk):
+        message = instance(Message, row)
+        message.author = instance(User, row, "author__")
+        message.order = order
+        found.append(message)
+    if found:
+        files: dict[int, list] = {}
+        for row in _thread_attachments(order_id=order.pk):
+            files.setdefault(row["message_id"], []).append(instance(MessageAttachment, row))
+        reports: dict[int, list] = {}
+        for row in _my_thread_reports(order_id=order.pk, user_id=user.pk):
+            reports.setdefault(row["message_id"], []).append(instance(MessageReport, row))
+        for message in found:
+            attach(message, attachments=files.get(message.pk, []))
+            message.my_reports = reports.get(message.pk, [])
+    return found
 
 
 def message_get_for(*, pk, user) -> Message:

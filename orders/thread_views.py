@@ -21,7 +21,13 @@ from marketplace.selectors import block_active_between
 from . import threads
 from .forms import MessageForm, MessageReportForm
 from .models import MessageReportReason, Order
-from .selectors import attachment_get_for, message_get_for, order_get_for_action, order_thread_for
+from .selectors import (
+    attachment_get_for,
+    message_get_for,
+    order_get_for_action,
+    order_thread_for,
+    order_thread_latest,
+)
 
 THREAD_ON_ORDER_PAGE = 50
 THREAD_PER_PAGE = 50
@@ -32,9 +38,7 @@ def thread_context(request: HttpRequest, order: Order, *, form: MessageForm | No
     user = request.user
     role = order.role_of(user)
     if page is None:
-        latest = list(
-            order_thread_for(order=order, user=user).order_by("-created_at", "-id")[: THREAD_ON_ORDER_PAGE + 1]
-        )
+        latest = order_thread_latest(order=order, user=user, limit=THREAD_ON_ORDER_PAGE + 1)
         has_earlier = len(latest) > THREAD_ON_ORDER_PAGE
         thread = latest[:THREAD_ON_ORDER_PAGE][::-1]
     else:

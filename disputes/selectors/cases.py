@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from core.exceptions import NotFound
 from core.models import TransitionLog
+from core.prepared import PreparedRead, columns, instance
 from core.support import is_support
 from disputes.models import AfterSalesTicket, CaseStatement, Evidence, RequestState, ResolutionRequest, SupportCase
 from orders.models import Order
@@ -33,6 +34,19 @@ def case_list_for(*, user, state: str | None = None, order=None) -> QuerySet[Sup
     if order is not None:
         qs = qs.filter(order=order)
     return qs.select_related("order", "opened_by").order_by("-created_at", "-id")
+
+
+_cases_of_order = PreparedRead(
+    lambda order_id: SupportCase.objects.filter(order_id=order_id).values_list(*columns(SupportCase)), "order_id"
+)
+
+
+def cases_of_order(*, order: Order) -> list[SupportCase]:
+    """The support cases of ``order``, newest first (the order page): a prepared read."""
+    found = [instance(SupportCase, row) for row in _cases_of_order(order_id=order.pk)]
+    for case in found:
+        case.order = order
+    return found
 
 
 def case_get_for(*, pk, user) -> SupportCase:

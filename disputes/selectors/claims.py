@@ -6,8 +6,10 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from core.exceptions import NotFound
+from core.prepared import PreparedRead, columns, instance
 from core.support import is_support
 from disputes.models import AppealState, Claim, ClaimState, Evidence, PenaltyAppeal
+from marketplace.models import User
 
 _EVIDENCE = Prefetch("evidence", queryset=Evidence.objects.select_related("uploaded_by").order_by("created_at", "id"))
 
@@ -32,9 +34,26 @@ def claim_get_for(*, pk, user) -> Claim:
     return claim
 
 
+_claim_of_order = PreparedRead(
+    lambda order_id: (
+        Claim.objects.filter(order_id=order_id)
+        .order_by("pk")
+        .values_list(*columns(Claim), *columns(User, "claimant__"))
+    ),
+    "order_id",
+)
+
+
 def claim_of_order(*, order) -> Claim | None:
-    """The claim filed on ``order``, if any (there is at most one)."""
-    return Claim.objects.filter(order=order).select_related("claimant").first()
+    """The claim filed on ``order``, if any (there is at most one), with its claimant: a prepared
+    read (the order page)."""
+    rows = _claim_of_order(order_id=order.pk)
+    if not rows:
+        return None
+    claim = instance(Claim, rows[0])
+    claim.claimant = instance(User, rows[0], "claimant__")
+    claim.order = order
+    return claim
 
 
 def claims_waiting(*, state: str | None = ClaimState.PENDING_REVIEW) -> QuerySet[Claim]:

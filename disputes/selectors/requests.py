@@ -10,12 +10,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.exceptions import NotFound
-from core.prepared import PreparedRead, count_of, counted
+from core.prepared import PreparedRead, columns, count_of, counted, instance
 from core.support import is_support
 from credit.rates import CompletionRateEffect
 from disputes.models import AwayPeriod, RequestState, RequestType, ResolutionRequest
 from disputes.windows import Period
-from marketplace.models import Availability
+from marketplace.models import Availability, User
 from orders.cancellation import cancellation_decide, refusal_message
 from orders.completion import completion_rate_effect_for
 from orders.models import Order, Policy
@@ -40,6 +40,30 @@ def request_list_for_order(*, order: Order) -> QuerySet[ResolutionRequest]:
         .select_related("author", "responded_by")
         .order_by("-created_at", "-id")
     )
+
+
+_requests_of_order = PreparedRead(
+    lambda order_id: (
+        ResolutionRequest.objects.filter(order_id=order_id)
+        .order_by("-created_at", "-id")
+        .values_list(*columns(ResolutionRequest), *columns(User, "author__"), *columns(User, "responded_by__"))
+    ),
+    "order_id",
+)
+
+
+def requests_of_order(*, order: Order) -> list[ResolutionRequest]:
+    """What :func:`request_list_for_order` finds, by a prepared read (the order page's Resolution
+    Center): each request with its author and who answered it, its order the one given."""
+    found = []
+    for row in _requests_of_order(order_id=order.pk):
+        resolution_request = instance(ResolutionRequest, row)
+        resolution_request.author = instance(User, row, "author__")
+        if resolution_request.responded_by_id is not None:
+            resolution_request.responded_by = instance(User, row, "responded_by__")
+        resolution_request.order = order
+        found.append(resolution_request)
+    return found
 
 
 def request_open_for_order(*, order: Order) -> ResolutionRequest | None:

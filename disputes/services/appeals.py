@@ -24,6 +24,7 @@ from core.audit import transition_logged
 from core.exceptions import Conflict, NotFound, PermissionDenied
 from core.i18n import Translatable
 from core.models import ActorRole
+from core.prepared import PreparedRead, columns, instance
 from core.support import is_support
 from core.text import invalid, text_clean
 from core.timeutils import when_text
@@ -74,13 +75,41 @@ def appealable_kind(event: CreditEvent) -> bool:
     )
 
 
+_appeals_between = PreparedRead(
+    lambda user_id, oldest, newest: PenaltyAppeal.objects.filter(
+        appellant_id=user_id, event__created_at__gte=oldest, event__created_at__lte=newest
+    ).values_list(*columns(PenaltyAppeal)),
+    "user_id",
+    "oldest",
+    "newest",
+    moments=("oldest", "newest"),
+)
+_policy = PreparedRead(lambda policy_id: Policy.objects.filter(pk=policy_id).values_list(*columns(Policy)), "policy_id")
+
+
 def penalty_appeals_mark(*, user: User, events: Sequence[CreditEvent], now: datetime | None = None) -> None:
     """Give each of ``user``'s ``events`` ``appeal`` (theirs, or None) and ``appeal_until`` (when it may
-    still be appealed, or None): for the credit page, in two queries whatever the page holds."""
+    still be appealed, or None): for the credit page, by prepared reads of the user's appeals and of
+    each policy the page's penalties were placed under (one, almost always)."""
     now = now or timezone.now()
-    appeals = {a.event_id: a for a in PenaltyAppeal.objects.filter(appellant=user, event__in=list(events))}
-    policy_ids = {event.order.policy_id for event in events if event.order_id is not None}
-    policies = {p.pk: p for p in Policy.objects.filter(pk__in=policy_ids)} if policy_ids else {}
+    if not events:
+        return
+    on_page = {event.pk for event in events}
+    moments = [event.created_at for event in events]
+    appeals = {
+        appeal.event_id: appeal
+        for appeal in (
+            instance(PenaltyAppeal, row)
+            for row in _appeals_between(user_id=user.pk, oldest=min(moments), newest=max(moments))
+        )
+        if appeal.event_id in on_page
+    }
+    policy_ids = {event.order.policy_id for event in events if event.order_id is not None and appealable_kind(event)}
+    policies = {}
+    for policy_id in policy_ids:
+        rows = _policy(policy_id=policy_id)
+        if rows:
+            policies[policy_id] = instance(Policy, rows[0])
     for event in events:
         event.appeal = appeals.get(event.pk)
         event.appeal_until = None

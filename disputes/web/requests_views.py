@@ -27,9 +27,9 @@ from disputes.selectors.requests import (
     request_can_escalate,
     request_consequences,
     request_get,
-    request_list_for_order,
     request_recipient_role,
     request_window_pause,
+    requests_of_order,
     unanswered_update_requests_count,
 )
 from disputes.services import requests as services
@@ -93,16 +93,14 @@ def _open_request_context(request: HttpRequest, found: ResolutionRequest, bound:
 def requests_panel(request: HttpRequest, order: Order) -> dict:
     """What the order page's Resolution Center shows ``request.user``: one query for the requests."""
     role = order.role_of(request.user)
-    found = list(request_list_for_order(order=order))
-    for item in found:
-        item.order = order  # the page's order, already loaded: no query per request
+    found = requests_of_order(order=order)  # each with the page's order, already loaded
     open_request = next((r for r in found if r.state == RequestState.OPEN), None)
     types = [] if open_request is not None else _types_open_to(order, role)
     return {
         "role": role,
         "open": _open_request_context(request, open_request, None) if open_request is not None else None,
         "past": [r for r in found if r is not open_request],
-        "types": [(t, RequestType(t).label, _open_form(order, t)) for t in types],
+        "types": [(t, RequestType(t).label) for t in types],  # each form is loaded when opened
     }
 
 
@@ -140,6 +138,8 @@ def request_open(request: HttpRequest, pk: int, type: str) -> HttpResponse:
             messages.success(request, _("Your request is sent. The other party has been told."))
             return redirect("order_detail", pk=order.pk)
     context = {"order": order, "type": type, "type_label": RequestType(type).label, "form": form}
+    if request.method == "GET" and request.htmx:  # into the order page's Resolution Center
+        return render(request, "disputes/requests/_request_open_form.html", context)
     return render(request, "disputes/requests/request_open.html", context, status=400 if form.errors else 200)
 
 

@@ -224,10 +224,14 @@ def test_page_the_extension_form_says_how_far_the_due_date_may_move(client):
     client.force_login(order.provider)
 
     form_page = client.get(reverse("request_open", args=[order.pk, "extend_delivery"]))
+    # The order page loads the same form into its Resolution Center when the section is opened.
     order_page = client.get(reverse("order_detail", args=[order.pk]))
+    loaded = client.get(reverse("request_open", args=[order.pk, "extend_delivery"]), headers={"HX-Request": "true"})
 
+    assert f'hx-get="{reverse("request_open", args=[order.pk, "extend_delivery"])}"' in order_page.content.decode()
+    assert "<html" not in loaded.content.decode()
     latest = when_text(order.due_at + timedelta(days=30))
-    for response in (form_page, order_page):
+    for response in (form_page, loaded):
         assert f"At most 30 days past the current due date ({when_text(order.due_at)}): by {latest}." in (
             unescape(response.content.decode())
         )
