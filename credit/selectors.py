@@ -88,6 +88,38 @@ def credit_events_pages(user) -> PreparedPages:
     return PreparedPages(count=_events_count, rows=_events_slice, make=_event, user_id=user.pk)
 
 
+_ORDER = CreditEvent._meta.get_field("order").related_model  # orders is above credit: not imported
+_events_slice_for_page = PreparedRead(
+    lambda start, stop, user_id: (
+        CreditEvent.objects.filter(user_id=user_id)
+        .annotate(reversed_at=F("reversed_by__created_at"))
+        .order_by("-created_at", "-id")
+        .values_list(
+            *columns(CreditEvent),
+            "reversed_at",
+            *columns(_ORDER, "order__", ("id", "title", "policy")),
+            *columns(CreditEvent, "reverses__", ("id", "created_at", "reason")),
+        )[start:stop]
+    ),
+    "user_id",
+)
+
+
+def _event_for_page(row: dict) -> CreditEvent:
+    event = _event(row)
+    if event.order_id is not None:
+        event.order = instance(_ORDER, row, "order__")  # its title and policy (the rest deferred)
+    if event.reverses_id is not None:
+        event.reverses = instance(CreditEvent, row, "reverses__")
+    return event
+
+
+def credit_events_pages_for_page(user) -> PreparedPages:
+    """:func:`credit_events_pages` for the credit page: each event also with its order's title and
+    policy and the time and reason of the event it reverses."""
+    return PreparedPages(count=_events_count, rows=_events_slice_for_page, make=_event_for_page, user_id=user.pk)
+
+
 # Events that come from a cancellation of the order they name.
 CANCELLATION_EVENT_REASONS = (CreditReason.CANCELLATION, CreditReason.NO_SHOW, CreditReason.RULING)
 

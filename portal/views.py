@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from core.web import paginate
 from credit.models import Level
-from credit.selectors import credit_events_for, credit_events_mark_counting
+from credit.selectors import credit_events_mark_counting, credit_events_pages_for_page
 from disputes.services.appeals import penalty_appeals_mark
 
 from .selectors import credit_summary_for
@@ -28,7 +28,7 @@ def credit_page(request: HttpRequest) -> HttpResponse:
     summary = credit_summary_for(user, now=now)
     policy = summary.policy  # read once for the whole page
     counting = summary.counting
-    page = paginate(request, credit_events_for(user), per_page=EVENTS_PER_PAGE)
+    page = paginate(request, credit_events_pages_for_page(user), per_page=EVENTS_PER_PAGE)
     page.object_list = credit_events_mark_counting(page.object_list, counting)
     penalty_appeals_mark(user=user, events=page.object_list, now=now)
     context = {
