@@ -34,7 +34,14 @@ from . import cancellation, services
 from .forms import CancelForm, ConfirmForm, DeliverForm, OrderCreateForm, RequirementsForm, RevisionForm
 from .models import AccountKind, Cancellation, CancellationQuote, Order, OrderState
 from .policy import Refusal
-from .selectors import delivery_file_get_for, order_get, order_get_for_action, order_list_for
+from .selectors import (
+    DASHBOARD_TABS,
+    dashboard_counts,
+    dashboard_tab,
+    delivery_file_get_for,
+    order_get,
+    order_get_for_action,
+)
 
 ORDERS_PER_PAGE = 15
 
@@ -84,16 +91,17 @@ def order_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
+    """Opens on what waits for the user across both roles; the other tabs list every order per role."""
     tab = request.GET.get("tab")
-    if tab not in ("client", "provider"):
-        tab = "client"
-    page = paginate(request, order_list_for(user=request.user, role=tab), per_page=ORDERS_PER_PAGE)
-    # The open tab's count is the paginator's (already read); only the other tab is counted.
-    other = "provider" if tab == "client" else "client"
-    counts = {tab: page.paginator.count, other: order_list_for(user=request.user, role=other).count()}
+    if tab not in DASHBOARD_TABS:
+        tab = "action"
+    now = timezone.now()
+    counts = dashboard_counts(user=request.user, now=now)
+    orders = dashboard_tab(user=request.user, tab=tab, count=counts[tab], now=now)
     context = {
         "tab": tab,
-        "page": page,
+        "page": paginate(request, orders, per_page=ORDERS_PER_PAGE),
+        "action_count": counts["action"],
         "client_count": counts["client"],
         "provider_count": counts["provider"],
     }

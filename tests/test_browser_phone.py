@@ -4,7 +4,7 @@ dashboard's orders as cards with every value on screen. Skipped without Playwrig
 
 import pytest
 
-from tests.factories import PASSWORD, UserFactory, order_in_progress, shift_order
+from tests.factories import PASSWORD, UserFactory, order_delivered, shift_checked_in
 from tests.test_browser_smoke import chromium_page, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -53,8 +53,8 @@ def test_the_header_is_one_row_and_the_menu_opens_and_closes(live_server, phone,
 def test_the_dashboard_shows_each_order_as_a_card_with_its_price_and_due_date_on_screen(live_server, phone, tmp_path):
     # given
     me = UserFactory(username="ana", display_name="Ana")
-    order_in_progress(client=me, title="A long title for a shop sign in three colours")
-    shift_order(client=me)
+    order_delivered(client=me, title="A long title for a shop sign in three colours")  # waits for my review
+    shift_checked_in(client=me)  # waits for my confirmation
     page = phone
 
     # when

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import template
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.models import ActorRole
 from orders.forms import OrderCreateForm
@@ -26,6 +27,24 @@ def state_label(state: str) -> str:
         return str(OrderState(state).label)
     except ValueError:
         return state
+
+
+# What the order page asks of each party, by state (the dashboard's "waiting for you").
+_NEXT_STEPS = {
+    ("client", OrderState.AWAITING_REQUIREMENTS): gettext_lazy("Send your requirements"),
+    ("client", OrderState.DELIVERED): gettext_lazy("Review the delivery"),
+    ("client", OrderState.CHECKED_IN): gettext_lazy("Confirm the shift"),
+    ("provider", OrderState.IN_PROGRESS): gettext_lazy("Deliver the work"),
+    ("provider", OrderState.LATE): gettext_lazy("Deliver: it is overdue"),
+    ("provider", OrderState.BOOKED): gettext_lazy("Check in when the shift starts"),
+}
+
+
+@register.simple_tag
+def next_step(order: Order, user) -> str:
+    """What ``user`` is to do next on ``order``, in words; empty when nothing waits for them."""
+    role = "client" if order.client_id == user.pk else "provider" if order.provider_id == user.pk else None
+    return str(_NEXT_STEPS.get((role, order.state), ""))
 
 
 @register.simple_tag
