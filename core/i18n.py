@@ -10,16 +10,20 @@ it in the active language::
     Translatable(gettext_noop("Order #%(id)s “%(title)s” is late"), {"id": order.pk, "title": order.title})
     Joined("\\n\\n", [request.message, Translatable(gettext_noop("Accept or decline by %(at)s."), {"at": at})])
 
-Plain strings pass through untouched: what a user wrote is never translated.
+Plain strings pass through untouched: what a user wrote is never translated. A ``Moment`` in
+the parameters is a time shown in the reader's time zone (the active one when rendered).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from django.utils.functional import Promise
 from django.utils.translation import get_supported_language_variant, gettext
+
+from core.timeutils import when_text
 
 
 class Translatable:
@@ -73,8 +77,27 @@ class Joined:
         return f"Joined({self.separator!r}, {self.parts!r})"
 
 
-Text = str | Translatable | Joined | Promise
-LAZY = (Translatable, Joined, Promise)
+class Moment:
+    """A moment in a text for someone else: shown in the reader's time zone (the active one when
+    rendered), its zone named (``2026-12-03 23:17 CST``), never as a raw ISO timestamp."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: datetime) -> None:
+        self.value = value
+
+    def render(self, catalog: Catalog | None = None) -> str:
+        return when_text(self.value)
+
+    def __str__(self) -> str:
+        return self.render()
+
+    def __repr__(self) -> str:
+        return f"Moment({self.value!r})"
+
+
+Text = str | Translatable | Joined | Moment | Promise
+LAZY = (Translatable, Joined, Moment, Promise)
 
 
 class Catalog:

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import DATETIME_LOCAL, GigfairForm
+from core.timezones import time_zone_choices
 from marketplace.logins import lock_for, lock_message
 from marketplace.models import CURRENCIES, BlockReason, ListingKind
 
@@ -41,6 +42,21 @@ class EmailChangeForm(GigfairForm):
     )
 
 
+def _time_zone_field(**kwargs) -> forms.ChoiceField:
+    # The browser's zone is filled in by gigfair.js (data-guess-time-zone) where none was chosen.
+    return forms.ChoiceField(
+        label=_("Time zone"),
+        choices=time_zone_choices,
+        help_text=_("Every time on your pages, notifications and e-mails is shown in it."),
+        widget=forms.Select(attrs={"data-guess-time-zone": ""}),
+        **kwargs,
+    )
+
+
+class TimeZoneForm(GigfairForm):
+    time_zone = _time_zone_field()
+
+
 class SignupForm(GigfairForm):
     username = forms.CharField(
         label=_("Username"),
@@ -66,6 +82,7 @@ class SignupForm(GigfairForm):
     password2 = forms.CharField(
         label=_("Password again"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
+    time_zone = _time_zone_field(required=False)
 
     def clean(self) -> dict:
         cleaned = super().clean()

@@ -39,6 +39,14 @@ class User(AbstractUser):
         blank=True,
         help_text=_("Pages, notifications and e-mails are in this language. Blank: the site's default."),
     )
+    # Where they are: every time on their pages, notifications and e-mails is shown in it. Guessed
+    # from the browser at sign-up (core.timezones), editable in their settings and through the API.
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default=settings.TIME_ZONE,
+        help_text=_("Times on pages, in notifications and e-mails are shown in this zone."),
+    )
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"

@@ -6,6 +6,7 @@ whatever sweep) caused them: callers pass ``core.i18n`` messages, rendered here 
 
 from __future__ import annotations
 
+import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
@@ -18,6 +19,7 @@ from django.utils.translation import gettext as _
 from core.db import insert_rows
 from core.exceptions import NotFound
 from core.i18n import Catalog, Text, is_lazy
+from core.timezones import valid_time_zone
 
 from .models import Notification, User
 from .tasks import notification_email_task
@@ -49,23 +51,27 @@ def notification_build(
 def _render_for_recipients(rows: list[dict]) -> None:
     """Translate the rows' texts, each into its recipient's language, in place.
 
-    One query for the languages of the batch's recipients, and one ``translation.override``
-    per language, not per row: a sweep sends thousands. Within a language each msgid is
+    One query for the languages and time zones of the batch's recipients, and one
+    ``translation.override`` (and ``timezone.override``: times are in the reader's zone) per
+    language and zone, not per row: a sweep sends thousands. Within a language each msgid is
     looked up once, and a text shared by several rows (both parties of an order) is rendered
     once.
     """
     lazy = [row for row in rows if not (isinstance(row["title"], str) and isinstance(row["body"], str))]
     if not lazy:
         return
-    languages = dict(
-        User.objects.filter(pk__in={row["user_id"] for row in lazy}).exclude(language="").values_list("pk", "language")
-    )
-    default = settings.LANGUAGE_CODE
-    by_language: dict[str, list[dict]] = defaultdict(list)
+    readers = {
+        pk: (language or settings.LANGUAGE_CODE, valid_time_zone(zone) or settings.TIME_ZONE)
+        for pk, language, zone in User.objects.filter(pk__in={row["user_id"] for row in lazy}).values_list(
+            "pk", "language", "time_zone"
+        )
+    }
+    unknown = (settings.LANGUAGE_CODE, settings.TIME_ZONE)
+    by_reader: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for row in lazy:
-        by_language[languages.get(row["user_id"], default)].append(row)
-    for language, group in by_language.items():
-        with translation.override(language):
+        by_reader[readers.get(row["user_id"], unknown)].append(row)
+    for (language, zone), group in by_reader.items():
+        with translation.override(language), timezone.override(zoneinfo.ZoneInfo(zone)):
             catalog = Catalog()
             for row in group:
                 row["title"] = catalog.text(row["title"])[:TITLE_MAX]

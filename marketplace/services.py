@@ -26,6 +26,7 @@ from core.prepared import PreparedRead
 from core.support import is_support
 from core.text import text_clean
 from core.timeutils import when_text
+from core.timezones import valid_time_zone
 from credit.eligibility import require_can_post
 
 from .models import (
@@ -80,12 +81,14 @@ def user_create(
     password: str,
     display_name: str = "",
     language: str = "",
+    time_zone: str = "",
     email_verified: bool = False,
 ) -> User:
     """Sign a person up; every problem is reported against its field.
 
-    ``language`` is the one they signed up in: their pages and notifications keep it. The
-    address gets a verification link (notifications are e-mailed once it is confirmed), unless
+    ``language`` is the one they signed up in: their pages and notifications keep it.
+    ``time_zone`` is the one their browser is in (an unknown one: the site's). The address
+    gets a verification link (notifications are e-mailed once it is confirmed), unless
     ``email_verified`` (demo accounts).
     """
     username = (username or "").strip()
@@ -123,6 +126,7 @@ def user_create(
                 email=email,
                 display_name=display_name.strip(),
                 language=supported_language(language),
+                time_zone=valid_time_zone(time_zone) or settings.TIME_ZONE,
                 email_verified_at=now if email_verified else None,
                 email_verification_sent_at=None if email_verified else now,
             )
@@ -273,6 +277,19 @@ def user_language_set(*, user: User, language: str) -> User:
     if user.language != code:
         user.language = code
         user.save(update_fields=("language",))
+    return user
+
+
+def user_time_zone_set(*, user: User, time_zone: str) -> User:
+    """Remember where ``user`` is: every time on their pages, notifications and e-mails is shown in
+    ``time_zone`` (an IANA name such as ``Asia/Shanghai``)."""
+    name = valid_time_zone((time_zone or "").strip())
+    if not name:
+        message = _("Choose a time zone by its IANA name, such as Europe/Amsterdam or Asia/Shanghai.")
+        raise ValidationFailed(message, errors={"time_zone": [message]})
+    if user.time_zone != name:
+        user.time_zone = name
+        user.save(update_fields=("time_zone",))
     return user
 
 

@@ -16,6 +16,7 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/email/", views.account_email, name="account_email"),
+    path("account/time-zone/", views.account_time_zone, name="account_time_zone"),
     path("account/email/verification/", views.account_email_resend, name="account_email_resend"),
     path("account/email/verify/<str:token>/", views.email_verify, name="email_verify"),
     path("listings/new/", views.listing_create, name="listing_create"),

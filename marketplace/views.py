@@ -5,22 +5,25 @@ from __future__ import annotations
 
 from contextlib import suppress
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.i18n import LANGUAGE_QUERY_PARAMETER, set_language
 
 from core.exceptions import ApplicationError, NotFound, ValidationFailed
+from core.timezones import TIME_ZONE_COOKIE, valid_time_zone
 from core.web import paginate, render_with_partial
 
 from . import notifications, services
-from .forms import AvailabilityForm, BlockForm, EmailChangeForm, ListingForm, SignupForm
+from .forms import AvailabilityForm, BlockForm, EmailChangeForm, ListingForm, SignupForm, TimeZoneForm
 from .models import Listing, ListingKind, User
 from .selectors import (
     availability_of,
@@ -45,7 +48,7 @@ NOTIFICATIONS_PER_PAGE = 20
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("dashboard")
-    form = SignupForm(request.POST or None)
+    form = SignupForm(request.POST or None, initial={"time_zone": _browser_time_zone(request)})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -55,6 +58,7 @@ def signup(request: HttpRequest) -> HttpResponse:
                 password=data["password1"],
                 display_name=data["display_name"],
                 language=request.LANGUAGE_CODE,  # the one they signed up in
+                time_zone=data["time_zone"] or _browser_time_zone(request),
             )
         except ApplicationError as exc:
             form.add_service_error(exc, field_map={"password": "password1"})
@@ -70,6 +74,31 @@ def signup(request: HttpRequest) -> HttpResponse:
             )
             return redirect("dashboard")
     return render(request, "registration/signup.html", {"form": form})
+
+
+def _browser_time_zone(request: HttpRequest) -> str:
+    """The zone the browser said it is in (gigfair.js keeps it in a cookie); the site's otherwise."""
+    return valid_time_zone(request.COOKIES.get(TIME_ZONE_COOKIE)) or settings.TIME_ZONE
+
+
+# --- Time zone ------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_time_zone(request: HttpRequest) -> HttpResponse:
+    """Where the signed-in user is: every time they read is shown in that zone."""
+    form = TimeZoneForm(request.POST or None, initial={"time_zone": request.user.time_zone})
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.user_time_zone_set(user=request.user, time_zone=form.cleaned_data["time_zone"])
+        except ApplicationError as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, _("Times are now shown in %(zone)s.") % {"zone": user.time_zone})
+            return redirect("account_time_zone")
+    status = 400 if form.errors else 200
+    return render(request, "marketplace/account_time_zone.html", {"form": form, "now": timezone.now()}, status=status)
 
 
 # --- E-mail address -------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_noop
 
 from core.batches import LockedBatch, claimed_batches, locked_batches, transitions_apply
 from core.db import bulk_update_rows
-from core.i18n import Translatable
+from core.i18n import Moment, Translatable
 from core.jobs import SweepResult
 from core.models import ActorRole
 from credit.selectors import accounts_with_a_level
@@ -114,7 +114,7 @@ def _mark_late(batch: list[Order], now) -> int:
     for order in batch:
         force_from = order.due_at + timedelta(hours=order.policy.late_grace_hours)
         title = Translatable(late_title, {"id": order.pk, "title": order.title})
-        body = Translatable(late_body, {"due": order.due_at.isoformat(), "force": force_from.isoformat()})
+        body = Translatable(late_body, {"due": Moment(order.due_at), "force": Moment(force_from)})
         notices += [
             notification_build(user_id=uid, kind="order_late", title=title, body=body, order_id=order.pk, at=now)
             for uid in (order.client_id, order.provider_id)

@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "marketplace.middleware.UserLanguageMiddleware",  # a signed-in user's language on a new device
+    "core.timezones.TimeZoneMiddleware",  # a signed-in user's time zone, else the browser's
     "django.contrib.messages.middleware.MessageMiddleware",
     # Before anything reads the body (the CSRF check reads the form): 413 on a Content-Length too large.
     "core.middleware.RequestSizeLimitMiddleware",

@@ -15,9 +15,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_noop
 
 from core.batches import locked_batches
-from core.i18n import Joined, Translatable
+from core.i18n import Joined, Moment, Translatable
 from core.jobs import SweepResult
-from core.timeutils import when_text
 from disputes.models import RequestState, RequestType, ResolutionRequest
 from disputes.selectors.requests import request_recipient_id, requests_due_to_expire, waiting_on_time_away
 from disputes.services.requests import requests_end_unanswered
@@ -69,7 +68,7 @@ def remind_requests() -> SweepResult:
                 notification_build(
                     user_id=request_recipient_id(r, r.order),
                     kind="request_reminder",
-                    title=Translatable(REMINDER_TITLE, {"id": r.order_id, "at": when_text(r.respond_by)}),
+                    title=Translatable(REMINDER_TITLE, {"id": r.order_id, "at": Moment(r.respond_by)}),
                     body=Joined("\n\n", [r.message, REMINDER_BODIES[r.type]]),
                     order_id=r.order_id,
                     at=now,

@@ -15,9 +15,8 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_noop
 
 from core.batches import locked_batches
-from core.i18n import Translatable
+from core.i18n import Moment, Translatable
 from core.jobs import SweepResult
-from core.timeutils import when_text
 from disputes.models import AfterSalesTicket, TicketState
 from disputes.services.tickets import LIVE_STATES, ticket_confirmations_expire
 
@@ -78,7 +77,7 @@ def _breach_reason(ticket: AfterSalesTicket, now: datetime) -> Translatable:
         text, due = gettext_noop("No decision by %(due)s"), ticket.resolution_due
     else:
         text, due = gettext_noop("No decision on the cancellation handed to support by %(due)s"), ticket.resolution_due
-    return Translatable(text, {"due": when_text(due)})
+    return Translatable(text, {"due": Moment(due)})
 
 
 def _breach_line(ticket: AfterSalesTicket, reason) -> Translatable:

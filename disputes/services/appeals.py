@@ -22,7 +22,7 @@ from django.utils.translation import gettext_noop
 
 from core.audit import transition_logged
 from core.exceptions import Conflict, NotFound, PermissionDenied
-from core.i18n import Translatable
+from core.i18n import Moment, Translatable
 from core.models import ActorRole
 from core.prepared import PreparedRead, columns, instance
 from core.support import is_support
@@ -219,7 +219,7 @@ def appeal_file(*, event_id, actor: User, statement: str, files: Sequence[Upload
         title=_title(appeal, gettext_noop("Your appeal #%(appeal)s is with support")),
         body=Translatable(
             gettext_noop("Support decides it by %(due)s and tells you why, either way."),
-            {"due": when_text(appeal.decision_due)},
+            {"due": Moment(appeal.decision_due)},
         ),
         order=event.order,
     )

@@ -23,11 +23,10 @@ from django.utils.translation import gettext_noop
 
 from core.audit import transition_logged
 from core.exceptions import Conflict, NotFound, PermissionDenied
-from core.i18n import Translatable
+from core.i18n import Moment, Translatable
 from core.models import ActorRole
 from core.support import is_support
 from core.text import invalid, text_clean
-from core.timeutils import when_text
 from core.uploads import upload_check
 from disputes.models import Claim, ClaimKind, ClaimState, Evidence
 from marketplace.models import User
@@ -192,7 +191,7 @@ def claim_file(*, order: Order, actor: User, kind: str, statement: str, files: S
                 "The %(role)s cancelled the order claiming %(kind)s, with proof. The client is refunded in full. "
                 "Support decides the claim by %(due)s and tells you both."
             ),
-            {"role": ActorRole(role).label, "kind": ClaimKind(kind).label, "due": when_text(claim.decision_due)},
+            {"role": ActorRole(role).label, "kind": ClaimKind(kind).label, "due": Moment(claim.decision_due)},
         ),
         order=order,
     )

@@ -27,7 +27,7 @@ from django_fsm import can_proceed
 from core.audit import transition_logged, transition_logs_write
 from core.batches import transitions_apply
 from core.exceptions import Conflict, NotFound, PermissionDenied
-from core.i18n import Joined, Text, Translatable
+from core.i18n import Joined, Moment, Text, Translatable
 from core.models import ActorRole
 from core.text import invalid, text_clean
 from core.timeutils import when_text
@@ -293,21 +293,21 @@ def request_open(
             Translatable(gettext_noop("Proposed refund to the client: %(percent)s %%."), {"percent": refund_percent})
         )
     elif type == RequestType.EXTEND_DELIVERY:
-        lines.append(Translatable(gettext_noop("Proposed new due date: %(at)s."), {"at": when_text(new_due_at)}))
+        lines.append(Translatable(gettext_noop("Proposed new due date: %(at)s."), {"at": Moment(new_due_at)}))
     if type == RequestType.REQUEST_UPDATE:
         lines.append(
             Translatable(
                 gettext_noop(
                     "Answer with a message by %(at)s; an unanswered request counts against your responsiveness."
                 ),
-                {"at": when_text(resolution_request.respond_by)},
+                {"at": Moment(resolution_request.respond_by)},
             )
         )
     else:
         lines.append(
             Translatable(
                 gettext_noop("Accept or decline by %(at)s; without an answer it is accepted automatically."),
-                {"at": when_text(resolution_request.respond_by)},
+                {"at": Moment(resolution_request.respond_by)},
             )
         )
     notify(users=[recipient_id], kind="request_opened", title=title, body=Joined("\n\n", lines), order=order)
@@ -562,7 +562,7 @@ def requests_end_unanswered(
         elif r.type == RequestType.EXTEND_DELIVERY and can_proceed(order.extend_delivery):
             if r.new_due_at <= order_extension_limit(order):
                 extended.append((order, r.new_due_at))
-                body = Translatable(extended_body, {"at": when_text(r.new_due_at)})
+                body = Translatable(extended_body, {"at": Moment(r.new_due_at)})
             else:  # asked before extensions were bounded: silence cannot agree to it
                 moot[r.pk] = Translatable(too_far_body, {"days": order.policy.max_extension_days})
         if body:
@@ -687,13 +687,13 @@ def requests_reschedule_for_provider(*, provider: User, now: datetime | None = N
             notification_build(
                 user_id=r.author_id,
                 kind="request_rescheduled",
-                title=Translatable(title_text, {"id": r.order_id, "at": when_text(r.respond_by)}),
+                title=Translatable(title_text, {"id": r.order_id, "at": Moment(r.respond_by)}),
                 body=Translatable(
                     body_text,
                     {
                         "name": provider.public_name,
-                        "at": when_text(r.respond_by),
-                        "until": when_text(pause[1]) if pause is not None and pause[1] is not None else "",
+                        "at": Moment(r.respond_by),
+                        "until": Moment(pause[1]) if pause is not None and pause[1] is not None else "",
                     },
                 ),
                 order_id=r.order_id,

@@ -11,6 +11,7 @@ from rest_framework import serializers
 
 from core.api.query import QueryParametersSerializer
 from core.api.schema import codes_help
+from core.timezones import valid_time_zone
 from marketplace.models import CURRENCIES, BlockReason, ListingKind
 from marketplace.services import AVAILABILITY_MESSAGE_MAX, NOTE_MAX
 
@@ -64,6 +65,10 @@ class AccountOutputSerializer(serializers.Serializer):
         + ", ".join(code for code, _name in settings.LANGUAGES)
         + "; empty for the site's default."
     )
+    time_zone = serializers.CharField(
+        help_text="Where the account is, as an IANA name (`Europe/Amsterdam`, `Asia/Shanghai`): times on its pages, "
+        "notifications and e-mails are shown in it. Guessed from the browser at sign-up on the web; `UTC` otherwise."
+    )
 
 
 class MeUpdateInputSerializer(serializers.Serializer):
@@ -78,9 +83,22 @@ class MeUpdateInputSerializer(serializers.Serializer):
         "notifications are not e-mailed. An address another account uses is 400 with `errors.email`.",
     )
 
+    time_zone = serializers.CharField(
+        required=False,
+        help_text="An IANA time zone name such as `America/Sao_Paulo`; an unknown one is 400 with `errors.time_zone`.",
+    )
+
+    def validate_time_zone(self, value: str) -> str:
+        # Checked before anything is changed: a bad zone leaves the e-mail address and language as they were.
+        if not valid_time_zone(value.strip()):
+            raise serializers.ValidationError(
+                _("Choose a time zone by its IANA name, such as Europe/Amsterdam or Asia/Shanghai.")
+            )
+        return value.strip()
+
     def validate(self, attrs: dict) -> dict:
         if not attrs:
-            raise serializers.ValidationError(_("Send at least one of: language, email."))
+            raise serializers.ValidationError(_("Send at least one of: language, email, time_zone."))
         return attrs
 
 

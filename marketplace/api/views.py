@@ -113,7 +113,7 @@ class MeApi(ApiView):
     @extend_schema(
         operation_id="me_partial_update",
         tags=["accounts"],
-        summary="Change the caller's account: its language or e-mail address",
+        summary="Change the caller's account: its language, time zone or e-mail address",
         description="A new `email` is stored unverified and a verification link is e-mailed to it; until the "
         "link is followed, notifications are not e-mailed. An address another account uses (in any case) is 400 "
         "with `errors.email`; changing the address again within two minutes of the last verification e-mail is "
@@ -130,6 +130,8 @@ class MeApi(ApiView):
             user = services.user_email_change(user=user, email=data.validated_data["email"])
         if "language" in data.validated_data:
             user = services.user_language_set(user=user, language=data.validated_data["language"])
+        if "time_zone" in data.validated_data:
+            user = services.user_time_zone_set(user=user, time_zone=data.validated_data["time_zone"])
         return Response(AccountOutputSerializer(user).data)
 
 

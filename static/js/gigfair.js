@@ -3,6 +3,14 @@
   "use strict";
   document.documentElement.classList.add("js");
 
+  // The browser's time zone (an IANA name): kept in a cookie so pages are in the visitor's zone
+  // before they sign in, and offered as the choice where none was made (sign-up, settings).
+  var browserZone = "";
+  try { browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { browserZone = ""; }
+  if (browserZone && document.cookie.indexOf("gigfair_tz=" + encodeURIComponent(browserZone)) === -1) {
+    document.cookie = "gigfair_tz=" + encodeURIComponent(browserZone) + "; path=/; max-age=31536000; samesite=lax";
+  }
+
   function onReady(fn) {
     if (document.readyState !== "loading") fn();
     else document.addEventListener("DOMContentLoaded", fn);
@@ -65,6 +73,15 @@
 
     // A quote says how long it holds; once it has run out, say so where it is shown.
     window.setInterval(markExpiredQuotes, 15000);
+
+    // A time-zone select with nothing chosen yet (sign-up; not a form sent back with errors, not
+    // the settings page's saved choice) takes the browser's zone; the settings page names it.
+    document.querySelectorAll("select[data-guess-time-zone]").forEach(function (select) {
+      var sentBack = select.form && select.form.querySelector("[aria-invalid='true']");
+      var known = Array.prototype.some.call(select.options, function (o) { return o.value === browserZone; });
+      if (browserZone && known && !sentBack && !select.closest("[data-keep-time-zone]")) { select.value = browserZone; }
+    });
+    document.querySelectorAll("[data-browser-time-zone]").forEach(function (el) { el.textContent = browserZone.replace(/_/g, " "); });
 
     // The language menu switches as soon as a language is picked.
     document.querySelectorAll("form[data-autosubmit] select").forEach(function (select) {

@@ -32,6 +32,7 @@ def test_sign_up_creates_the_account_and_never_returns_the_password(api):
         "email_verified": False,  # until the link e-mailed to it is followed
         "display_name": "Ana B.",
         "language": "en",  # the sign-up request's
+        "time_zone": "UTC",  # the site's, until the account chooses one
     }
     assert user.check_password("Correct-Horse-42")
 
@@ -204,6 +205,7 @@ def test_me_returns_the_callers_account(api_as):
         "email_verified": True,
         "display_name": "Ana",
         "language": user.language,
+        "time_zone": user.time_zone,
     }
 
 

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_noop
 
 from core.audit import transition_logged
 from core.exceptions import Conflict, PermissionDenied, ValidationFailed
-from core.i18n import Joined, Text, Translatable
+from core.i18n import Joined, Moment, Text, Translatable
 from core.models import ActorRole
 from core.text import text_clean
 from core.timeutils import when_text
@@ -185,7 +185,7 @@ def ticket_cancel(*, ticket: AfterSalesTicket, actor: User, reason: str, message
         silence = gettext_noop("Answer by %(at)s: without an answer the ticket is cancelled.")
     else:
         silence = gettext_noop("Answer by %(at)s: without an answer a support agent decides.")
-    lines.append(Translatable(silence, {"at": when_text(respond_by)}))
+    lines.append(Translatable(silence, {"at": Moment(respond_by)}))
     body = Joined("\n", lines)
     tell(
         ticket,

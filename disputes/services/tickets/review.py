@@ -12,10 +12,9 @@ from django_fsm import can_proceed
 
 from core.audit import transition_logged
 from core.exceptions import Conflict, ValidationFailed
-from core.i18n import Joined, Translatable
+from core.i18n import Joined, Moment, Translatable
 from core.models import ActorRole
 from core.text import text_clean
-from core.timeutils import when_text
 from disputes.models import AfterSalesTicket, TicketState
 from marketplace.models import User
 from orders.models import money
@@ -136,7 +135,7 @@ def ticket_reject(*, ticket: AfterSalesTicket, actor: User, note: str) -> AfterS
                 note,
                 Translatable(
                     gettext_noop("Who filed it can take it to a support case until %(at)s."),
-                    {"at": when_text(escalate_until(ticket))},
+                    {"at": Moment(escalate_until(ticket))},
                 ),
             ],
         ),

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_noop
 from core.audit import transition_log_build, transition_logs_write
 from core.batches import transitions_apply
 from core.db import bulk_update_rows
-from core.i18n import Joined, Text, Translatable
+from core.i18n import Joined, Moment, Text, Translatable
 from core.models import ActorRole
 from core.timeutils import when_text
 from disputes.models import AfterSalesTicket, TicketCancelReason
@@ -86,7 +86,7 @@ def ticket_confirmations_expire(tickets: Sequence[AfterSalesTicket], *, now: dat
         lines: list[Text] = [
             Translatable(
                 gettext_noop("No answer came by %(at)s, so the cancellation asked for is confirmed automatically."),
-                {"at": when_text(ticket.cancel_respond_by)},
+                {"at": Moment(ticket.cancel_respond_by)},
             ),
             _asked(ticket),
         ]
@@ -127,7 +127,7 @@ def ticket_confirmations_expire(tickets: Sequence[AfterSalesTicket], *, now: dat
                         "No answer came by %(at)s. Work or a return may be under way, so a support agent "
                         "decides the cancellation by %(due)s."
                     ),
-                    {"at": when_text(ticket.cancel_respond_by), "due": when_text(ticket.resolution_due)},
+                    {"at": Moment(ticket.cancel_respond_by), "due": Moment(ticket.resolution_due)},
                 ),
                 _asked(ticket),
             ],

@@ -1,0 +1,161 @@
+"""Every person reads times in their own time zone: chosen at sign-up (guessed from the browser),
+changed on the web and through the API, used on every page, notification and e-mail."""
+
+import re
+import zoneinfo
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from core.jobs import sweep_run
+from core.timeutils import when_text
+from marketplace.models import Notification, User
+from tests.factories import UserFactory, order_in_progress, shift_order
+
+pytestmark = pytest.mark.django_db
+
+SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
+ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+
+
+def _in(zone: str, moment) -> str:
+    with timezone.override(zoneinfo.ZoneInfo(zone)):
+        return when_text(moment)
+
+
+# --- The API ---------------------------------------------------------------------------------
+
+
+def test_me_shows_and_changes_the_time_zone(api_as):
+    user = UserFactory()
+    client = api_as(user)
+    assert client.get("/api/v1/me/").json()["time_zone"] == "UTC"
+
+    response = client.patch("/api/v1/me/", {"time_zone": "Asia/Shanghai"}, format="json")
+
+    assert response.status_code == 200 and response.json()["time_zone"] == "Asia/Shanghai"
+    user.refresh_from_db()
+    assert user.time_zone == "Asia/Shanghai"
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus_Mons", "", "asia/shanghai", "+08:00", "EST5EDT "])
+def test_an_unknown_time_zone_is_400_naming_it_and_nothing_changes(api_as, zone):
+    user = UserFactory(time_zone="Europe/Amsterdam")
+    before = user.email
+
+    response = api_as(user).patch("/api/v1/me/", {"time_zone": zone, "email": "new@example.com"}, format="json")
+
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/problem+json")
+    assert "time_zone" in response.json()["errors"]
+    user.refresh_from_db()
+    assert (user.time_zone, user.email) == ("Europe/Amsterdam", before)
+
+
+# --- The web ---------------------------------------------------------------------------------
+
+
+def test_sign_up_takes_the_zone_the_browser_is_in(client):
+    client.cookies["gigfair_tz"] = "America/Sao_Paulo"
+    page = client.get(reverse("signup"))
+    assert 'value="America/Sao_Paulo" selected' in page.content.decode()
+
+    client.post(
+        reverse("signup"),
+        {
+            "username": "bia",
+            "email": "bia@example.com",
+            "password1": "Samba-Noite-2468",
+            "password2": "Samba-Noite-2468",
+            "time_zone": "America/Sao_Paulo",
+        },
+    )
+
+    assert User.objects.get(username="bia").time_zone == "America/Sao_Paulo"
+
+
+def test_sign_up_without_a_zone_and_no_cookie_is_the_sites(client):
+    client.post(
+        reverse("signup"),
+        {"username": "bo", "email": "bo@example.com", "password1": "Samba-Noite-2468", "password2": "Samba-Noite-2468"},
+    )
+
+    assert User.objects.get(username="bo").time_zone == "UTC"
+
+
+def test_the_settings_page_changes_the_zone_and_refuses_an_unknown_one(client):
+    user = UserFactory()
+    client.force_login(user)
+
+    refused = client.post(reverse("account_time_zone"), {"time_zone": "Mars/Olympus_Mons"})
+    assert refused.status_code == 400
+    assert "time_zone" in refused.context["form"].errors
+
+    done = client.post(reverse("account_time_zone"), {"time_zone": "Asia/Shanghai"}, follow=True)
+    user.refresh_from_db()
+    assert user.time_zone == "Asia/Shanghai"
+    assert "Asia/Shanghai" in done.content.decode()
+    assert "CST" in done.content.decode()  # "it is now … CST there"
+
+
+def test_a_user_in_shanghai_sees_a_shifts_start_in_shanghai_time_on_every_page(client):
+    worker = UserFactory(time_zone="Asia/Shanghai")
+    order = shift_order(provider=worker, starts_in=timedelta(hours=5))
+    client.force_login(worker)
+    shanghai = _in("Asia/Shanghai", order.starts_at)
+    local = timezone.localtime(order.starts_at, SHANGHAI)
+
+    for url in (
+        reverse("order_detail", args=[order.pk]),
+        reverse("dashboard"),
+        reverse("dashboard") + "?tab=provider",
+        reverse("listing_detail", args=[order.listing_id]),
+    ):
+        html = client.get(url).content.decode()
+        assert f"{local:%H:%M} CST" in html, url
+    assert shanghai.endswith("CST")
+
+
+def test_a_visitor_reads_pages_in_the_browsers_zone(client):
+    order = shift_order(starts_in=timedelta(hours=5))
+    client.cookies["gigfair_tz"] = "Asia/Shanghai"
+
+    html = client.get(reverse("listing_detail", args=[order.listing_id])).content.decode()
+
+    assert f"{timezone.localtime(order.listing.starts_at, SHANGHAI):%H:%M} CST" in html
+
+
+def test_a_bad_cookie_is_ignored(client):
+    order = shift_order(starts_in=timedelta(hours=5))
+    client.cookies["gigfair_tz"] = "Nowhere/At_All"
+
+    response = client.get(reverse("listing_detail", args=[order.listing_id]))
+
+    assert response.status_code == 200
+    assert f"{order.listing.starts_at:%H:%M} UTC" in response.content.decode()
+
+
+# --- Notifications and e-mails ----------------------------------------------------------------
+
+
+def test_each_party_reads_a_notification_in_their_own_zone_and_never_an_iso_timestamp(settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    client_user = UserFactory(time_zone="Asia/Shanghai")
+    provider = UserFactory(time_zone="America/Sao_Paulo")
+    order = order_in_progress(client=client_user, provider=provider)
+    Notification.objects.all().delete()
+    mail.outbox.clear()
+
+    with time_machine.travel(order.due_at + timedelta(minutes=1), tick=False):
+        sweep_run("orders.mark_late_orders")
+
+    mine = Notification.objects.get(user=client_user, kind="order_late")
+    theirs = Notification.objects.get(user=provider, kind="order_late")
+    assert _in("Asia/Shanghai", order.due_at) in mine.body
+    assert _in("America/Sao_Paulo", order.due_at) in theirs.body
+    for text in [mine.title, mine.body, theirs.title, theirs.body] + [m.body for m in mail.outbox]:
+        assert not ISO_MOMENT.search(text), text
