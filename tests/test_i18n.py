@@ -22,13 +22,13 @@ from tests.factories import PASSWORD, UserFactory
 
 LOCALE_DIR = Path(settings.BASE_DIR) / "locale"
 # LANGUAGES code -> the folder Django reads it from (django.utils.translation.to_locale).
-CATALOGS = {"zh-hans": "zh_Hans", "zh-hant": "zh_Hant", "nl": "nl", "pt": "pt"}
+CATALOGS = {"zh-hans": "zh_Hans", "zh-hant": "zh_Hant", "nl": "nl", "pt-br": "pt_BR"}
 # A string of the header ("Log in") and one of the home page, as each language reads them.
 EXPECTED = {
     "zh-hans": ("登录", "规则公平、可预期的零工工作"),
     "zh-hant": ("登入", "規則公平、可預期的零工工作"),
     "nl": ("Inloggen", "Gigwerk met eerlijke, voorspelbare regels"),
-    "pt": ("Iniciar sessão", "Trabalho independente com regras justas e previsíveis"),
+    "pt-br": ("Entrar", "Trabalho independente com regras justas e previsíveis"),
 }
 
 
@@ -65,7 +65,7 @@ def test_the_switcher_shows_the_next_pages_in_the_chosen_language(client, code):
         ("zh-TW,zh;q=0.9", "zh-hant"),
         ("zh-HK", "zh-hant"),
         ("nl-BE,nl;q=0.8", "nl"),
-        ("pt-BR,pt;q=0.9", "pt"),
+        ("pt-BR,pt;q=0.9", "pt-br"),
         ("de-DE,de;q=0.9", "en"),
     ],
 )
@@ -83,13 +83,13 @@ def test_anonymous_visitors_get_the_language_their_browser_asks_for(client, acce
 @pytest.mark.django_db
 def test_the_chosen_language_wins_over_accept_language(client):
     # given: a browser asking for Dutch, whose user picked Portuguese
-    client.post(reverse("set_language"), {"language": "pt", "next": "/"})
+    client.post(reverse("set_language"), {"language": "pt-br", "next": "/"})
 
     # when
     response = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="nl")
 
     # then
-    assert _html_lang(response) == "pt"
+    assert _html_lang(response) == "pt-br"
 
 
 # --- A signed-in user's language -------------------------------------------------------------
@@ -129,11 +129,11 @@ def test_the_switcher_ignores_a_language_the_site_does_not_have(client):
 @pytest.mark.django_db
 def test_an_anonymous_visitor_can_still_switch(client):
     # when
-    response = client.post(reverse("set_language"), {"language": "pt", "next": "/"})
+    response = client.post(reverse("set_language"), {"language": "pt-br", "next": "/"})
 
     # then
     assert response.status_code == 302
-    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "pt"
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "pt-br"
 
 
 @pytest.mark.django_db
@@ -160,7 +160,7 @@ def test_signing_up_stores_the_language_of_the_sign_up_page(client, accept_langu
 @pytest.mark.django_db
 def test_signing_up_keeps_the_language_picked_with_the_switcher(client):
     # given: a visitor who picked Portuguese, in a browser asking for Dutch
-    client.post(reverse("set_language"), {"language": "pt", "next": "/"})
+    client.post(reverse("set_language"), {"language": "pt-br", "next": "/"})
 
     # when
     client.post(
@@ -170,7 +170,7 @@ def test_signing_up_keeps_the_language_picked_with_the_switcher(client):
     )
 
     # then
-    assert User.objects.get(username="rui").language == "pt"
+    assert User.objects.get(username="rui").language == "pt-br"
 
 
 @pytest.mark.django_db
@@ -193,7 +193,7 @@ def test_a_new_device_shows_a_signed_in_user_their_stored_language(client):
 @pytest.mark.django_db
 def test_logging_in_brings_the_users_own_language_to_a_browser_that_chose_another(client):
     # given: a browser where Portuguese was picked with the switcher (someone else, or before logging in)
-    client.post(reverse("set_language"), {"language": "pt", "next": "/"})
+    client.post(reverse("set_language"), {"language": "pt-br", "next": "/"})
     user = UserFactory(language="nl")
 
     # when the Dutch reader logs in through the log-in page
@@ -210,11 +210,11 @@ def test_after_logging_in_the_switcher_still_decides(client):
     user = UserFactory(language="nl")
     client.post(reverse("login"), {"username": user.username, "password": PASSWORD})
 
-    client.post(reverse("set_language"), {"language": "pt", "next": "/"})
+    client.post(reverse("set_language"), {"language": "pt-br", "next": "/"})
 
-    assert _html_lang(client.get(reverse("home"))) == "pt"
+    assert _html_lang(client.get(reverse("home"))) == "pt-br"
     user.refresh_from_db()
-    assert user.language == "pt"
+    assert user.language == "pt-br"
 
 
 @pytest.mark.django_db
@@ -287,7 +287,7 @@ def test_the_header_has_a_language_form_that_works_without_javascript(client):
     assert 'method="post"' in form
     assert 'type="submit"' in form
     assert 'name="next"' in form
-    for name in ("English", "简体中文", "繁體中文", "Nederlands", "Português"):
+    for name in ("English", "简体中文", "繁體中文", "Nederlands", "Português Brasileiro"):
         assert f">{name}</option>" in form
 
 
@@ -412,7 +412,7 @@ def test_the_compiled_catalog_matches_its_po_file(folder):
         ("zh-hans", "1234.50\u00a0EUR"),  # Django's Chinese formats do not group thousands
         ("zh-hant", "1234.50\u00a0EUR"),
         ("nl", "1.234,50\u00a0EUR"),
-        ("pt", "1.234,50\u00a0EUR"),
+        ("pt-br", "1.234,50\u00a0EUR"),
     ],
 )
 def test_money_is_shown_with_the_separators_of_the_language(code, shown):
@@ -427,7 +427,7 @@ def test_money_is_shown_with_the_separators_of_the_language(code, shown):
         ("zh-hans", "2026年11月22日 09:30 UTC"),
         ("zh-hant", "2026年11月22日 09:30 UTC"),
         ("nl", "22 nov 2026, 09:30 UTC"),
-        ("pt", "22 nov 2026, 09:30 UTC"),
+        ("pt-br", "22 nov 2026, 09:30 UTC"),
     ],
 )
 def test_dates_are_written_the_way_the_language_writes_them(code, shown):
@@ -440,7 +440,7 @@ def test_dates_are_written_the_way_the_language_writes_them(code, shown):
     assert 'datetime="2026-11-22T09:30:00+00:00"' in html
 
 
-@pytest.mark.parametrize("code", ["nl", "pt", "zh-hans"])
+@pytest.mark.parametrize("code", ["nl", "pt-br", "zh-hans"])
 def test_decimal_inputs_take_a_point_and_show_one_in_every_language(code):
     # Price inputs are type=number: browsers send "120.00" whatever the page's language,
     # so the forms parse and show amounts without the language's decimal comma.
@@ -457,7 +457,7 @@ def test_decimal_inputs_take_a_point_and_show_one_in_every_language(code):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("code", ["nl", "pt"])
+@pytest.mark.parametrize("code", ["nl", "pt-br"])
 def test_posting_a_listing_with_a_decimal_point_works_in_a_comma_language(client, code):
     # given: a signed-in user who reads the site in Dutch or Portuguese
     user = UserFactory()

@@ -24,7 +24,7 @@ def test_a_translatable_is_rendered_in_the_language_active_when_rendered():
 def test_lazy_labels_and_translatables_in_the_parameters_are_translated_too():
     text = Translatable(REASON, {"reason": gettext_lazy("client changed demand"), "refund": "72.00", "cur": "EUR"})
 
-    with translation.override("pt"):
+    with translation.override("pt-br"):
         assert str(text) == "Motivo: o cliente mudou o pedido. Reembolso ao cliente: 72.00 EUR."
 
 
@@ -43,7 +43,7 @@ def test_a_catalog_renders_a_shared_text_once_per_language():
     shared = Translatable(CANCELLED, {"id": 7, "title": "Logo"})
 
     # when
-    with translation.override("pt"):
+    with translation.override("pt-br"):
         catalog = Catalog()
         first, second = catalog.text(shared), catalog.text(shared)
 
@@ -67,6 +67,6 @@ def test_a_language_code_is_brought_to_one_the_site_has():
         "zh-hans",
         "zh-hant",
         "nl",
-        "pt",
+        "pt-br",
     ]
     assert supported_language("de") == supported_language("") == supported_language(None) == ""

@@ -172,7 +172,7 @@ def test_the_author_answering_too_late_is_refused_as_before_and_silence_does_not
 def test_the_late_answer_tells_both_parties_in_their_own_language_and_webhooks_follow(
     django_capture_on_commit_callbacks,
 ):
-    order = order_in_progress(client=UserFactory(language="nl"), provider=UserFactory(language="pt"))
+    order = order_in_progress(client=UserFactory(language="nl"), provider=UserFactory(language="pt-br"))
     hook = webhook_endpoint_create(
         owner=order.client, url="https://partner.example/hooks", events=["request.accepted", "order.cancelled"]
     )

@@ -37,7 +37,9 @@ def test_sign_up_creates_the_account_and_never_returns_the_password(api):
     assert user.check_password("Correct-Horse-42")
 
 
-@pytest.mark.parametrize(("accept_language", "code"), [("zh-TW,zh;q=0.9", "zh-hant"), ("pt-BR", "pt"), ("", "en")])
+@pytest.mark.parametrize(
+    ("accept_language", "code"), [("zh-TW,zh;q=0.9", "zh-hant"), ("pt-BR", "pt-br"), ("pt", "pt-br"), ("", "en")]
+)
 def test_sign_up_stores_the_language_the_caller_asked_in(api, accept_language, code):
     # when (the request leaves its language active in this thread: back to the default afterwards)
     with translation.override(None):

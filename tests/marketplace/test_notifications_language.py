@@ -75,7 +75,7 @@ def test_a_recipient_without_a_language_reads_the_sites_default_whatever_the_sen
     order = order_in_progress(provider=UserFactory(language=""))
 
     # when
-    with translation.override("pt"):
+    with translation.override("pt-br"):
         message_post(order=order, author=order.client, body="Olá!")
 
     # then: the title is in English, and what the client wrote is kept as written
@@ -91,7 +91,7 @@ def test_a_recipient_without_a_language_reads_the_sites_default_whatever_the_sen
 def test_a_sweep_tells_two_parties_each_in_their_own_language_in_one_batch(django_capture_on_commit_callbacks):
     # given: an unanswered cancel request between a Dutch client and a Portuguese provider
     order = order_in_progress(
-        price=Decimal("120.00"), client=UserFactory(language="nl"), provider=UserFactory(language="pt")
+        price=Decimal("120.00"), client=UserFactory(language="nl"), provider=UserFactory(language="pt-br")
     )
     r = open_cancel(order, percent="60")
     mail.outbox.clear()
@@ -162,7 +162,7 @@ def test_a_sweep_batch_costs_the_same_queries_whatever_the_number_of_languages()
 
     # when: a batch whose recipients all read Dutch, and one spread over every language
     one_language = _expiry_queries(["nl"] * 6)
-    every_language = _expiry_queries(["", "en", "zh-hans", "zh-hant", "nl", "pt"])
+    every_language = _expiry_queries(["", "en", "zh-hans", "zh-hant", "nl", "pt-br"])
 
     # then: the same count, with a single query for the recipients' languages
     assert every_language == one_language
@@ -175,7 +175,7 @@ def test_a_sweep_batch_costs_the_same_queries_whatever_the_number_of_languages()
 def test_the_email_links_to_the_notification_in_the_recipients_language(settings, django_capture_on_commit_callbacks):
     # given: where Gigfair is reached, and a Portuguese reader
     settings.GIGFAIR_PUBLIC_URL = "https://gigfair.example/"
-    reader = UserFactory(language="pt")
+    reader = UserFactory(language="pt-br")
 
     # when
     with django_capture_on_commit_callbacks(execute=True):
@@ -185,7 +185,7 @@ def test_the_email_links_to_the_notification_in_the_recipients_language(settings
     notice = Notification.objects.get(user=reader)
     body = _mail_to(reader).body
     assert body.endswith(f"https://gigfair.example/notifications/{notice.pk}/open/")
-    with translation.override("pt"):
+    with translation.override("pt-br"):
         assert translation.gettext("Open it on Gigfair: %(url)s") != "Open it on Gigfair: %(url)s"
         assert translation.gettext("Open it on Gigfair: %(url)s").split("%")[0] in body
 
