@@ -3,18 +3,23 @@ order's message thread, and the open orders between two people (the profile's bl
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import template
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.models import ActorRole
+from orders.cancellation import policy_rules
 from orders.forms import OrderCreateForm
 from orders.gateways import SimulatedCardGateway, gateway_get
 from orders.models import CancellationPath, Order, OrderState
+from orders.policy import Path, Rule, outcome_for
 from orders.selectors import open_orders_between as _open_orders_between
 from orders.services import policy_current
 from orders.thread_views import thread_context
+from orders.views import cancellation_effects
 
 register = template.Library()
 
@@ -81,15 +86,86 @@ def order_box(context, listing, form=None) -> dict:
     ``form`` is a bound ``OrderCreateForm`` when the order page shows a refused order again.
     """
     request = context["request"]
+    policy = policy_current()
     return {
         "listing": listing,
         "order_form": form or OrderCreateForm(),
-        "policy": policy_current(),
+        "policy": policy,
+        "terms": cancellation_terms(listing, policy),
         "simulated_gateway": isinstance(gateway_get(), SimulatedCardGateway),
         "request": request,
         "user": request.user,
         "csrf_token": context.get("csrf_token"),
     }
+
+
+def _when(tier: Rule, before: Rule | None) -> str:
+    """A shift tier's time, in words: it holds from its hours before the start up to the tier before it."""
+    low, high = tier.min_hours_before_start, before.min_hours_before_start if before else None
+    if low is None and high is None:
+        return _("Any time before the start")
+    if low is None:
+        return _("Less than %(h)s h before the start") % {"h": _hours(high)}
+    if high is None:
+        return _("%(h)s h or more before the start") % {"h": _hours(low)}
+    return _("Between %(low)s h and %(high)s h before the start") % {"low": _hours(low), "high": _hours(high)}
+
+
+def _hours(value) -> str:
+    return f"{value:f}".rstrip("0").rstrip(".")
+
+
+def _tiers(rules: list[Rule], path: str) -> list[Rule]:
+    """The rules of ``path``, the earliest tier (the most hours before the start) first."""
+    return sorted(
+        (r for r in rules if r.path == path),
+        key=lambda r: r.min_hours_before_start if r.min_hours_before_start is not None else Decimal("-Infinity"),
+        reverse=True,
+    )
+
+
+def _shown(effects: list) -> list:
+    """The effects worth a line before anyone commits: what lands on the reader, and money that moves."""
+    return [e for e in effects if e.tone != "neutral" or any(ch.isdigit() for ch in e.text)]
+
+
+def cancellation_terms(listing, policy) -> list[dict]:
+    """The cancellation rules that will bind an order of ``listing``, from the side of whoever orders
+    it (the client of a service, the worker who books a shift), worked out on its price: sections of
+    tiers, each with when it holds and what it does."""
+    rules = policy_rules(policy)
+    price = listing.price
+
+    def section(title: str, path: str, role: str, note: str = "") -> dict | None:
+        tiers = _tiers(rules, path)
+        if not tiers:
+            return None
+        rows = []
+        for i, tier in enumerate(tiers):
+            when = _when(tier, tiers[i - 1] if i else None) if path in (Path.CLIENT_SHIFT, Path.PROVIDER_SHIFT) else ""
+            rows.append(
+                {"when": when, "effects": _shown(cancellation_effects(outcome_for(tier, price), listing, role))}
+            )
+        return {"title": title, "note": note, "tiers": rows}
+
+    if listing.is_shift:
+        sections = [
+            section(_("If you cancel"), Path.PROVIDER_SHIFT, "provider"),
+            section(_("If you do not show up"), Path.NO_SHOW, "provider"),
+            section(_("If the employer cancels"), Path.CLIENT_SHIFT, "provider"),
+        ]
+    else:
+        sections = [
+            section(_("If you cancel before sending your requirements"), Path.CLIENT_AWAITING_REQUIREMENTS, "client"),
+            section(
+                _("If the work is late"),
+                Path.CLIENT_FORCE_LATE,
+                "client",
+                _("From %(hours)s hours past the due date you may cancel on your own.")
+                % {"hours": policy.late_grace_hours},
+            ),
+        ]
+    return [s for s in sections if s is not None]
 
 
 @register.inclusion_tag("orders/_messages.html", takes_context=True)
