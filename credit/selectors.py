@@ -136,3 +136,20 @@ def credit_events_mark_counting(events, counting: list) -> list[CreditEvent]:
         counts = event.reason in CANCELLATION_EVENT_REASONS and event.order_id is not None
         event.stops_counting_at = stops.get(event.order_id) if counts else None
     return events
+
+
+SCORE_CHART_POINTS = 60
+_score_history = PreparedRead(
+    lambda user_id: (
+        CreditEvent.objects.filter(user_id=user_id)
+        .order_by("-created_at", "-id")
+        .values_list("created_at", "score_after")[:SCORE_CHART_POINTS]
+    ),
+    "user_id",
+)
+
+
+def score_history(user) -> list[tuple]:
+    """The user's score after each of their last ``SCORE_CHART_POINTS`` events, oldest first: the
+    credit page's chart."""
+    return [(row["created_at"], row["score_after"]) for row in reversed(_score_history(user_id=user.pk))]

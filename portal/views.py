@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from core.web import paginate
 from credit.models import Level
-from credit.selectors import credit_events_mark_counting, credit_events_pages_for_page
+from credit.selectors import credit_events_mark_counting, credit_events_pages_for_page, score_history
 from disputes.services.appeals import penalty_appeals_mark
 
 from .selectors import credit_summary_for
@@ -39,5 +39,43 @@ def credit_page(request: HttpRequest) -> HttpResponse:
         "policy": policy,
         "counting": counting,
         "page": page,
+        "chart": score_chart(score_history(user), now=now),
     }
     return render(request, "credit/credit.html", context)
+
+
+CHART_WIDTH, CHART_HEIGHT, CHART_PAD = 600, 140, 8
+
+
+def score_chart(points: list[tuple], *, now) -> dict | None:
+    """The score over time as an SVG polyline (x by time, y from 0 to 100), from everyone's start
+    at 100 before the first event to now; None without events."""
+    if not points:
+        return None
+    start = points[0][0]
+    span = max((now - start).total_seconds(), 1e-6)
+    inner_w, inner_h = CHART_WIDTH - 2 * CHART_PAD, CHART_HEIGHT - 2 * CHART_PAD
+
+    def xy(at, score) -> str:
+        x = CHART_PAD + inner_w * (at - start).total_seconds() / span
+        y = CHART_PAD + inner_h * (100 - score) / 100
+        return f"{x:.1f},{y:.1f}"
+
+    # A step line: the score holds until the next event changes it.
+    coords, previous = [xy(start, points[0][1])], points[0][1]
+    for at, score in points[1:]:
+        coords += [xy(at, previous), xy(at, score)]
+        previous = score
+    coords.append(xy(now, previous))
+    return {
+        "points": " ".join(coords),
+        "width": CHART_WIDTH,
+        "height": CHART_HEIGHT,
+        "first": points[0],
+        "last": points[-1],
+        "count": len(points),
+        "low": min(score for _at, score in points),
+        "y50": CHART_PAD + inner_h / 2,
+        "y100": CHART_PAD,
+        "y0": CHART_PAD + inner_h,
+    }

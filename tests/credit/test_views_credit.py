@@ -70,10 +70,12 @@ def test_the_completion_rate_shows_raw_rate_and_sample_beside_the_smoothed_one(c
     words = _words(client.get(URL))
 
     # then
-    assert "85.71 % smoothed" in words
-    assert "Raw rate 50 %" in words
-    assert "Sample 2 orders (1 completed, 1 cancelled)" in words
-    assert "Smoothed as if you started with 5 completed orders" in words
+    assert "You completed 1 of the 2 orders that count from the last 60 days." in words
+    assert "as if you had started with 5 completed orders" in words
+    # the exact numbers, one click away
+    assert "With the head start (smoothed) 85.71 %" in words
+    assert "Without it (raw rate) 50 %" in words
+    assert "Orders counted 2 orders (1 completed, 1 cancelled)" in words
 
 
 def test_with_no_orders_there_is_no_raw_rate(client):
@@ -84,8 +86,9 @@ def test_with_no_orders_there_is_no_raw_rate(client):
     words = _words(client.get(URL))
 
     # then
-    assert "Raw rate no orders yet" in words
-    assert "Sample 0 orders" in words
+    assert "No order counts yet from the last 60 days" in words
+    assert "Without it (raw rate) no orders yet" in words
+    assert "Orders counted 0 orders" in words
 
 
 def test_each_event_is_listed_newest_first_and_linked_to_its_order(client):
@@ -116,7 +119,8 @@ def test_an_event_held_at_100_says_what_was_due(client):
 
     # then
     assert "+0 Order completed score 100 after" in words
-    assert "+1 was due; the score stays between 0 and 100." in words
+    assert "Your score was already 100, the most it can be: +1 added nothing." in words
+    assert "was due" not in words
 
 
 def test_a_reversed_event_and_its_reversal_are_both_shown(client):
@@ -231,7 +235,7 @@ def test_the_level_is_explained(client):
 
     # then
     assert "Below standard" in words
-    assert "Your smoothed completion rate is under 90 %" in words
+    assert "Your completion rate is under 90 %" in words
 
 
 def test_only_the_viewers_own_credit_is_shown(client):
@@ -314,3 +318,34 @@ def test_the_provider_sees_the_update_requests_they_let_expire_in_the_window(cli
     # then
     assert response.context["summary"].unanswered_update_requests == 2
     assert "Responsiveness 2 update requests left unanswered" in _words(response)
+
+
+def test_the_score_over_time_is_drawn_from_its_events(client):
+    # given: two events that moved the score
+    user = UserFactory()
+    credit_adjust(user=user, delta=-10, actor=UserFactory(support=True), reason="Rude to a client")
+    credit_adjust(user=user, delta=5, actor=UserFactory(support=True), reason="Reviewed")
+    client.force_login(user)
+
+    # when
+    response = client.get(URL)
+
+    # then: a step line, 100 at the top (y=8) and 0 at the bottom (y=132); it ends at now
+    chart = response.context["chart"]
+    assert (chart["count"], chart["low"], chart["last"][1]) == (2, 90, 95)
+    points = [tuple(map(float, p.split(","))) for p in chart["points"].split()]
+    assert len(points) == 4  # first event, the step at the second (before, after), now
+    assert points[0][1] == pytest.approx(8 + 124 * 0.10)  # 90
+    assert points[-1][1] == pytest.approx(8 + 124 * 0.05)  # 95
+    assert points[-1][0] == pytest.approx(592)
+    html = response.content.decode()
+    assert '<polyline class="score-line"' in html and "lowest 90" in html
+
+
+def test_no_events_no_chart(client):
+    client.force_login(UserFactory())
+
+    response = client.get(URL)
+
+    assert response.context["chart"] is None
+    assert "score-chart" not in response.content.decode()
