@@ -9,8 +9,9 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
 from core.i18n import supported_language
+from core.timezones import TIME_ZONE_COOKIE
 
-from .services import user_language_on_login
+from .services import user_language_on_login, user_time_zone_on_login
 
 LOGIN_LANGUAGE = "_gigfair_login_language"
 
@@ -23,6 +24,7 @@ def language_on_login(sender, request: HttpRequest | None, user, **kwargs) -> No
     if request is None:
         return
     language = user_language_on_login(user=user, browser_language=request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME))
+    user_time_zone_on_login(user=user, browser_time_zone=request.COOKIES.get(TIME_ZONE_COOKIE))
     if language:
         setattr(request, LOGIN_LANGUAGE, language)
 

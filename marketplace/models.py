@@ -40,11 +40,12 @@ class User(AbstractUser):
         help_text=_("Pages, notifications and e-mails are in this language. Blank: the site's default."),
     )
     # Where they are: every time on their pages, notifications and e-mails is shown in it. Guessed
-    # from the browser at sign-up (core.timezones), editable in their settings and through the API.
+    # from the browser at sign-up or at their next log-in (core.timezones), editable in their
+    # settings and through the API. Blank: not known yet (pages follow the browser, the rest the site).
     time_zone = models.CharField(
         _("time zone"),
         max_length=64,
-        default=settings.TIME_ZONE,
+        blank=True,
         help_text=_("Times on pages, in notifications and e-mails are shown in this zone."),
     )
 

@@ -87,7 +87,7 @@ def user_create(
     """Sign a person up; every problem is reported against its field.
 
     ``language`` is the one they signed up in: their pages and notifications keep it.
-    ``time_zone`` is the one their browser is in (an unknown one: the site's). The address
+    ``time_zone`` is the one their browser is in (unknown: guessed at their first log-in). The address
     gets a verification link (notifications are e-mailed once it is confirmed), unless
     ``email_verified`` (demo accounts).
     """
@@ -126,7 +126,7 @@ def user_create(
                 email=email,
                 display_name=display_name.strip(),
                 language=supported_language(language),
-                time_zone=valid_time_zone(time_zone) or settings.TIME_ZONE,
+                time_zone=valid_time_zone(time_zone),
                 email_verified_at=now if email_verified else None,
                 email_verification_sent_at=None if email_verified else now,
             )
@@ -291,6 +291,12 @@ def user_time_zone_set(*, user: User, time_zone: str) -> User:
         user.time_zone = name
         user.save(update_fields=("time_zone",))
     return user
+
+
+def user_time_zone_on_login(*, user: User, browser_time_zone: str | None) -> None:
+    """A user whose zone is not known yet takes the zone of the browser they log in on."""
+    if not valid_time_zone(user.time_zone) and valid_time_zone(browser_time_zone):
+        user_time_zone_set(user=user, time_zone=browser_time_zone)
 
 
 def user_language_on_login(*, user: User, browser_language: str | None) -> str:

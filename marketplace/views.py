@@ -58,7 +58,7 @@ def signup(request: HttpRequest) -> HttpResponse:
                 password=data["password1"],
                 display_name=data["display_name"],
                 language=request.LANGUAGE_CODE,  # the one they signed up in
-                time_zone=data["time_zone"] or _browser_time_zone(request),
+                time_zone=data["time_zone"] or request.COOKIES.get(TIME_ZONE_COOKIE, ""),
             )
         except ApplicationError as exc:
             form.add_service_error(exc, field_map={"password": "password1"})
@@ -88,7 +88,8 @@ def _browser_time_zone(request: HttpRequest) -> str:
 @require_http_methods(["GET", "POST"])
 def account_time_zone(request: HttpRequest) -> HttpResponse:
     """Where the signed-in user is: every time they read is shown in that zone."""
-    form = TimeZoneForm(request.POST or None, initial={"time_zone": request.user.time_zone})
+    chosen = valid_time_zone(request.user.time_zone)
+    form = TimeZoneForm(request.POST or None, initial={"time_zone": chosen or _browser_time_zone(request)})
     if request.method == "POST" and form.is_valid():
         try:
             user = services.user_time_zone_set(user=request.user, time_zone=form.cleaned_data["time_zone"])
@@ -98,7 +99,8 @@ def account_time_zone(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Times are now shown in %(zone)s.") % {"zone": user.time_zone})
             return redirect("account_time_zone")
     status = 400 if form.errors else 200
-    return render(request, "marketplace/account_time_zone.html", {"form": form, "now": timezone.now()}, status=status)
+    context = {"form": form, "now": timezone.now(), "chosen": chosen, "showing": timezone.get_current_timezone_name()}
+    return render(request, "marketplace/account_time_zone.html", context, status=status)
 
 
 # --- E-mail address -------------------------------------------------------------------------

@@ -50,7 +50,7 @@ def test_creates_a_superuser_and_demo_users_who_can_sign_in():
 
     admin = User.objects.get(username=ADMIN_USERNAME)
     assert admin.is_superuser and admin.is_staff
-    for username, _display, _about in DEMO_USERS:
+    for username, _display, _about, _zone in DEMO_USERS:
         user = User.objects.get(username=username)
         assert user.check_password(DEMO_PASSWORD)
         assert not user.is_staff
@@ -59,7 +59,7 @@ def test_creates_a_superuser_and_demo_users_who_can_sign_in():
 def test_demo_accounts_have_verified_addresses_and_no_verification_mail(mailoutbox):
     seed()
 
-    for username in (ADMIN_USERNAME, *(name for name, _display, _about in DEMO_USERS)):
+    for username in (ADMIN_USERNAME, *(name for name, _display, _about, _zone in DEMO_USERS)):
         assert User.objects.get(username=username).email_verified
     assert not [m for m in mailoutbox if "Confirm your e-mail address" in m.subject]
 
@@ -81,7 +81,7 @@ def test_prints_the_logins_and_where_to_go():
     output = seed()
 
     assert DEMO_PASSWORD in output
-    for username, _display, _about in DEMO_USERS:
+    for username, _display, _about, _zone in DEMO_USERS:
         assert username in output
     assert "/admin/" in output
     assert "/api/v1/docs/" in output

@@ -65,10 +65,14 @@ class AccountOutputSerializer(serializers.Serializer):
         + ", ".join(code for code, _name in settings.LANGUAGES)
         + "; empty for the site's default."
     )
-    time_zone = serializers.CharField(
+    time_zone = serializers.SerializerMethodField(
         help_text="Where the account is, as an IANA name (`Europe/Amsterdam`, `Asia/Shanghai`): times on its pages, "
-        "notifications and e-mails are shown in it. Guessed from the browser at sign-up on the web; `UTC` otherwise."
+        "notifications and e-mails are shown in it. Guessed from the browser at sign-up or log-in on the web; "
+        "the site's zone (`UTC`) until one is known."
     )
+
+    def get_time_zone(self, user) -> str:
+        return valid_time_zone(user.time_zone) or settings.TIME_ZONE
 
 
 class MeUpdateInputSerializer(serializers.Serializer):

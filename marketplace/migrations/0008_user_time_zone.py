@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='user',
             name='time_zone',
-            field=models.CharField(default='UTC', help_text='Times on pages, in notifications and e-mails are shown in this zone.', max_length=64, verbose_name='time zone'),
+            field=models.CharField(blank=True, help_text='Times on pages, in notifications and e-mails are shown in this zone.', max_length=64, verbose_name='time zone'),
         ),
     ]

@@ -31,7 +31,7 @@ def _in(zone: str, moment) -> str:
 
 
 def test_me_shows_and_changes_the_time_zone(api_as):
-    user = UserFactory()
+    user = UserFactory(time_zone="")
     client = api_as(user)
     assert client.get("/api/v1/me/").json()["time_zone"] == "UTC"
 
@@ -78,13 +78,27 @@ def test_sign_up_takes_the_zone_the_browser_is_in(client):
     assert User.objects.get(username="bia").time_zone == "America/Sao_Paulo"
 
 
-def test_sign_up_without_a_zone_and_no_cookie_is_the_sites(client):
+def test_sign_up_without_a_zone_leaves_it_unknown_until_a_log_in_from_a_browser_that_says(client, api_as):
     client.post(
         reverse("signup"),
         {"username": "bo", "email": "bo@example.com", "password1": "Samba-Noite-2468", "password2": "Samba-Noite-2468"},
     )
+    bo = User.objects.get(username="bo")
+    assert bo.time_zone == ""
+    assert api_as(bo).get("/api/v1/me/").json()["time_zone"] == "UTC"  # the site's, until one is known
 
-    assert User.objects.get(username="bo").time_zone == "UTC"
+    client.logout()
+    client.cookies["gigfair_tz"] = "Europe/Amsterdam"
+    client.post(reverse("login"), {"username": "bo", "password": "Samba-Noite-2468"})
+
+    bo.refresh_from_db()
+    assert bo.time_zone == "Europe/Amsterdam"
+    # a zone once known is theirs: another browser does not change it
+    client.logout()
+    client.cookies["gigfair_tz"] = "Asia/Tokyo"
+    client.post(reverse("login"), {"username": "bo", "password": "Samba-Noite-2468"})
+    bo.refresh_from_db()
+    assert bo.time_zone == "Europe/Amsterdam"
 
 
 def test_the_settings_page_changes_the_zone_and_refuses_an_unknown_one(client):
@@ -159,3 +173,14 @@ def test_each_party_reads_a_notification_in_their_own_zone_and_never_an_iso_time
     assert _in("America/Sao_Paulo", order.due_at) in theirs.body
     for text in [mine.title, mine.body, theirs.title, theirs.body] + [m.body for m in mail.outbox]:
         assert not ISO_MOMENT.search(text), text
+
+
+def test_the_settings_page_of_someone_without_a_zone_says_pages_follow_the_browser(client):
+    user = UserFactory(time_zone="")
+    client.force_login(user)
+    client.cookies["gigfair_tz"] = "Asia/Taipei"
+
+    html = client.get(reverse("account_time_zone")).content.decode()
+
+    assert "You have not chosen a zone yet" in html and "Asia/Taipei" in html
+    assert 'value="Asia/Taipei" selected' in html

@@ -27,10 +27,10 @@ from orders.models import CancelReason, Delivery, LedgerTransaction, Order, Paym
 DEMO_PASSWORD = "Gigfair-Demo-2468"  # noqa: S105 - a demo login, printed on purpose
 ADMIN_USERNAME = "admin"
 DEMO_USERS = (
-    ("ana", "Ana Souza", "runs a small design studio; orders services and posts shifts"),
-    ("bram", "Bram de Vries", "freelance designer and translator"),
-    ("chen", "Chen Wei", "web developer; also hires crews for events"),
-    ("dora", "Dora Jansen", "photographer who picks up shifts"),
+    ("ana", "Ana Souza", "runs a small design studio; orders services and posts shifts", "America/Sao_Paulo"),
+    ("bram", "Bram de Vries", "freelance designer and translator", "Europe/Amsterdam"),
+    ("chen", "Chen Wei", "web developer; also hires crews for events", "Asia/Shanghai"),
+    ("dora", "Dora Jansen", "photographer who picks up shifts", "Europe/Amsterdam"),
 )
 
 
@@ -47,7 +47,7 @@ class Command(BaseCommand):
     def handle(self, *args, base_url: str, **options) -> None:
         if settings.SETTINGS_MODULE.endswith(".production"):
             raise CommandError("seed_demo creates logins with a published password: not in production.")
-        usernames = [ADMIN_USERNAME, *(name for name, _display, _about in DEMO_USERS)]
+        usernames = [ADMIN_USERNAME, *(name for name, _display, _about, _zone in DEMO_USERS)]
         if User.objects.filter(username__in=usernames).exists():
             self.stdout.write("Demo data is already there; nothing to do.")
         else:
@@ -65,8 +65,8 @@ class Command(BaseCommand):
         self.stdout.write("Demo logins (one password for all):")
         self.stdout.write(f"  password: {DEMO_PASSWORD}")
         self.stdout.write(f"  {ADMIN_USERNAME:<6} support superuser, signs in at {base_url}/admin/")
-        for username, display, about in DEMO_USERS:
-            self.stdout.write(f"  {username:<6} {display}: {about}")
+        for username, display, about, zone in DEMO_USERS:
+            self.stdout.write(f"  {username:<6} {display}: {about} ({zone})")
         self.stdout.write(f"Web: {base_url}/   Admin: {base_url}/admin/   API docs: {base_url}/api/v1/docs/")
 
     # --- data ---------------------------------------------------------------------------
@@ -81,12 +81,13 @@ class Command(BaseCommand):
             email_verified_at=now,
         )
         people: dict[str, User] = {"admin": admin}
-        for username, display, about in DEMO_USERS:
+        for username, display, about, zone in DEMO_USERS:
             user = user_create(  # verified: the demo's notifications show up in the e-mail log at once
                 username=username,
                 email=f"{username}@gigfair.example",
                 password=DEMO_PASSWORD,
                 display_name=display,
+                time_zone=zone,
                 email_verified=True,
             )
             user.bio = about.capitalize() + "."
