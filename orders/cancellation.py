@@ -23,6 +23,7 @@ from core.db import insert_rows
 from core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.i18n import Translatable
 from core.models import ActorRole
+from core.prepared import PreparedRead, columns, instance
 from core.support import is_support
 from core.timeutils import add_business_days
 from credit.models import CreditEvent, CreditReason, Restriction
@@ -39,6 +40,7 @@ from .models import (
     AccountKind,
     Cancellation,
     CancellationQuote,
+    CancellationRule,
     CancelReason,
     Fault,
     LedgerTransaction,
@@ -87,8 +89,26 @@ def refusal_message(code: str) -> str:
 # --- Loading the engine's inputs -------------------------------------------------------
 
 
+_rules_of_policy = PreparedRead(
+    lambda policy_id: (
+        CancellationRule.objects.filter(policy_id=policy_id)
+        .order_by("path", "-min_hours_before_start", "id")
+        .values_list(*columns(CancellationRule))
+    ),
+    "policy_id",
+)
+
+
+def _policy_rule_rows(policy: Policy) -> list[CancellationRule]:
+    prefetched = getattr(policy, "_prefetched_objects_cache", {}).get("rules")
+    if prefetched is not None:  # a sweep read its batch's policies with their rules
+        return list(prefetched)
+    return [instance(CancellationRule, row) for row in _rules_of_policy(policy_id=policy.pk)]
+
+
 def policy_rules(policy: Policy) -> list[engine.Rule]:
-    """The policy's cancellation table as engine rules (cached on the instance)."""
+    """The policy's cancellation table as engine rules (cached on the instance; read by a prepared
+    read unless the rules were prefetched with it)."""
     cached = getattr(policy, "_engine_rules", None)
     if cached is None:
         cached = [
@@ -105,7 +125,7 @@ def policy_rules(policy: Policy) -> list[engine.Rule]:
                 counts_as_complaint=r.counts_as_complaint,
                 fault=r.fault,
             )
-            for r in policy.rules.all()
+            for r in _policy_rule_rows(policy)
         ]
         policy._engine_rules = cached
     return cached

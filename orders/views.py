@@ -250,10 +250,79 @@ def _order_page(request: HttpRequest, order: Order, bound: tuple[str, GigfairFor
         "check_in_opens_at": check_in_opens_at,
         "cancellation": cancelled,
         "refunds": refunds,
-        # Every party of an open order may ask; the dialog explains when the rules say no.
         "can_cancel": role is not None and order.is_open,
+        "cancel_door": _cancel_door(order, role),
+        "steps": order_steps(order),
     }
     return render(request, "orders/order_detail.html", context)
+
+
+@dataclass(frozen=True)
+class CancelDoor:
+    """The one way a party cancels this order now: ``quote`` (on the policy's terms, quoted first),
+    ``request`` (ask the other party in the Resolution Center) or ``claim`` (with proof; support
+    decides). ``why`` says why it is not a plain cancellation."""
+
+    kind: str
+    why: str = ""
+
+
+def _cancel_door(order: Order, role: str | None) -> CancelDoor | None:
+    if role is None or not order.is_open:
+        return None
+    decision = cancellation.cancellation_decide(order=order, actor_role=role)
+    if decision.allowed:
+        return CancelDoor("quote")
+    why = cancellation.refusal_message(decision.code)
+    if decision.code == Refusal.SHIFT_UNDER_WAY:
+        return CancelDoor("claim", why)
+    return CancelDoor("request", why)
+
+
+# The steps of each kind of order, and the step each state stands at (the states before it done).
+_SERVICE_STEPS = (
+    ("ordered", gettext_lazy("Ordered")),
+    ("requirements", gettext_lazy("Requirements")),
+    ("work", gettext_lazy("Work")),
+    ("delivered", gettext_lazy("Delivered")),
+    ("completed", gettext_lazy("Completed")),
+)
+_SHIFT_STEPS = (
+    ("booked", gettext_lazy("Booked")),
+    ("checked_in", gettext_lazy("Checked in")),
+    ("completed", gettext_lazy("Confirmed")),
+)
+_STEP_OF_STATE = {
+    OrderState.AWAITING_REQUIREMENTS: "requirements",
+    OrderState.IN_PROGRESS: "work",
+    OrderState.LATE: "work",
+    OrderState.DELIVERED: "delivered",
+    OrderState.BOOKED: "checked_in",
+    OrderState.CHECKED_IN: "completed",
+}
+
+
+def order_steps(order: Order) -> list[dict]:
+    """The order's progress as steps, each ``done``, ``current`` (waiting there), ``todo``,
+    ``late`` or ``cancelled`` (where a cancellation stopped it)."""
+    steps = _SERVICE_STEPS if order.is_service else _SHIFT_STEPS
+    if order.state == OrderState.COMPLETED:
+        return [{"code": code, "label": label, "status": "done"} for code, label in steps]
+    codes = [code for code, _label in steps]
+    if order.state == OrderState.CANCELLED:
+        # Where it stopped: the step its last state before the cancellation stood at.
+        before = next((log.from_state for log in reversed(order.history.all()) if log.to_state == "cancelled"), "")
+        at = codes.index(_STEP_OF_STATE.get(before, codes[1]))
+        return [
+            *({"code": code, "label": label, "status": "done"} for code, label in steps[:at]),
+            {"code": "cancelled", "label": gettext_lazy("Cancelled"), "status": "cancelled"},
+        ]
+    at = codes.index(_STEP_OF_STATE[order.state])
+    current = "late" if order.state == OrderState.LATE else "current"
+    return [
+        {"code": code, "label": label, "status": "done" if i < at else current if i == at else "todo"}
+        for i, (code, label) in enumerate(steps)
+    ]
 
 
 @login_required

@@ -90,10 +90,12 @@ def _open_request_context(request: HttpRequest, found: ResolutionRequest, bound:
     }
 
 
-def requests_panel(request: HttpRequest, order: Order) -> dict:
-    """What the order page's Resolution Center shows ``request.user``: one query for the requests."""
+def requests_panel(request: HttpRequest, order: Order, found: list[ResolutionRequest] | None = None) -> dict:
+    """What the order page's Resolution Center shows ``request.user``: one query for the requests
+    (none when the page read them already: ``found``)."""
     role = order.role_of(request.user)
-    found = requests_of_order(order=order)  # each with the page's order, already loaded
+    if found is None:
+        found = requests_of_order(order=order)  # each with the page's order, already loaded
     open_request = next((r for r in found if r.state == RequestState.OPEN), None)
     types = [] if open_request is not None else _types_open_to(order, role)
     return {

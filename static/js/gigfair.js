@@ -83,6 +83,18 @@
     });
     document.querySelectorAll("[data-browser-time-zone]").forEach(function (el) { el.textContent = browserZone.replace(/_/g, " "); });
 
+    // A link to a closed section (the order page's "Ask to cancel…") opens it, and so does a page
+    // opened at its address (#request-cancel).
+    function openDetails(id) {
+      var target = document.getElementById(id);
+      if (target && target.tagName === "DETAILS" && !target.open) { target.open = true; }
+      if (target) { target.scrollIntoView({ block: "start" }); }
+    }
+    document.querySelectorAll("[data-open-details]").forEach(function (link) {
+      link.addEventListener("click", function (event) { event.preventDefault(); openDetails(link.dataset.openDetails); });
+    });
+    if (window.location.hash.length > 1) { openDetails(window.location.hash.slice(1)); }
+
     // The language menu switches as soon as a language is picked.
     document.querySelectorAll("form[data-autosubmit] select").forEach(function (select) {
       select.addEventListener("change", function () { select.form.submit(); });

@@ -416,17 +416,42 @@ def test_htmx_gets_the_dialog_and_a_plain_request_gets_a_page(client):
 
 
 @pytest.mark.parametrize("party", ["client", "provider"])
-def test_order_page_offers_cancel_to_both_parties_of_an_open_order(client, party):
+def test_a_booked_shift_offers_both_parties_the_quoted_cancel(client, party):
+    order = shift_order()
+    client.force_login(getattr(order, party))
+
+    html = client.get(reverse("order_detail", args=[order.pk])).content.decode()
+
+    url = reverse("order_cancel", args=[order.pk])
+    assert f'href="{url}"' in html and f'hx-get="{url}"' in html
+    assert "Cancel order…" in html and "Ask to cancel…" not in html
+    assert '<dialog id="cancel-dialog"' in html
+
+
+@pytest.mark.parametrize("party", ["client", "provider"])
+def test_work_in_progress_has_one_cancel_door_the_resolution_center_request(client, party):
+    # Neither party may cancel work in progress alone: the door is the request, never a dead dialog.
     order = order_in_progress()
     client.force_login(getattr(order, party))
 
-    response = client.get(reverse("order_detail", args=[order.pk]))
+    html = client.get(reverse("order_detail", args=[order.pk])).content.decode()
 
-    html = response.content.decode()
-    url = reverse("order_cancel", args=[order.pk])
-    assert f'href="{url}"' in html and f'hx-get="{url}"' in html
-    assert "Cancel order…" in html
-    assert '<dialog id="cancel-dialog"' in html
+    assert "Cancel order…" not in html
+    assert 'href="#request-cancel"' in html and "Ask to cancel…" in html
+    assert 'id="request-cancel"' in html  # the Resolution Center's cancel request it opens
+    assert reverse("request_open", args=[order.pk, "cancel"]) in html
+
+
+def test_a_shift_under_way_is_cancelled_with_a_claim(client):
+    from tests.factories import shift_checked_in
+
+    order = shift_checked_in()
+    client.force_login(order.provider)
+
+    html = client.get(reverse("order_detail", args=[order.pk])).content.decode()
+
+    assert "Cancel order…" not in html
+    assert reverse("claim_file", args=[order.pk]) in html and "Cancel with a claim…" in html
 
 
 def test_order_page_of_a_cancelled_order_offers_no_cancel(client):

@@ -256,3 +256,49 @@ def test_cancelled_order_page_shows_the_cancellation_and_the_refund(client):
     assert response.context["cancellation"].refund_to_client == order.price
     assert "Refund 120.00\u00a0EUR" in html
     assert response.context["actions"] == {}
+
+
+# --- The progress stepper -------------------------------------------------------------------------
+
+
+def _steps(client, order):
+    client.force_login(order.client)
+    return [(s["code"], s["status"]) for s in client.get(reverse("order_detail", args=[order.pk])).context["steps"]]
+
+
+def test_a_service_in_progress_stands_at_the_work_step(client):
+    from tests.factories import order_in_progress
+
+    assert _steps(client, order_in_progress()) == [
+        ("ordered", "done"),
+        ("requirements", "done"),
+        ("work", "current"),
+        ("delivered", "todo"),
+        ("completed", "todo"),
+    ]
+
+
+def test_a_late_order_marks_its_step_late_and_the_page_says_so(client):
+    from tests.factories import order_late
+
+    order = order_late()
+    assert ("work", "late") in _steps(client, order)
+    assert (
+        'class="step step-late" aria-current="step"'
+        in client.get(reverse("order_detail", args=[order.pk])).content.decode()
+    )
+
+
+def test_a_completed_shift_has_every_step_done(client):
+    from tests.factories import shift_completed
+
+    assert _steps(client, shift_completed()) == [("booked", "done"), ("checked_in", "done"), ("completed", "done")]
+
+
+def test_a_cancelled_order_shows_where_it_stopped(client):
+    from orders.cancellation import order_cancel
+
+    order = shift_order()
+    order_cancel(order=order, actor=order.client, reason="other")
+
+    assert _steps(client, order) == [("booked", "done"), ("cancelled", "cancelled")]
