@@ -305,7 +305,7 @@ class TransitionLogInline(ReadOnlyInlineMixin, GenericTabularInline):
     model = TransitionLog
     ct_field = "content_type"
     ct_fk_field = "object_id"
-    fields = ("at", "transition", "from_state", "to_state", "actor", "actor_role", "reason")
+    fields = ("at", "transition", "from_state", "to_state", "actor", "actor_role", "reason_text")
     readonly_fields = fields
     ordering = ("at", "id")
     verbose_name = _("transition")
@@ -317,7 +317,7 @@ class TransitionLogInline(ReadOnlyInlineMixin, GenericTabularInline):
 
 @admin.register(TransitionLog)
 class TransitionLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("at", "subject_link", "transition", "from_state", "to_state", "actor", "actor_role", "reason")
+    list_display = ("at", "subject_link", "transition", "from_state", "to_state", "actor", "actor_role", "reason_text")
     list_filter = ("content_type", "actor_role", "at")
     list_select_related = ("content_type", "actor")
     search_fields = ("object_id__exact", "transition", "reason", "actor__username")
@@ -331,7 +331,7 @@ class TransitionLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "to_state",
         "actor",
         "actor_role",
-        "reason",
+        "reason_text",
     )
     readonly_fields = fields
 

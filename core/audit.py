@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 
 from core.db import insert_rows
+from core.i18n import text_store
 from core.models import TransitionLog
 from core.webhooks.events import webhook_events_record, webhook_events_record_log
 
@@ -36,7 +37,7 @@ def transition_log_write(
         to_state=to_state,
         actor=actor,
         actor_role=actor_role,
-        reason=reason,
+        reason=text_store(reason),
         at=at or timezone.now(),
     )
     webhook_events_record_log(log)  # partners' outbox, in the same transaction
@@ -63,7 +64,7 @@ def transition_log_build(
         "to_state": to_state,
         "actor_id": getattr(actor, "pk", None),
         "actor_role": actor_role,
-        "reason": str(reason),
+        "reason": text_store(reason),
         "at": at or timezone.now(),
     }
 

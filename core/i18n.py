@@ -16,12 +16,14 @@ the parameters is a time shown in the reader's time zone (the active one when re
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.utils.functional import Promise
-from django.utils.translation import get_supported_language_variant, gettext
+from django.utils.translation import get_supported_language_variant, gettext, pgettext
 
 from core.timeutils import when_text
 
@@ -144,4 +146,87 @@ def supported_language(code: str | None) -> str:
     try:
         return get_supported_language_variant(code.lower())
     except LookupError:
+        return ""
+
+
+# --- Text stored for whoever reads it later ------------------------------------------------------
+# A row written by the system (a timeline entry, a credit event's detail) keeps its text as a
+# msgid with parameters, marked by STORED, and is rendered in the reader's language and time
+# zone each time it is read. What a person wrote stays as they wrote it (a plain string).
+
+STORED = "\x1fi18n:"
+
+
+def _encoded(value: Any) -> Any:
+    if isinstance(value, Translatable):
+        encoded: dict[str, Any] = {"t": value.msgid}
+        if value.params is not None:
+            encoded["p"] = {key: _encoded(item) for key, item in value.params.items()}
+        return encoded
+    if isinstance(value, Joined):
+        return {"j": value.separator, "x": [_encoded(part) for part in value.parts]}
+    if isinstance(value, Moment):
+        return {"m": value.value.isoformat()}
+    if isinstance(value, Promise):  # a lazy label (TextChoices): its msgid, and its context if any
+        args = getattr(value, "_args", ())
+        if len(args) == 1 and isinstance(args[0], str):
+            return {"t": args[0]}
+        if len(args) == 2 and all(isinstance(arg, str) for arg in args):
+            return {"c": args[0], "t": args[1]}
+        return str(value)
+    if isinstance(value, datetime):
+        return {"m": value.isoformat()}
+    if isinstance(value, Decimal):
+        return str(value)
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+class _InContext(Translatable):
+    """A stored ``pgettext_lazy`` label."""
+
+    __slots__ = ("context",)
+
+    def __init__(self, context: str, msgid: str) -> None:
+        super().__init__(msgid)
+        self.context = context
+
+    def render(self, catalog: Catalog | None = None) -> str:
+        return pgettext(self.context, self.msgid)
+
+
+def _decoded(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return value
+    if "m" in value:
+        return Moment(datetime.fromisoformat(value["m"]))
+    if "j" in value:
+        return Joined(value["j"], [_decoded(part) for part in value.get("x", ())])
+    if "c" in value:
+        return _InContext(value["c"], value["t"])
+    params = value.get("p")
+    return Translatable(
+        value["t"], {key: _decoded(item) for key, item in params.items()} if params is not None else None
+    )
+
+
+def text_store(value: Text | None) -> str:
+    """``value`` as it is kept in a text column: a plain string as it is, anything still to be
+    translated (a translatable, joined texts, a moment, a lazy label) as its msgid and parameters."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and not isinstance(value, Promise):
+        return value
+    return STORED + json.dumps(_encoded(value), ensure_ascii=False, separators=(",", ":"))
+
+
+def text_render(stored: str | None) -> str:
+    """A stored text in the active language and time zone (a plain string as it is)."""
+    if not stored or not stored.startswith(STORED):
+        return stored or ""
+    try:
+        value = _decoded(json.loads(stored[len(STORED) :]))
+        return str(Catalog().text(value))
+    except (ValueError, KeyError, TypeError, AttributeError):  # never a 500 over one odd row
         return ""

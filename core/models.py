@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.admin.decorators import display as admin_display
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from core.i18n import text_render
 
 
 class TimeStampedModel(models.Model):
@@ -86,6 +89,12 @@ class TransitionLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_state} → {self.to_state} ({self.actor_role})"
+
+    @property
+    @admin_display(description=_("reason"))
+    def reason_text(self) -> str:
+        """The reason in the reader's language and time zone (the system's are stored as msgids)."""
+        return text_render(self.reason)
 
 
 class IdempotencyKey(models.Model):

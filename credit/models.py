@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.i18n import text_render
+
 
 class CreditReason(models.TextChoices):
     ORDER_COMPLETED = "order_completed", _("order completed")
@@ -75,6 +77,11 @@ class CreditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.delta:+d} ({self.reason})"
+
+    @property
+    def detail_text(self) -> str:
+        """The detail in the reader's language (the system's are stored as msgids with parameters)."""
+        return text_render(self.detail)
 
 
 class RestrictionKind(models.TextChoices):

@@ -13,9 +13,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.db import bulk_update_rows, insert_rows
 from core.exceptions import PermissionDenied, ValidationFailed
+from core.i18n import Moment, Translatable, text_store
 from core.support import is_support
 
 from .models import CreditAccount, CreditEvent, CreditReason, Restriction, RestrictionKind
@@ -35,6 +37,13 @@ def _accounts_locked(user_ids: Iterable[int]) -> dict[int, CreditAccount]:
     return {a.user_id: a for a in CreditAccount.objects.select_for_update().filter(user_id__in=ids).order_by("user_id")}
 
 
+def _detail_stored(detail) -> str:
+    """The detail kept as its msgid and parameters (rendered in the reader's language), or, when
+    that would not fit the column, as text in the active language."""
+    stored = text_store(detail)
+    return stored if len(stored) <= 255 else str(detail)[:255]
+
+
 def credit_event_build(
     *, user_id: int, delta: int, reason: str, order_id=None, actor=None, detail: str = "", at=None
 ) -> dict:
@@ -46,7 +55,7 @@ def credit_event_build(
         "order_id": order_id,
         "actor_id": getattr(actor, "pk", None),
         "reverses_id": None,
-        "detail": str(detail)[:255],
+        "detail": _detail_stored(detail),
         "created_at": at or timezone.now(),
     }
 
@@ -100,7 +109,7 @@ def credit_event_reverse(*, event: CreditEvent, actor, detail: str = "") -> Cred
         reason=CreditReason.REVERSAL,
         order_id=event.order_id,
         actor=actor,
-        detail=detail or _("Reverses the event of %(at)s") % {"at": event.created_at.date().isoformat()},
+        detail=detail or Translatable(gettext_noop("Reverses the event of %(at)s"), {"at": Moment(event.created_at)}),
     )
     row["reverses_id"] = event.pk
     (event_id,) = credit_events_write([row])
@@ -147,7 +156,7 @@ def credit_for_completed_order(*, order) -> None:
     """Both parties of a completed order gain the policy's credit (the score stays at most 100)."""
     delta = order.policy.completed_order_credit
     if delta:
-        detail = _("Order #%(id)s completed") % {"id": order.pk}
+        detail = Translatable(gettext_noop("Order #%(id)s completed"), {"id": order.pk})
         credit_events_write(
             [
                 credit_event_build(

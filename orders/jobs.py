@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from core.batches import LockedBatch, claimed_batches, locked_batches, transitions_apply
@@ -104,7 +103,7 @@ def auto_complete_shift_orders() -> SweepResult:
 
 def _mark_late(batch: list[Order], now) -> int:
     notices = []
-    late_reason = _("The due time passed without a delivery")
+    late_reason = Translatable(gettext_noop("The due time passed without a delivery"))
     late_title = gettext_noop("Order #%(id)s “%(title)s” is late")
     late_body = gettext_noop(
         "It was due %(due)s. Deliver as soon as possible or agree an extension; from %(force)s the client "

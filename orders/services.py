@@ -10,11 +10,13 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django_fsm import can_proceed
 
 from core.audit import transition_log_write, transition_logged
 from core.batches import transitions_apply
 from core.exceptions import Conflict, NotFound, PaymentFailed, PermissionDenied, ValidationFailed
+from core.i18n import Translatable
 from core.models import ActorRole
 from core.text import text_clean
 from core.timeutils import shifted, when_text
@@ -306,7 +308,7 @@ def _placement_record_charge(*, placement: OrderPlacement, charge: PlacementCall
             "submit_requirements",
             actor=placement.actor,
             role=ActorRole.CLIENT,
-            reason=_("Requirements sent with the order"),
+            reason=Translatable(gettext_noop("Requirements sent with the order")),
             requirements=placement.requirements,
             at=placement.created_at,
         )
@@ -374,7 +376,7 @@ def _placement_order(placement: OrderPlacement) -> Order:
         to_state=order.state,
         actor=actor,
         actor_role=role,
-        reason=_("Order placed") if order.is_service else _("Shift booked"),
+        reason=Translatable(gettext_noop("Order placed") if order.is_service else gettext_noop("Shift booked")),
         at=now,
     )
     return order
@@ -422,7 +424,7 @@ def order_submit_requirements(*, order: Order, actor: User, requirements: str) -
         "submit_requirements",
         actor=actor,
         role=ActorRole.CLIENT,
-        reason=_("Requirements sent"),
+        reason=Translatable(gettext_noop("Requirements sent")),
         requirements=requirements,
         at=timezone.now(),
     )
@@ -441,7 +443,14 @@ def order_deliver(*, order: Order, actor: User, message: str, files: Sequence[Up
     if not can_proceed(order.deliver):
         raise _refuse_transition(order, _("deliver"))
     now = timezone.now()
-    _apply(order, "deliver", actor=actor, role=ActorRole.PROVIDER, reason=_("Work delivered"), at=now)
+    _apply(
+        order,
+        "deliver",
+        actor=actor,
+        role=ActorRole.PROVIDER,
+        reason=Translatable(gettext_noop("Work delivered")),
+        at=now,
+    )
     delivery = Delivery.objects.create(order=order, message=message, created_at=now)
     for upload, kind in checked:
         DeliveryFile.objects.create(
@@ -479,7 +488,12 @@ def order_accept_delivery(*, order: Order, actor: User) -> Order:
     if not can_proceed(order.accept_delivery):
         raise _refuse_transition(order, _("accept the delivery of"))
     _apply(
-        order, "accept_delivery", actor=actor, role=ActorRole.CLIENT, reason=_("Delivery accepted"), at=timezone.now()
+        order,
+        "accept_delivery",
+        actor=actor,
+        role=ActorRole.CLIENT,
+        reason=Translatable(gettext_noop("Delivery accepted")),
+        at=timezone.now(),
     )
     _completion_effects(order)
     return order
@@ -551,7 +565,14 @@ def order_check_in(*, order: Order, actor: User) -> Order:
         raise Conflict(_("This shift is over; it can no longer be checked in."), code="check_in_closed")
     if not can_proceed(order.check_in):
         raise _refuse_transition(order, _("check in to"))
-    _apply(order, "check_in", actor=actor, role=ActorRole.PROVIDER, reason=_("Checked in"), at=timezone.now())
+    _apply(
+        order,
+        "check_in",
+        actor=actor,
+        role=ActorRole.PROVIDER,
+        reason=Translatable(gettext_noop("Checked in")),
+        at=timezone.now(),
+    )
     return order
 
 
@@ -563,7 +584,14 @@ def order_complete(*, order: Order, actor: User) -> Order:
     if not can_proceed(order.complete):
         hint = _("The worker must check in first.") if order.state == OrderState.BOOKED else ""
         raise _refuse_transition(order, _("confirm"), hint)
-    _apply(order, "complete", actor=actor, role=ActorRole.CLIENT, reason=_("Shift confirmed"), at=timezone.now())
+    _apply(
+        order,
+        "complete",
+        actor=actor,
+        role=ActorRole.CLIENT,
+        reason=Translatable(gettext_noop("Shift confirmed")),
+        at=timezone.now(),
+    )
     _completion_effects(order)
     return order
 

@@ -363,7 +363,7 @@ class CreditEventAdmin(ServiceFormAdminMixin, ReadOnlyAdminMixin, admin.ModelAdm
         what = event.get_reason_display()
         rows = [
             (gettext("user"), event.user),
-            (gettext("event"), f"{what}: {event.detail}" if event.detail else what),
+            (gettext("event"), f"{what}: {event.detail_text}" if event.detail else what),
             (gettext("change applied"), f"{event.applied:+d}"),
             (gettext("reversing it"), f"{-event.applied:+d} " + gettext("(the score stays between 0 and 100)")),
         ]

@@ -12,6 +12,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC
 from functools import cache
 
 from django.apps import apps
@@ -21,7 +22,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache as django_cache
 from django.db import models, transaction
 from django.urls import reverse
+from django.utils import timezone, translation
 
+from core.i18n import text_render
 from core.models import TransitionLog, WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint
 
 logger = logging.getLogger(__name__)
@@ -140,9 +143,15 @@ def event_payload(*, event_id: uuid.UUID, event_type: str, subject: Subject, row
             "at": row["at"].isoformat(),
             "by": by,
             "role": row["actor_role"],
-            "reason": row["reason"],
+            "reason": _for_partners(row["reason"]),
         },
     }
+
+
+def _for_partners(reason: str) -> str:
+    """A stored reason as partners read it: in the site's language, times in UTC."""
+    with translation.override(settings.LANGUAGE_CODE), timezone.override(UTC):
+        return text_render(reason)
 
 
 def webhook_events_record(rows: Sequence[dict]) -> list[int]:

@@ -57,7 +57,9 @@ class CreditEventOutputSerializer(serializers.Serializer):
     score_after = serializers.IntegerField()
     # A plain string: a new source of credit events must not break a partner's enum.
     reason = serializers.CharField(help_text="One of " + ", ".join(CreditReason.values) + ".")
-    detail = serializers.CharField(help_text="In words; for a manual adjustment, the reason support gave.")
+    detail = serializers.CharField(
+        source="detail_text", help_text="In words; for a manual adjustment, the reason support gave."
+    )
     order = serializers.IntegerField(source="order_id", allow_null=True)
     reverses = serializers.IntegerField(
         source="reverses_id", allow_null=True, help_text="For a reversal: the id of the event it undoes."

@@ -423,7 +423,7 @@ class SupportCaseAdmin(ServiceFormAdminMixin, ServiceOnlyAdminMixin, admin.Model
                         log.to_state,
                         log.actor or gettext("system"),
                         log.get_actor_role_display(),
-                        log.reason,
+                        log.reason_text,
                     )
                     for log in rows
                 ),

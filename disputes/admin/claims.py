@@ -284,7 +284,7 @@ class PenaltyAppealAdmin(SupportQueueAdmin):
     @admin.display(description=_("penalty"))
     def event_link(self, obj: PenaltyAppeal) -> str:
         event = obj.event
-        return admin_link(event, f"{event.delta:+d} · {event.get_reason_display()} · {event.detail}")
+        return admin_link(event, f"{event.delta:+d} · {event.get_reason_display()} · {event.detail_text}")
 
     def take(self, obj: PenaltyAppeal, agent) -> None:
         appeal_assign(appeal=obj, agent=agent)
@@ -295,7 +295,7 @@ class PenaltyAppealAdmin(SupportQueueAdmin):
     def decision_rows(self, obj: PenaltyAppeal) -> list[tuple[str, object]]:
         event = obj.event
         return [
-            (gettext("penalty"), f"{event.delta:+d} · {event.get_reason_display()} · {event.detail}"),
+            (gettext("penalty"), f"{event.delta:+d} · {event.get_reason_display()} · {event.detail_text}"),
             (gettext("appellant"), obj.appellant),
             (gettext("statement"), obj.statement),
             (

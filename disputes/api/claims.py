@@ -152,7 +152,7 @@ class AppealEventOutputSerializer(serializers.Serializer):
     at = serializers.DateTimeField(source="created_at")
     delta = serializers.IntegerField()
     reason = serializers.CharField()
-    detail = serializers.CharField()
+    detail = serializers.CharField(source="detail_text")
     order = serializers.IntegerField(source="order_id", allow_null=True)
 
 

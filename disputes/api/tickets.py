@@ -175,7 +175,7 @@ class TicketLogOutputSerializer(serializers.Serializer):
     at = serializers.DateTimeField()
     by = serializers.SerializerMethodField(help_text="Username; null when the system acted.")
     role = choice(source="actor_role", choices=ActorRole.choices, component="TicketActorRole")
-    reason = serializers.CharField()
+    reason = serializers.CharField(source="reason_text")
 
     def get_fields(self) -> dict:
         fields = super().get_fields()

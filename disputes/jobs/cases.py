@@ -12,7 +12,6 @@ from collections.abc import Callable
 from datetime import datetime
 
 from django.db.models import Q, QuerySet
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from core.batches import locked_batches, transitions_apply
@@ -128,7 +127,7 @@ def _appeal_window_over(now: datetime) -> QuerySet[SupportCase]:
 
 def _close(batch: list[SupportCase], now: datetime) -> None:
     notices = []
-    reason = _("No appeal within the appeal window: the ruling is final.")
+    reason = Translatable(gettext_noop("No appeal within the appeal window: the ruling is final."))
     title_text = gettext_noop("Support case #%(case)s (order #%(order)s) is closed")
     body_text = gettext_noop("The ruling stands: %(outcome)s")
     transitions_apply(batch, "close", kwargs={"at": now}, at=now, actor_role=ActorRole.SYSTEM, reason=reason)

@@ -348,7 +348,7 @@ def case_assign(*, case: SupportCase, actor: User, assignee: User | None = None)
         from_state=case.state,
         actor=actor,
         actor_role=ActorRole.SUPPORT,
-        reason=_("Assigned to %(who)s") % {"who": assignee.get_username()},
+        reason=Translatable(gettext_noop("Assigned to %(who)s"), {"who": assignee.get_username()}),
         at=timezone.now(),
     )
     notify(

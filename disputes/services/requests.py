@@ -369,7 +369,9 @@ def _accept(*, resolution_request: ResolutionRequest, actor: User, message: str)
             extensions=[(order, resolution_request.new_due_at)],
             actor=actor,
             actor_role=role,
-            reason=_("Extension agreed: due %(at)s") % {"at": when_text(resolution_request.new_due_at)},
+            reason=Translatable(
+                gettext_noop("Extension agreed: due %(at)s"), {"at": Moment(resolution_request.new_due_at)}
+            ),
             at=now,
         )
     resolution_request.accept(by=actor, message=message, at=now)

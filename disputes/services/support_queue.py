@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.audit import transition_logged
 from core.exceptions import Conflict, PermissionDenied
+from core.i18n import Translatable
 from core.models import ActorRole
 from core.support import is_support
 from core.text import invalid, text_clean
@@ -31,7 +32,7 @@ def item_take(item: DecidedBySupport, *, agent: User, waiting: str) -> DecidedBy
         from_state=item.state,
         actor=agent,
         actor_role=ActorRole.SUPPORT,
-        reason=_("Taken by %(who)s") % {"who": agent.get_username()},
+        reason=Translatable(gettext_noop("Taken by %(who)s"), {"who": agent.get_username()}),
     )
     return item
 

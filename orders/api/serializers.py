@@ -114,7 +114,7 @@ class TransitionOutputSerializer(serializers.Serializer):
     at = serializers.DateTimeField()
     by = serializers.SerializerMethodField(help_text="Username of who did it; null when the system did.")
     role = serializers.ChoiceField(source="actor_role", choices=ActorRole.choices)
-    reason = serializers.CharField()
+    reason = serializers.CharField(source="reason_text")
     transition = serializers.CharField()
 
     def get_fields(self) -> dict:

@@ -69,7 +69,7 @@ def test_who_filed_a_rejected_ticket_takes_it_to_a_support_case_with_its_evidenc
     ticket.refresh_from_db()
     assert ticket.state == TicketState.REJECTED
     assert svc.escalated_case(ticket) == case
-    assert f"#{case.pk}" in ticket_logs(ticket)[-1].reason
+    assert f"#{case.pk}" in ticket_logs(ticket)[-1].reason_text
     assert Notification.objects.filter(user=order.provider, kind="case_opened").exists()
     assert Notification.objects.filter(user=ticket.assignee, kind="ticket_escalated").exists()
 

@@ -98,7 +98,7 @@ def ticket_escalate(
         from_state=ticket.state,
         actor=actor,
         actor_role=role,
-        reason=_("Taken to support: case #%(id)s") % {"id": case.pk},
+        reason=Translatable(gettext_noop("Taken to support: case #%(id)s"), {"id": case.pk}),
         at=now,
     )
     # The parties hear of the case from case_open; the agent who rejected it hears here.

@@ -51,7 +51,7 @@ def ticket_start_review(*, ticket: AfterSalesTicket, actor: User) -> AfterSalesT
         from_state=from_state,
         actor=actor,
         actor_role=role,
-        reason=_("Review started"),
+        reason=Translatable(gettext_noop("Review started")),
         at=now,
     )
     tell(
