@@ -25,7 +25,7 @@ from core.i18n import Translatable
 from core.models import ActorRole
 from core.prepared import PreparedRead, columns, instance
 from core.support import is_support
-from core.timeutils import add_business_days
+from core.timeutils import add_business_days, when_text
 from credit.models import CreditEvent, CreditReason, Restriction
 from credit.services import credit_event_build, credit_event_reverse, credit_events_write
 from marketplace.models import User
@@ -535,7 +535,7 @@ def order_cancel(*, order: Order, actor: User, reason: str, message: str = "", q
             raise Conflict(_("This order is already cancelled."), code="already_cancelled")
         if now > quote.valid_until:
             raise Conflict(
-                _("This quote expired at %(at)s; ask for a new one.") % {"at": quote.valid_until.isoformat()},
+                _("This quote expired at %(at)s; ask for a new one.") % {"at": when_text(quote.valid_until)},
                 code="quote_expired",
             )
         current = cancellation_decide(order=order, actor_role=role, now=now)
