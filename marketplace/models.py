@@ -13,6 +13,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.i18n import text_render
 from core.models import TimeStampedModel
 
 CURRENCIES = [("EUR", "EUR"), ("USD", "USD"), ("GBP", "GBP"), ("CNY", "CNY"), ("BRL", "BRL")]
@@ -155,8 +156,13 @@ class Notification(models.Model):
     order = models.ForeignKey(
         "orders.Order", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
     )
+    # As first sent, in the recipient's language and time zone then.
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("text"), blank=True)
+    # What the system wrote, as msgids with parameters (core.i18n.text_store): read in the reader's
+    # language and zone of the moment. Blank for what a person wrote and for older notifications.
+    title_stored = models.TextField(blank=True, editable=False)
+    body_stored = models.TextField(blank=True, editable=False)
     created_at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
@@ -169,6 +175,15 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def title_text(self) -> str:
+        """The title in the active language and time zone (as sent, when the system did not write it)."""
+        return (text_render(self.title_stored) or self.title)[:200] if self.title_stored else self.title
+
+    @property
+    def body_text(self) -> str:
+        return (text_render(self.body_stored) or self.body) if self.body_stored else self.body
 
 
 # --- Around the order: blocks, availability ---------------------------------------------------

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from core.db import insert_rows
 from core.exceptions import NotFound
-from core.i18n import Catalog, Text, is_lazy
+from core.i18n import Catalog, Text, is_lazy, text_store
 from core.timezones import valid_time_zone
 
 from .models import Notification, User
@@ -41,6 +41,8 @@ def notification_build(
         "kind": kind,
         "title": title if is_lazy(title) else str(title)[:TITLE_MAX],
         "body": body if is_lazy(body) else str(body),
+        "title_stored": text_store(title) if is_lazy(title) else "",
+        "body_stored": text_store(body) if is_lazy(body) else "",
         "order_id": order_id,
         "created_at": at or timezone.now(),
         "read_at": None,

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import zoneinfo
+
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import get_connection
@@ -8,18 +10,29 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from core.timezones import valid_time_zone
+
 from .models import Notification, User
 from .verification import verification_email_send
 
 
-def _email_body(notification: Notification, base_url: str) -> str:
-    """The notification's text (already in its recipient's language) and a link to follow it."""
-    body = notification.body or notification.title
-    if not base_url:
-        return body
-    url = base_url + reverse("notification_open", args=[notification.pk])
-    with translation.override(notification.user.language or settings.LANGUAGE_CODE):
-        return f"{body}\n\n" + _("Open it on Gigfair: %(url)s") % {"url": url}
+def _reader(user: User):
+    """The recipient's language and time zone, for what is rendered for them here."""
+    zone = valid_time_zone(user.time_zone) or settings.TIME_ZONE
+    return translation.override(user.language or settings.LANGUAGE_CODE), timezone.override(zoneinfo.ZoneInfo(zone))
+
+
+def _email(notification: Notification, base_url: str) -> tuple[str, str]:
+    """The subject and text of a notification's e-mail, in its recipient's language and zone, with
+    a link to follow it."""
+    language, zone = _reader(notification.user)
+    with language, zone:
+        title = notification.title_text
+        body = notification.body_text or title
+        if base_url:
+            url = base_url + reverse("notification_open", args=[notification.pk])
+            body = f"{body}\n\n" + _("Open it on Gigfair: %(url)s") % {"url": url}
+    return f"[Gigfair] {title}", body
 
 
 @shared_task(name="marketplace.notification_email")
@@ -38,13 +51,9 @@ def notification_email_task(notification_ids: list[int]) -> int:
         return 0
     base_url = settings.GIGFAIR_PUBLIC_URL.rstrip("/")
     messages = [
-        EmailMessage(
-            subject=f"[Gigfair] {n.title}",
-            body=_email_body(n, base_url),
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[n.user.email],
-        )
+        EmailMessage(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[n.user.email])
         for n in pending
+        for subject, body in [_email(n, base_url)]
     ]
     with get_connection() as connection:
         connection.send_messages(messages)

@@ -184,3 +184,38 @@ def test_the_settings_page_of_someone_without_a_zone_says_pages_follow_the_brows
 
     assert "You have not chosen a zone yet" in html and "Asia/Taipei" in html
     assert 'value="Asia/Taipei" selected' in html
+
+
+def test_a_notification_reads_in_the_language_and_zone_its_reader_has_now(client, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    from django.utils import translation
+
+    reader = UserFactory(language="en", time_zone="UTC")
+    order = order_in_progress(client=reader)
+    with time_machine.travel(order.due_at + timedelta(minutes=1), tick=False):
+        sweep_run("orders.mark_late_orders")
+    late = Notification.objects.get(user=reader, kind="order_late")
+    assert late.body_stored and _in("UTC", order.due_at) in late.body  # as sent
+
+    # the reader moves to Shanghai and reads Dutch now
+    User.objects.filter(pk=reader.pk).update(language="nl", time_zone="Asia/Shanghai")
+    client.force_login(reader)
+    client.cookies["django_language"] = "nl"
+    html = client.get(reverse("notifications")).content.decode()
+
+    with translation.override("nl"), timezone.override(SHANGHAI):
+        assert late.title_text in html and late.title_text != late.title
+        assert _in("Asia/Shanghai", order.due_at) in late.body_text
+    assert _in("Asia/Shanghai", order.due_at) in html
+    assert Notification.objects.get(pk=late.pk).body == late.body  # what was sent stays on record
+
+
+def test_what_a_person_wrote_is_shown_as_written(settings):
+    from marketplace.notifications import notification_build, notifications_send
+
+    user = UserFactory(language="nl")
+    notifications_send([notification_build(user_id=user.pk, kind="x", title="Hallo from Ana", body="See you at 9")])
+
+    sent = Notification.objects.get(user=user)
+    assert (sent.title_stored, sent.body_stored) == ("", "")
+    assert (sent.title_text, sent.body_text) == ("Hallo from Ana", "See you at 9")
