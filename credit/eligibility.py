@@ -5,22 +5,39 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 
 from core.exceptions import PermissionDenied
+from core.prepared import PreparedRead, columns, instance
 
 from .models import CreditAccount, Restriction, RestrictionKind
 from .services import START_SCORE
 
+# Prepared: every order and booking asks them.
+_score_of = PreparedRead(lambda user_id: CreditAccount.objects.filter(user_id=user_id).values_list("score"), "user_id")
+_restriction_of = PreparedRead(
+    lambda user_id, kind: (
+        Restriction.objects.filter(user_id=user_id, kind=kind, lifted_at__isnull=True)
+        .order_by("pk")
+        .values_list(*columns(Restriction))[:1]
+    ),
+    "user_id",
+    "kind",
+    text=("kind",),
+)
+
+
+def _restriction(user_id: int, kind: str) -> Restriction | None:
+    rows = _restriction_of(user_id=user_id, kind=kind)
+    return instance(Restriction, rows[0]) if rows else None
+
 
 def _score(user_id: int) -> int:
-    account = CreditAccount.objects.filter(user_id=user_id).only("score").first()
-    return account.score if account is not None else START_SCORE
+    rows = _score_of(user_id=user_id)
+    return rows[0]["score"] if rows else START_SCORE
 
 
 def require_can_take_orders(*, provider, actor, policy) -> None:
     """Refuse a new order for a provider who is suspended or below ``policy``'s minimum score."""
     is_self = provider.pk == actor.pk
-    restriction = Restriction.objects.filter(
-        user_id=provider.pk, kind=RestrictionKind.TAKING_ORDERS, lifted_at__isnull=True
-    ).first()
+    restriction = _restriction(provider.pk, RestrictionKind.TAKING_ORDERS)
     if restriction is not None:
         if is_self:
             message = _("You cannot take new orders: %(why)s %(restores)s") % {
@@ -60,7 +77,7 @@ def require_min_score(*, user, minimum: int | None) -> None:
 
 def require_can_post(*, user) -> None:
     """Refuse a listing from a user whose right to post was taken away."""
-    restriction = Restriction.objects.filter(user=user, kind=RestrictionKind.POSTING, lifted_at__isnull=True).first()
+    restriction = _restriction(user.pk, RestrictionKind.POSTING)
     if restriction is not None:
         raise PermissionDenied(
             _("You cannot post listings: %(why)s %(restores)s")

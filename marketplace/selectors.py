@@ -104,9 +104,28 @@ def availability_of(*, user) -> Availability | None:
     return availability
 
 
+_away_at = PreparedRead(
+    lambda user_id, at: (
+        Availability.objects.filter(user_id=user_id, away_from__lte=at)
+        .filter(Q(away_until__isnull=True) | Q(away_until__gt=at))
+        .order_by("pk")
+        .values_list(*columns(Availability), *columns(User, "user__"))[:1]
+    ),
+    "user_id",
+    "at",
+    moments=("at",),
+)
+
+
 def availability_current(*, user) -> Availability | None:
-    """``user``'s announcement if they are unavailable right now."""
-    return away_now().filter(user=user).select_related("user").first()
+    """``user``'s announcement if they are unavailable right now (a prepared read: every order and
+    booking asks it)."""
+    rows = _away_at(user_id=user.pk, at=timezone.now())
+    if not rows:
+        return None
+    availability = instance(Availability, rows[0])
+    availability.user = instance(User, rows[0], "user__")
+    return availability
 
 
 # --- Blocks -------------------------------------------------------------------------------

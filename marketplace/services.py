@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from core.exceptions import Conflict, NotFound, PermissionDenied, TooManyRequests, ValidationFailed
 from core.hooks import hook
 from core.i18n import supported_language
-from core.prepared import PreparedRead
+from core.prepared import PreparedRead, columns, instance
 from core.support import is_support
 from core.text import text_clean
 from core.timeutils import when_text
@@ -421,6 +421,16 @@ def listing_deactivate(*, listing: Listing, actor: User) -> Listing:
     return listing
 
 
+_listing_locked = PreparedRead(
+    lambda pk: (
+        Listing.objects.select_for_update(of=("self",))
+        .filter(pk=pk)
+        .values_list(*columns(Listing), *columns(User, "owner__"))
+    ),
+    "pk",
+)
+
+
 def listing_get_for_order(*, listing_id: Any) -> Listing:
     """The listing an order is being made on, locked; unknown or withdrawn listings are 404."""
     try:
@@ -428,7 +438,10 @@ def listing_get_for_order(*, listing_id: Any) -> Listing:
     except (TypeError, ValueError):
         message = _("Unknown listing.")
         raise ValidationFailed(message, errors={"listing": [message]}) from None
-    listing = Listing.objects.select_for_update(of=("self",)).select_related("owner").filter(pk=pk).first()
+    rows = _listing_locked(pk=pk)
+    listing = instance(Listing, rows[0]) if rows else None
+    if listing is not None:
+        listing.owner = instance(User, rows[0], "owner__")
     if listing is None or not listing.is_active:
         message = _("Unknown listing.")
         raise ValidationFailed(message, code="unknown_listing", errors={"listing": [message]})

@@ -11,6 +11,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from core.db import insert_rows
+from core.prepared import PreparedRead, columns, instance
 
 from .models import Account, AccountKind, LedgerEntry, LedgerTransaction, Order, money
 
@@ -19,8 +20,25 @@ class UnbalancedTransaction(ValueError):
     pass
 
 
+_platform_account = PreparedRead(
+    lambda kind, currency: (
+        Account.objects.filter(kind=kind, currency=currency, user__isnull=True)
+        .order_by("pk")
+        .values_list(*columns(Account))[:1]
+    ),
+    "kind",
+    "currency",
+    text=("kind", "currency"),
+)
+
+
 def account_for(*, kind: str, currency: str, user=None) -> Account:
-    """The ledger account of this kind and currency (and provider), created on first use."""
+    """The ledger account of this kind and currency (and provider), created on first use. The
+    platform's own accounts (every order's escrow and gateway) are found by a prepared read."""
+    if user is None:
+        rows = _platform_account(kind=kind, currency=currency)
+        if rows:
+            return instance(Account, rows[0])
     account, _ = Account.objects.get_or_create(kind=kind, currency=currency, user=user)
     return account
 

@@ -43,7 +43,7 @@ from .models import (
     Policy,
 )
 from .policy import DEFAULT_RULES
-from .selectors import order_extension_limit
+from .selectors import order_extension_limit, policy_in_force
 
 MAX_TEXT = 20_000
 RULE_FIELDS = (
@@ -63,9 +63,9 @@ DELIVERY_FILE_TYPES = ("image", "pdf", "zip", "text")
 
 
 def policy_current() -> Policy:
-    """The newest policy version: new orders are made under it."""
-    policy = Policy.objects.order_by("-version").first()
-    if policy is None:  # a database emptied after the data migration ran (e.g. by a test flush)
+    """The newest policy version: new orders are made under it (a prepared read)."""
+    policy = policy_in_force()
+    if policy.pk is None:  # a database emptied after the data migration ran (e.g. by a test flush)
         policy = policy_create_defaults()
     return policy
 
