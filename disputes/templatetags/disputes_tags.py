@@ -12,7 +12,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from core.models import ActorRole
-from disputes.models import RequestType
+from disputes.models import RequestState, RequestType
 from disputes.selectors.cases import cases_of_order
 from disputes.selectors.claims import claim_of_order
 from disputes.selectors.requests import requests_of_order
@@ -82,6 +82,13 @@ def _dispute_entries(order) -> list[DisputeEntry]:
         if case.ruled_at is not None:
             entries.append(DisputeEntry(case.ruled_at, _("Support ruled on case #%(id)s") % {"id": case.pk}, url))
     return entries
+
+
+@register.simple_tag
+def open_request_of(order):
+    """The order's open Resolution Center request, if any (read once with the page's panel)."""
+    requests, _claim, _cases = _disputes_of(order)
+    return next((r for r in requests if r.state == RequestState.OPEN), None)
 
 
 @register.simple_tag
