@@ -355,6 +355,8 @@ def cmd_test(args: argparse.Namespace) -> int:
     ensure_venv(DEV_REQUIREMENTS)
     env = child_env()
     env.pop("DJANGO_SETTINGS_MODULE", None)  # pytest takes it from pyproject.toml
+    # The browser tests keep their screenshots here, for a person to look at the pages.
+    env.setdefault("GIGFAIR_SCREENSHOT_DIR", str(ROOT / "var" / "screenshots"))
     pytest_args = list(args.pytest_args)
     # One worker per core (pytest-xdist), unless the caller chose: each worker has its own test
     # database and cache prefix, and the suite takes half the time on two cores.
