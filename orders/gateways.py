@@ -19,6 +19,9 @@ from typing import Protocol
 
 from django.conf import settings
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext_noop
+
+SIMULATED_CARD = gettext_noop("Simulated card")
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,7 @@ class SimulatedCardGateway:
     """
 
     name = "simulated-card"
-    method = "Simulated card •••• 4242"
+    method = f"{SIMULATED_CARD} •••• 4242"  # shown in the reader's language (gigfair's system_text)
 
     def charge(self, *, customer_id: int, amount: Decimal, currency: str, idempotency_key: str) -> GatewayResult:
         return GatewayResult(ok=True, reference=f"sim_ch_{_key_digest('charge', idempotency_key)}", method=self.method)

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.utils.translation import gettext_noop
+
 from core.timeutils import shifted
 
 CENT = Decimal("0.01")
@@ -372,4 +374,22 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     ),
     Rule(Path.RULING_FORCE_MAJEURE, "force majeure", fault="force_majeure"),
     Rule(Path.RULING_NONE, "no fault"),
+)
+
+
+# The default rules' tier labels and the default policy's name, translated where shown (system_text).
+_LABELS = (
+    gettext_noop("2–24 h before start"),
+    gettext_noop("< 2 h before start"),
+    gettext_noop("before requirements"),
+    gettext_noop("client responsible"),
+    gettext_noop("force majeure"),
+    gettext_noop("mutual agreement"),
+    gettext_noop("no fault"),
+    gettext_noop("no requirements for 14 days"),
+    gettext_noop("no-show"),
+    gettext_noop("provider responsible"),
+    gettext_noop("≥ 24 h before start"),
+    gettext_noop("≥ 24 h past due"),
+    gettext_noop("Gigfair standard terms"),
 )

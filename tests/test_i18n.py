@@ -474,3 +474,34 @@ def test_posting_a_listing_with_a_decimal_point_works_in_a_comma_language(client
     listing = Listing.objects.get(owner=user)
     assert response.status_code == 302
     assert listing.price == Decimal("120.00")
+
+
+@pytest.mark.django_db
+def test_what_the_system_stored_as_data_reads_in_the_readers_language():
+    from django.utils import translation
+
+    from core.templatetags.gigfair import system_text
+
+    with translation.override("nl"):
+        assert system_text("Gigfair standard terms") == translation.gettext("Gigfair standard terms")
+        assert system_text("Simulated card •••• 4242") == translation.gettext("Simulated card") + " •••• 4242"
+        assert system_text("Terms typed by staff") == "Terms typed by staff"
+        assert system_text("") == ""
+    assert system_text("Gigfair standard terms") != "" and translation.gettext("Simulated card") != ""
+
+
+def test_a_time_near_now_also_says_how_far_it_is():
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone as tz
+
+    from core.templatetags.gigfair import when, when_near
+
+    now = tz.now().replace(microsecond=0)
+    with time_machine.travel(now, tick=False):
+        soon, past, far = now + timedelta(hours=3), now - timedelta(minutes=20), now + timedelta(days=5)
+        assert when_near(soon).startswith(when(soon)) and "· in 3\u00a0hours" in when_near(soon)
+        assert "· 20\u00a0minutes ago" in when_near(past)
+        assert when_near(far) == when(far)
+        assert when_near(None) == ""

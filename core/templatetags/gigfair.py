@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django import template
 from django.utils import dateformat, timezone
 from django.utils.formats import number_format
 from django.utils.html import format_html
-from django.utils.translation import pgettext
+from django.utils.timesince import timesince, timeuntil
+from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext as _
 
 register = template.Library()
 
@@ -37,6 +39,36 @@ def when(value: datetime | None) -> str:
         return ""
     local = timezone.localtime(value) if timezone.is_aware(value) else value
     return format_html('<time datetime="{}">{}</time>', value.isoformat(), dateformat.format(local, when_format()))
+
+
+NEAR = timedelta(hours=48)
+
+
+@register.filter
+def when_near(value: datetime | None) -> str:
+    """``when``, and within two days of now how far it is too: "… CST · in 3 hours"."""
+    if not value:
+        return ""
+    shown = when(value)
+    now = timezone.now()
+    if not timezone.is_aware(value) or abs(value - now) > NEAR:
+        return shown
+    if value >= now:
+        near = _("in %(time)s") % {"time": timeuntil(value, now, depth=1)}
+    else:
+        near = _("%(time)s ago") % {"time": timesince(value, now, depth=1)}
+    return format_html('{} <span class="muted when-near">· {}</span>', shown, near)
+
+
+@register.filter
+def system_text(value: str | None) -> str:
+    """A string the system stored as data (the default policy's name, a rule's tier, the simulated
+    card) in the reader's language: each is a msgid; anything else (what staff typed) as it is. A
+    trailing card mask ("•••• 4242") is kept as written."""
+    if not value:
+        return ""
+    head, mask, tail = str(value).partition(" ••••")
+    return gettext(head) + (mask + tail if mask else "")
 
 
 @register.filter

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.models import ActorRole
+from core.templatetags.gigfair import system_text
 from orders.cancellation import policy_rules
 from orders.forms import OrderCreateForm
 from orders.gateways import SimulatedCardGateway, gateway_get
@@ -76,7 +77,7 @@ def cancellation_rule(path: str, tier: str) -> str:
     rule = rule[:1].upper() + rule[1:]
     if not tier or tier == path or tier.lower() in rule.lower():
         return format_html("{}", rule)
-    return format_html("{} · <strong>{}</strong>", rule, tier)
+    return format_html("{} · <strong>{}</strong>", rule, system_text(tier))
 
 
 @register.inclusion_tag("orders/_order_box.html", takes_context=True)
