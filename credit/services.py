@@ -30,6 +30,12 @@ def _clamp(score: int) -> int:
     return max(0, min(100, score))
 
 
+def credit_accounts_open(user_ids: Iterable[int]) -> None:
+    """Give each of ``user_ids`` their credit account (the starting score) unless they have one:
+    every account exists from sign-up, so the back office and the nightly levels see everyone."""
+    CreditAccount.objects.bulk_create([CreditAccount(user_id=uid) for uid in set(user_ids)], ignore_conflicts=True)
+
+
 def _accounts_locked(user_ids: Iterable[int]) -> dict[int, CreditAccount]:
     """The accounts of ``user_ids``, created if missing, locked in user order (no deadlocks)."""
     ids = sorted(set(user_ids))

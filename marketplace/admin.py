@@ -25,6 +25,7 @@ from core.exceptions import ApplicationError
 from core.support import is_support
 from core.timeutils import when_text
 from credit.eligibility import require_can_post
+from credit.services import credit_accounts_open
 
 from . import services
 from .forms import AdminLoginForm
@@ -120,6 +121,8 @@ class UserAdmin(DjangoUserAdmin):
     def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
         if not (change and "email" in form.changed_data):
             super().save_model(request, obj, form, change)
+            if not change:  # an account added here has its credit account too, as one signed up
+                credit_accounts_open([obj.pk])
             return
         new_email, obj.email = obj.email, form.initial.get("email", "")
         super().save_model(request, obj, form, change)

@@ -28,6 +28,7 @@ from core.text import text_clean
 from core.timeutils import when_text
 from core.timezones import valid_time_zone
 from credit.eligibility import require_can_post
+from credit.services import credit_accounts_open
 
 from .models import (
     CURRENCIES,
@@ -132,6 +133,7 @@ def user_create(
             )
             user.set_password(password)
             user.save()
+            credit_accounts_open([user.pk])
     except IntegrityError as exc:  # lost a race for the same username or address
         if User.objects.filter(username__iexact=username).exists():
             message = _("A user with that username already exists.")

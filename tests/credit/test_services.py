@@ -113,3 +113,32 @@ def test_no_show_sweep_moves_the_score_through_the_ledger():
 
     assert credit_score(order.provider) == 80
     assert credit_score_replay(order.provider) == 80
+
+
+def test_sign_up_opens_the_credit_account_at_the_starting_score():
+    from credit.models import CreditAccount
+    from marketplace.services import user_create
+
+    user = user_create(username="new", email="new@example.com", password="Samba-Noite-2468")
+
+    account = CreditAccount.objects.get(user=user)
+    assert (account.score, account.level) == (100, "new")
+
+
+def test_an_account_added_in_the_admin_has_its_credit_account(admin_client):
+    from django.urls import reverse
+
+    from credit.models import CreditAccount
+    from marketplace.models import User
+
+    admin_client.post(
+        reverse("admin:marketplace_user_add"),
+        {
+            "username": "added",
+            "email": "added@example.com",
+            "password1": "Samba-Noite-2468",
+            "password2": "Samba-Noite-2468",
+        },
+    )
+
+    assert CreditAccount.objects.filter(user=User.objects.get(username="added")).exists()
