@@ -1,0 +1,99 @@
+"""Cancellation analytics for support: the aggregates, the CSV (the same figures), who may see it."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from orders.cancellation import order_cancel
+from portal.analytics import Period, analytics_csv, cancellation_analytics
+from tests.factories import UserFactory, order_in_progress, service_order, shift_order, support_user
+
+pytestmark = pytest.mark.django_db
+
+
+def _period(**kwargs) -> Period:
+    today = timezone.localdate()
+    return Period(today - timedelta(days=30), today, **kwargs)
+
+
+@pytest.fixture
+def cancellations():
+    flaky = UserFactory(username="flaky")
+    for _ in range(5):  # flaky's services, all cancelled by their clients before requirements
+        order = service_order(provider=flaky)
+        order_cancel(order=order, actor=order.client, reason="schedule_change")
+    for _ in range(2):  # shifts their workers cancel early
+        shift = shift_order(starts_in=timedelta(days=3))
+        order_cancel(order=shift, actor=shift.provider, reason="other")
+    for _ in range(10):
+        order_in_progress()  # orders that go on
+
+
+def test_the_aggregates_count_by_reason_kind_and_rule(cancellations):
+    result = cancellation_analytics(_period())
+
+    assert (result.total, result.orders) == (7, 17)
+    tables = {table.key: {label: count for label, count, _share in table.rows} for table in result.tables}
+    assert sorted(tables["reason"].values()) == [2, 5]
+    assert sorted(tables["kind"].values()) == [2, 5] and len(tables["kind"]) == 2
+    assert sum(tables["path"].values()) == sum(tables["fault"].values()) == 7
+    assert sum(sum(week.get(code, 0) for code, _l in result.reasons) for week in result.weeks) == 7
+
+
+def test_the_rate_per_provider_names_the_outlier_with_its_sample(cancellations):
+    result = cancellation_analytics(_period())
+
+    flaky = next(row for row in result.providers if row.username == "flaky")
+    assert (flaky.orders, flaky.cancelled, flaky.rate, flaky.outlier) == (5, 5, 100.0, True)
+    assert result.providers[0].username == "flaky"
+
+
+def test_the_kind_filter_keeps_one_kind(cancellations):
+    assert cancellation_analytics(_period(kind="shift")).total == 2
+
+
+def test_the_csv_holds_the_same_figures(cancellations):
+    result = cancellation_analytics(_period())
+
+    rows = list(csv.DictReader(io.StringIO(analytics_csv(result))))
+
+    for table in result.tables:
+        assert {r["label"]: int(r["count"]) for r in rows if r["table"] == table.key} == {
+            label: count for label, count, _share in table.rows
+        }
+    assert next(r for r in rows if r["table"] == "total")["count"] == "7"
+    assert {r["label"]: int(r["orders"]) for r in rows if r["table"] == "provider"}["flaky"] == 5
+
+
+def test_support_sees_the_page_and_downloads_the_csv(client, cancellations):
+    client.force_login(support_user())
+    url = reverse("admin:analytics_cancellations")
+
+    page = client.get(url, {"kind": ""})
+    download = client.get(url, {"format": "csv"})
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "chart.umd.min.js" in html and 'id="analytics-data"' in html and "flaky" in html
+    assert download["Content-Type"].startswith("text/csv")
+    assert "attachment" in download["Content-Disposition"]
+    assert "flaky" in download.content.decode()
+
+
+def test_a_bad_range_is_a_form_error_not_a_500(client):
+    client.force_login(support_user())
+
+    page = client.get(reverse("admin:analytics_cancellations"), {"start": "2026-12-01", "end": "2026-11-01"})
+
+    assert page.status_code == 200
+    assert "The end comes before the start." in page.content.decode()
+
+
+def test_staff_outside_support_are_refused(client):
+    client.force_login(UserFactory(is_staff=True))
+
+    assert client.get(reverse("admin:analytics_cancellations")).status_code == 403
