@@ -16,7 +16,7 @@ from django_fsm import can_proceed
 from core.audit import transition_log_write, transition_logged
 from core.batches import transitions_apply
 from core.exceptions import Conflict, NotFound, PaymentFailed, PermissionDenied, ValidationFailed
-from core.i18n import Translatable
+from core.i18n import Moment, Translatable
 from core.models import ActorRole
 from core.text import text_clean
 from core.timeutils import shifted, when_text
@@ -24,6 +24,7 @@ from core.uploads import upload_check
 from credit.eligibility import require_can_take_orders, require_min_score
 from credit.services import credit_for_completed_order
 from marketplace.models import Listing, ListingKind, User
+from marketplace.notifications import notification_build, notifications_send
 from marketplace.services import listing_get_for_order, require_available, require_not_blocked
 
 from .gateways import GatewayResult, gateway_get
@@ -312,10 +313,45 @@ def _placement_record_charge(*, placement: OrderPlacement, charge: PlacementCall
             requirements=placement.requirements,
             at=placement.created_at,
         )
+    if order.is_shift:
+        _notify_shift_booked(order)
     placement.status = PlacementStatus.PLACED
     placement.order = order
     placement.save(update_fields=("status", "order", "charge_reference"))
     return placement
+
+
+def _notify_shift_booked(order: Order) -> None:
+    """Both sides of a booked shift are told when and where it starts, each in their own time zone."""
+    place = {"at": Moment(order.starts_at), "place": order.location}
+    notifications_send(
+        [
+            notification_build(
+                user_id=order.provider_id,
+                kind="shift_booked",
+                title=Translatable(gettext_noop("Shift booked: “%(title)s”"), {"title": order.title}),
+                body=Translatable(
+                    gettext_noop("It starts %(at)s at %(place)s. Check in on Gigfair when you arrive."), place
+                ),
+                order_id=order.pk,
+            ),
+            notification_build(
+                user_id=order.client_id,
+                kind="shift_booked",
+                title=Translatable(
+                    gettext_noop("%(name)s booked your shift “%(title)s”"),
+                    {"name": order.provider.public_name, "title": order.title},
+                ),
+                body=Translatable(
+                    gettext_noop(
+                        "It starts %(at)s at %(place)s. The payment is held in escrow until you confirm the shift."
+                    ),
+                    place,
+                ),
+                order_id=order.pk,
+            ),
+        ]
+    )
 
 
 @transaction.atomic

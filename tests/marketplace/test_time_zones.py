@@ -156,7 +156,9 @@ def test_a_bad_cookie_is_ignored(client):
 # --- Notifications and e-mails ----------------------------------------------------------------
 
 
-def test_each_party_reads_a_notification_in_their_own_zone_and_never_an_iso_timestamp(settings):
+def test_each_party_reads_a_notification_in_their_own_zone_and_never_an_iso_timestamp(
+    settings, django_capture_on_commit_callbacks
+):
     settings.CELERY_TASK_ALWAYS_EAGER = True
     client_user = UserFactory(time_zone="Asia/Shanghai")
     provider = UserFactory(time_zone="America/Sao_Paulo")
@@ -164,10 +166,14 @@ def test_each_party_reads_a_notification_in_their_own_zone_and_never_an_iso_time
     Notification.objects.all().delete()
     mail.outbox.clear()
 
-    with time_machine.travel(order.due_at + timedelta(minutes=1), tick=False):
+    with (
+        time_machine.travel(order.due_at + timedelta(minutes=1), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         sweep_run("orders.mark_late_orders")
 
     mine = Notification.objects.get(user=client_user, kind="order_late")
+    assert len(mail.outbox) == 2  # both e-mailed, each in their own zone
     theirs = Notification.objects.get(user=provider, kind="order_late")
     assert _in("Asia/Shanghai", order.due_at) in mine.body
     assert _in("America/Sao_Paulo", order.due_at) in theirs.body
@@ -219,3 +225,24 @@ def test_what_a_person_wrote_is_shown_as_written(settings):
     sent = Notification.objects.get(user=user)
     assert (sent.title_stored, sent.body_stored) == ("", "")
     assert (sent.title_text, sent.body_text) == ("Hallo from Ana", "See you at 9")
+
+
+def test_a_worker_in_shanghai_reads_the_shifts_start_in_shanghai_time_in_the_booking_email(
+    settings, django_capture_on_commit_callbacks
+):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    worker = UserFactory(time_zone="Asia/Shanghai")
+    employer = UserFactory(time_zone="Europe/Amsterdam")
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):  # the e-mails leave once the booking commits
+        order = shift_order(client=employer, provider=worker, starts_in=timedelta(hours=30))
+
+    to_worker = next(m for m in mail.outbox if m.to == [worker.email])
+    to_employer = next(m for m in mail.outbox if m.to == [employer.email])
+    assert _in("Asia/Shanghai", order.starts_at) in to_worker.body and "CST" in to_worker.body
+    assert _in("Europe/Amsterdam", order.starts_at) in to_employer.body
+    assert order.location in to_worker.body
+    for message in (to_worker, to_employer):
+        assert not ISO_MOMENT.search(message.subject + message.body)
+    assert Notification.objects.filter(order=order, kind="shift_booked").count() == 2
