@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django import forms
-from django.db.models import Count, F, Q
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from disputes.models import AfterSalesTicket, AppealState, Claim, PenaltyAppeal, SupportCase
 from marketplace.models import ListingKind as Kind
 from orders.models import CANCELLATION_PATHS, Cancellation, CancelReason, Fault, Order
 
@@ -82,6 +83,23 @@ class RateRow:
     outlier: bool
 
 
+@dataclass(frozen=True)
+class QueueTimes:
+    """One support queue's items filed in the period: how fast support answered and decided,
+    against the service level."""
+
+    key: str
+    title: str
+    filed: int
+    answered: int | None  # None where the queue has no first response of its own
+    answer_hours: float | None
+    answered_in_time: int | None
+    decided: int
+    decide_hours: float | None
+    decided_in_time: int
+    breached: int
+
+
 @dataclass
 class CancellationAnalytics:
     period: Period
@@ -92,6 +110,9 @@ class CancellationAnalytics:
     reasons: list[tuple[str, str]] = field(default_factory=list)  # the weekly chart's series
     providers: list[RateRow] = field(default_factory=list)
     clients: list[RateRow] = field(default_factory=list)
+    queues: list[QueueTimes] = field(default_factory=list)
+    rulings: list[tuple[str, int]] = field(default_factory=list)  # cases ruled in the period, by fault
+    appeals: list[tuple[str, int]] = field(default_factory=list)  # appeals decided in the period, by outcome
 
     @property
     def week_rows(self) -> list[tuple[date, list[int]]]:
@@ -138,6 +159,61 @@ def _rates(period: Period, party: str, overall: float) -> list[RateRow]:
     return found[:RATE_ROWS]
 
 
+def _hours(value) -> float | None:
+    if value is None:
+        return None
+    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value) / 1_000_000
+    return round(seconds / 3600, 1)
+
+
+def _queue(
+    period: Period, key: str, title: str, model, decided_at: str, decision_due: str, *, answers: bool
+) -> QueueTimes:
+    """One aggregate query over the queue's items filed in the period."""
+    to_decide = ExpressionWrapper(F(decided_at) - F("created_at"), output_field=DurationField())
+    figures = {
+        "filed": Count("pk"),
+        "decided": Count("pk", filter=Q(**{f"{decided_at}__isnull": False})),
+        "decide_time": Avg(to_decide, filter=Q(**{f"{decided_at}__isnull": False})),
+        "decided_in_time": Count("pk", filter=Q(**{f"{decided_at}__lte": F(decision_due)})),
+        "breached": Count("pk", filter=Q(sla_breached_at__isnull=False)),
+    }
+    if answers:
+        to_answer = ExpressionWrapper(F("first_response_at") - F("created_at"), output_field=DurationField())
+        figures |= {
+            "answered": Count("pk", filter=Q(first_response_at__isnull=False)),
+            "answer_time": Avg(to_answer, filter=Q(first_response_at__isnull=False)),
+            "answered_in_time": Count("pk", filter=Q(first_response_at__lte=F("first_response_due"))),
+        }
+    row = model.objects.filter(created_at__gte=period.since, created_at__lt=period.until).aggregate(**figures)
+    return QueueTimes(
+        key,
+        title,
+        row["filed"],
+        row.get("answered"),
+        _hours(row.get("answer_time")),
+        row.get("answered_in_time"),
+        row["decided"],
+        _hours(row["decide_time"]),
+        row["decided_in_time"],
+        row["breached"],
+    )
+
+
+def support_times(period: Period) -> list[QueueTimes]:
+    """Each support queue's speed against its service level, for the items filed in the period."""
+    return [
+        _queue(period, "cases", _("Support cases"), SupportCase, "ruled_at", "ruling_due", answers=True),
+        _queue(
+            period, "tickets", _("After-sales tickets"), AfterSalesTicket, "resolved_at", "resolution_due", answers=True
+        ),
+        _queue(period, "claims", _("Claims with proof"), Claim, "decided_at", "decision_due", answers=False),
+        _queue(
+            period, "appeals", _("Appeals of penalties"), PenaltyAppeal, "decided_at", "decision_due", answers=False
+        ),
+    ]
+
+
 def cancellation_analytics(period: Period) -> CancellationAnalytics:
     result = CancellationAnalytics(period)
     result.total = _cancellations(period).count()
@@ -167,6 +243,25 @@ def cancellation_analytics(period: Period) -> CancellationAnalytics:
     result.weeks = [{"week": week, **counts} for week, counts in sorted(weeks.items())]
     result.providers = _rates(period, "provider", result.rate)
     result.clients = _rates(period, "client", result.rate)
+    result.queues = support_times(period)
+    faults = dict(Fault.choices)
+    ruled = (
+        SupportCase.objects.filter(ruled_at__gte=period.since, ruled_at__lt=period.until)
+        .order_by()
+        .values_list("fault")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "fault")
+    )
+    result.rulings = [(str(faults.get(fault, fault) or "—"), n) for fault, n in ruled]
+    outcomes = dict(AppealState.choices)
+    decided = (
+        PenaltyAppeal.objects.filter(decided_at__gte=period.since, decided_at__lt=period.until)
+        .order_by()
+        .values_list("state")
+        .annotate(n=Count("pk"))
+        .order_by("state")
+    )
+    result.appeals = [(str(outcomes.get(state, state)), n) for state, n in decided]
     return result
 
 
@@ -185,4 +280,36 @@ def analytics_csv(result: CancellationAnalytics) -> str:
     for key, rows in (("provider", result.providers), ("client", result.clients)):
         for row in rows:
             writer.writerow([key, row.username, row.cancelled, f"{row.rate:.2f}", row.orders, row.cancelled])
+    writer.writerow([])
+    writer.writerow(
+        [
+            "queue",
+            "filed",
+            "answered",
+            "answer_hours",
+            "answered_in_time",
+            "decided",
+            "decide_hours",
+            "decided_in_time",
+            "breached",
+        ]
+    )
+    for q in result.queues:
+        writer.writerow(
+            [
+                q.key,
+                q.filed,
+                q.answered,
+                q.answer_hours,
+                q.answered_in_time,
+                q.decided,
+                q.decide_hours,
+                q.decided_in_time,
+                q.breached,
+            ]
+        )
+    for label, n in result.rulings:
+        writer.writerow(["ruling_fault", label, n])
+    for label, n in result.appeals:
+        writer.writerow(["appeal_outcome", label, n])
     return out.getvalue()

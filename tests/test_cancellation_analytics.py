@@ -97,3 +97,32 @@ def test_staff_outside_support_are_refused(client):
     client.force_login(UserFactory(is_staff=True))
 
     assert client.get(reverse("admin:analytics_cancellations")).status_code == 403
+
+
+def test_supports_speed_against_its_service_level():
+    from disputes.models import SupportCase
+    from tests.disputes.test_cases_helpers import open_case
+
+    answered, late, waiting = open_case(), open_case(), open_case()
+    now = timezone.now()
+    filed = now - timedelta(hours=20)
+    SupportCase.objects.filter(pk=answered.pk).update(
+        created_at=filed,
+        first_response_due=filed + timedelta(hours=24),
+        first_response_at=filed + timedelta(hours=2),
+        ruled_at=filed + timedelta(hours=10),
+        fault="provider",
+    )
+    SupportCase.objects.filter(pk=late.pk).update(
+        first_response_at=late.first_response_due + timedelta(hours=1), sla_breached_at=now
+    )
+
+    result = cancellation_analytics(_period())
+
+    cases = next(q for q in result.queues if q.key == "cases")
+    assert (cases.filed, cases.answered, cases.answered_in_time, cases.decided, cases.breached) == (3, 2, 1, 1, 1)
+    assert cases.decide_hours == 10.0
+    assert waiting.pk  # filed, not yet answered: counted as filed only
+    assert dict(result.rulings) and sum(n for _label, n in result.rulings) == 1
+    rows = list(csv.reader(io.StringIO(analytics_csv(result))))
+    assert next(r for r in rows if r and r[0] == "cases")[:3] == ["cases", "3", "2"]
