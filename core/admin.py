@@ -13,6 +13,7 @@ from django.contrib.admin.utils import quote, unquote
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils import timezone
@@ -45,12 +46,17 @@ class ReadOnlyAdminMixin:
 
 
 class ReadOnlyInlineMixin(ReadOnlyAdminMixin):
-    """An inline that only shows rows: no add row, no delete box, no form fields."""
+    """An inline that only shows rows: no add row, no delete box, no form fields. A file's size
+    is shown in words (``size_shown``: "2.4 MB", not bytes)."""
 
     extra = 0
     max_num = 0
     can_delete = False
     show_change_link = False
+
+    @admin.display(description=_("size"), ordering="size")
+    def size_shown(self, obj) -> str:
+        return filesizeformat(obj.size)
 
 
 def form_errors_from(form: forms.BaseForm, error: ApplicationError) -> None:

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
@@ -84,7 +85,11 @@ class ResolutionRequest(FSMModelMixin, TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_type_display()} on order {self.order_id} ({self.state})"
+        return gettext("%(type)s on order #%(order)s (%(state)s)") % {
+            "type": self.get_type_display(),
+            "order": self.order_id,
+            "state": self.get_state_display(),
+        }
 
     @transition(field=state, source=RequestState.OPEN, target=RequestState.ACCEPTED)
     def accept(self, *, by, message: str, at, resolution: str = Resolution.BY_PARTY) -> None:
@@ -172,7 +177,7 @@ class SupportCase(FSMModelMixin, TimeStampedModel):
 
     order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="support_cases")
     opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    opened_by_role = models.CharField(_("opened by"), max_length=16)
+    opened_by_role = models.CharField(_("opened as"), max_length=16)
     category = models.CharField(_("category"), max_length=24, choices=CaseCategory.choices)
     statement = models.TextField(_("statement"))
     desired_outcome = models.TextField(_("outcome asked for"))
@@ -248,7 +253,11 @@ class SupportCase(FSMModelMixin, TimeStampedModel):
         indexes = [models.Index(fields=("state", "ruling_due"), name="case_state_ruling_due_idx")]
 
     def __str__(self) -> str:
-        return f"Case #{self.pk} on order {self.order_id}"
+        return gettext("Case #%(id)s on order #%(order)s (%(state)s)") % {
+            "id": self.pk,
+            "order": self.order_id,
+            "state": self.get_state_display(),
+        }
 
     @property
     def appeal_until(self):
@@ -337,7 +346,7 @@ class AfterSalesTicket(FSMModelMixin, TimeStampedModel):
 
     order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="tickets")
     opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    opened_by_role = models.CharField(_("opened by"), max_length=16)
+    opened_by_role = models.CharField(_("opened as"), max_length=16)
     type = models.CharField(_("type"), max_length=20, choices=TicketType.choices)
     description = models.TextField(_("description"))
     version = models.PositiveIntegerField(_("version"), default=1)
@@ -419,7 +428,11 @@ class AfterSalesTicket(FSMModelMixin, TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"Ticket #{self.pk} on order {self.order_id} ({self.state})"
+        return gettext("Ticket #%(id)s on order #%(order)s (%(state)s)") % {
+            "id": self.pk,
+            "order": self.order_id,
+            "state": self.get_state_display(),
+        }
 
     @property
     def cancel_pending(self) -> bool:
@@ -563,7 +576,11 @@ class Claim(DecidedBySupport):
         verbose_name_plural = _("claims")
 
     def __str__(self) -> str:
-        return f"Claim #{self.pk} on order {self.order_id}"
+        return gettext("Claim #%(id)s on order #%(order)s (%(state)s)") % {
+            "id": self.pk,
+            "order": self.order_id,
+            "state": self.get_state_display(),
+        }
 
     @transition(field=state, source=ClaimState.PENDING_REVIEW, target=ClaimState.ACCEPTED)
     def accept(self, *, by, note: str, at) -> None:

@@ -26,7 +26,7 @@ from .threads import message_report_resolve
 
 class MessageAttachmentInline(ReadOnlyInlineMixin, admin.TabularInline):
     model = MessageAttachment
-    fields = ("download", "content_type", "size")
+    fields = ("download", "content_type", "size_shown")
     readonly_fields = fields
 
     @admin.display(description=_("file"))

@@ -123,7 +123,7 @@ class CaseStatementInline(ReadOnlyInlineMixin, admin.TabularInline):
 class EvidenceInline(ReadOnlyInlineMixin, admin.TabularInline):
     model = Evidence
     fk_name = "case"
-    fields = ("created_at", "uploaded_by", "download", "content_type", "size", "description")
+    fields = ("created_at", "uploaded_by", "download", "content_type", "size_shown", "description")
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest):

@@ -44,7 +44,7 @@ class SlaFilter(admin.SimpleListFilter):
 
 class _EvidenceInline(ReadOnlyInlineMixin, admin.TabularInline):
     model = Evidence
-    fields = ("download", "content_type", "size", "uploaded_by", "created_at")
+    fields = ("download", "content_type", "size_shown", "uploaded_by", "created_at")
     readonly_fields = fields
     ordering = ("created_at", "id")
     verbose_name_plural = _("proof")

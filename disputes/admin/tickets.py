@@ -119,7 +119,7 @@ class TicketVersionInline(ReadOnlyInlineMixin, admin.TabularInline):
 class TicketEvidenceInline(ReadOnlyInlineMixin, admin.TabularInline):
     model = Evidence
     fk_name = "ticket"
-    fields = ("download", "content_type", "size", "description", "uploaded_by", "created_at")
+    fields = ("download", "content_type", "size_shown", "description", "uploaded_by", "created_at")
     readonly_fields = fields
     ordering = ("created_at", "id")
     verbose_name_plural = _("evidence")

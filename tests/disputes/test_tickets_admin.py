@@ -158,7 +158,7 @@ def test_an_agent_action_is_logged_with_the_ticket_as_the_action_left_it(admin_c
 
     log = LogEntry.objects.get()
     assert (log.object_id, log.change_message) == (str(ticket.pk), "Start review (assign to me)")
-    assert log.object_repr == f"Ticket #{ticket.pk} on order {ticket.order_id} (under_review)"
+    assert log.object_repr == f"Ticket #{ticket.pk} on order #{ticket.order_id} (under review)"
 
 
 def test_an_unknown_action_is_refused(admin_client):
