@@ -212,13 +212,24 @@ def count_of(rows: list[dict]) -> int:
 
 class PreparedPages:
     """What Django's ``Paginator`` pages through, read by two prepared reads: ``count`` (one row,
-    its ``n``) and ``rows`` (its variant is the page's ``(start, stop)``), each row made into an
-    object by ``make``. ``arguments`` go to both."""
+    its ``n``; or the number itself, when it is known already) and ``rows`` (its variant is
+    ``variant`` followed by the page's ``(start, stop)``), each row made into an object by
+    ``make``. ``arguments`` go to both."""
 
-    def __init__(self, *, count: PreparedRead, rows: PreparedRead, make: Callable[[dict], object], **arguments):
-        self._count, self._rows, self._make, self._arguments = count, rows, make, arguments
+    def __init__(
+        self,
+        *,
+        count: PreparedRead | int,
+        rows: PreparedRead,
+        make: Callable[[dict], object],
+        variant: tuple = (),
+        **arguments,
+    ):
+        self._count, self._rows, self._make, self._variant, self._arguments = count, rows, make, variant, arguments
 
     def count(self) -> int:
+        if isinstance(self._count, int):
+            return self._count
         return count_of(self._count(**self._arguments))
 
     def __len__(self) -> int:
@@ -229,4 +240,5 @@ class PreparedPages:
             raise TypeError("pages are read by slices")
         if index.stop is not None and index.stop <= (index.start or 0):
             return []  # the empty first page of nothing (an empty slice compiles to no SQL)
-        return [self._make(row) for row in self._rows(variant=(index.start or 0, index.stop), **self._arguments)]
+        variant = (*self._variant, index.start or 0, index.stop)
+        return [self._make(row) for row in self._rows(variant=variant, **self._arguments)]

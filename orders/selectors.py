@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from core.exceptions import NotFound
 from core.models import TransitionLog
-from core.prepared import PreparedRead, attach, columns, instance
+from core.prepared import PreparedPages, PreparedRead, attach, columns, instance
 from core.support import is_support
 from core.timeutils import shifted
 from marketplace.models import Listing, User
@@ -150,45 +150,27 @@ def _dashboard_order(row: dict) -> Order:
     return order
 
 
-class DashboardTab:
-    """One tab of the dashboard for a paginator: its rows by a prepared read, its size known."""
-
-    def __init__(self, *, tab: str, count: int, user_id: int, soon: datetime) -> None:
-        self.tab, self._count, self._arguments = tab, count, {"user_id": user_id, "soon": soon}
-
-    def count(self) -> int:
-        return self._count
-
-    def __len__(self) -> int:
-        return self._count
-
-    def __getitem__(self, index: slice) -> list[Order]:
-        if not isinstance(index, slice) or index.step is not None:
-            raise TypeError("pages are read by slices")
-        start, stop = index.start or 0, index.stop
-        if stop is not None and stop <= start:
-            return []
-        if self.tab == "action":
-            rows = _dashboard_rows_waiting(variant=(start, stop), **self._arguments)
-        else:
-            rows = _dashboard_rows_in_role(variant=(self.tab, start, stop), user_id=self._arguments["user_id"])
-        return [_dashboard_order(row) for row in rows]
-
-
 def dashboard_counts(*, user, now: datetime) -> dict[str, int]:
     """How many orders each dashboard tab holds for ``user``: one prepared read."""
     rows = _dashboard_counts(user_id=user.pk, soon=now + DASHBOARD_SHIFT_SOON)
     return rows[0] if rows else {"client": 0, "provider": 0, "action": 0}
 
 
-def dashboard_tab(*, user, tab: str, count: int, now: datetime) -> DashboardTab:
+def dashboard_tab(*, user, tab: str, count: int, now: datetime) -> PreparedPages:
     """The orders of one dashboard tab (``DASHBOARD_TABS``), for a paginator: ``action`` holds the
     orders that wait for ``user`` to act, the nearest deadline first; ``client`` and ``provider``
     every order in that role, newest first. Each order has only what the dashboard shows (and its
     people's names)."""
     if tab not in DASHBOARD_TABS:
         raise ValueError(f"no dashboard tab {tab!r}")
-    return DashboardTab(tab=tab, count=count, user_id=user.pk, soon=now + DASHBOARD_SHIFT_SOON)
+    if tab == "action":
+        soon = now + DASHBOARD_SHIFT_SOON
+        return PreparedPages(
+            count=count, rows=_dashboard_rows_waiting, make=_dashboard_order, user_id=user.pk, soon=soon
+        )
+    return PreparedPages(
+        count=count, rows=_dashboard_rows_in_role, make=_dashboard_order, variant=(tab,), user_id=user.pk
+    )
 
 
 # What others see of a person on an order: UserRefSerializer's fields.

@@ -146,34 +146,10 @@ def _decided_by_support(model, name: str, title: str, waiting: str, user, soon: 
     return Card(title, lines, _url(name, state__exact=waiting), c["total"])
 
 
-def _reports() -> Card:
-    name = "orders_messagereport"
-    count = MessageReport.objects.filter(resolved_at__isnull=True).count()
-    return Card(
-        _("Reported messages"), [_line(_("to look at"), count, name, "alert", status="unresolved")], _url(name), count
-    )
-
-
-def _refunds() -> Card:
-    name = "orders_refund"
-    count = Refund.objects.filter(status=RefundStatus.FAILED).count()
-    return Card(
-        _("Refunds"),
-        [_line(_("failed at the gateway, retried"), count, name, "alert", status__exact=RefundStatus.FAILED)],
-        _url(name),
-        count,
-    )
-
-
-def _webhooks() -> Card:
-    name = "core_webhookdelivery"
-    count = WebhookDelivery.objects.filter(status=WebhookDeliveryStatus.FAILED).count()
-    return Card(
-        _("Webhook deliveries"),
-        [_line(_("failed"), count, name, "alert", status__exact=WebhookDeliveryStatus.FAILED)],
-        _url(name),
-        count,
-    )
+def _one_count(title: str, label: str, queryset, name: str, **query) -> Card:
+    """A card of one queue counted by one COUNT: what waits there, linked to it."""
+    count = queryset.count()
+    return Card(title, [_line(label, count, name, "alert", **query)], _url(name), count)
 
 
 def _due_soon(soon: datetime) -> list[DueItem]:
@@ -233,9 +209,27 @@ def support_dashboard(*, user, now: datetime) -> SupportDashboard:
             _decided_by_support(
                 PenaltyAppeal, "disputes_penaltyappeal", _("Appeals of penalties"), AppealState.OPEN, user, soon
             ),
-            _reports(),
-            _refunds(),
-            _webhooks(),
+            _one_count(
+                _("Reported messages"),
+                _("to look at"),
+                MessageReport.objects.filter(resolved_at__isnull=True),
+                "orders_messagereport",
+                status="unresolved",
+            ),
+            _one_count(
+                _("Refunds"),
+                _("failed at the gateway, retried"),
+                Refund.objects.filter(status=RefundStatus.FAILED),
+                "orders_refund",
+                status__exact=RefundStatus.FAILED,
+            ),
+            _one_count(
+                _("Webhook deliveries"),
+                _("failed"),
+                WebhookDelivery.objects.filter(status=WebhookDeliveryStatus.FAILED),
+                "core_webhookdelivery",
+                status__exact=WebhookDeliveryStatus.FAILED,
+            ),
         ],
         due_soon=_due_soon(soon),
     )
