@@ -12,6 +12,8 @@ from __future__ import annotations
 from django.db.models import Q
 
 SUPPORT_GROUP = "support"
+# Agents who also decide appeals of rulings and edit the policy; they belong to both groups.
+SUPERVISOR_GROUP = "supervisor"
 
 
 def is_support(user, perm: str | None = None) -> bool:

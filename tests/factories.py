@@ -17,14 +17,16 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 
 from core.jobs import sweep_run
-from core.support import SUPPORT_GROUP
+from core.support import SUPERVISOR_GROUP, SUPPORT_GROUP
 from marketplace.models import Listing, ListingKind, User
 from orders import services as order_services
 from orders.cancellation import order_cancel
 from orders.models import Order, OrderState
 
-SUPERVISORS_GROUP = "supervisors"
-_SUPPORT_PERMISSIONS_MIGRATION = importlib.import_module("disputes.migrations.0012_support_group_permissions")
+_GROUP_MIGRATIONS = [
+    importlib.import_module(f"disputes.migrations.{name}")
+    for name in ("0012_support_group_permissions", "0014_supervisor_group")
+]
 
 PASSWORD = "Correct-Horse-42"
 
@@ -49,10 +51,10 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def supervisor(obj, create, extracted, **kwargs):
-        """``UserFactory(supervisor=True)``: a staff member of ``support`` and ``supervisors``."""
+        """``UserFactory(supervisor=True)``: a staff member of ``support`` and ``supervisor``."""
         if extracted:
             obj.is_staff = True
-            obj._factory_groups = (*getattr(obj, "_factory_groups", ()), SUPPORT_GROUP, SUPERVISORS_GROUP)
+            obj._factory_groups = (*getattr(obj, "_factory_groups", ()), SUPPORT_GROUP, SUPERVISOR_GROUP)
 
     @factory.post_generation
     def _save(obj, create, extracted, **kwargs):
@@ -66,7 +68,8 @@ def _group(name: str) -> Group:
     """The group, as the migrations made it: a flushed database (transactional tests) lost it."""
     group = Group.objects.filter(name=name).first()
     if group is None:
-        _SUPPORT_PERMISSIONS_MIGRATION.grant(django_apps, None)
+        for migration in _GROUP_MIGRATIONS:
+            migration.grant(django_apps, None)
         group = Group.objects.get_or_create(name=name)[0]
     return group
 

@@ -151,7 +151,7 @@ def test_an_inactive_or_non_staff_member_of_the_group_is_not_support():
 
 def test_a_supervisor_must_also_be_support():
     outside = UserFactory(is_staff=True)
-    outside.groups.add(Group.objects.get_or_create(name="supervisors")[0])
+    outside.groups.add(Group.objects.get_or_create(name="supervisor")[0])
 
     assert not is_supervisor(outside)
     assert is_supervisor(UserFactory(supervisor=True))

@@ -25,7 +25,7 @@ from core.audit import transition_logged
 from core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.i18n import Joined, Text, Translatable
 from core.models import ActorRole
-from core.support import is_support, support_members
+from core.support import SUPERVISOR_GROUP, is_support, support_members
 from core.text import text_clean
 from core.timeutils import add_business_days
 from core.uploads import upload_check
@@ -47,7 +47,6 @@ from orders.cancellation import cancellation_reverse, order_cancel_by_support
 from orders.models import PERSON_REASONS, Cancellation, Fault, Order
 from orders.services import order_lock
 
-SUPERVISORS_GROUP = "supervisors"
 MAX_TEXT = 10_000
 MAX_SHORT_TEXT = 5_000
 LIVE_STATES = (CaseState.OPEN, CaseState.AWAITING_INFO, CaseState.RULED, CaseState.APPEALED)
@@ -65,19 +64,19 @@ DEFAULT_CANCEL_REASON = {
 
 
 def is_supervisor(user) -> bool:
-    """A superuser, or an active staff member of the "supervisors" group."""
+    """A superuser, or an active staff member of the "supervisor" group."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     if user.is_superuser:
         return True
-    return is_support(user) and user.groups.filter(name=SUPERVISORS_GROUP).exists()
+    return is_support(user) and user.groups.filter(name=SUPERVISOR_GROUP).exists()
 
 
 def supervisors() -> QuerySet[User]:
     """Everyone an SLA breach or an appeal is escalated to."""
     return (
         User.objects.filter(support_members())
-        .filter(Q(is_superuser=True) | Q(groups__name=SUPERVISORS_GROUP))
+        .filter(Q(is_superuser=True) | Q(groups__name=SUPERVISOR_GROUP))
         .distinct()
         .order_by("pk")
     )

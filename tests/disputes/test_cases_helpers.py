@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from core.support import SUPERVISOR_GROUP
 from disputes.models import SupportCase
-from disputes.services.cases import SUPERVISORS_GROUP, case_open
+from disputes.services.cases import case_open
 from marketplace.models import User
 from orders.models import Order
 from tests.factories import UserFactory, order_in_progress
@@ -37,7 +38,7 @@ def agent(**kwargs) -> User:
 
 def supervisor() -> User:
     user = UserFactory(support=True)
-    group, _created = Group.objects.get_or_create(name=SUPERVISORS_GROUP)
+    group, _created = Group.objects.get_or_create(name=SUPERVISOR_GROUP)
     user.groups.add(group)
     return user
 

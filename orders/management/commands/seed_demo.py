@@ -11,6 +11,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.db.models import F
@@ -18,6 +19,7 @@ from django.utils import timezone
 
 from core.jobs import sweep_run
 from core.models import TransitionLog
+from core.support import SUPERVISOR_GROUP, SUPPORT_GROUP
 from marketplace.models import Listing, ListingKind, User
 from marketplace.services import listing_create, user_create
 from orders import services
@@ -31,6 +33,17 @@ DEMO_USERS = (
     ("bram", "Bram de Vries", "freelance designer and translator", "Europe/Amsterdam"),
     ("chen", "Chen Wei", "web developer; also hires crews for events", "Asia/Shanghai"),
     ("dora", "Dora Jansen", "photographer who picks up shifts", "Europe/Amsterdam"),
+)
+# Back-office staff: an agent (the support group) and a supervisor (support and supervisor).
+DEMO_STAFF = (
+    ("eva", "Eva Lindqvist", "support agent", (SUPPORT_GROUP,), "Europe/Stockholm"),
+    (
+        "sam",
+        "Sam Okafor",
+        "support supervisor: appeals and policy edits",
+        (SUPPORT_GROUP, SUPERVISOR_GROUP),
+        "Europe/London",
+    ),
 )
 
 
@@ -47,7 +60,7 @@ class Command(BaseCommand):
     def handle(self, *args, base_url: str, **options) -> None:
         if settings.SETTINGS_MODULE.endswith(".production"):
             raise CommandError("seed_demo creates logins with a published password: not in production.")
-        usernames = [ADMIN_USERNAME, *(name for name, _display, _about, _zone in DEMO_USERS)]
+        usernames = [ADMIN_USERNAME, *(row[0] for row in (*DEMO_USERS, *DEMO_STAFF))]
         if User.objects.filter(username__in=usernames).exists():
             self.stdout.write("Demo data is already there; nothing to do.")
         else:
@@ -67,6 +80,8 @@ class Command(BaseCommand):
         self.stdout.write(f"  {ADMIN_USERNAME:<6} support superuser, signs in at {base_url}/admin/")
         for username, display, about, zone in DEMO_USERS:
             self.stdout.write(f"  {username:<6} {display}: {about} ({zone})")
+        for username, display, about, _groups, zone in DEMO_STAFF:
+            self.stdout.write(f"  {username:<6} {display}: {about}, signs in at {base_url}/admin/ ({zone})")
         self.stdout.write(f"Web: {base_url}/   Admin: {base_url}/admin/   API docs: {base_url}/api/v1/docs/")
 
     # --- data ---------------------------------------------------------------------------
@@ -93,6 +108,18 @@ class Command(BaseCommand):
             user.bio = about.capitalize() + "."
             user.save(update_fields=("bio",))
             people[username] = user
+        for username, display, _about, groups, zone in DEMO_STAFF:
+            user = user_create(
+                username=username,
+                email=f"{username}@gigfair.example",
+                password=DEMO_PASSWORD,
+                display_name=display,
+                time_zone=zone,
+                email_verified=True,
+            )
+            user.is_staff = True
+            user.save(update_fields=("is_staff",))
+            user.groups.add(*Group.objects.filter(name__in=groups))
         ana, bram, chen, dora = (people[name] for name in ("ana", "bram", "chen", "dora"))
 
         def service(owner: User, title: str, price: str, *, days: int, revisions: int, currency: str = "EUR"):
