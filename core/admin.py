@@ -18,8 +18,9 @@ from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.functional import Promise
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from core.exceptions import ApplicationError
 from core.models import TransitionLog
@@ -243,6 +244,76 @@ class ServiceOnlyAdminMixin:
             "show_save_and_add_another": False,
         }
         return super().change_view(request, object_id, form_url, extra_context)
+
+
+# --- Bulk actions -------------------------------------------------------------------------------
+
+BULK_SHOWN = 50  # rows named on a bulk action's form; the rest are counted
+
+
+def bulk_apply(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset,
+    run: Callable[[Any], object],
+    *,
+    done: Callable[[int], str],
+) -> None:
+    """Run ``run(obj)`` (a service, its own transaction) on each selected row in turn; say how
+    many were done (``done(n)``) and, row by row, why the others were refused."""
+    count, refused = 0, []
+    for obj in queryset.order_by("pk"):
+        try:
+            run(obj)
+        except ApplicationError as error:
+            refused.append(format_html("#{}: {}", obj.pk, error.message))
+        else:
+            count += 1
+    if count:
+        modeladmin.message_user(request, done(count), messages.SUCCESS)
+    if refused:
+        head = ngettext("%(n)d not done:", "%(n)d not done:", len(refused)) % {"n": len(refused)}
+        why = format_html_join("; ", "{}", ((line,) for line in refused))
+        modeladmin.message_user(request, format_html("{} {}", head, why), messages.WARNING)
+
+
+def bulk_form_action(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset,
+    *,
+    form_class: type[forms.Form],
+    title: str,
+    intro: str,
+    submit_label: str,
+    run: Callable[[Any, dict], object],
+    done: Callable[[int], str],
+    form_kwargs: dict | None = None,
+) -> HttpResponse | None:
+    """An admin action that asks for something first (an agent, a note), in the shape of Django's
+    ``delete_selected``: the changelist's POST shows the form beside the selected rows; the form's
+    POST (``apply``) runs ``run(obj, cleaned_data)`` on each (``bulk_apply``) and goes back to the
+    filtered list."""
+    applying = "apply" in request.POST
+    form = form_class(request.POST if applying else None, **(form_kwargs or {}))
+    if applying and form.is_valid():
+        bulk_apply(modeladmin, request, queryset, lambda obj: run(obj, form.cleaned_data), done=done)
+        return None
+    rows = list(queryset.order_by("pk")[: BULK_SHOWN + 1])
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "intro": intro,
+        "submit_label": submit_label,
+        "form": form,
+        "opts": modeladmin.opts,
+        "shown": rows[:BULK_SHOWN],
+        "count": queryset.count() if len(rows) > BULK_SHOWN else len(rows),
+        "selected": list(queryset.order_by("pk").values_list("pk", flat=True)),
+        "action": request.POST.get("action", ""),
+        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+    }
+    return TemplateResponse(request, "admin/bulk_action.html", context)
 
 
 class AgeBandsFilter(admin.SimpleListFilter):

@@ -202,6 +202,16 @@ class SupportCase(FSMModelMixin, TimeStampedModel):
     ruling_due = models.DateTimeField(_("ruling due"), db_index=True)
     sla_breached_at = models.DateTimeField(_("SLA breached at"), null=True, blank=True)
     escalated_at = models.DateTimeField(_("escalated to supervisors at"), null=True, blank=True)
+    # An agent saw the breach (``support_queue.sla_breaches_mark_seen``): the flag stays, the alert goes.
+    sla_seen_at = models.DateTimeField(_("breach seen at"), null=True, blank=True)
+    sla_seen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("breach seen by"),
+    )
     info_requested_from = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -412,6 +422,16 @@ class AfterSalesTicket(FSMModelMixin, TimeStampedModel):
     resolution_due = models.DateTimeField(_("decision due"), db_index=True)
     sla_breached_at = models.DateTimeField(_("SLA breached at"), null=True, blank=True)
     escalated_at = models.DateTimeField(_("escalated to supervisors at"), null=True, blank=True)
+    # An agent saw the breach (``support_queue.sla_breaches_mark_seen``): the flag stays, the alert goes.
+    sla_seen_at = models.DateTimeField(_("breach seen at"), null=True, blank=True)
+    sla_seen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("breach seen by"),
+    )
 
     class Meta:
         ordering = ("-created_at", "-id")
@@ -511,6 +531,16 @@ class DecidedBySupport(FSMModelMixin, TimeStampedModel):
     decision_due = models.DateTimeField(_("decision due"), db_index=True)
     sla_breached_at = models.DateTimeField(_("SLA breached at"), null=True, blank=True)
     escalated_at = models.DateTimeField(_("escalated to supervisors at"), null=True, blank=True)
+    # An agent saw the breach (``support_queue.sla_breaches_mark_seen``): the flag stays, the alert goes.
+    sla_seen_at = models.DateTimeField(_("breach seen at"), null=True, blank=True)
+    sla_seen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("breach seen by"),
+    )
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

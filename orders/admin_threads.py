@@ -14,10 +14,10 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import ReadOnlyAdminMixin, ReadOnlyInlineMixin, ServiceFormAdminMixin, admin_link
+from core.admin import ReadOnlyAdminMixin, ReadOnlyInlineMixin, ServiceFormAdminMixin, admin_link, bulk_form_action
 
 from .forms import MessageReportResolveForm
 from .models import Message, MessageAttachment, MessageReport
@@ -141,6 +141,7 @@ class MessageReportAdmin(ServiceFormAdminMixin, ReadOnlyAdminMixin, admin.ModelA
     search_fields = ("message__order__id__exact", "reporter__username", "message__author__username")
     search_help_text = _("Order number, or the username of the reporter or of the message's author.")
     ordering = ("created_at", "id")  # oldest first: a queue
+    actions = ("resolve_selected",)
     fields = (
         "order_link",
         "message_author",
@@ -190,6 +191,21 @@ class MessageReportAdmin(ServiceFormAdminMixin, ReadOnlyAdminMixin, admin.ModelA
         return format_html('<a href="{}">{}</a>', url, gettext("Resolve…"))
 
     # --- resolving a report ---
+
+    @admin.action(description=_("Resolve them with one note…"), permissions=("resolve",))
+    def resolve_selected(self, request: HttpRequest, queryset):
+        """Reports of one thing (spam from one account, say) resolved together, each with the note."""
+        return bulk_form_action(
+            self,
+            request,
+            queryset.filter(resolved_at__isnull=True),
+            form_class=MessageReportResolveForm,
+            title=gettext("Resolve reported messages"),
+            intro=gettext("Each reporter is told the report was looked at. Reports resolved already are left out."),
+            submit_label=gettext("Resolve"),
+            run=lambda report, data: message_report_resolve(report=report, actor=request.user, note=data["note"]),
+            done=lambda n: ngettext("%(n)d report resolved.", "%(n)d reports resolved.", n) % {"n": n},
+        )
 
     def get_urls(self):
         return [

@@ -85,6 +85,7 @@ def _cases(user, soon: datetime) -> Card:
         info=Count("pk", filter=Q(state=CaseState.AWAITING_INFO)),
         appealed=Count("pk", filter=Q(state=CaseState.APPEALED)),
         breached=Count("pk", filter=Q(sla_breached_at__isnull=False)),
+        unseen=Count("pk", filter=Q(sla_breached_at__isnull=False, sla_seen_at__isnull=True)),
         unanswered=Count("pk", filter=Q(first_response_at__isnull=True)),
         mine=Count("pk", filter=Q(assignee=user)),
         unassigned=Count("pk", filter=Q(assignee__isnull=True)),
@@ -94,7 +95,8 @@ def _cases(user, soon: datetime) -> Card:
         _line(_("open"), c["open"], name, state__exact=CaseState.OPEN),
         _line(_("waiting for a party's information"), c["info"], name, state__exact=CaseState.AWAITING_INFO),
         _line(_("appealed"), c["appealed"], name, state__exact=CaseState.APPEALED),
-        _line(_("SLA breached"), c["breached"], name, "alert", sla="breached"),
+        _line(_("SLA breached, not seen yet"), c["unseen"], name, "alert", sla="unseen"),
+        _line(_("SLA breached"), c["breached"], name, sla="breached"),
         _line(_("no first response yet"), c["unanswered"], name, sla="awaiting_response"),
         _line(_("ruling due within 4 hours"), c["due_soon"], name, "alert", sla="ok"),
         _line(_("assigned to me"), c["mine"], name, assignee="mine"),
@@ -112,6 +114,7 @@ def _tickets(user, soon: datetime) -> Card:
         party=Count("pk", filter=cancel_pending),
         processing=Count("pk", filter=Q(state__in=(TicketState.APPROVED, TicketState.PROCESSING)) & ~cancel_pending),
         breached=Count("pk", filter=Q(sla_breached_at__isnull=False)),
+        unseen=Count("pk", filter=Q(sla_breached_at__isnull=False, sla_seen_at__isnull=True)),
         mine=Count("pk", filter=Q(assignee=user)),
         due_soon=Count(
             "pk", filter=Q(sla_breached_at__isnull=True, resolution_due__lte=soon, state__in=TICKET_SUPPORT)
@@ -121,7 +124,8 @@ def _tickets(user, soon: datetime) -> Card:
         _line(_("waiting for review"), c["support"], name, state__exact=TicketState.PENDING_REVIEW),
         _line(_("a cancellation waiting for a party"), c["party"], name, cancel_pending="yes"),
         _line(_("approved, being carried out"), c["processing"], name, state__exact=TicketState.APPROVED),
-        _line(_("SLA breached"), c["breached"], name, "alert", sla="breached"),
+        _line(_("SLA breached, not seen yet"), c["unseen"], name, "alert", sla="unseen"),
+        _line(_("SLA breached"), c["breached"], name, sla="breached"),
         _line(_("decision due within 4 hours"), c["due_soon"], name, "alert", sla="ok"),
         _line(_("assigned to me"), c["mine"], name, assignee="mine"),
     ]
@@ -132,13 +136,15 @@ def _decided_by_support(model, name: str, title: str, waiting: str, user, soon: 
     c = model.objects.filter(state=waiting).aggregate(
         total=Count("pk"),
         breached=Count("pk", filter=Q(sla_breached_at__isnull=False)),
+        unseen=Count("pk", filter=Q(sla_breached_at__isnull=False, sla_seen_at__isnull=True)),
         mine=Count("pk", filter=Q(assignee=user)),
         unassigned=Count("pk", filter=Q(assignee__isnull=True)),
         due_soon=Count("pk", filter=Q(sla_breached_at__isnull=True, decision_due__lte=soon)),
     )
     lines = [
         _line(_("waiting for a decision"), c["total"], name, state__exact=waiting),
-        _line(_("SLA breached"), c["breached"], name, "alert", state__exact=waiting, sla="breached"),
+        _line(_("SLA breached, not seen yet"), c["unseen"], name, "alert", state__exact=waiting, sla="unseen"),
+        _line(_("SLA breached"), c["breached"], name, state__exact=waiting, sla="breached"),
         _line(_("decision due within 4 hours"), c["due_soon"], name, "alert", state__exact=waiting, sla="ok"),
         _line(_("assigned to me"), c["mine"], name, state__exact=waiting, assignee="mine"),
         _line(_("unassigned"), c["unassigned"], name, state__exact=waiting, assignee="unassigned"),

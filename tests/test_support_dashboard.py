@@ -44,8 +44,11 @@ def test_the_cards_count_what_waits_and_link_to_the_filtered_queues():
     assert _line(dashboard, "Support cases", "open").count == 3
     assert _line(dashboard, "Support cases", "assigned to me").count == 1
     assert _line(dashboard, "Support cases", "unassigned").count == 2
+    unseen = _line(dashboard, "Support cases", "SLA breached, not seen yet")
+    assert (unseen.count, unseen.tone) == (1, "alert")
+    assert unseen.url == reverse("admin:disputes_supportcase_changelist") + "?sla=unseen"
     breached = _line(dashboard, "Support cases", "SLA breached")
-    assert (breached.count, breached.tone) == (1, "alert")
+    assert (breached.count, breached.tone) == (1, "")
     assert breached.url == reverse("admin:disputes_supportcase_changelist") + "?sla=breached"
     assert _line(dashboard, "After-sales tickets", "waiting for review").count == 1
     assert _line(dashboard, "Claims with proof", "waiting for a decision").count == 1

@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import (
@@ -25,9 +25,12 @@ from core.admin import (
     ServiceOnlyAdminMixin,
     TransitionLogInline,
     admin_link,
+    bulk_form_action,
 )
 from core.models import ActorRole
+from core.support import support_members
 from credit.models import RestrictionKind
+from disputes.admin.queue import AssignToForm, SlaSeenActionMixin, SlaSeenFilter, bulk_take
 from disputes.models import CaseState, CaseStatement, Evidence, SupportCase
 from disputes.selectors.cases import case_order_history, case_order_messages
 from disputes.services.cases import (
@@ -44,6 +47,7 @@ from disputes.services.cases import (
     ruling_credit_events,
     ruling_restrictions,
 )
+from marketplace.models import User
 from orders.admin import OUTCOME_ROWS, _outcome_values, fault_choices
 from orders.cancellation import cancellation_decide
 from orders.models import PERSON_REASONS, CancelReason, Fault
@@ -86,24 +90,13 @@ class AgeFilter(AgeBandsFilter):
     }
 
 
-class SlaFilter(admin.SimpleListFilter):
-    title = _("service level")
-    parameter_name = "sla"
+class SlaFilter(SlaSeenFilter):
+    def extra_lookups(self):
+        return (("awaiting_response", _("waiting for a first response")),)
 
-    def lookups(self, request, model_admin):
-        return (
-            ("breached", _("breached (escalated)")),
-            ("awaiting_response", _("waiting for a first response")),
-            ("ok", _("not breached")),
-        )
-
-    def queryset(self, request, queryset):
-        if self.value() == "breached":
-            return queryset.filter(sla_breached_at__isnull=False)
-        if self.value() == "awaiting_response":
+    def extra_queryset(self, value, queryset):
+        if value == "awaiting_response":
             return queryset.filter(first_response_at__isnull=True).exclude(state=CaseState.CLOSED)
-        if self.value() == "ok":
-            return queryset.filter(sla_breached_at__isnull=True)
         return queryset
 
 
@@ -254,7 +247,7 @@ class RuleAppealForm(forms.Form):
 
 
 @admin.register(SupportCase)
-class SupportCaseAdmin(ServiceFormAdminMixin, ServiceOnlyAdminMixin, admin.ModelAdmin):
+class SupportCaseAdmin(SlaSeenActionMixin, ServiceFormAdminMixin, ServiceOnlyAdminMixin, admin.ModelAdmin):
     """The agents' queue of cases and the case page.
 
     Cases are opened by parties and moved only by the services behind the agents' views below
@@ -275,6 +268,7 @@ class SupportCaseAdmin(ServiceFormAdminMixin, ServiceOnlyAdminMixin, admin.Model
     )
     list_display_links = ("id",)
     list_filter = ("state", AgeFilter, SlaFilter, AssigneeFilter, "category")
+    actions = ("assign_to_me", "assign_to", "mark_sla_seen")
     search_fields = (
         "id__exact",
         "order__id__exact",
@@ -431,6 +425,30 @@ class SupportCaseAdmin(ServiceFormAdminMixin, ServiceOnlyAdminMixin, admin.Model
         )
 
     # --- the agents' views (like UserAdmin.user_change_password) ---
+
+    # --- bulk actions on the queue ---
+
+    @admin.action(description=_("Take them (assign to me)"), permissions=("support_change",))
+    def assign_to_me(self, request: HttpRequest, queryset) -> None:
+        bulk_take(self, request, queryset, lambda case: case_assign(case=case, actor=request.user))
+
+    @admin.action(description=_("Assign them to an agent…"), permissions=("support_change",))
+    def assign_to(self, request: HttpRequest, queryset):
+        agents = User.objects.filter(support_members()).distinct().order_by("username")
+        return bulk_form_action(
+            self,
+            request,
+            queryset,
+            form_class=AssignToForm,
+            form_kwargs={"agents": agents},
+            title=gettext("Assign cases to an agent"),
+            intro=gettext(
+                "The agent is told; each case's log says who assigned it. Closed cases are left as they are."
+            ),
+            submit_label=gettext("Assign"),
+            run=lambda case, data: case_assign(case=case, actor=request.user, assignee=data["assignee"]),
+            done=lambda n: ngettext("%(n)d case assigned.", "%(n)d cases assigned.", n) % {"n": n},
+        )
 
     def get_urls(self):
         return [

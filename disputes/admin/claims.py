@@ -9,7 +9,7 @@ page shows what each decision does before it is taken.
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
@@ -22,24 +22,11 @@ from disputes.models import AppealState, Claim, ClaimKind, ClaimState, Evidence,
 from disputes.services.appeals import appeal_assign, appeal_decide
 from disputes.services.claims import claim_assign, claim_decide
 
+from .queue import SlaSeenActionMixin, bulk_take
+from .queue import SlaSeenFilter as SlaFilter
 from .tickets import AssigneeFilter
 
 ACTION_FORM = "admin/action_form.html"
-
-
-class SlaFilter(admin.SimpleListFilter):
-    title = _("service level")
-    parameter_name = "sla"
-
-    def lookups(self, request, model_admin):
-        return (("breached", _("breached (escalated)")), ("ok", _("not breached")))
-
-    def queryset(self, request, queryset):
-        if self.value() == "breached":
-            return queryset.filter(sla_breached_at__isnull=False)
-        if self.value() == "ok":
-            return queryset.filter(sla_breached_at__isnull=True)
-        return queryset
 
 
 class _EvidenceInline(ReadOnlyInlineMixin, admin.TabularInline):
@@ -91,7 +78,7 @@ def _held_text(fee, credit_delta: int, counts: bool, complaint: bool, currency: 
     return ", ".join(parts) or gettext("nothing")
 
 
-class SupportQueueAdmin(ServiceFormAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class SupportQueueAdmin(SlaSeenActionMixin, ServiceFormAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """A queue of what support decides (claims, appeals): take items, and a page to decide each.
 
     A subclass names the state items wait in, the decisions with their words, and calls its
@@ -102,7 +89,7 @@ class SupportQueueAdmin(ServiceFormAdminMixin, ReadOnlyAdminMixin, admin.ModelAd
     decisions: tuple[tuple[str, str], ...] = ()
     decide_title = ""
     already_decided = ""
-    actions = ("assign_to_me",)
+    actions = ("assign_to_me", "mark_sla_seen")
     list_display_links = ("id",)
     ordering = ("decision_due", "id")
     date_hierarchy = "created_at"
@@ -121,9 +108,7 @@ class SupportQueueAdmin(ServiceFormAdminMixin, ReadOnlyAdminMixin, admin.ModelAd
 
     @admin.action(description=_("Take them (assign to me)"), permissions=("decide",))
     def assign_to_me(self, request: HttpRequest, queryset) -> None:
-        for obj in queryset.order_by("pk"):
-            self.take(obj, request.user)
-        self.message_user(request, gettext("Assigned to you."), messages.SUCCESS)
+        bulk_take(self, request, queryset, lambda obj: self.take(obj, request.user))
 
     def get_urls(self):
         return [self.service_form_path("decide", self.decide_view), *super().get_urls()]  # disputes_<model>_decide

@@ -28,6 +28,7 @@ from core.admin import (
     admin_link,
 )
 from core.support import is_support
+from disputes.admin.queue import SlaSeenActionMixin, SlaSeenFilter, bulk_take
 from disputes.models import AfterSalesTicket, Evidence, TicketCancelReason, TicketState, TicketVersion
 from disputes.services import tickets as services
 
@@ -82,24 +83,13 @@ class CancelPendingFilter(admin.SimpleListFilter):
         return queryset
 
 
-class SlaFilter(admin.SimpleListFilter):
-    title = _("service level")
-    parameter_name = "sla"
+class SlaFilter(SlaSeenFilter):
+    def extra_lookups(self):
+        return (("awaiting_response", _("waiting for a first response")),)
 
-    def lookups(self, request, model_admin):
-        return (
-            ("breached", _("breached (escalated)")),
-            ("awaiting_response", _("waiting for a first response")),
-            ("ok", _("not breached")),
-        )
-
-    def queryset(self, request, queryset):
-        if self.value() == "breached":
-            return queryset.filter(sla_breached_at__isnull=False)
-        if self.value() == "awaiting_response":
+    def extra_queryset(self, value, queryset):
+        if value == "awaiting_response":
             return queryset.filter(first_response_at__isnull=True, state__in=services.LIVE_STATES)
-        if self.value() == "ok":
-            return queryset.filter(sla_breached_at__isnull=True)
         return queryset
 
 
@@ -297,7 +287,7 @@ AGENT_ACTIONS: dict[str, AgentAction] = {
 
 
 @admin.register(AfterSalesTicket)
-class AfterSalesTicketAdmin(ServiceFormAdminMixin, ServiceOnlyAdminMixin, admin.ModelAdmin):
+class AfterSalesTicketAdmin(SlaSeenActionMixin, ServiceFormAdminMixin, ServiceOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "id",
         "order_link",
@@ -313,6 +303,7 @@ class AfterSalesTicketAdmin(ServiceFormAdminMixin, ServiceOnlyAdminMixin, admin.
     )
     list_display_links = ("id",)
     list_filter = ("state", "type", AssigneeFilter, AgeFilter, CancelPendingFilter, SlaFilter, "created_at")
+    actions = ("take_for_review", "mark_sla_seen")
     list_select_related = ("order", "assignee", "opened_by")
     search_fields = ("id__exact", "order__id__exact", "opened_by__username", "description")
     search_help_text = _("Ticket or order number, the filer's username, or words of the description.")
@@ -429,6 +420,12 @@ class AfterSalesTicketAdmin(ServiceFormAdminMixin, ServiceOnlyAdminMixin, admin.
         return f"{obj.compensation} {obj.order.currency} → {to}"
 
     # --- one view for every agent action (like UserAdmin.user_change_password) ---
+
+    @admin.action(description=_("Take them for review (assign to me)"), permissions=("support_change",))
+    def take_for_review(self, request: HttpRequest, queryset) -> None:
+        bulk_take(
+            self, request, queryset, lambda ticket: services.ticket_start_review(ticket=ticket, actor=request.user)
+        )
 
     def get_urls(self):
         return [

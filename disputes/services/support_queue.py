@@ -3,15 +3,19 @@ then decides it once, with the reasons; each step logged. The services of each c
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from core.audit import transition_logged
+from core.audit import transition_log_build, transition_logged
+from core.db import insert_rows
 from core.exceptions import Conflict, PermissionDenied
 from core.i18n import Translatable
-from core.models import ActorRole
+from core.models import ActorRole, TransitionLog
 from core.support import is_support
 from core.text import invalid, text_clean
 from disputes.models import DecidedBySupport
@@ -64,3 +68,44 @@ def item_decided(
     transition_logged(
         item, transition=decision, from_state=from_state, actor=actor, actor_role=ActorRole.SUPPORT, reason=note, at=at
     )
+
+
+# --- Breaches seen ----------------------------------------------------------------------------
+
+
+def sla_breaches_mark_seen(*, model: type[models.Model], ids: Iterable[int], actor: User) -> int:
+    """An agent marks the breached items ``ids`` of a support queue (cases, tickets, claims,
+    appeals) as seen: the breach stays on record, the dashboard stops calling for it. Items not
+    breached, or seen already, are left alone; each one marked gets a log line. Returns how many."""
+    perm = f"disputes.change_{model._meta.model_name}"
+    if not is_support(actor, perm):
+        raise PermissionDenied(_("Only support staff mark service-level breaches as seen."))
+    now = timezone.now()
+    with transaction.atomic():
+        rows = list(
+            model.objects.select_for_update()
+            .filter(pk__in=list(ids), sla_breached_at__isnull=False, sla_seen_at__isnull=True)
+            .order_by("pk")
+            .only("pk", "state")
+        )
+        if not rows:
+            return 0
+        model.objects.filter(pk__in=[row.pk for row in rows]).update(sla_seen_at=now, sla_seen_by=actor, updated_at=now)
+        # Staff bookkeeping, not a change partners hear of: the log rows, without webhook events.
+        insert_rows(
+            TransitionLog,
+            [
+                transition_log_build(
+                    subject=row,
+                    transition="sla_breach_seen",
+                    from_state=row.state,
+                    to_state=row.state,
+                    actor=actor,
+                    actor_role=ActorRole.SUPPORT,
+                    reason=Translatable(gettext_noop("Breach seen by %(who)s"), {"who": actor.get_username()}),
+                    at=now,
+                )
+                for row in rows
+            ],
+        )
+    return len(rows)
