@@ -16,7 +16,7 @@ from core.exceptions import ApplicationError
 from core.support import is_support
 from marketplace.models import User
 
-from .analytics import AnalyticsFilter, analytics_csv, cancellation_analytics, period_from
+from .analytics import AnalyticsFilter, analytics_chart, analytics_csv, cancellation_analytics, period_from
 from .back_office import back_office_search, user_history
 from .saved_filters import saved_filter_delete, saved_filter_save, saved_filters_of
 from .support_dashboard import support_dashboard
@@ -119,15 +119,7 @@ class GigfairAdminSite(admin.AdminSite):
             name = f"cancellations-{period.start.isoformat()}-{period.end.isoformat()}.csv"
             response["Content-Disposition"] = f'attachment; filename="{name}"'
             return response
-        chart = {
-            "weeks": [week["week"].isoformat() for week in result.weeks],
-            "series": [
-                {"label": label, "data": [week.get(code, 0) for week in result.weeks]} for code, label in result.reasons
-            ],
-            "tables": {
-                t.key: {"labels": [r[0] for r in t.rows], "data": [r[1] for r in t.rows]} for t in result.tables
-            },
-        }
+        chart = analytics_chart(result)
         query = request.GET.copy()
         query["format"] = "csv"
         context = {

@@ -113,6 +113,7 @@ class CancellationAnalytics:
     queues: list[QueueTimes] = field(default_factory=list)
     rulings: list[tuple[str, int]] = field(default_factory=list)  # cases ruled in the period, by fault
     appeals: list[tuple[str, int]] = field(default_factory=list)  # appeals decided in the period, by outcome
+    ruling_appeals: list[tuple[str, int]] = field(default_factory=list)  # appeals of rulings filed in the period
 
     @property
     def week_rows(self) -> list[tuple[date, list[int]]]:
@@ -262,7 +263,50 @@ def cancellation_analytics(period: Period) -> CancellationAnalytics:
         .order_by("state")
     )
     result.appeals = [(str(outcomes.get(state, state)), n) for state, n in decided]
+    appealed = SupportCase.objects.filter(appealed_at__gte=period.since, appealed_at__lt=period.until).aggregate(
+        upheld=Count("pk", filter=Q(appeal_upheld=True)),
+        dismissed=Count("pk", filter=Q(appeal_upheld=False)),
+        waiting=Count("pk", filter=Q(appeal_upheld__isnull=True)),
+    )
+    result.ruling_appeals = [
+        (_("upheld"), appealed["upheld"]),
+        (_("dismissed"), appealed["dismissed"]),
+        (_("not decided yet"), appealed["waiting"]),
+    ]
     return result
+
+
+def analytics_chart(result: CancellationAnalytics) -> dict:
+    """What the page's charts draw (``static/js/analytics.js``), from the same figures as its tables."""
+
+    def pairs(rows) -> dict:
+        return {"labels": [str(label) for label, _n in rows], "data": [n for _label, n in rows]}
+
+    return {
+        "weeks": [week["week"].isoformat() for week in result.weeks],
+        "series": [
+            {"label": label, "data": [week.get(code, 0) for week in result.weeks]} for code, label in result.reasons
+        ],
+        "tables": {t.key: {"labels": [r[0] for r in t.rows], "data": [r[1] for r in t.rows]} for t in result.tables},
+        "queues": {
+            "labels": [str(q.title) for q in result.queues],
+            "series": [
+                {"label": _("Decided in time"), "data": [q.decided_in_time for q in result.queues]},
+                {"label": _("Decided late"), "data": [q.decided - q.decided_in_time for q in result.queues]},
+                {"label": _("Not decided yet"), "data": [q.filed - q.decided for q in result.queues]},
+            ],
+        },
+        "hours": {
+            "labels": [str(q.title) for q in result.queues],
+            "series": [
+                {"label": _("First response, average hours"), "data": [q.answer_hours for q in result.queues]},
+                {"label": _("Decision, average hours"), "data": [q.decide_hours for q in result.queues]},
+            ],
+        },
+        "rulings": pairs(result.rulings),
+        "appeals": pairs(result.appeals),
+        "ruling_appeals": pairs(result.ruling_appeals),
+    }
 
 
 def analytics_csv(result: CancellationAnalytics) -> str:
@@ -312,4 +356,6 @@ def analytics_csv(result: CancellationAnalytics) -> str:
         writer.writerow(["ruling_fault", label, n])
     for label, n in result.appeals:
         writer.writerow(["appeal_outcome", label, n])
+    for label, n in result.ruling_appeals:
+        writer.writerow(["ruling_appeal", label, n])
     return out.getvalue()

@@ -126,3 +126,28 @@ def test_supports_speed_against_its_service_level():
     assert dict(result.rulings) and sum(n for _label, n in result.rulings) == 1
     rows = list(csv.reader(io.StringIO(analytics_csv(result))))
     assert next(r for r in rows if r and r[0] == "cases")[:3] == ["cases", "3", "2"]
+
+
+def test_appeals_of_rulings_and_the_charts_show_the_tables_figures(admin_client):
+    from disputes.models import SupportCase
+    from portal.analytics import analytics_chart
+    from tests.disputes.test_cases_helpers import open_case
+
+    upheld, dismissed, waiting = open_case(), open_case(), open_case()
+    now = timezone.now()
+    SupportCase.objects.filter(pk=upheld.pk).update(appealed_at=now, appeal_upheld=True)
+    SupportCase.objects.filter(pk=dismissed.pk).update(appealed_at=now, appeal_upheld=False)
+    SupportCase.objects.filter(pk=waiting.pk).update(appealed_at=now)
+
+    result = cancellation_analytics(_period())
+    chart = analytics_chart(result)
+
+    assert [n for _label, n in result.ruling_appeals] == [1, 1, 1]
+    assert chart["ruling_appeals"]["data"] == [1, 1, 1]
+    cases = next(q for q in result.queues if q.key == "cases")
+    in_time, late, not_yet = (series["data"][0] for series in chart["queues"]["series"])
+    assert (in_time, late, not_yet) == (cases.decided_in_time, cases.decided - cases.decided_in_time, 3)
+    rows = list(csv.reader(io.StringIO(analytics_csv(result))))
+    assert [r[2] for r in rows if r and r[0] == "ruling_appeal"] == ["1", "1", "1"]
+    page = admin_client.get(reverse("admin:analytics_cancellations")).content.decode()
+    assert 'id="chart-queues"' in page and 'data-pairs="ruling_appeals"' in page

@@ -86,9 +86,8 @@ def test_delivered_files_stored_under_their_own_names_get_random_ones():
 
 
 def test_evidence_shared_by_a_ticket_and_its_case_moves_once_for_both():
-    # given, before the migration, ticket evidence under its uploader's name, shared by the case
-    # the ticket was taken to
-    _migrate(BEFORE)
+    # given ticket evidence under its uploader's name, shared by the case the ticket was taken to
+    # (made with today's models, on today's tables), and the migrations rolled back to before
     ticket = open_ticket()
     legacy = _legacy("evidence/2025/04/receipt scan.pdf", PDF)
     Evidence.objects.create(
@@ -104,6 +103,7 @@ def test_evidence_shared_by_a_ticket_and_its_case_moves_once_for_both():
     ticket_reject(ticket=ticket, actor=agent, note="No")
     case = ticket_escalate(ticket=ticket, actor=ticket.opened_by)
     assert set(Evidence.objects.values_list("file", flat=True)) == {legacy}
+    _migrate(BEFORE)
 
     # when the migrations run
     _migrate()

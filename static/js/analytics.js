@@ -15,6 +15,27 @@
         options: { animation: false, responsive: true, scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } } }
       });
     }
+    function grouped(id, source, stacked) {
+      var canvas = document.getElementById(id);
+      if (!canvas || !source || !source.labels.length) { return; }
+      new window.Chart(canvas, {
+        type: "bar",
+        data: { labels: source.labels, datasets: source.series },
+        options: { animation: false, responsive: true, scales: { x: { stacked: stacked }, y: { stacked: stacked, beginAtZero: true } } }
+      });
+    }
+    grouped("chart-queues", data.queues, true);
+    grouped("chart-hours", data.hours, false);
+    document.querySelectorAll("canvas[data-pairs]").forEach(function (canvas) {
+      var pairs = data[canvas.dataset.pairs];
+      var total = pairs ? pairs.data.reduce(function (a, b) { return a + b; }, 0) : 0;
+      if (!total) { canvas.parentNode.hidden = true; return; }
+      new window.Chart(canvas, {
+        type: "doughnut",
+        data: { labels: pairs.labels, datasets: [{ data: pairs.data }] },
+        options: { animation: false, responsive: true, aspectRatio: 2, plugins: { legend: { position: "right" } } }
+      });
+    });
     document.querySelectorAll("canvas[data-table]").forEach(function (canvas) {
       var table = data.tables[canvas.dataset.table];
       if (!table || !table.data.length) { return; }

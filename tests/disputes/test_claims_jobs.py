@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from core.jobs import sweep_run
 from core.models import TransitionLog
+from core.support import SUPERVISOR_GROUP
 from credit.models import CreditEvent
 from disputes.services import appeals as appeal_svc
 from disputes.services import claims as claim_svc
@@ -24,7 +25,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def supervisor():
     boss = UserFactory(support=True)
-    boss.groups.add(Group.objects.get_or_create(name="supervisors")[0])
+    boss.groups.add(Group.objects.get_or_create(name=SUPERVISOR_GROUP)[0])
     return boss
 
 
