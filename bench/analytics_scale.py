@@ -42,19 +42,21 @@ PEOPLE = 1000
 CANCELLED_EVERY = 12
 
 
-def _copy_rows(table: str, template_id: int, count: int, exprs: dict[str, str], params: list) -> None:
+def _copy_rows(table: str, template_id: int, count: int, exprs: dict[str, tuple[str, list]]) -> None:
     """``count`` copies of row ``template_id`` of ``table`` (every column but the id), with the
-    columns in ``exprs`` computed from the row number ``g`` instead; one INSERT … SELECT."""
+    columns in ``exprs`` (SQL and its parameters) computed from the row number ``g`` instead;
+    one INSERT … SELECT."""
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         columns = [c.name for c in connection.introspection.get_table_description(cursor, table) if c.name != "id"]
-        select = [exprs.get(name, f"t.{quote(name)}") for name in columns]
+        select = [exprs[name][0] if name in exprs else f"t.{quote(name)}" for name in columns]
+        params = [value for name in columns if name in exprs for value in exprs[name][1]]
         # Only the table's own column names and fixed expressions go into the text; values are parameters.
         sql = (
             f"INSERT INTO {quote(table)} ({', '.join(map(quote, columns))}) "  # noqa: S608
             f"SELECT {', '.join(select)} FROM {quote(table)} t, generate_series(1, %s) AS g WHERE t.id = %s"
         )
-        cursor.execute(sql, [*params, count, template_id])
+        cursor.execute(sql, [*params, count, template_id])  # the columns' parameters, in their order
 
 
 def seed(orders: int) -> None:
@@ -83,15 +85,17 @@ def seed(orders: int) -> None:
             template.pk,
             orders,
             {
-                "client_id": f"(%s::bigint[])[1 + g %% {PEOPLE}]",
-                "provider_id": f"(%s::bigint[])[1 + (g * 7) %% {PEOPLE}]",
-                "kind": "CASE WHEN g %% 3 = 0 THEN 'shift' ELSE 'service' END",
-                "state": f"CASE WHEN g %% {CANCELLED_EVERY} = 0 THEN 'cancelled' ELSE 'completed' END",
-                "created_at": "%s - make_interval(secs => g * 31.536)",  # spread over a year
-                "updated_at": "%s - make_interval(secs => g * 31.536)",
-                "title": "'Bench order ' || g",
+                "client_id": (f"(%s::bigint[])[1 + g %% {PEOPLE}]", [clients]),
+                "provider_id": (f"(%s::bigint[])[1 + (g * 7) %% {PEOPLE}]", [providers]),
+                # half the cancelled ones are shifts (one live booking per shift listing: the
+                # copies share the template's listing)
+                "kind": (f"CASE WHEN g %% {2 * CANCELLED_EVERY} = 0 THEN 'shift' ELSE 'service' END", []),
+                "state": (f"CASE WHEN g %% {CANCELLED_EVERY} = 0 THEN 'cancelled' ELSE 'completed' END", []),
+                # spread over the year before now
+                "created_at": ("%s - make_interval(secs => g * 31536000.0 / %s)", [now, orders]),
+                "updated_at": ("%s - make_interval(secs => g * 31536000.0 / %s)", [now, orders]),
+                "title": ("'Bench order ' || g", []),
             },
-            [clients, providers, now, now],
         )
         reasons = [code for code, _label in CancelReason.choices][:7]
         paths = [code for code, _label in CANCELLATION_PATHS]
@@ -101,22 +105,23 @@ def seed(orders: int) -> None:
             table = Cancellation._meta.db_table
             columns = [c.name for c in connection.introspection.get_table_description(cursor, table) if c.name != "id"]
             computed = {
-                "order_id": "o.id",
-                "quote_id": "NULL",
-                "created_at": "o.created_at + interval '1 hour'",
-                "reason": "(%s::text[])[1 + o.id %% 7]",
-                "path": f"(%s::text[])[1 + o.id %% {len(paths)}]",
-                "fault": f"(%s::text[])[1 + o.id %% {len(faults)}]",
-                "tier": "CASE WHEN o.id %% 4 = 0 THEN 'late' ELSE 'early' END",
-                "actor_role": "CASE WHEN o.id %% 2 = 0 THEN 'client' ELSE 'provider' END",
-                "actor_id": "NULL",
+                "order_id": ("o.id", []),
+                "quote_id": ("NULL", []),
+                "created_at": ("o.created_at + interval '1 hour'", []),
+                "reason": ("(%s::text[])[1 + o.id %% 7]", [reasons]),
+                "path": (f"(%s::text[])[1 + o.id %% {len(paths)}]", [paths]),
+                "fault": (f"(%s::text[])[1 + o.id %% {len(faults)}]", [faults]),
+                "tier": ("CASE WHEN o.id %% 4 = 0 THEN 'late' ELSE 'early' END", []),
+                "actor_role": ("CASE WHEN o.id %% 2 = 0 THEN 'client' ELSE 'provider' END", []),
+                "actor_id": ("NULL", []),
             }
-            select = [computed.get(name, f"c.{quote(name)}") for name in columns]
+            select = [computed[name][0] if name in computed else f"c.{quote(name)}" for name in columns]
+            params = [value for name in columns if name in computed for value in computed[name][1]]
             cursor.execute(
                 f"INSERT INTO {quote(table)} ({', '.join(map(quote, columns))}) "  # noqa: S608
                 f"SELECT {', '.join(select)} FROM {quote(Order._meta.db_table)} o, {quote(table)} c "
                 "WHERE c.id = %s AND o.state = 'cancelled' AND o.id <> %s",
-                [reasons, paths, faults, cancellation.pk, template.pk],
+                [*params, cancellation.pk, template.pk],
             )
             cursor.execute("ANALYZE")
     print(

@@ -715,12 +715,11 @@ class CancellationAdmin(ServiceFormAdminMixin, ReadOnlyAdminMixin, admin.ModelAd
         "tier",
         "reason",
         "fault",
-        "actor_role",
-        "actor",
+        "cancelled_by",
         "refund_to_client",
         "fee_to_platform",
         "credit_delta",
-        "reversed_at",
+        "reversed",
     )
     list_filter = ("path", "reason", "fault", ActorRoleFilter, ReversedFilter, "created_at")
     search_fields = (
@@ -770,6 +769,15 @@ class CancellationAdmin(ServiceFormAdminMixin, ReadOnlyAdminMixin, admin.ModelAd
     @admin.display(description=_("client / provider"))
     def parties(self, obj: Cancellation) -> str:
         return format_html("{} / {}", admin_link(obj.order.client), admin_link(obj.order.provider))
+
+    @admin.display(description=_("cancelled by"), ordering="actor_role")
+    def cancelled_by(self, obj: Cancellation) -> str:
+        role = dict(ActorRole.choices).get(obj.actor_role, obj.actor_role)
+        return format_html("{} ({})", obj.actor.get_username(), role) if obj.actor_id else str(role)
+
+    @admin.display(description=_("reversed on appeal"), boolean=True, ordering="reversed_at")
+    def reversed(self, obj: Cancellation) -> bool:
+        return obj.reversed_at is not None
 
     # --- the summary above the list ---
 

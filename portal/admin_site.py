@@ -27,6 +27,9 @@ class GigfairAdminSite(admin.AdminSite):
     the list of models."""
 
     index_template = "admin/gigfair_index.html"
+    # The front page lists the models and the header searches: the side menu would only take
+    # 240 px from the lists and the policy editor on a 1,366 px screen.
+    enable_nav_sidebar = False
 
     def index(self, request, extra_context=None):
         extra_context = dict(extra_context or {})
