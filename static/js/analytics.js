@@ -21,7 +21,7 @@
       new window.Chart(canvas, {
         type: "bar",
         data: { labels: source.labels, datasets: source.series },
-        options: { animation: false, responsive: true, scales: { x: { stacked: stacked }, y: { stacked: stacked, beginAtZero: true } } }
+        options: { animation: false, responsive: true, scales: { x: { stacked: stacked }, y: { stacked: stacked, beginAtZero: true, ticks: stacked ? { precision: 0 } : {} } } }
       });
     }
     grouped("chart-queues", data.queues, true);
