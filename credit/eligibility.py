@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 
 from core.exceptions import PermissionDenied
+from core.i18n import Moment
 from core.prepared import PreparedRead, columns, instance
 
 from .models import CreditAccount, Restriction, RestrictionKind
@@ -72,6 +73,20 @@ def require_min_score(*, user, minimum: int | None) -> None:
             )
             % {"min": minimum, "score": score},
             code="credit_score_too_low",
+        )
+
+
+def require_early_access(*, user, minimum: int, opens_at) -> None:
+    """Refuse a shift in its early-access hours to a worker under ``minimum``: it opens to everyone at ``opens_at``."""
+    score = _score(user.pk)
+    if score < minimum:
+        raise PermissionDenied(
+            _(
+                "For now this shift is open only to workers with a credit score of at least %(min)d (yours is "
+                "%(score)d); everyone can book it from %(opens)s."
+            )
+            % {"min": minimum, "score": score, "opens": Moment(opens_at)},
+            code="early_access",
         )
 
 

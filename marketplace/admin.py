@@ -30,7 +30,7 @@ from credit.services import credit_accounts_open
 from . import services
 from .forms import AdminLoginForm
 from .logins import attempts_locked_now, attempts_with_recent_failures, login_locks_lift
-from .models import Availability, Block, Listing, Notification, User
+from .models import Availability, Block, Listing, Notification, Reputation, User
 
 # The admin's login counts failures and shows a lock like the site's login does.
 admin.site.login_form = AdminLoginForm
@@ -346,3 +346,28 @@ class LoginLogAdmin(SupportReadableMixin, AccessLogAdmin):
     """Successful logins on the site and in the admin."""
 
     search_fields = ["username", "ip_address"]
+
+
+@admin.register(Reputation)
+class ReputationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Each person's published reviews in figures: the rating and how the stars spread."""
+
+    list_display = ("user", "average_shown", "rating_count", "stars_5", "stars_4", "stars_3", "stars_2", "stars_1")
+    search_fields = ("user__username", "user__email")
+    list_select_related = ("user",)
+    ordering = ("-rating_count",)
+    readonly_fields = (
+        "user",
+        "rating_count",
+        "rating_sum",
+        "stars_5",
+        "stars_4",
+        "stars_3",
+        "stars_2",
+        "stars_1",
+        "updated_at",
+    )
+
+    @admin.display(description=_("average"))
+    def average_shown(self, obj: Reputation) -> str:
+        return f"{obj.average:.2f}" if obj.average is not None else "—"

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import DATETIME_LOCAL, GigfairForm
 from core.timezones import time_zone_choices
 from marketplace.logins import lock_for, lock_message
 from marketplace.models import CURRENCIES, BlockReason, ListingKind
+from marketplace.search import ListingQuery
 
 
 class LockAwareLoginMixin:
@@ -125,9 +130,17 @@ class ListingForm(GigfairForm):
         required=False,
         help_text=_("Optional: only people with at least this score (0–100) can take it."),
     )
+    early_access = forms.BooleanField(
+        label=_("Early access for workers with a high credit score"),
+        required=False,
+        help_text=_(
+            "For its first hours only workers with a high credit score can book it; then everyone can "
+            "(the hours and the score are in the terms)."
+        ),
+    )
 
     SERVICE_FIELDS = ("delivery_days", "revisions")
-    SHIFT_FIELDS = ("starts_at", "ends_at", "location")
+    SHIFT_FIELDS = ("starts_at", "ends_at", "location", "early_access")
 
     def chosen_kind(self) -> str:
         kind = self.data.get("kind") if self.is_bound else self.initial.get("kind")
@@ -178,3 +191,77 @@ class AvailabilityForm(GigfairForm):
         widget=forms.TextInput(attrs={"placeholder": _("e.g. On holiday, back in September")}),
         help_text=_("Shown on your profile and listings. At most 280 characters."),
     )
+
+
+# --- Browsing -------------------------------------------------------------------------------------
+
+
+RATING_CHOICES = [
+    ("", _("Any rating")),
+    ("3", _("3 stars and up")),
+    ("4", _("4 stars and up")),
+    ("4.5", _("4.5 stars and up")),
+]
+ORDERING_CHOICES = [
+    ("rank", _("Best match")),
+    ("newest", _("Newest")),
+    ("price", _("Price: low to high")),
+    ("-price", _("Price: high to low")),
+    ("starts_at", _("Starting soonest")),
+    ("rating", _("Highest rated")),
+]
+
+
+class BrowseForm(GigfairForm):
+    """The browse page's search and filters, read from the URL (so a search can be shared)."""
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    kind = forms.ChoiceField(label=_("Kind"), required=False, choices=[("", _("All")), *ListingKind.choices])
+    min_price = forms.DecimalField(
+        label=_("Lowest price"), required=False, min_value=0, max_digits=12, decimal_places=2
+    )
+    max_price = forms.DecimalField(
+        label=_("Highest price"), required=False, min_value=0, max_digits=12, decimal_places=2
+    )
+    location = forms.CharField(label=_("Location"), required=False, max_length=200)
+    starts_after = forms.DateField(
+        label=_("Shifts from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    starts_before = forms.DateField(
+        label=_("Shifts until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    min_rating = forms.ChoiceField(label=_("Rating"), required=False, choices=RATING_CHOICES)
+    ordering = forms.ChoiceField(label=_("Sort by"), required=False, choices=ORDERING_CHOICES)
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        low, high = cleaned.get("min_price"), cleaned.get("max_price")
+        if low is not None and high is not None and low > high:
+            self.add_error("max_price", _("The highest price is below the lowest."))
+        start, end = cleaned.get("starts_after"), cleaned.get("starts_before")
+        if start and end and start > end:
+            self.add_error("starts_before", _("This comes before the other date."))
+        return cleaned
+
+    def query(self) -> ListingQuery:
+        """What to search for: the valid fields (an invalid one is left out and shown with its error)."""
+        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        if self.is_bound and not self.is_valid():
+            data = {name: value for name, value in self.cleaned_data.items() if name not in self.errors}
+        zone = timezone.get_current_timezone()
+
+        def day_start(day):
+            return datetime.combine(day, time.min, tzinfo=zone) if day else None
+
+        end = data.get("starts_before")
+        return ListingQuery(
+            q=data.get("q") or "",
+            kind=data.get("kind") or "",
+            min_price=data.get("min_price"),
+            max_price=data.get("max_price"),
+            location=data.get("location") or "",
+            starts_after=day_start(data.get("starts_after")),
+            starts_before=day_start(end + timedelta(days=1)) if end else None,
+            min_rating=Decimal(data["min_rating"]) if data.get("min_rating") else None,
+            ordering=data.get("ordering") or "rank",
+        )

@@ -108,6 +108,12 @@ class Listing(TimeStampedModel):
     min_credit_score = models.PositiveSmallIntegerField(
         _("minimum credit score"), null=True, blank=True, validators=[MaxValueValidator(100)]
     )
+    # shift: for its first hours (policy) only workers with a high credit score may book it
+    early_access = models.BooleanField(
+        _("early access for high credit scores"),
+        default=False,
+        help_text=_("For its first hours only workers at or above the policy's credit score may book it."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     objects = ListingQuerySet.as_manager()
@@ -277,3 +283,42 @@ class Availability(models.Model):
     @property
     def is_over(self) -> bool:
         return self.away_until is not None and self.away_until <= timezone.now()
+
+
+class Reputation(models.Model):
+    """A person's published reviews in figures: count, sum and how many of each star.
+
+    Kept by ``orders.reviews`` whenever what the public sees changes (a review published or
+    removed), so profiles, listing pages and the browse ranking read one row instead of
+    counting reviews.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="reputation"
+    )
+    rating_count = models.PositiveIntegerField(_("published reviews"), default=0)
+    rating_sum = models.PositiveIntegerField(_("stars in all"), default=0)
+    stars_1 = models.PositiveIntegerField(default=0)
+    stars_2 = models.PositiveIntegerField(default=0)
+    stars_3 = models.PositiveIntegerField(default=0)
+    stars_4 = models.PositiveIntegerField(default=0)
+    stars_5 = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("reputation")
+        verbose_name_plural = _("reputations")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.average or '—'} ({self.rating_count})"
+
+    @property
+    def average(self) -> Decimal | None:
+        if not self.rating_count:
+            return None
+        return (Decimal(self.rating_sum) / self.rating_count).quantize(Decimal("0.01"))
+
+    @property
+    def distribution(self) -> list[tuple[int, int]]:
+        """``[(5, n), (4, n), … (1, n)]``: how many reviews gave each number of stars."""
+        return [(stars, getattr(self, f"stars_{stars}")) for stars in (5, 4, 3, 2, 1)]

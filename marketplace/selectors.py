@@ -48,6 +48,7 @@ def listing_list_on_profile(*, owner) -> QuerySet[Listing]:
     """A user's listings that can be ordered (or could be, once they are back): active, not started."""
     return (
         Listing.objects.active()
+        .select_related("owner")
         .filter(owner=owner)
         .exclude(Q(kind=ListingKind.SHIFT) & Q(starts_at__lte=timezone.now()))
         .order_by("-created_at", "-id")

@@ -37,6 +37,7 @@ from .models import (
     BlockReason,
     Listing,
     ListingKind,
+    Reputation,
     User,
 )
 from .selectors import availability_current, block_active_between
@@ -354,8 +355,12 @@ def listing_create(
     ends_at: datetime | None = None,
     location: str = "",
     min_credit_score: int | None = None,
+    early_access: bool = False,
 ) -> Listing:
-    """Publish a service (offered by ``owner``) or a shift (posted by ``owner`` as client)."""
+    """Publish a service (offered by ``owner``) or a shift (posted by ``owner`` as client).
+
+    A shift posted with ``early_access`` is bookable for its first hours only by workers at or
+    above the policy's credit score (``orders.services.order_create`` checks it)."""
     require_can_post(user=owner)
     errors: dict[str, list[str]] = {}
     if kind not in ListingKind.values:
@@ -394,6 +399,8 @@ def listing_create(
         if not location:
             errors["location"] = [_("Say where the shift takes place.")]
         delivery_days = revisions = None
+    if early_access and kind != ListingKind.SHIFT:
+        errors["early_access"] = [_("Early access is for shifts.")]
     if errors:
         raise ValidationFailed(next(iter(errors.values()))[0], errors=errors)
     return Listing.objects.create(
@@ -409,6 +416,7 @@ def listing_create(
         ends_at=ends_at,
         location=location,
         min_credit_score=min_credit_score,
+        early_access=bool(early_access),
     )
 
 
@@ -619,3 +627,20 @@ def require_available(*, listing: Listing, actor: User) -> None:
                 )
             until = own.away_until.isoformat() if own.away_until else None
             raise Conflict(message, code="provider_unavailable", extra={"unavailable_until": until})
+
+
+# --- Reputation -------------------------------------------------------------------------------
+
+
+def reputation_set(*, user_id: int, stars: dict[int, int], at: datetime | None = None) -> Reputation:
+    """Store ``user_id``'s published reviews in figures: ``stars`` is how many gave 1…5 stars
+    (``orders.reviews`` counts them whenever a review is published or removed)."""
+    counts = {n: int(stars.get(n, 0)) for n in range(1, 6)}
+    values = {f"stars_{n}": counts[n] for n in counts}
+    values |= {
+        "rating_count": sum(counts.values()),
+        "rating_sum": sum(n * count for n, count in counts.items()),
+        "updated_at": at or timezone.now(),
+    }
+    reputation, _created = Reputation.objects.update_or_create(user_id=user_id, defaults=values)
+    return reputation

@@ -23,8 +23,9 @@ from core.timezones import TIME_ZONE_COOKIE, valid_time_zone
 from core.web import paginate, render_with_partial
 
 from . import notifications, services
-from .forms import AvailabilityForm, BlockForm, EmailChangeForm, ListingForm, SignupForm, TimeZoneForm
+from .forms import AvailabilityForm, BlockForm, BrowseForm, EmailChangeForm, ListingForm, SignupForm, TimeZoneForm
 from .models import Listing, ListingKind, User
+from .search import listing_search
 from .selectors import (
     availability_of,
     block_active_between,
@@ -182,11 +183,31 @@ def language_set(request: HttpRequest) -> HttpResponse:
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    kind = request.GET.get("kind", "")
-    if kind not in ListingKind.values:
-        kind = ""
-    page = paginate(request, listing_list(kind=kind or None), per_page=LISTINGS_PER_PAGE)
-    context = {"page": page, "kind": kind, "kinds": ListingKind.choices}
+    """Browse: search and filters in the URL, results ranked (``marketplace.search``), counted."""
+    params = request.GET.copy()
+    params.pop("page", None)
+    form = BrowseForm(params or None)
+    query = form.query()
+    page = paginate(request, listing_search(query), per_page=LISTINGS_PER_PAGE)
+    tabs = []
+    for value, label in (
+        ("", _("All")),
+        *((k, _("Services") if k == "service" else _("Shifts")) for k in ListingKind.values),
+    ):
+        tab = params.copy()
+        tab.pop("kind", None)
+        if value:
+            tab["kind"] = value
+        tabs.append({"kind": value, "label": label, "url": f"?{tab.urlencode()}" if tab else "?"})
+    context = {
+        "page": page,
+        "kind": query.kind,
+        "tabs": tabs,
+        "form": form,
+        "query": query,
+        "filters_open": query.filtered,
+        "page_query": params.urlencode(),
+    }
     return render_with_partial(
         request, "marketplace/home.html", context, partial="marketplace/_listing_results.html", target="results"
     )

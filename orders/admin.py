@@ -38,7 +38,7 @@ from core.admin import (
 from core.exceptions import ApplicationError
 from core.models import ActorRole
 
-from . import admin_threads  # noqa: F401 - registers the message threads' admin
+from . import admin_reviews, admin_threads  # noqa: F401 - registers the reviews and message threads admin
 from .cancellation import (
     cancellation_decide,
     cancellation_reverse,

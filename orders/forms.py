@@ -107,3 +107,40 @@ class MessageReportResolveForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
         help_text=_("Kept with the report for the back office. The reporter is told the report was reviewed."),
     )
+
+
+STARS = [(n, n) for n in range(5, 0, -1)]
+
+
+class ReviewForm(GigfairForm):
+    """A review of the other party: 1–5 stars and text (required for 1 or 2 stars)."""
+
+    rating = forms.TypedChoiceField(
+        label=_("Stars"),
+        choices=STARS,
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Give 1 to 5 stars."), "invalid_choice": _("Give 1 to 5 stars.")},
+    )
+    text = forms.CharField(
+        label=_("Your review"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("What was it like to work with them? Required for 1 or 2 stars."),
+    )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if cleaned.get("rating") is not None and cleaned["rating"] <= 2 and not (cleaned.get("text") or "").strip():
+            self.add_error("text", _("Say what went wrong: a review of 1 or 2 stars needs a few words."))
+        return cleaned
+
+
+class ReviewReplyForm(GigfairForm):
+    text = forms.CharField(
+        label=_("Your public answer"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Write your answer.")},
+    )

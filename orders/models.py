@@ -12,10 +12,11 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
-from core.models import EvidenceModel, TimeStampedModel, TransitionLog
+from core.models import ActorRole, EvidenceModel, TimeStampedModel, TransitionLog
 from core.timeutils import shifted
 from core.uploads import stored_name
 from marketplace.models import CURRENCIES, ListingKind
@@ -161,6 +162,21 @@ class Policy(models.Model):
         _("client-responsible rulings within the window that remove the right to post"),
         default=2,
         validators=[MinValueValidator(1)],
+    )
+    # Reputation
+    review_window_days = models.PositiveSmallIntegerField(
+        _("reviews: either party may review within (days of completion)"),
+        default=14,
+        validators=[MinValueValidator(1)],
+    )
+    review_reminder_days = models.PositiveSmallIntegerField(
+        _("reviews: remind who has not reviewed (days before the window closes)"), default=3
+    )
+    early_access_hours = models.PositiveSmallIntegerField(
+        _("early access: a shift posted with it opens to everyone after (hours)"), default=24
+    )
+    early_access_min_score = models.PositiveSmallIntegerField(
+        _("early access: credit score a worker needs before then"), default=90, validators=[MaxValueValidator(100)]
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     created_by = models.ForeignKey(
@@ -986,3 +1002,65 @@ class MessageReport(models.Model):
     @property
     def is_resolved(self) -> bool:
         return self.resolved_at is not None
+
+
+# --- Reviews --------------------------------------------------------------------------------------
+
+
+class ReviewState(models.TextChoices):
+    PENDING = "pending", _("waiting for the other party or the window's end")
+    PUBLISHED = "published", _("published")
+    REMOVED = "removed", _("removed by support")
+
+
+class Review(models.Model):
+    """One party's review of the other after a completed order: 1–5 stars and text.
+
+    Blind: it stays ``pending`` (shown to its author only) until the other party has reviewed
+    too or the policy's window closes; then both are ``published`` at once. The reviewed party
+    may answer once, in public. Support can remove a review that breaks the rules; the reason
+    stays on record. Moved only by ``orders.reviews``.
+    """
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="reviews")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews_written")
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews_received", verbose_name=_("about")
+    )
+    author_role = models.CharField(_("written by the"), max_length=16)
+    rating = models.PositiveSmallIntegerField(_("stars"))
+    text = models.TextField(_("review"), blank=True)
+    state = models.CharField(
+        _("state"), max_length=16, choices=ReviewState.choices, default=ReviewState.PENDING, db_index=True
+    )
+    created_at = models.DateTimeField(_("written at"), default=timezone.now)
+    publish_at = models.DateTimeField(_("published at the latest"), db_index=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    reply = models.TextField(_("public reply"), blank=True)
+    replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
+    removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    removal_reason = models.TextField(_("why it was removed"), blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("review")
+        verbose_name_plural = _("reviews")
+        constraints = [
+            models.UniqueConstraint(fields=("order", "author"), name="review_one_per_party"),
+            models.CheckConstraint(condition=Q(rating__gte=1, rating__lte=5), name="review_rating_1_to_5"),
+        ]
+        indexes = [
+            models.Index(fields=("subject", "state", "-published_at"), name="review_subject_shown_idx"),
+            models.Index(fields=("state", "publish_at"), name="review_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return gettext("%(stars)s★ review of order #%(order)s by the %(role)s (%(state)s)") % {
+            "stars": self.rating,
+            "order": self.order_id,
+            "role": dict(ActorRole.choices).get(self.author_role, self.author_role),
+            "state": self.get_state_display(),
+        }

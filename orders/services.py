@@ -21,7 +21,7 @@ from core.models import ActorRole
 from core.text import text_clean
 from core.timeutils import shifted, when_text
 from core.uploads import upload_check
-from credit.eligibility import require_can_take_orders, require_min_score
+from credit.eligibility import require_can_take_orders, require_early_access, require_min_score
 from credit.services import credit_for_completed_order
 from marketplace.models import Listing, ListingKind, User
 from marketplace.notifications import notification_build, notifications_send
@@ -138,6 +138,15 @@ def _apply(order: Order, name: str, *, actor: User | None, role: str, reason: st
 PLACEMENT_CLAIM = timedelta(minutes=5)
 
 
+def early_access_until(listing: Listing, policy: Policy | None = None) -> datetime | None:
+    """Until when a shift posted with early access is bookable only by workers at or above the
+    policy's score (None for any other listing)."""
+    if not (listing.kind == ListingKind.SHIFT and listing.early_access):
+        return None
+    policy = policy or policy_current()
+    return listing.created_at + timedelta(hours=policy.early_access_hours)
+
+
 def order_create(*, actor: User, listing_id, requirements: str = "") -> Order:
     """Order a service (actor becomes client) or book a shift (actor becomes provider).
 
@@ -178,6 +187,9 @@ def _placement_begin(*, actor: User, listing_id, requirements: str) -> OrderPlac
     require_can_take_orders(provider=provider, actor=actor, policy=policy)
     require_min_score(user=actor, minimum=listing.min_credit_score)
     if listing.kind == ListingKind.SHIFT:
+        opens = early_access_until(listing, policy)
+        if opens is not None and now < opens:
+            require_early_access(user=actor, minimum=policy.early_access_min_score, opens_at=opens)
         if listing.starts_at <= now:
             raise Conflict(_("This shift has already started."), code="shift_started")
         # Placements first, then orders: recording turns a placement into an order in one

@@ -30,8 +30,17 @@ from marketplace.selectors import listing_get
 from marketplace.views import listing_detail_context
 from orders.completion import completion_rate_effect_for
 
-from . import cancellation, services
-from .forms import CancelForm, ConfirmForm, DeliverForm, OrderCreateForm, RequirementsForm, RevisionForm
+from . import cancellation, reviews, services
+from .forms import (
+    CancelForm,
+    ConfirmForm,
+    DeliverForm,
+    OrderCreateForm,
+    RequirementsForm,
+    ReviewForm,
+    ReviewReplyForm,
+    RevisionForm,
+)
 from .models import AccountKind, Cancellation, CancellationQuote, Order, OrderState
 from .policy import Refusal
 from .selectors import (
@@ -221,7 +230,12 @@ def _money_trail(order: Order) -> list[dict]:
     return trail
 
 
-def _order_page(request: HttpRequest, order: Order, bound: tuple[str, GigfairForm] | None = None) -> HttpResponse:
+def _order_page(
+    request: HttpRequest,
+    order: Order,
+    bound: tuple[str, GigfairForm] | None = None,
+    review_form: ReviewForm | None = None,
+) -> HttpResponse:
     role = order.role_of(request.user)
     actions = []
     for action in ACTIONS.values():
@@ -253,8 +267,49 @@ def _order_page(request: HttpRequest, order: Order, bound: tuple[str, GigfairFor
         "can_cancel": role is not None and order.is_open,
         "cancel_door": _cancel_door(order, role),
         "steps": order_steps(order),
+        "review_form": review_form,
     }
     return render(request, "orders/order_detail.html", context)
+
+
+@login_required
+@require_POST
+def order_review(request: HttpRequest, pk: int) -> HttpResponse:
+    """Review the other party of a completed order (blind until both did or the window closes)."""
+    order = _order_or_404(request, pk)
+    form = ReviewForm(request.POST, prefix="review")
+    if form.is_valid():
+        try:
+            reviews.review_post(order=order, actor=request.user, **form.cleaned_data)
+        except ApplicationError as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, _("Thank you: your review is saved."))
+            return redirect(reverse("order_detail", args=[order.pk]) + "#reviews")
+    return _order_page(request, _order_or_404(request, pk), review_form=form)
+
+
+@login_required
+@require_POST
+def review_reply(request: HttpRequest, pk: int) -> HttpResponse:
+    """The reviewed party answers a published review, once."""
+    try:
+        review = reviews.review_get(pk=pk, user=request.user)
+    except NotFound:
+        raise Http404(_("No such review.")) from None
+    form = ReviewReplyForm(request.POST, prefix="reply")
+    if form.is_valid():
+        try:
+            reviews.review_reply(review=review, actor=request.user, text=form.cleaned_data["text"])
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Your answer is published under the review."))
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, message)
+    return redirect(reverse("order_detail", args=[review.order_id]) + "#reviews")
 
 
 @dataclass(frozen=True)

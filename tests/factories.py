@@ -24,8 +24,12 @@ from orders.cancellation import order_cancel
 from orders.models import Order, OrderState
 
 _GROUP_MIGRATIONS = [
-    importlib.import_module(f"disputes.migrations.{name}")
-    for name in ("0012_support_group_permissions", "0014_supervisor_group")
+    importlib.import_module(name)
+    for name in (
+        "disputes.migrations.0012_support_group_permissions",
+        "disputes.migrations.0014_supervisor_group",
+        "orders.migrations.0023_review_support_permissions",
+    )
 ]
 
 PASSWORD = "Correct-Horse-42"

@@ -51,6 +51,7 @@ from disputes.services.tickets.filing import ticket_open
 from marketplace.models import Listing, User
 from marketplace.services import block_create
 from orders.models import Order, OrderState
+from orders.reviews import review_post
 from orders.threads import message_post
 from tests.factories import UserFactory, service_order, shift_cancelled_late
 
@@ -116,6 +117,7 @@ def _demo_data() -> dict:
         order=in_progress, author=chen, body="The plan.", files=[SimpleUploadedFile("plan.pdf", PDF)]
     )
     block = block_create(blocker=ana, blocked=UserFactory(), reason="spam")
+    review = review_post(order=completed, actor=ana, rating=4, text="Good colours, a bit late.")
     # Port 9 (discard) on loopback: a delivery fails at once, and nothing leaves the machine.
     hooks = [webhook_endpoint_create(owner=ana, url="http://127.0.0.1:9/hooks", events=["*"]) for _ in range(2)]
     return {
@@ -136,6 +138,9 @@ def _demo_data() -> dict:
         "webhook": hooks[0].pk,
         "webhook_to_delete": hooks[1].pk,
         "user": bram.pk,
+        "username": bram.username,
+        "review": review.pk,
+        "completed": completed.pk,
         "listing": Listing.objects.filter(owner=bram).first().pk,
         # Offered in bodies, beside generated values: what can be ordered, filed on, blocked.
         "listings": list(Listing.objects.exclude(owner=ana).filter(is_active=True).values_list("pk", flat=True)),
@@ -151,6 +156,8 @@ def _operations(ids: dict, *, support_token: str) -> list[dict]:
         ({"include-path-regex": r"^/api/v1/orders/\{id\}/requirements/"}, {"id": ids["awaiting"]}),
         ({"include-path-regex": r"^/api/v1/orders/\{id\}/(check-in|complete)/"}, {"id": ids["booked"]}),
         ({"include-path-regex": r"^/api/v1/orders/\{id\}/claims/"}, {"id": ids["claimed"]}),
+        ({"include-path-regex": r"^/api/v1/orders/\{id\}/reviews/"}, {"id": ids["completed"]}),
+        ({"include-path-regex": r"^/api/v1/reviews/\{id\}/"}, {"id": ids["review"]}),
         ({"include-path-regex": r"^/api/v1/orders/\{id\}/"}, {"id": ids["order"]}),
         ({"include-path-regex": r"^/api/v1/requests/\{id\}/"}, {"id": ids["request"]}),
         ({"include-path-regex": r"^/api/v1/cases/\{id\}/"}, {"id": ids["case"]}),
@@ -165,7 +172,7 @@ def _operations(ids: dict, *, support_token: str) -> list[dict]:
         ),
         ({"include-path-regex": r"^/api/v1/blocks/\{id\}/"}, {"id": ids["block"]}),
         ({"include-path-regex": r"^/api/v1/webhooks/\{id\}/"}, {"id": ids["webhook"]}),
-        ({"include-path-regex": r"^/api/v1/users/\{id\}/"}, {"id": ids["user"]}),
+        ({"include-path-regex": r"^/api/v1/users/\{username\}/"}, {"username": ids["username"]}),
         ({"include-path-regex": r"^/api/v1/listings/\{id\}/"}, {"id": ids["listing"]}),
     ]
     operations = [

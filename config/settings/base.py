@@ -327,6 +327,8 @@ GIGFAIR_SWEEPS = {
         "schedule": crontab(minute="*/5"),
     },
     "orders.mark_late_orders": {"path": "orders.jobs.mark_late_orders", "schedule": crontab(minute="*")},
+    "orders.publish_due_reviews": {"path": "orders.reviews.reviews_publish_due", "schedule": crontab(minute="*/5")},
+    "orders.send_review_reminders": {"path": "orders.reviews.review_reminders_send", "schedule": crontab(minute=17)},
     "orders.cancel_no_shows": {"path": "orders.jobs.cancel_no_shows", "schedule": crontab(minute="*")},
     "orders.close_orders_without_requirements": {
         "path": "orders.jobs.close_orders_without_requirements",
@@ -426,6 +428,8 @@ GIGFAIR_WEBHOOK_SUBJECTS = {
         "url_name": "api-claim-detail",
     },
     "disputes.PenaltyAppeal": {"event": "appeal", "parties": ("appellant",), "url_name": "api-appeal-detail"},
+    # review.pending (written, still blind), review.published, review.removed
+    "orders.Review": {"event": "review", "parties": ("author", "subject"), "url_name": "api-review-detail"},
 }
 # Refuse endpoints on loopback, private and link-local addresses (true only on a laptop and in tests).
 WEBHOOKS_ALLOW_PRIVATE_HOSTS = env.bool("WEBHOOKS_ALLOW_PRIVATE_HOSTS", default=False)

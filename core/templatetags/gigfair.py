@@ -78,3 +78,13 @@ def initials(user) -> str:
     parts = name.split()
     letters = (parts[0][0] + parts[-1][0]) if len(parts) > 1 else name[:1]
     return letters.upper()
+
+
+@register.simple_tag
+def stars(rating) -> str:
+    """``★★★★☆`` for 4 of 5 (a rounded average, too); the label beside it says the number in words."""
+    try:
+        filled = max(0, min(5, round(float(rating))))
+    except (TypeError, ValueError):
+        filled = 0
+    return "★" * filled + "☆" * (5 - filled)

@@ -172,6 +172,38 @@ class ListingFilterSerializer(QueryParametersSerializer):
     mine = serializers.BooleanField(
         required=False, default=False, help_text="Only the caller's own listings, inactive ones included."
     )
+    q = serializers.CharField(
+        required=False,
+        max_length=200,
+        help_text="Words to find in the title, description or location (full-text search, ranked).",
+    )
+    min_price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"), required=False)
+    max_price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"), required=False)
+    location = serializers.CharField(required=False, max_length=200, help_text="Part of a shift's location.")
+    starts_after = serializers.DateTimeField(required=False, help_text="Shifts starting at or after this moment.")
+    starts_before = serializers.DateTimeField(required=False, help_text="Shifts starting before this moment.")
+    min_rating = serializers.DecimalField(
+        max_digits=3,
+        decimal_places=2,
+        min_value=Decimal("1"),
+        max_value=Decimal("5"),
+        required=False,
+        help_text="Owners whose published reviews average at least this (1–5).",
+    )
+    ordering = serializers.ChoiceField(
+        choices=("rank", "newest", "price", "-price", "starts_at", "rating"),
+        required=False,
+        default="rank",
+        help_text="rank (the default: the owner's rating, completion and level; see the README), newest, "
+        "price, -price, starts_at, rating.",
+    )
+
+    def validate(self, data: dict) -> dict:
+        if "min_price" in data and "max_price" in data and data["min_price"] > data["max_price"]:
+            raise serializers.ValidationError({"max_price": [_("The highest price is below the lowest.")]})
+        if "starts_after" in data and "starts_before" in data and data["starts_after"] >= data["starts_before"]:
+            raise serializers.ValidationError({"starts_before": [_("This comes before the other date.")]})
+        return data
 
 
 class ListingCreateInputSerializer(serializers.Serializer):
@@ -208,6 +240,12 @@ class ListingCreateInputSerializer(serializers.Serializer):
     min_credit_score = serializers.IntegerField(
         required=False, allow_null=True, default=None, min_value=0, max_value=100
     )
+    early_access = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Shift: for its first hours (policy, 24 by default) only workers at or above the policy's "
+        "credit score (90 by default) may book it; then everyone.",
+    )
 
 
 class ListingOutputSerializer(serializers.Serializer):
@@ -224,6 +262,7 @@ class ListingOutputSerializer(serializers.Serializer):
     ends_at = serializers.DateTimeField(allow_null=True)
     location = serializers.CharField()
     min_credit_score = serializers.IntegerField(allow_null=True)
+    early_access = serializers.BooleanField()
     is_active = serializers.BooleanField()
     created_at = serializers.DateTimeField()
 
@@ -288,11 +327,3 @@ def availability_data(availability) -> dict:
             "message": availability.message,
         },
     }
-
-
-class UserProfileOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    username = serializers.CharField()
-    display_name = serializers.CharField()
-    bio = serializers.CharField()
-    availability = AvailabilityOutputSerializer()

@@ -10,7 +10,6 @@ from .views import (
     MeAvailabilityApi,
     MeEmailVerificationApi,
     TokenCreateApi,
-    UserProfileApi,
 )
 
 urlpatterns = [
@@ -19,7 +18,6 @@ urlpatterns = [
     path("me/", MeApi.as_view(), name="api-me"),
     path("me/availability/", MeAvailabilityApi.as_view(), name="api-me-availability"),
     path("me/email/verification/", MeEmailVerificationApi.as_view(), name="api-me-email-verification"),
-    path("users/<int:id>/", UserProfileApi.as_view(), name="api-user-detail"),
     path("listings/", ListingListCreateApi.as_view(), name="api-listing-list"),
     path("listings/<int:id>/", ListingDetailApi.as_view(), name="api-listing-detail"),
     path("blocks/", BlockListCreateApi.as_view(), name="api-block-list"),

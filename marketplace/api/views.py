@@ -15,6 +15,7 @@ from core.api.schema import IDEMPOTENCY_KEY, PAGE_PARAMETERS, RETRY_AFTER, probl
 from core.api.views import ApiView
 from core.exceptions import NotFound, ValidationFailed
 from marketplace import services
+from marketplace.search import ListingQuery, listing_search
 from marketplace.selectors import (
     availability_of,
     block_get_for,
@@ -40,7 +41,6 @@ from .serializers import (
     MeUpdateInputSerializer,
     TokenCreateInputSerializer,
     TokenOutputSerializer,
-    UserProfileOutputSerializer,
     availability_data,
 )
 
@@ -163,19 +163,23 @@ class ListingListCreateApi(ApiView):
         operation_id="listings_list",
         tags=["listings"],
         summary="Browse listings",
-        description="Active listings, newest first; shifts that already started are left out. "
-        "`mine=true` lists the caller's own listings, inactive and past ones included.",
+        description="Active listings, ranked by default by their owner's record (rating, completion and "
+        "level: see the README) or as `ordering` says; shifts that already started are left out. `q` finds "
+        "words in the title, description or location (full-text on PostgreSQL, best matches first); "
+        "`min_price`, `max_price`, `location`, `starts_after`, `starts_before` and `min_rating` narrow the "
+        "list. `mine=true` lists the caller's own listings, inactive and past ones included, newest first.",
         parameters=[ListingFilterSerializer, *PAGE_PARAMETERS],
         responses={200: ListingOutputSerializer(many=True), **problems(400, 401)},
     )
     def get(self, request):
         filters = ListingFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        kind = filters.validated_data.get("kind")
-        if filters.validated_data["mine"]:
+        data = dict(filters.validated_data)
+        kind = data.get("kind")
+        if data.pop("mine"):
             listings = listing_list(kind=kind, owner=request.user, include_inactive=True)
         else:
-            listings = listing_list(kind=kind)
+            listings = listing_search(ListingQuery(**data))
         return paginated_response(
             queryset=listings, serializer_class=ListingOutputSerializer, request=request, view=self
         )
@@ -213,27 +217,6 @@ class ListingDetailApi(ApiView):
 
 
 # --- People -------------------------------------------------------------------------------
-
-
-class UserProfileApi(ApiView):
-    @extend_schema(
-        operation_id="users_retrieve",
-        tags=["accounts"],
-        summary="A user's public profile, with their announced availability",
-        responses={200: UserProfileOutputSerializer, **problems(401, 404)},
-    )
-    def get(self, request, id: int):
-        user = user_get(pk=id)
-        if user is None:
-            raise NotFound(_("No such user."))
-        data = {
-            "id": user.pk,
-            "username": user.username,
-            "display_name": user.display_name,
-            "bio": user.bio,
-            "availability": availability_data(availability_of(user=user)),
-        }
-        return Response(UserProfileOutputSerializer(data).data)
 
 
 # --- Blocks -------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from .reviews import OrderReviewListCreateApi, ReviewDetailApi, ReviewReplyApi
 from .threads import MessageAttachmentApi, MessageReportCreateApi, OrderMessageListCreateApi
 from .views import (
     CancellationReasonListApi,
@@ -18,6 +19,9 @@ from .views import (
 
 urlpatterns = [
     path("orders/", OrderListCreateApi.as_view(), name="api-order-list"),
+    path("orders/<int:id>/reviews/", OrderReviewListCreateApi.as_view(), name="api-order-reviews"),
+    path("reviews/<int:id>/", ReviewDetailApi.as_view(), name="api-review-detail"),
+    path("reviews/<int:id>/reply/", ReviewReplyApi.as_view(), name="api-review-reply"),
     path("orders/<int:id>/", OrderDetailApi.as_view(), name="api-order-detail"),
     path("orders/<int:id>/files/<int:file_id>/", OrderFileApi.as_view(), name="api-order-file"),
     path("orders/<int:id>/requirements/", OrderRequirementsSubmitApi.as_view(), name="api-order-requirements"),

@@ -6,19 +6,21 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import template
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.models import ActorRole
 from core.templatetags.gigfair import system_text
+from orders import reviews
 from orders.cancellation import policy_rules
-from orders.forms import OrderCreateForm
+from orders.forms import OrderCreateForm, ReviewForm, ReviewReplyForm
 from orders.gateways import SimulatedCardGateway, gateway_get
 from orders.models import CancellationPath, Order, OrderState
 from orders.policy import Path, Rule, outcome_for
 from orders.selectors import open_orders_between as _open_orders_between
-from orders.services import policy_current
+from orders.services import early_access_until, policy_current
 from orders.thread_views import thread_context
 from orders.views import cancellation_effects
 
@@ -186,3 +188,45 @@ def open_orders_between(a, b) -> list[Order]:
     """The orders between ``a`` and ``b`` still open (number and title), oldest first: nobody blocks
     someone they still have an open order with."""
     return list(_open_orders_between(a, b).only("pk", "title"))
+
+
+@register.inclusion_tag("orders/_reviews.html", takes_context=True)
+def order_reviews(context, order: Order) -> dict:
+    """The reviews box of a completed order: the form while the viewer may still review, what
+    happens to a review written (blind until both reviewed or the window closes), the published
+    reviews with their answers. Nothing (and no query) for an order not completed."""
+    request = context.get("request")
+    viewer = getattr(request, "user", None)
+    role = order.role_of(viewer) if viewer is not None and viewer.is_authenticated else None
+    if order.state != OrderState.COMPLETED or role not in ("client", "provider"):
+        return {"show": False}
+    closes = reviews.review_window_closes(order)
+    shown = list(reviews.reviews_for_order(order=order, viewer=viewer))
+    mine = next((r for r in shown if r.author_id == viewer.pk), None)
+    other = order.provider if role == "client" else order.client
+    open_now = closes is not None and timezone.now() < closes
+    return {
+        "show": True,
+        "order": order,
+        "closes": closes,
+        "mine": mine,
+        "theirs": next((r for r in shown if r.author_id != viewer.pk), None),
+        "other": other,
+        "can_review": mine is None and open_now,
+        "form": context.get("review_form") or ReviewForm(prefix="review"),
+        "reply_form": ReviewReplyForm(prefix="reply"),
+        "viewer": viewer,
+        "csrf_token": context.get("csrf_token"),
+    }
+
+
+@register.simple_tag
+def early_access_of(listing) -> dict | None:
+    """``{"until", "score"}`` while a shift posted with early access is open only to high scores."""
+    if not (listing.is_shift and listing.early_access):
+        return None
+    policy = policy_current()
+    until = early_access_until(listing, policy)
+    if until is None or until <= timezone.now():
+        return None
+    return {"until": until, "score": policy.early_access_min_score}

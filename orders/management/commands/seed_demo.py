@@ -25,6 +25,7 @@ from marketplace.services import listing_create, user_create
 from orders import services
 from orders.cancellation import order_cancel
 from orders.models import CancelReason, Delivery, LedgerTransaction, Order, Payment
+from orders.reviews import review_post
 
 DEMO_PASSWORD = "Gigfair-Demo-2468"  # noqa: S105 - a demo login, printed on purpose
 ADMIN_USERNAME = "admin"
@@ -236,7 +237,9 @@ class Command(BaseCommand):
         order = services.order_deliver(order=order, actor=chen, message="Live on the staging URL; files attached.")
         order = services.order_accept_delivery(order=order, actor=ana)
         _move_back(order, timedelta(days=6))
-        note(order, "ana accepted chen's delivery; escrow released")
+        review_post(order=order, actor=ana, rating=5, text="Fast, clear and the page looks great on phones.")
+        review_post(order=order, actor=chen, rating=5, text="Clear brief and quick feedback. A pleasure.")
+        note(order, "ana accepted chen's delivery; escrow released; both reviewed (published)")
 
         # delivered four days ago and ignored: the next sweep completes it by itself.
         order = services.order_create(
@@ -280,7 +283,8 @@ class Command(BaseCommand):
             ends_at=F("ends_at") - timedelta(days=8),
             created_at=F("created_at") - timedelta(days=9),
         )
-        note(order, "ana confirmed dora's shift; escrow released")
+        review_post(order=order, actor=dora, rating=4, text="Well organised; the coffee ran out early.")
+        note(order, "ana confirmed dora's shift; escrow released; dora reviewed (blind until ana does)")
         return made
 
 

@@ -1,0 +1,94 @@
+"""The back office for reviews: the queue (low ratings first to read, removed ones on record) and
+removing a review that breaks the rules, with the reason.
+``orders.admin`` imports this module, so admin autodiscovery registers it."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+
+from core.admin import ReadOnlyAdminMixin, TransitionLogInline, admin_link, bulk_form_action
+
+from .models import Review, ReviewState
+from .reviews import REASON_MAX, review_remove
+
+
+class RemoveReviewForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Which rule it breaks"),
+        max_length=REASON_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Both parties read it; it stays on record with the review."),
+    )
+
+
+class LowRatingFilter(admin.SimpleListFilter):
+    title = _("stars")
+    parameter_name = "low"
+
+    def lookups(self, request, model_admin):
+        return (("yes", _("1 or 2 stars (read first)")),)
+
+    def queryset(self, request, queryset):
+        return queryset.filter(rating__lte=2) if self.value() == "yes" else queryset
+
+
+@admin.register(Review)
+class ReviewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Reviews are the parties' words: support reads them and removes, with a reason, those that
+    break the rules (``orders.reviews.review_remove``); nothing else is edited here."""
+
+    list_display = ("id", "order_link", "author", "author_role", "subject", "rating", "state", "created_at")
+    list_display_links = ("id",)
+    list_filter = ("state", LowRatingFilter, "rating", "author_role", "created_at")
+    search_fields = ("order__id__exact", "author__username", "subject__username", "text")
+    search_help_text = _("Order number, the username of the author or of the person reviewed, or words of the text.")
+    list_select_related = ("order", "author", "subject")
+    ordering = ("-created_at", "-id")
+    actions = ("remove_selected",)
+    inlines = (TransitionLogInline,)
+    fields = (
+        "order_link",
+        "author",
+        "author_role",
+        "subject",
+        "rating",
+        "text",
+        "state",
+        "created_at",
+        "publish_at",
+        "published_at",
+        "reply",
+        "replied_at",
+        "removed_at",
+        "removed_by",
+        "removal_reason",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=_("order"))
+    def order_link(self, obj: Review) -> str:
+        return admin_link(obj.order, f"#{obj.order_id}")
+
+    def has_remove_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_staff and request.user.has_perm("orders.change_review")
+
+    @admin.action(description=_("Remove them: they break the rules…"), permissions=("remove",))
+    def remove_selected(self, request: HttpRequest, queryset):
+        return bulk_form_action(
+            self,
+            request,
+            queryset.exclude(state=ReviewState.REMOVED),
+            form_class=RemoveReviewForm,
+            title=gettext("Remove reviews"),
+            intro=gettext(
+                "A removed review no longer shows or counts in the rating; the reason stays on record and "
+                "both parties are told."
+            ),
+            submit_label=gettext("Remove"),
+            run=lambda review, data: review_remove(review=review, actor=request.user, reason=data["reason"]),
+            done=lambda n: ngettext("%(n)d review removed.", "%(n)d reviews removed.", n) % {"n": n},
+        )
