@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from core.admin import ReadOnlyAdminMixin, TransitionLogInline, admin_link, bulk_form_action
 
 from .models import Review, ReviewState
-from .reviews import REASON_MAX, review_remove
+from .reviews import REASON_MAX, review_remove, review_report_dismiss
 
 
 class RemoveReviewForm(forms.Form):
@@ -23,6 +23,30 @@ class RemoveReviewForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Both parties read it; it stays on record with the review."),
     )
+
+
+class KeepReviewForm(forms.Form):
+    note = forms.CharField(
+        label=_("Why it stays"),
+        max_length=REASON_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The person who reported it reads this."),
+    )
+
+
+class ReportedFilter(admin.SimpleListFilter):
+    title = _("reported")
+    parameter_name = "reported"
+
+    def lookups(self, request, model_admin):
+        return (("waiting", _("reported, waiting for support")), ("handled", _("reported, handled")))
+
+    def queryset(self, request, queryset):
+        if self.value() == "waiting":
+            return queryset.filter(reported_at__isnull=False, report_handled_at__isnull=True)
+        if self.value() == "handled":
+            return queryset.filter(report_handled_at__isnull=False)
+        return queryset
 
 
 class LowRatingFilter(admin.SimpleListFilter):
@@ -43,12 +67,12 @@ class ReviewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     list_display = ("id", "order_link", "author", "author_role", "subject", "rating", "state", "created_at")
     list_display_links = ("id",)
-    list_filter = ("state", LowRatingFilter, "rating", "author_role", "created_at")
+    list_filter = ("state", ReportedFilter, LowRatingFilter, "rating", "author_role", "created_at")
     search_fields = ("order__id__exact", "author__username", "subject__username", "text")
     search_help_text = _("Order number, the username of the author or of the person reviewed, or words of the text.")
     list_select_related = ("order", "author", "subject")
     ordering = ("-created_at", "-id")
-    actions = ("remove_selected",)
+    actions = ("remove_selected", "keep_selected")
     inlines = (TransitionLogInline,)
     fields = (
         "order_link",
@@ -66,6 +90,10 @@ class ReviewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "removed_at",
         "removed_by",
         "removal_reason",
+        "reported_at",
+        "reported_by",
+        "report_reason",
+        "report_handled_at",
     )
     readonly_fields = fields
 
@@ -91,4 +119,18 @@ class ReviewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             submit_label=gettext("Remove"),
             run=lambda review, data: review_remove(review=review, actor=request.user, reason=data["reason"]),
             done=lambda n: ngettext("%(n)d review removed.", "%(n)d reviews removed.", n) % {"n": n},
+        )
+
+    @admin.action(description=_("Keep them: the reports are dismissed…"), permissions=("remove",))
+    def keep_selected(self, request: HttpRequest, queryset):
+        return bulk_form_action(
+            self,
+            request,
+            queryset.filter(reported_at__isnull=False, report_handled_at__isnull=True),
+            form_class=KeepReviewForm,
+            title=gettext("Keep reported reviews"),
+            intro=gettext("The reviews stay published; each person who reported one is told why."),
+            submit_label=gettext("Keep them"),
+            run=lambda review, data: review_report_dismiss(review=review, actor=request.user, note=data["note"]),
+            done=lambda n: ngettext("%(n)d review kept.", "%(n)d reviews kept.", n) % {"n": n},
         )

@@ -1043,7 +1043,13 @@ class Review(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     removal_reason = models.TextField(_("why it was removed"), blank=True)
-    reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The reviewed party may ask support to look at a review that breaks the rules, once.
+    reported_at = models.DateTimeField(_("reported at"), null=True, blank=True)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    report_reason = models.TextField(_("why it was reported"), blank=True)
+    report_handled_at = models.DateTimeField(_("report handled at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("review")

@@ -22,10 +22,11 @@ from django.utils.translation import gettext_noop
 
 from core.audit import transition_log_build, transition_logged, transition_logs_write
 from core.batches import locked_batches
+from core.db import insert_rows
 from core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.i18n import Moment, Translatable
 from core.jobs import SweepResult
-from core.models import ActorRole
+from core.models import ActorRole, TransitionLog
 from core.support import is_support
 from core.text import text_clean
 from marketplace.models import Notification, User
@@ -178,7 +179,9 @@ def review_remove(*, review: Review, actor: User, reason: str) -> Review:
         raise Conflict(_("This review was removed already."), code="review_removed")
     from_state, now = review.state, timezone.now()
     review.state, review.removed_at, review.removed_by, review.removal_reason = ReviewState.REMOVED, now, actor, reason
-    review.save(update_fields=("state", "removed_at", "removed_by", "removal_reason"))
+    if review.reported_at is not None and review.report_handled_at is None:
+        review.report_handled_at = now
+    review.save(update_fields=("state", "removed_at", "removed_by", "removal_reason", "report_handled_at"))
     transition_logged(
         review,
         transition="remove",
@@ -196,6 +199,65 @@ def review_remove(*, review: Review, actor: User, reason: str) -> Review:
             gettext_noop("A review of order #%(order)s was removed by support"), {"order": review.order_id}
         ),
         body=Translatable(gettext_noop("Why: %(reason)s"), {"reason": reason}),
+        order=review.order,
+    )
+    return review
+
+
+@transaction.atomic
+def review_report(*, review: Review, actor: User, reason: str) -> Review:
+    """The reviewed party asks support to look at a published review that breaks the rules, once."""
+    review = Review.objects.select_for_update().select_related("order").get(pk=review.pk)
+    if review.subject_id != actor.pk:
+        if review.order.role_of(actor) is None:
+            raise NotFound(_("No such review."))
+        raise PermissionDenied(_("Only the person reviewed can report a review."), code="not_reviewed")
+    if review.state != ReviewState.PUBLISHED:
+        raise Conflict(_("Only a published review can be reported."), code="review_not_published")
+    if review.reported_at is not None:
+        raise Conflict(_("You have reported this review already."), code="review_reported")
+    review.report_reason = text_clean(
+        reason, field="reason", limit=REASON_MAX, required_message=_("Say which rule it breaks.")
+    )
+    review.reported_at, review.reported_by = timezone.now(), actor
+    review.save(update_fields=("reported_at", "reported_by", "report_reason"))
+    return review
+
+
+@transaction.atomic
+def review_report_dismiss(*, review: Review, actor: User, note: str) -> Review:
+    """Support keeps a reported review (it breaks no rule); the reporter is told why."""
+    if not is_support(actor, "orders.change_review"):
+        raise PermissionDenied(_("Only support staff handle reported reviews."))
+    note = text_clean(note, field="note", limit=REASON_MAX, required_message=_("Say why the review stays."))
+    review = Review.objects.select_for_update().select_related("order").get(pk=review.pk)
+    if review.reported_at is None or review.report_handled_at is not None:
+        raise Conflict(_("This review waits for no decision."), code="review_not_reported")
+    review.report_handled_at = timezone.now()
+    review.save(update_fields=("report_handled_at",))
+    # On the review's record, but no event for partners: nothing about the review changed.
+    insert_rows(
+        TransitionLog,
+        [
+            transition_log_build(
+                subject=review,
+                transition="keep",
+                from_state=review.state,
+                to_state=review.state,
+                actor=actor,
+                actor_role=ActorRole.SUPPORT,
+                reason=note,
+                at=review.report_handled_at,
+            )
+        ],
+    )
+    notify(
+        users=[review.reported_by_id],
+        kind="review_kept",
+        title=Translatable(
+            gettext_noop("The review of order #%(order)s you reported stays"), {"order": review.order_id}
+        ),
+        body=Translatable(gettext_noop("Support's answer: %(note)s"), {"note": note}),
         order=review.order,
     )
     return review

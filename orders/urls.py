@@ -9,6 +9,7 @@ urlpatterns = [
     path("orders/<int:pk>/cancel/", views.order_cancel, name="order_cancel"),
     path("orders/<int:pk>/review/", views.order_review, name="order_review"),
     path("reviews/<int:pk>/reply/", views.review_reply, name="review_reply"),
+    path("reviews/<int:pk>/report/", views.review_report, name="review_report"),
     # Before the action pattern below, which would take "messages" for an action.
     path("orders/<int:pk>/messages/", thread_views.order_messages, name="order_messages"),
     path("messages/<int:pk>/report/", thread_views.message_report, name="message_report"),

@@ -291,6 +291,30 @@ def order_review(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def review_report(request: HttpRequest, pk: int) -> HttpResponse:
+    """The reviewed party asks support to look at a review that breaks the rules."""
+    try:
+        review = reviews.review_get(pk=pk, user=request.user)
+    except NotFound:
+        raise Http404(_("No such review.")) from None
+    try:
+        reviews.review_report(review=review, actor=request.user, reason=request.POST.get("reason", ""))
+    except ApplicationError as exc:
+        messages.error(request, _first_message(exc))
+    else:
+        messages.success(request, _("Support will look at the review and tell you what they decide."))
+    return redirect(reverse("order_detail", args=[review.order_id]) + "#reviews")
+
+
+def _first_message(error: ApplicationError) -> str:
+    for field_messages in error.errors.values():
+        for message in field_messages:
+            return str(message)
+    return str(error.message)
+
+
+@login_required
+@require_POST
 def review_reply(request: HttpRequest, pk: int) -> HttpResponse:
     """The reviewed party answers a published review, once."""
     try:
@@ -302,7 +326,7 @@ def review_reply(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             reviews.review_reply(review=review, actor=request.user, text=form.cleaned_data["text"])
         except ApplicationError as exc:
-            messages.error(request, exc.message)
+            messages.error(request, _first_message(exc))
         else:
             messages.success(request, _("Your answer is published under the review."))
     else:

@@ -27,7 +27,7 @@ from disputes.models import (
     SupportCase,
     TicketState,
 )
-from orders.models import MessageReport, Refund, RefundStatus
+from orders.models import MessageReport, Refund, RefundStatus, Review
 
 # How far ahead "breaches its SLA soon" looks.
 SOON = timedelta(hours=4)
@@ -221,6 +221,13 @@ def support_dashboard(*, user, now: datetime) -> SupportDashboard:
                 MessageReport.objects.filter(resolved_at__isnull=True),
                 "orders_messagereport",
                 status="unresolved",
+            ),
+            _one_count(
+                _("Reported reviews"),
+                _("to look at"),
+                Review.objects.filter(reported_at__isnull=False, report_handled_at__isnull=True),
+                "orders_review",
+                reported="waiting",
             ),
             _one_count(
                 _("Refunds"),

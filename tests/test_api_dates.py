@@ -87,6 +87,8 @@ shift_times = st.one_of(
 )
 
 COVERED = {
+    ("get", "/api/v1/listings/", "starts_after"),
+    ("get", "/api/v1/listings/", "starts_before"),
     ("post", "/api/v1/listings/", "starts_at"),
     ("post", "/api/v1/listings/", "ends_at"),
     ("post", "/api/v1/orders/{id}/requests/", "new_due_at"),
@@ -143,6 +145,21 @@ def test_every_date_the_api_takes_in_is_covered_here(api):
     schema = api.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
 
     assert _date_inputs(schema) == COVERED
+
+
+def test_listing_filter_dates_never_give_a_5xx(api_as):
+    api = api_as(UserFactory())
+
+    @EXAMPLES
+    @given(times=shift_times)
+    def check(times):
+        after, before = times
+        params = {name: value for name, value in (("starts_after", after), ("starts_before", before)) if value}
+        response = api.get("/api/v1/listings/", {**params, "kind": "shift"})
+        assert_no_5xx(response)
+        assert response.status_code in (200, 400)
+
+    check()
 
 
 def test_listing_dates_never_give_a_5xx(api_as):

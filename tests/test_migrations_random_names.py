@@ -40,9 +40,10 @@ def _legacy(path: str, content: bytes) -> str:
 
 def test_delivered_files_stored_under_their_own_names_get_random_ones():
     # given, before the migration, a delivered HTML page and PDF under their uploaders' names,
-    # one already random, and one whose file is gone
-    _migrate(BEFORE)
+    # one already random, and one whose file is gone (the order made with today's models, on
+    # today's tables, then the migrations rolled back to before)
     delivery = Delivery.objects.get(order=order_delivered())
+    _migrate(BEFORE)
     page = DeliveryFile.objects.create(
         delivery=delivery,
         file=_legacy("deliveries/2025/04/page.html", HTML),

@@ -39,6 +39,10 @@ class ReplyInputSerializer(serializers.Serializer):
     text = serializers.CharField(max_length=reviews.TEXT_MAX, help_text="The public answer, up to 2,000 characters.")
 
 
+class ReportInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=reviews.REASON_MAX, help_text="Which rule the review breaks.")
+
+
 class ReviewOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     order = serializers.IntegerField(source="order_id")
@@ -128,5 +132,27 @@ class ReviewReplyApi(ApiView):
         serializer.is_valid(raise_exception=True)
         review = reviews.review_get(pk=id, user=request.user)
         review = reviews.review_reply(review=review, actor=request.user, text=serializer.validated_data["text"])
+        review = Review.objects.select_related("author").get(pk=review.pk)
+        return Response(ReviewOutputSerializer(review).data)
+
+
+class ReviewReportApi(ApiView):
+    parser_classes = (DecimalJSONParser,)
+
+    @extend_schema(
+        operation_id="reviews_report",
+        tags=["reviews"],
+        summary="Ask support to look at a published review about you that breaks the rules",
+        description="Once per review. Support removes it (both parties are told, the reason stays on record) or "
+        "keeps it and says why. 403 `not_reviewed`; 409 `review_not_published`, 409 `review_reported`.",
+        request=ReportInputSerializer,
+        responses={200: ReviewOutputSerializer, **problems(400, 401, 403, 404, 409)},
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    def post(self, request, id: int):
+        serializer = ReportInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        review = reviews.review_get(pk=id, user=request.user)
+        review = reviews.review_report(review=review, actor=request.user, reason=serializer.validated_data["reason"])
         review = Review.objects.select_related("author").get(pk=review.pk)
         return Response(ReviewOutputSerializer(review).data)

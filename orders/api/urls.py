@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .reviews import OrderReviewListCreateApi, ReviewDetailApi, ReviewReplyApi
+from .reviews import OrderReviewListCreateApi, ReviewDetailApi, ReviewReplyApi, ReviewReportApi
 from .threads import MessageAttachmentApi, MessageReportCreateApi, OrderMessageListCreateApi
 from .views import (
     CancellationReasonListApi,
@@ -22,6 +22,7 @@ urlpatterns = [
     path("orders/<int:id>/reviews/", OrderReviewListCreateApi.as_view(), name="api-order-reviews"),
     path("reviews/<int:id>/", ReviewDetailApi.as_view(), name="api-review-detail"),
     path("reviews/<int:id>/reply/", ReviewReplyApi.as_view(), name="api-review-reply"),
+    path("reviews/<int:id>/report/", ReviewReportApi.as_view(), name="api-review-report"),
     path("orders/<int:id>/", OrderDetailApi.as_view(), name="api-order-detail"),
     path("orders/<int:id>/files/<int:file_id>/", OrderFileApi.as_view(), name="api-order-file"),
     path("orders/<int:id>/requirements/", OrderRequirementsSubmitApi.as_view(), name="api-order-requirements"),

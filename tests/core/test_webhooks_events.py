@@ -36,7 +36,8 @@ def test_catalogue_names_each_subject_and_state():
     assert {"order.cancelled", "order.completed", "request.accepted", "case.ruled", "ticket.approved"} <= types
     assert {"claim.pending_review", "claim.accepted", "claim.rejected", "appeal.upheld", "appeal.denied"} <= types
     assert "ping" not in types
-    assert all(t.split(".")[0] in {"order", "request", "case", "ticket", "claim", "appeal"} for t in types)
+    assert {"review.pending", "review.published", "review.removed"} <= types
+    assert all(t.split(".")[0] in {"order", "request", "case", "ticket", "claim", "appeal", "review"} for t in types)
 
 
 def test_only_the_parties_endpoints_get_the_event():

@@ -101,7 +101,7 @@ def test_the_profile_shows_availability(api_as, user):
     other = UserFactory(display_name="Dora", bio="Bar staff")
     services.availability_set(user=other, message="Exams")
 
-    body = api_as(user).get(f"/api/v1/users/{other.pk}/").json()
+    body = api_as(user).get(f"/api/v1/users/{other.username}/").json()
 
     assert (body["display_name"], body["bio"]) == ("Dora", "Bar staff")
     assert body["availability"]["available_now"] is False
@@ -109,4 +109,4 @@ def test_the_profile_shows_availability(api_as, user):
 
 
 def test_an_unknown_profile_is_404(api_as, user):
-    assert api_as(user).get("/api/v1/users/999999/").status_code == 404
+    assert api_as(user).get("/api/v1/users/no-such-person/").status_code == 404

@@ -325,3 +325,65 @@ def test_reviews_published_and_removed_are_webhook_events(api_as, order):
 
     types = list(WebhookDelivery.objects.order_by("id").values_list("event_type", flat=True))
     assert "review.published" in types and "review.removed" in types
+
+
+# --- reporting a review ------------------------------------------------------------------------
+
+
+def _published(order):
+    mine = reviews.review_post(order=order, actor=order.client, rating=1, text="Awful, call me on 0612")
+    reviews.review_post(order=order, actor=order.provider, rating=5, text="Fine client")
+    return Review.objects.get(pk=mine.pk)
+
+
+def test_the_reviewed_party_reports_once_and_support_keeps_or_removes(order):
+    review = _published(order)
+
+    with pytest.raises(PermissionDenied):
+        reviews.review_report(review=review, actor=order.client, reason="Mine")
+    reported = reviews.review_report(review=review, actor=order.provider, reason="Phone number")
+    assert reported.reported_at is not None and reported.report_handled_at is None
+    with pytest.raises(Conflict) as error:
+        reviews.review_report(review=review, actor=order.provider, reason="Again")
+    assert error.value.code == "review_reported"
+
+    agent = support_user()
+    kept = reviews.review_report_dismiss(review=review, actor=agent, note="Numbers of the order are fine")
+    assert kept.report_handled_at is not None and kept.state == ReviewState.PUBLISHED
+    assert Notification.objects.filter(user=order.provider, kind="review_kept").exists()
+    with pytest.raises(Conflict):
+        reviews.review_report_dismiss(review=review, actor=agent, note="Twice")
+
+
+def test_the_report_queue_in_the_admin_and_on_the_dashboard(client, order):
+    from portal.support_dashboard import support_dashboard
+
+    review = _published(order)
+    reviews.review_report(review=review, actor=order.provider, reason="Phone number")
+    agent = support_user()
+    card = next(c for c in support_dashboard(user=agent, now=timezone.now()).cards if c.title == "Reported reviews")
+    assert card.total == 1 and card.lines[0].url.endswith("?reported=waiting")
+
+    client.force_login(agent)
+    url = reverse("admin:orders_review_changelist")
+    assert client.get(url + "?reported=waiting").context["cl"].result_count == 1
+    client.post(url, {"action": "remove_selected", "_selected_action": [review.pk], "apply": "1", "reason": "Phone"})
+    removed = Review.objects.get(pk=review.pk)
+    assert removed.state == ReviewState.REMOVED and removed.report_handled_at is not None
+    assert client.get(url + "?reported=waiting").context["cl"].result_count == 0
+
+
+def test_reporting_on_the_page_and_in_the_api(client, api_as, order):
+    review = _published(order)
+    client.force_login(order.provider)
+    page = client.get(reverse("order_detail", args=[order.pk])).content.decode()
+    assert reverse("review_report", args=[review.pk]) in page
+
+    empty = client.post(reverse("review_report", args=[review.pk]), {"reason": " "}, follow=True)
+    assert "Say which rule it breaks." in empty.content.decode()
+    response = api_as(order.provider).post(f"/api/v1/reviews/{review.pk}/report/", {"reason": "Phone"}, format="json")
+    assert response.status_code == 200
+    again = api_as(order.provider).post(f"/api/v1/reviews/{review.pk}/report/", {"reason": "x"}, format="json")
+    assert again.status_code == 409 and again.json()["code"] == "review_reported"
+    stranger = api_as(UserFactory()).post(f"/api/v1/reviews/{review.pk}/report/", {"reason": "x"}, format="json")
+    assert stranger.status_code in (403, 404)
