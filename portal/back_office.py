@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from credit.models import CreditAccount, CreditEvent, Restriction
 from disputes.models import AfterSalesTicket, Claim, PenaltyAppeal, SupportCase
 from marketplace.models import Block, User
-from orders.models import Cancellation, MessageReport, Order
+from orders.models import Cancellation, MessageReport, Order, Review
 
 SEARCH_SHOWN = 20
 HISTORY_SHOWN = 50
@@ -99,6 +99,7 @@ TITLES = {
     "appeals": _("Appeals of penalties"),
     "blocks": _("Blocks"),
     "reports": _("Message reports"),
+    "reviews": _("Reviews written and received"),
 }
 
 
@@ -137,7 +138,8 @@ class UserHistory:
 def user_history(user: User) -> UserHistory:
     """Everything support may need about one person, newest first: orders on either side, the
     cancellations of those orders, credit events and restrictions, cases, tickets, claims and
-    appeals, blocks either way, and message reports by them or about their messages."""
+    appeals, blocks either way, message reports by them or about their messages, and reviews
+    they wrote or received (pending and removed ones too)."""
     orders_of = Q(order__client=user) | Q(order__provider=user)
     sections = [
         _section(
@@ -174,6 +176,7 @@ def user_history(user: User) -> UserHistory:
             .select_related("reporter", "message__author")
             .order_by("-created_at", "-pk"),
         ),
+        _section("reviews", Review.objects.filter(Q(author=user) | Q(subject=user)).order_by("-created_at", "-pk")),
     ]
     account = CreditAccount.objects.filter(user=user).first()
     return UserHistory(person=user, account=account, sections=sections)

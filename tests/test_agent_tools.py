@@ -308,8 +308,8 @@ def test_the_history_page_has_one_query_per_list(client, agent, django_assert_nu
     client.get(url)
 
     # (the session), user, groups (is support?), the agent's user and group permissions (may view
-    # people? then the admin's menu), the person, the ten lists, the credit account
-    with django_assert_num_queries(SESSION + 2 + 2 + 1 + 10 + 1):
+    # people? then the admin's menu), the person, the eleven lists, the credit account
+    with django_assert_num_queries(SESSION + 2 + 2 + 1 + 11 + 1):
         response = client.get(url)
     assert len(response.context["history"].section("orders").rows) == 3
 
