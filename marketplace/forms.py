@@ -130,6 +130,14 @@ class ListingForm(GigfairForm):
         required=False,
         help_text=_("Optional: only people with at least this score (0–100) can take it."),
     )
+    positions = forms.IntegerField(
+        label=_("Workers needed"),
+        required=False,
+        min_value=1,
+        max_value=500,
+        initial=1,
+        help_text=_("Each worker books one place; the shift is full when every place is booked."),
+    )
     early_access = forms.BooleanField(
         label=_("Early access for workers with a high credit score"),
         required=False,
@@ -140,7 +148,7 @@ class ListingForm(GigfairForm):
     )
 
     SERVICE_FIELDS = ("delivery_days", "revisions")
-    SHIFT_FIELDS = ("starts_at", "ends_at", "location", "early_access")
+    SHIFT_FIELDS = ("starts_at", "ends_at", "location", "positions", "early_access")
 
     def chosen_kind(self) -> str:
         kind = self.data.get("kind") if self.is_bound else self.initial.get("kind")
@@ -151,6 +159,7 @@ class ListingForm(GigfairForm):
         data = dict(self.cleaned_data)
         data["description"] = data.get("description") or ""
         data["location"] = data.get("location") or ""
+        data["positions"] = data.get("positions") or 1
         return data
 
 

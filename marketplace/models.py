@@ -108,6 +108,13 @@ class Listing(TimeStampedModel):
     min_credit_score = models.PositiveSmallIntegerField(
         _("minimum credit score"), null=True, blank=True, validators=[MaxValueValidator(100)]
     )
+    # shift: how many workers it needs, each booking its own order; ``positions_taken`` counts the
+    # places held (bookings being paid and live orders), kept by ``orders.services`` under this
+    # row's lock
+    positions = models.PositiveSmallIntegerField(
+        _("places"), default=1, validators=[MinValueValidator(1), MaxValueValidator(500)]
+    )
+    positions_taken = models.PositiveSmallIntegerField(_("places taken"), default=0, editable=False)
     # shift: for its first hours (policy) only workers with a high credit score may book it
     early_access = models.BooleanField(
         _("early access for high credit scores"),
@@ -138,6 +145,10 @@ class Listing(TimeStampedModel):
                 condition=Q(min_credit_score__isnull=True) | Q(min_credit_score__lte=100),
                 name="listing_min_credit_score_range",
             ),
+            models.CheckConstraint(
+                condition=Q(positions__gte=1) & Q(positions_taken__lte=models.F("positions")),
+                name="listing_positions_not_overbooked",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -150,6 +161,11 @@ class Listing(TimeStampedModel):
     @property
     def is_shift(self) -> bool:
         return self.kind == ListingKind.SHIFT
+
+    @property
+    def positions_left(self) -> int | None:
+        """Places still free on a shift (None for a service)."""
+        return max(self.positions - self.positions_taken, 0) if self.is_shift else None
 
 
 class Notification(models.Model):

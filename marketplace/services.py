@@ -356,6 +356,7 @@ def listing_create(
     location: str = "",
     min_credit_score: int | None = None,
     early_access: bool = False,
+    positions: int = 1,
 ) -> Listing:
     """Publish a service (offered by ``owner``) or a shift (posted by ``owner`` as client).
 
@@ -401,6 +402,12 @@ def listing_create(
         delivery_days = revisions = None
     if early_access and kind != ListingKind.SHIFT:
         errors["early_access"] = [_("Early access is for shifts.")]
+    if positions is None:
+        positions = 1
+    if kind == ListingKind.SHIFT and not 1 <= positions <= 500:
+        errors["positions"] = [_("A shift has between 1 and 500 places.")]
+    elif kind != ListingKind.SHIFT and positions != 1:
+        errors["positions"] = [_("A service has no places to fill: leave it at 1.")]
     if errors:
         raise ValidationFailed(next(iter(errors.values()))[0], errors=errors)
     return Listing.objects.create(
@@ -417,6 +424,7 @@ def listing_create(
         location=location,
         min_credit_score=min_credit_score,
         early_access=bool(early_access),
+        positions=positions,
     )
 
 

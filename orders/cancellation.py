@@ -52,6 +52,7 @@ from .models import (
     Refund,
     RefundStatus,
 )
+from .places import shift_places_of, shift_places_release
 from .quotes import QuoteTokenInvalid, quote_from_token, quote_token
 from .refunds import charge_create
 from .services import order_lock
@@ -374,6 +375,8 @@ def cancellations_execute(
         actor_role=lambda order: by_order[order.pk].actor_role,
         reason=log_reason,
     )
+    # A cancelled booking gives its place on the shift back.
+    shift_places_release(shift_places_of(item.order for item in items))
 
     for item in items:
         order, outcome = item.order, item.decision.outcome

@@ -381,12 +381,6 @@ class Order(FSMModelMixin, TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(revisions_used__lte=models.F("revisions_allowed")), name="order_revisions_bounded"
             ),
-            # A shift is worked by one person: at most one live booking per shift listing.
-            models.UniqueConstraint(
-                fields=("listing",),
-                condition=Q(kind="shift") & ~Q(state="cancelled"),
-                name="order_one_live_booking_per_shift",
-            ),
         ]
 
     def __str__(self) -> str:
@@ -873,14 +867,6 @@ class OrderPlacement(models.Model):
         verbose_name = _("order placement")
         verbose_name_plural = _("order placements")
         indexes = [models.Index(fields=("status", "claimed_until"), name="placement_status_claim_idx")]
-        constraints = [
-            # Like order_one_live_booking_per_shift, for the time the worker's booking is being paid.
-            models.UniqueConstraint(
-                fields=("listing",),
-                condition=Q(kind="shift", status="charging"),
-                name="placement_one_charging_per_shift",
-            ),
-        ]
 
     def __str__(self) -> str:
         return f"Placement #{self.pk} ({self.status})"

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 from django_fsm import can_proceed
 
 from core.audit import transition_log_write, transition_logged
@@ -43,6 +44,7 @@ from .models import (
     PlacementStatus,
     Policy,
 )
+from .places import shift_places_release
 from .policy import DEFAULT_RULES
 from .selectors import order_extension_limit, policy_in_force
 
@@ -192,28 +194,76 @@ def _placement_begin(*, actor: User, listing_id, requirements: str) -> OrderPlac
             require_early_access(user=actor, minimum=policy.early_access_min_score, opens_at=opens)
         if listing.starts_at <= now:
             raise Conflict(_("This shift has already started."), code="shift_started")
-        # Placements first, then orders: recording turns a placement into an order in one
-        # transaction, so whenever that commits, one of the two reads sees the booking.
-        if (
-            OrderPlacement.objects.filter(listing=listing, status=PlacementStatus.CHARGING).exists()
-            or Order.objects.filter(listing=listing).exclude(state=OrderState.CANCELLED).exists()
-        ):
-            raise Conflict(_("Someone has already booked this shift."), code="shift_already_booked")
-    try:
-        with transaction.atomic():
-            return OrderPlacement.objects.create(
-                listing=listing,
-                kind=listing.kind,
-                actor=actor,
-                policy=policy,
-                requirements=requirements,
-                amount=listing.price,
-                currency=listing.currency,
-                claimed_until=now + PLACEMENT_CLAIM,
-                created_at=now,
+        _shift_place_take(listing=listing, actor=actor)
+    return OrderPlacement.objects.create(
+        listing=listing,
+        kind=listing.kind,
+        actor=actor,
+        policy=policy,
+        requirements=requirements,
+        amount=listing.price,
+        currency=listing.currency,
+        claimed_until=now + PLACEMENT_CLAIM,
+        created_at=now,
+    )
+
+
+def _shift_place_take(*, listing: Listing, actor: User) -> None:
+    """Hold one place of a shift for ``actor`` (inside the booking's transaction), or refuse:
+    ``shift_full`` when every place is held, ``schedule_clash`` when ``actor`` holds a shift at
+    an overlapping time. The listing's row lock makes bookings of one shift take turns (the last
+    place has one winner); the worker's row lock does the same for one worker's bookings."""
+    place = Listing.objects.select_for_update().only("pk", "positions", "positions_taken").get(pk=listing.pk)
+    if place.positions_taken >= place.positions:
+        raise Conflict(
+            ngettext(
+                "This shift is full: its %(n)d place is booked.",
+                "This shift is full: all %(n)d places are booked.",
+                place.positions,
             )
-    except IntegrityError:
-        raise Conflict(_("Someone has already booked this shift."), code="shift_already_booked") from None
+            % {"n": place.positions},
+            code="shift_full",
+        )
+    User.objects.select_for_update().filter(pk=actor.pk).values_list("pk", flat=True).first()
+    clash = shift_clash_for(worker=actor, starts_at=listing.starts_at, ends_at=listing.ends_at)
+    if clash is not None:
+        raise Conflict(
+            _(
+                "You already hold order #%(order)s, “%(title)s”, from %(starts)s to %(ends)s: "
+                "two shifts at the same time cannot both be worked."
+            )
+            % {
+                "order": clash.pk,
+                "title": clash.title,
+                "starts": Moment(clash.starts_at),
+                "ends": Moment(clash.ends_at),
+            },
+            code="schedule_clash",
+            extra={"order": clash.pk},
+        )
+    if OrderPlacement.objects.filter(
+        actor=actor,
+        kind=ListingKind.SHIFT,
+        status=PlacementStatus.CHARGING,
+        listing__starts_at__lt=listing.ends_at,
+        listing__ends_at__gt=listing.starts_at,
+    ).exists():
+        raise Conflict(_("You are booking another shift at the same time right now."), code="schedule_clash")
+    Listing.objects.filter(pk=listing.pk).update(positions_taken=F("positions_taken") + 1)
+
+
+def shift_clash_for(*, worker: User, starts_at, ends_at, exclude_order_id: int | None = None) -> Order | None:
+    """The shift ``worker`` holds (booked or checked in) that overlaps ``starts_at``–``ends_at``, if any."""
+    clashes = Order.objects.filter(
+        provider=worker,
+        kind=ListingKind.SHIFT,
+        state__in=(OrderState.BOOKED, OrderState.CHECKED_IN),
+        starts_at__lt=ends_at,
+        ends_at__gt=starts_at,
+    )
+    if exclude_order_id is not None:
+        clashes = clashes.exclude(pk=exclude_order_id)
+    return clashes.order_by("starts_at", "pk").first()
 
 
 def order_placement_finish(*, placement: OrderPlacement) -> OrderPlacement:
@@ -284,6 +334,8 @@ def _placement_record_charge(*, placement: OrderPlacement, charge: PlacementCall
         placement.status = PlacementStatus.DECLINED
         placement.failure_reason = result.failure_reason[:255]
         placement.save(update_fields=("status", "failure_reason"))
+        if placement.kind == ListingKind.SHIFT:
+            shift_places_release({placement.listing_id: 1})
         return placement
     placement.charge_reference = result.reference
     try:
@@ -294,6 +346,8 @@ def _placement_record_charge(*, placement: OrderPlacement, charge: PlacementCall
         placement.status = PlacementStatus.REFUNDING
         placement.failure_reason = refused.message[:255]
         placement.save(update_fields=("status", "charge_reference", "failure_reason"))
+        if placement.kind == ListingKind.SHIFT:
+            shift_places_release({placement.listing_id: 1})
         return placement
     order = _placement_order(placement)
     payment = Payment.objects.create(
@@ -415,7 +469,7 @@ def _placement_order(placement: OrderPlacement) -> Order:
             **common,
         )
         role = ActorRole.PROVIDER
-    # No IntegrityError to expect for a shift: its charging placement kept other bookings out.
+    # A shift's place was taken with its placement (``_shift_place_take``); the order keeps it.
     order.save()
     transition_log_write(
         subject=order,

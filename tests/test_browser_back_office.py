@@ -44,6 +44,8 @@ def _log_in(page, url: str, user) -> None:
 
 
 def _fits(page) -> None:
+    page.wait_for_load_state("networkidle")  # the style sheets and fonts in: the layout is final
+    page.evaluate("document.fonts.ready")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= WIDTH, f"{page.url} is {width} px wide"
     cut = page.evaluate(
@@ -127,5 +129,5 @@ def test_the_policy_editor_and_the_widest_list_fit_the_screen(live_server, desk,
     shot(page, tmp_path, "back-office-policy-editor")
     page.goto(f"{live_server.url}/admin/orders/cancellation/")
     expect(page.locator("#result_list tbody tr")).to_have_count(1)
-    _fits(page)
     shot(page, tmp_path, "back-office-cancellations")
+    _fits(page)

@@ -240,6 +240,13 @@ class ListingCreateInputSerializer(serializers.Serializer):
     min_credit_score = serializers.IntegerField(
         required=False, allow_null=True, default=None, min_value=0, max_value=100
     )
+    positions = serializers.IntegerField(
+        required=False,
+        default=1,
+        min_value=1,
+        max_value=500,
+        help_text="Shift: how many workers it needs (each booking is its own order). A service: 1.",
+    )
     early_access = serializers.BooleanField(
         required=False,
         default=False,
@@ -262,9 +269,17 @@ class ListingOutputSerializer(serializers.Serializer):
     ends_at = serializers.DateTimeField(allow_null=True)
     location = serializers.CharField()
     min_credit_score = serializers.IntegerField(allow_null=True)
+    positions = serializers.SerializerMethodField(help_text="Shift: places in all; null for a service.")
+    positions_left = serializers.IntegerField(
+        allow_null=True, help_text="Shift: places still free; null for a service."
+    )
     early_access = serializers.BooleanField()
     is_active = serializers.BooleanField()
     created_at = serializers.DateTimeField()
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_positions(self, listing) -> int | None:
+        return listing.positions if listing.is_shift else None
 
 
 # --- Blocks -------------------------------------------------------------------------------

@@ -107,9 +107,12 @@ class OrderListCreateApi(ApiView):
         summary="Order a service or book a shift",
         description="On a service listing the caller becomes the client; on a shift listing the caller "
         "becomes the provider. The client is charged and the money held in escrow. "
-        "409 `shift_already_booked` or `shift_started` for a shift that cannot be booked.",
+        "A shift has `positions`: each worker's booking is its own order. 409 `shift_full` when every "
+        "place is booked; 409 `schedule_clash` when the caller holds a shift (booked or checked in) at an "
+        "overlapping time (the problem's `order` names it); 409 `shift_started`; 403 `early_access` during "
+        "an early-access shift's first hours for a credit score under the policy's.",
         request=OrderCreateInputSerializer,
-        responses={201: OrderOutputSerializer, **problems(400, 401, 409, 422)},
+        responses={201: OrderOutputSerializer, **problems(400, 401, 403, 409, 422)},
         parameters=[IDEMPOTENCY_KEY],
     )
     def post(self, request):

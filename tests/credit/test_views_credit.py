@@ -284,7 +284,9 @@ def test_events_are_paginated(client):
 def test_credit_page_query_count_does_not_grow_with_rows(client, django_assert_max_num_queries, rows):
     # given
     provider = UserFactory()
-    shifts = [shift_order(provider=provider, starts_at=timezone.now() + timedelta(hours=1)) for _ in range(rows)]
+    # short shifts one after the other, all within the late tier: one worker holds no two at once
+    starts = [timezone.now() + timedelta(hours=1, minutes=5 * i) for i in range(rows)]
+    shifts = [shift_order(provider=provider, starts_at=at, ends_at=at + timedelta(minutes=4)) for at in starts]
     for _ in range(rows):  # orders first: three late cancellations suspend order taking
         order_completed(provider=provider)
     for order in shifts:

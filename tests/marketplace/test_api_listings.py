@@ -76,7 +76,8 @@ def test_list_item_has_the_contract_fields_with_money_as_a_string(api_as):
     assert datetime.fromisoformat(item["created_at"]).tzinfo is not None
     assert set(item) == {
         "id", "kind", "owner", "title", "description", "price", "currency", "delivery_days", "revisions",
-        "starts_at", "ends_at", "location", "min_credit_score", "early_access", "is_active", "created_at",
+        "starts_at", "ends_at", "location", "min_credit_score", "positions", "positions_left",
+        "early_access", "is_active", "created_at",
     }  # fmt: skip
 
 

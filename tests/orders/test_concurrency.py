@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.db import connection
+from django.utils import timezone
 
 from core.exceptions import ApplicationError
 from orders import services
@@ -80,9 +81,41 @@ def test_two_workers_booking_one_shift_leave_one_booking():
     results = race(*[lambda w=w: services.order_create(actor=w, listing_id=listing.pk) for w in workers])
 
     assert sum(isinstance(r, Order) for r in results) == 1
-    assert all(r.code == "shift_already_booked" for r in results if isinstance(r, ApplicationError))
+    assert all(r.code == "shift_full" for r in results if isinstance(r, ApplicationError))
     assert Order.objects.filter(listing=listing).count() == 1
     assert listing.orders.get().payments.count() == 1
+    listing.refresh_from_db()
+    assert listing.positions_taken == 1
+
+
+def test_the_last_place_of_a_shift_with_three_has_one_winner():
+    listing = ShiftListingFactory(positions=3)
+    for _n in range(2):
+        services.order_create(actor=UserFactory(), listing_id=listing.pk)
+    workers = [UserFactory() for _ in range(4)]
+
+    results = race(*[lambda w=w: services.order_create(actor=w, listing_id=listing.pk) for w in workers])
+
+    assert sum(isinstance(r, Order) for r in results) == 1
+    assert all(r.code == "shift_full" for r in results if isinstance(r, ApplicationError))
+    listing.refresh_from_db()
+    assert (Order.objects.filter(listing=listing).count(), listing.positions_taken) == (3, 3)
+
+
+def test_one_worker_booking_two_overlapping_shifts_at_once_holds_one():
+    starts = timezone.now() + timedelta(days=2)
+    first = ShiftListingFactory(starts_at=starts, ends_at=starts + timedelta(hours=6))
+    second = ShiftListingFactory(starts_at=starts + timedelta(hours=2), ends_at=starts + timedelta(hours=8))
+    worker = UserFactory()
+
+    results = race(
+        lambda: services.order_create(actor=worker, listing_id=first.pk),
+        lambda: services.order_create(actor=worker, listing_id=second.pk),
+    )
+
+    assert sum(isinstance(r, Order) for r in results) == 1
+    assert [r.code for r in results if isinstance(r, ApplicationError)] == ["schedule_clash"]
+    assert Order.objects.filter(provider=worker).count() == 1
 
 
 def test_client_and_provider_cancelling_at_once_leave_one_cancellation_and_a_balanced_ledger():

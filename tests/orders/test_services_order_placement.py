@@ -151,7 +151,7 @@ def test_a_shift_being_paid_for_cannot_be_booked_by_someone_else(gateway):
     order = services.order_create(actor=first, listing_id=listing.pk)
 
     # then they are told it is booked, and the first booking goes through
-    assert refusals == ["shift_already_booked"]
+    assert refusals == ["shift_full"]
     assert (order.provider, Order.objects.count(), len(gateway.calls)) == (first, 1, 1)
 
 

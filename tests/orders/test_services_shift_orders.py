@@ -34,7 +34,7 @@ def test_second_booking_of_a_shift_is_refused_and_writes_nothing():
     with pytest.raises(Conflict) as exc:
         services.order_create(actor=UserFactory(), listing_id=order.listing_id)
 
-    assert exc.value.code == "shift_already_booked"
+    assert exc.value.code == "shift_full"
     assert (Order.objects.count(), Payment.objects.count(), LedgerEntry.objects.count()) == counts
 
 

@@ -78,8 +78,8 @@ def test_a_second_booking_of_a_shift_is_refused_on_the_page_and_changes_nothing(
     response = client.post(reverse("order_create", args=[order.listing_id]))
 
     assert response.status_code == 200
-    assert response.context["order_form"].non_field_errors() == ["Someone has already booked this shift."]
-    assert "Someone has already booked this shift." in response.content.decode()
+    assert response.context["order_form"].non_field_errors() == ["This shift is full: its 1 place is booked."]
+    assert "This shift is full: every place is booked." in response.content.decode()  # the box says so
     assert Order.objects.count() == 1
     assert Payment.objects.count() == 1
 
