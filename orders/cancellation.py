@@ -138,6 +138,7 @@ def policy_windows(policy: Policy) -> engine.Windows:
         no_show_minutes=policy.no_show_minutes,
         requirements_timeout_days=policy.requirements_timeout_days,
         quote_valid_minutes=policy.quote_valid_minutes,
+        booking_undo_minutes=policy.booking_undo_minutes,
     )
 
 

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_noop
 
 from core.batches import LockedBatch, claimed_batches, locked_batches, transitions_apply
 from core.db import bulk_update_rows
-from core.i18n import Moment, Translatable
+from core.i18n import Joined, Moment, Translatable
 from core.jobs import SweepResult
 from core.models import ActorRole
 from credit.selectors import accounts_with_a_level
@@ -394,3 +394,100 @@ def recompute_levels() -> SweepResult:
         numbers = completion_counts(ids[start : start + BATCH], now=now, policy=policy)
         changed += credit_levels_record(numbers=numbers, policy=policy, now=now)
     return SweepResult(processed=changed)
+
+
+# --- Shift reminders -----------------------------------------------------------------------
+
+
+def _terms_for(order: Order, role: str, now) -> Translatable:
+    """What cancelling the shift would do from ``now`` for ``role``, in a sentence."""
+    decision = cancellation_decide(order=order, actor_role=role, now=now)
+    if not decision.allowed or decision.outcome is None:
+        return Translatable(gettext_noop("it can no longer be cancelled on the policy's terms."), {})
+    outcome = decision.outcome
+    money = f"{{}} {order.currency}"
+    if role == "provider":
+        if outcome.fee_to_platform or outcome.credit_delta:
+            return Translatable(
+                gettext_noop("a fee of %(fee)s and %(credit)s credit points (%(tier)s)."),
+                {
+                    "fee": money.format(outcome.fee_to_platform),
+                    "credit": outcome.credit_delta if outcome.credit_party == "provider" else 0,
+                    "tier": Translatable(decision.tier),
+                },
+            )
+        return Translatable(gettext_noop("free of any fee (%(tier)s)."), {"tier": Translatable(decision.tier)})
+    return Translatable(
+        gettext_noop("you are refunded %(refund)s of %(price)s (%(tier)s)."),
+        {
+            "refund": money.format(outcome.refund_to_client),
+            "price": money.format(order.price),
+            "tier": Translatable(decision.tier),
+        },
+    )
+
+
+def _remind(batch: list[Order], now, field: str) -> int:
+    notices = []
+    for order in batch:
+        where = {"title": order.title, "at": Moment(order.starts_at), "place": order.location}
+        for role, user_id in (("provider", order.provider_id), ("client", order.client_id)):
+            notices.append(
+                notification_build(
+                    user_id=user_id,
+                    kind="shift_reminder",
+                    title=Translatable(gettext_noop("“%(title)s” starts %(at)s at %(place)s"), where),
+                    body=Joined(
+                        " ",
+                        [
+                            Translatable(gettext_noop("If you cancel from now on:"), {}),
+                            _terms_for(order, role, now),
+                        ],
+                    ),
+                    order_id=order.pk,
+                    at=now,
+                )
+            )
+    Order.objects.filter(pk__in=[o.pk for o in batch]).update(**{field: now})
+    notifications_send(notices)
+    return len(batch)
+
+
+def send_shift_reminders() -> SweepResult:
+    """Remind both sides of a booked shift before it starts — at the policy's first reminder (24 h)
+    and last reminder (2 h) — each with what cancelling would cost them from then on: the moment a
+    late cancellation or a no-show happens. Each reminder once; batched per policy version."""
+
+    def select(policies: dict[int, Policy]):
+        for policy in policies.values():
+            # The last reminder first: a shift booked inside its hours gets that one only.
+            for hours, field, also_unset in (
+                (policy.shift_last_reminder_hours, "last_reminder_at", None),
+                (policy.shift_first_reminder_hours, "first_reminder_at", "last_reminder_at"),
+            ):
+                if not hours:
+                    continue
+
+                def due(now, policy=policy, hours=hours, field=field, also_unset=also_unset):
+                    rows = Order.objects.filter(
+                        policy=policy,
+                        kind="shift",
+                        state=OrderState.BOOKED,
+                        starts_at__gt=now,
+                        starts_at__lte=now + timedelta(hours=hours),
+                        **{f"{field}__isnull": True},
+                    )
+                    # Booked inside the last reminder's hours: the first one would only repeat it.
+                    return rows.filter(**{f"{also_unset}__isnull": True}) if also_unset else rows
+
+                yield field, due
+
+    policies = _policies()
+    done = 0
+    for field, due in select(policies):
+        for batch in locked_batches(due, size=BATCH):
+            for order in batch:
+                order.policy = policies[order.policy_id]
+            batch.handled = _remind(list(batch), batch.now, field)
+            done += batch.handled
+    return SweepResult(processed=done)

@@ -175,6 +175,15 @@ class Policy(models.Model):
     early_access_hours = models.PositiveSmallIntegerField(
         _("early access: a shift posted with it opens to everyone after (hours)"), default=24
     )
+    booking_undo_minutes = models.PositiveSmallIntegerField(
+        _("shifts: a booking can be undone free within (minutes)"), default=5
+    )
+    shift_first_reminder_hours = models.PositiveSmallIntegerField(
+        _("shifts: first reminder (hours before the start)"), default=24
+    )
+    shift_last_reminder_hours = models.PositiveSmallIntegerField(
+        _("shifts: last reminder (hours before the start)"), default=2
+    )
     early_access_min_score = models.PositiveSmallIntegerField(
         _("early access: credit score a worker needs before then"), default=90, validators=[MaxValueValidator(100)]
     )
@@ -354,6 +363,10 @@ class Order(FSMModelMixin, TimeStampedModel):
     ends_at = models.DateTimeField(_("ends at"), null=True, blank=True)
     location = models.CharField(_("location"), max_length=200, blank=True)
     checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
+    checked_out_at = models.DateTimeField(_("checked out at"), null=True, blank=True)
+    # The shift reminders sent (``orders.jobs.send_shift_reminders``), once each.
+    first_reminder_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_reminder_at = models.DateTimeField(null=True, blank=True, editable=False)
     # both
     auto_complete_at = models.DateTimeField(_("completes itself at"), null=True, blank=True, db_index=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
@@ -420,6 +433,22 @@ class Order(FSMModelMixin, TimeStampedModel):
 
     def has_revisions_left(self) -> bool:
         return self.revisions_used < self.revisions_allowed
+
+    @property
+    def hours_booked(self) -> Decimal | None:
+        """A shift's length as booked, in hours (two decimals)."""
+        if self.starts_at is None or self.ends_at is None:
+            return None
+        return (Decimal((self.ends_at - self.starts_at).total_seconds()) / 3600).quantize(Decimal("0.01"))
+
+    @property
+    def hours_worked(self) -> Decimal | None:
+        """From the later of check-in and the start to check-out, in hours (None before check-out)."""
+        if self.checked_out_at is None or self.checked_in_at is None:
+            return None
+        began = max(self.checked_in_at, self.starts_at) if self.starts_at else self.checked_in_at
+        seconds = max((self.checked_out_at - began).total_seconds(), 0)
+        return (Decimal(seconds) / 3600).quantize(Decimal("0.01"))
 
     def check_in_is_open(self) -> bool:
         opens = shifted(self.starts_at, -timedelta(minutes=self.policy.check_in_opens_minutes))

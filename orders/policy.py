@@ -96,6 +96,7 @@ class Windows:
     no_show_minutes: int = 60
     requirements_timeout_days: int = 14
     quote_valid_minutes: int = 15
+    booking_undo_minutes: int = 5
 
 
 @dataclass(frozen=True)
@@ -305,8 +306,30 @@ def _decide_shift(facts: OrderFacts, actor_role: str, now: datetime, rules, wind
         # The no-show rule takes over from here; only the system applies it. At the very moment
         # itself a party's quote (valid until then) still holds; row locks order the two.
         return _refuse(Refusal.SHIFT_UNDER_WAY)
+    if actor_role == "provider" and facts.state == "booked" and windows.booking_undo_minutes:
+        undo_until = facts.created_at + timedelta(minutes=windows.booking_undo_minutes)
+        if now < undo_until:
+            return _undo(facts, now, windows, undo_until)
     path = Path.CLIENT_SHIFT if actor_role == "client" else Path.PROVIDER_SHIFT
     return _allow(rules, path, facts, now, windows, boundary=no_show_at)
+
+
+UNDO_TIER = gettext_noop("booking undone within minutes of making it: free")
+
+
+def _undo(facts: OrderFacts, now: datetime, windows: Windows, undo_until: datetime) -> Decision:
+    """A worker undoes a booking made by mistake within the policy's minutes: free for both — the
+    client refunded in full, no fee, no credit change, nothing counted (a rule of its own, not a
+    tier of the policy's table). The quote holds until the minutes run out."""
+    free = Rule(Path.PROVIDER_SHIFT, UNDO_TIER)
+    return Decision(
+        allowed=True,
+        path=Path.PROVIDER_SHIFT,
+        tier=UNDO_TIER,
+        outcome=outcome_for(free, facts.price),
+        valid_until=min(now + timedelta(minutes=windows.quote_valid_minutes), undo_until),
+        extra={"undo_until": undo_until},
+    )
 
 
 # --- The defaults of PRODUCT.md, shared by the data migration and the tests -------------

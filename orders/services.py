@@ -25,7 +25,7 @@ from core.uploads import upload_check
 from credit.eligibility import require_can_take_orders, require_early_access, require_min_score
 from credit.services import credit_for_completed_order
 from marketplace.models import Listing, ListingKind, User
-from marketplace.notifications import notification_build, notifications_send
+from marketplace.notifications import notification_build, notifications_send, notify
 from marketplace.services import listing_get_for_order, require_available, require_not_blocked
 
 from .gateways import GatewayResult, gateway_get
@@ -674,6 +674,46 @@ def order_check_in(*, order: Order, actor: User) -> Order:
         role=ActorRole.PROVIDER,
         reason=Translatable(gettext_noop("Checked in")),
         at=timezone.now(),
+    )
+    return order
+
+
+@transaction.atomic
+def order_check_out(*, order: Order, actor: User) -> Order:
+    """The worker checks out of a shift they checked in to: the hours worked are recorded beside
+    the booked hours (the order stays checked in until the client confirms it, or the sweep
+    completes it). Once; not before the shift has started."""
+    order = order_lock(order_id=order.pk)
+    _require_role(order, actor, "provider", _("check out of"))
+    if order.state != OrderState.CHECKED_IN:
+        raise _refuse_transition(order, _("check out of"))
+    if order.checked_out_at is not None:
+        raise Conflict(_("You checked out already."), code="already_checked_out")
+    now = timezone.now()
+    if now < order.starts_at:
+        raise Conflict(
+            _("The shift starts at %(at)s: check out after you have worked.") % {"at": Moment(order.starts_at)},
+            code="shift_not_started",
+        )
+    order.checked_out_at = now
+    order.save(update_fields=("checked_out_at", "updated_at"))
+    transition_logged(
+        order,
+        transition="check_out",
+        from_state=order.state,
+        actor=actor,
+        actor_role=ActorRole.PROVIDER,
+        reason=Translatable(gettext_noop("Checked out after %(hours)s hours"), {"hours": str(order.hours_worked)}),
+        at=now,
+    )
+    notify(
+        users=[order.client_id],
+        kind="shift_checked_out",
+        title=Translatable(
+            gettext_noop("%(who)s checked out of “%(title)s” after %(hours)s hours"),
+            {"who": actor.display_name or actor.username, "title": order.title, "hours": str(order.hours_worked)},
+        ),
+        order=order,
     )
     return order
 

@@ -188,6 +188,15 @@ ACTIONS: dict[str, Action] = {
             available=lambda order: order.check_in_is_open(),
         ),
         Action(
+            "check_out",
+            "provider",
+            (OrderState.CHECKED_IN,),
+            ConfirmForm,
+            lambda order, user, data: services.order_check_out(order=order, actor=user),
+            gettext_lazy("Checked out: your hours are recorded and the client is told."),
+            available=lambda order: order.checked_out_at is None and timezone.now() >= order.starts_at,
+        ),
+        Action(
             "confirm",
             "client",
             (OrderState.CHECKED_IN,),

@@ -381,6 +381,16 @@ class OrderOutputSerializer(OrderListItemOutputSerializer):
     revisions_used = serializers.IntegerField()
     delivered_at = serializers.DateTimeField(allow_null=True)
     checked_in_at = serializers.DateTimeField(allow_null=True)
+    checked_out_at = serializers.DateTimeField(allow_null=True, help_text="Shift: when the worker checked out.")
+    hours_booked = serializers.DecimalField(
+        max_digits=7, decimal_places=2, allow_null=True, help_text="Shift: its length as booked, in hours."
+    )
+    hours_worked = serializers.DecimalField(
+        max_digits=7,
+        decimal_places=2,
+        allow_null=True,
+        help_text="Shift: from check-in (or the start, if later) to check-out; null before check-out.",
+    )
     completed_at = serializers.DateTimeField(allow_null=True)
     cancelled_at = serializers.DateTimeField(allow_null=True)
     history = TransitionOutputSerializer(many=True, source="history.all")

@@ -7,6 +7,7 @@ from .views import (
     OrderCancelApi,
     OrderCancellationQuoteApi,
     OrderCheckInApi,
+    OrderCheckOutApi,
     OrderCompleteApi,
     OrderDeliverApi,
     OrderDeliveryAcceptApi,
@@ -30,6 +31,7 @@ urlpatterns = [
     path("orders/<int:id>/accept-delivery/", OrderDeliveryAcceptApi.as_view(), name="api-order-accept-delivery"),
     path("orders/<int:id>/request-revision/", OrderRevisionRequestApi.as_view(), name="api-order-request-revision"),
     path("orders/<int:id>/check-in/", OrderCheckInApi.as_view(), name="api-order-check-in"),
+    path("orders/<int:id>/check-out/", OrderCheckOutApi.as_view(), name="api-order-check-out"),
     path("orders/<int:id>/complete/", OrderCompleteApi.as_view(), name="api-order-complete"),
     path(
         "orders/<int:id>/cancellation-quote/",

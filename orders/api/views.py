@@ -253,6 +253,24 @@ class OrderCheckInApi(OrderActionApi):
 
 @extend_schema_view(
     post=extend_schema(
+        operation_id="orders_check_out",
+        tags=["orders"],
+        summary="Provider checks out of a shift they checked in to",
+        description="Records the hours worked (`checked_out_at`, `hours_worked`) beside the booked hours; the "
+        "order stays checked_in until the client confirms it. 409 `already_checked_out`, 409 "
+        "`shift_not_started`.",
+        request=None,
+        responses=ACTION_RESPONSES,
+        parameters=[IDEMPOTENCY_KEY],
+    )
+)
+class OrderCheckOutApi(OrderActionApi):
+    def perform(self, order: Order) -> None:
+        services.order_check_out(order=order, actor=self.request.user)
+
+
+@extend_schema_view(
+    post=extend_schema(
         operation_id="orders_complete",
         tags=["orders"],
         summary="Client confirms a shift: checked_in → completed",

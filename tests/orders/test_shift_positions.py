@@ -152,3 +152,111 @@ def test_the_listing_page_shows_the_places_left(client):
     page = client.get(reverse("listing_detail", args=[listing.pk])).content.decode()
 
     assert "3 of 4 places left" in page
+
+
+# --- a booking undone within minutes ---------------------------------------------------------------
+
+
+def test_a_booking_made_by_mistake_is_undone_free_within_five_minutes():
+    import time_machine
+
+    from orders.cancellation import cancellation_quote
+    from orders.models import Cancellation
+
+    listing = ShiftListingFactory(positions=1, starts_at=timezone.now() + timedelta(hours=3), price=Decimal("80.00"))
+    order = _book(listing)
+    # three hours before the start a worker's cancellation costs a fee (the 2–24 h tier)...
+    with time_machine.travel(order.created_at + timedelta(minutes=6), tick=False):
+        later = cancellation_quote(order=order, actor=order.provider)
+        assert later.decision.outcome.fee_to_platform > 0
+    # ...but within five minutes of booking it is free, and the quote says until when
+    with time_machine.travel(order.created_at + timedelta(minutes=4), tick=False):
+        quote = cancellation_quote(order=order, actor=order.provider)
+        assert quote.decision.tier == "booking undone within minutes of making it: free"
+        assert quote.decision.valid_until == order.created_at + timedelta(minutes=5)
+        order_cancel(order=order, actor=order.provider, reason="schedule_change")
+
+    done = Cancellation.objects.get(order=order)
+    assert (done.fee_to_platform, done.credit_delta, done.refund_to_client) == (0, 0, Decimal("80.00"))
+    assert done.counts_against_completion_rate is False
+    assert _left(listing) == 1
+
+
+# --- check-out --------------------------------------------------------------------------------------
+
+
+def test_the_worker_checks_out_and_the_hours_are_recorded_beside_the_booked_ones(api_as):
+    import time_machine
+
+    order = shift_checked_in(starts_in=timedelta(minutes=30))
+    assert order.hours_booked == Decimal("6.00")
+
+    early = api_as(order.provider).post(f"/api/v1/orders/{order.pk}/check-out/")
+    assert early.status_code == 409 and early.json()["code"] == "shift_not_started"
+    with time_machine.travel(order.starts_at + timedelta(hours=5, minutes=30), tick=False):
+        response = api_as(order.provider).post(f"/api/v1/orders/{order.pk}/check-out/")
+        again = api_as(order.provider).post(f"/api/v1/orders/{order.pk}/check-out/")
+        by_client = api_as(order.client).post(f"/api/v1/orders/{order.pk}/check-out/")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["state"], body["hours_worked"], body["hours_booked"]) == ("checked_in", "5.50", "6.00")
+    assert again.status_code == 409 and again.json()["code"] == "already_checked_out"
+    assert by_client.status_code in (403, 409)
+    from marketplace.models import Notification
+
+    assert Notification.objects.filter(user=order.client, kind="shift_checked_out").exists()
+
+
+def test_the_order_page_offers_check_out_and_shows_the_hours(client):
+    import time_machine
+
+    order = shift_checked_in(starts_in=timedelta(minutes=30))
+    client.force_login(order.provider)
+    with time_machine.travel(order.starts_at + timedelta(hours=2), tick=False):
+        page = client.get(reverse("order_detail", args=[order.pk])).content.decode()
+        assert reverse("order_action", args=[order.pk, "check_out"]) in page
+        client.post(reverse("order_action", args=[order.pk, "check_out"]))
+        page = client.get(reverse("order_detail", args=[order.pk])).content.decode()
+    assert "2.00 worked of 6.00 booked" in page
+
+
+# --- reminders --------------------------------------------------------------------------------------
+
+
+def test_both_sides_are_reminded_24_and_2_hours_before_with_the_terms_from_then_on():
+    import time_machine
+
+    from core.jobs import sweep_run
+    from marketplace.models import Notification
+
+    order = _book(ShiftListingFactory(starts_at=timezone.now() + timedelta(days=2), price=Decimal("100.00")))
+
+    with time_machine.travel(order.starts_at - timedelta(hours=23), tick=False):
+        assert sweep_run("orders.send_shift_reminders").processed == 1
+        assert sweep_run("orders.send_shift_reminders").processed == 0  # once
+    first = Notification.objects.filter(kind="shift_reminder")
+    assert set(first.values_list("user_id", flat=True)) == {order.client_id, order.provider_id}
+    worker_note = first.get(user=order.provider)
+    assert "If you cancel from now on: a fee of 10.00 EUR" in worker_note.body_text
+    client_note = first.get(user=order.client)
+    assert "you are refunded" in client_note.body_text
+
+    with time_machine.travel(order.starts_at - timedelta(hours=1, minutes=50), tick=False):
+        assert sweep_run("orders.send_shift_reminders").processed == 1
+    last = Notification.objects.filter(kind="shift_reminder", user=order.provider).order_by("-id").first()
+    assert "-10 credit points" in last.body_text
+
+
+def test_a_shift_booked_two_hours_before_gets_only_the_last_reminder():
+    import time_machine
+
+    from core.jobs import sweep_run
+    from marketplace.models import Notification
+
+    order = _book(ShiftListingFactory(starts_at=timezone.now() + timedelta(hours=1, minutes=30)))
+    with time_machine.travel(timezone.now() + timedelta(minutes=10), tick=False):
+        sweep_run("orders.send_shift_reminders")
+        sweep_run("orders.send_shift_reminders")
+
+    assert Notification.objects.filter(kind="shift_reminder", user=order.provider).count() == 1
