@@ -1085,3 +1085,22 @@ class Review(models.Model):
             "role": dict(ActorRole.choices).get(self.author_role, self.author_role),
             "state": self.get_state_display(),
         }
+
+
+# --- Calendars ------------------------------------------------------------------------------------
+
+
+class CalendarFeed(models.Model):
+    """A person's private iCalendar feed of their shifts: a secret address a phone calendar
+    subscribes to, without a login. Replaced by a new address or turned off at any time."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed")
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: calendar feed"

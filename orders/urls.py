@@ -1,9 +1,13 @@
 from django.urls import path
 
-from . import thread_views, views
+from . import calendar_views, thread_views, views
 
 urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("calendar/", calendar_views.shift_calendar, name="shift_calendar"),
+    path("calendar/feed/", calendar_views.shift_calendar_feed_renew, name="shift_calendar_feed_renew"),
+    path("calendar/feed/stop/", calendar_views.shift_calendar_feed_stop, name="shift_calendar_feed_stop"),
+    path("calendar/<str:token>.ics", calendar_views.shift_calendar_feed, name="shift_calendar_feed"),
     path("listings/<int:pk>/order/", views.order_create, name="order_create"),
     path("orders/<int:pk>/", views.order_detail, name="order_detail"),
     path("orders/<int:pk>/cancel/", views.order_cancel, name="order_cancel"),

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from .calendar import MeCalendarApi, MeCalendarFeedApi
 from .reviews import OrderReviewListCreateApi, ReviewDetailApi, ReviewReplyApi, ReviewReportApi
 from .threads import MessageAttachmentApi, MessageReportCreateApi, OrderMessageListCreateApi
 from .views import (
@@ -20,6 +21,8 @@ from .views import (
 
 urlpatterns = [
     path("orders/", OrderListCreateApi.as_view(), name="api-order-list"),
+    path("me/calendar/", MeCalendarApi.as_view(), name="api-me-calendar"),
+    path("me/calendar/feed/", MeCalendarFeedApi.as_view(), name="api-me-calendar-feed"),
     path("orders/<int:id>/reviews/", OrderReviewListCreateApi.as_view(), name="api-order-reviews"),
     path("reviews/<int:id>/", ReviewDetailApi.as_view(), name="api-review-detail"),
     path("reviews/<int:id>/reply/", ReviewReplyApi.as_view(), name="api-review-reply"),
