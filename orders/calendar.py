@@ -92,7 +92,9 @@ def calendar_entries(user: User, start: datetime, end: datetime) -> list[Calenda
 
 
 def week_of(day: date) -> tuple[date, datetime, datetime]:
-    """The Monday of ``day``'s week and that week's bounds in the active time zone."""
+    """The Monday of ``day``'s week and that week's bounds in the active time zone (a day at the
+    calendar's very ends counts as a week inside it, with room for the weeks before and after)."""
+    day = min(max(day, date.min + timedelta(days=14)), date.max - timedelta(days=14))
     monday = day - timedelta(days=day.weekday())
     zone = timezone.get_current_timezone()
     start = datetime.combine(monday, time.min, tzinfo=zone)

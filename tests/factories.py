@@ -33,6 +33,7 @@ _GROUP_MIGRATIONS = [
 ]
 
 PASSWORD = "Correct-Horse-42"
+BOOKED_AGO = timedelta(minutes=10)
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -139,7 +140,10 @@ def shift_order(
     if starts_in is not None:
         listing_kwargs["starts_at"] = timezone.now() + starts_in
     listing = ShiftListingFactory(owner=client or UserFactory(), **listing_kwargs)
-    return order_services.order_create(actor=provider or UserFactory(), listing_id=listing.pk)
+    # Booked a little while ago: past the minutes in which a booking is undone for free, so a
+    # cancellation right away meets the policy's tiers (tests of the undo book with the service).
+    with time_machine.travel(timezone.now() - BOOKED_AGO, tick=False):
+        return order_services.order_create(actor=provider or UserFactory(), listing_id=listing.pk)
 
 
 # --- Orders in a state ----------------------------------------------------------------------

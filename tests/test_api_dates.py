@@ -87,6 +87,8 @@ shift_times = st.one_of(
 )
 
 COVERED = {
+    ("get", "/api/v1/me/calendar/", "start"),
+    ("get", "/api/v1/me/calendar/", "end"),
     ("get", "/api/v1/listings/", "starts_after"),
     ("get", "/api/v1/listings/", "starts_before"),
     ("post", "/api/v1/listings/", "starts_at"),
@@ -145,6 +147,21 @@ def test_every_date_the_api_takes_in_is_covered_here(api):
     schema = api.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
 
     assert _date_inputs(schema) == COVERED
+
+
+def test_calendar_dates_never_give_a_5xx(api_as):
+    api = api_as(UserFactory())
+
+    @EXAMPLES
+    @given(days=shift_times)
+    def check(days):
+        start, end = (value[:10] if isinstance(value, str) else value for value in days)
+        params = {name: value for name, value in (("start", start), ("end", end)) if value}
+        response = api.get("/api/v1/me/calendar/", params)
+        assert_no_5xx(response)
+        assert response.status_code in (200, 400)
+
+    check()
 
 
 def test_listing_filter_dates_never_give_a_5xx(api_as):

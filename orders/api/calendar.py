@@ -3,7 +3,7 @@ iCalendar feed address (made, replaced or turned off)."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.urls import reverse
 from django.utils import timezone
@@ -12,11 +12,12 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from core.api.query import QueryParametersSerializer
-from core.api.schema import problems
+from core.api.schema import IDEMPOTENCY_KEY, problems
 from core.api.views import ApiView
 from orders import calendar
 
 MAX_DAYS = 92
+LAST_DAY = date.max
 
 
 class CalendarQuerySerializer(QueryParametersSerializer):
@@ -25,6 +26,8 @@ class CalendarQuerySerializer(QueryParametersSerializer):
 
     def validate(self, data: dict) -> dict:
         start = data.get("start") or calendar.week_of(timezone.localdate())[0]
+        if data.get("end") is None and start > LAST_DAY - timedelta(days=6):
+            start = LAST_DAY - timedelta(days=6)
         end = data.get("end") or start + timedelta(days=6)
         if end < start:
             raise serializers.ValidationError({"end": ["The last day comes before the first."]})
@@ -64,8 +67,11 @@ class MeCalendarApi(ApiView):
         query = CalendarQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         zone = timezone.get_current_timezone()
-        start = datetime.combine(query.validated_data["start"], time.min, tzinfo=zone)
-        end = datetime.combine(query.validated_data["end"] + timedelta(days=1), time.min, tzinfo=zone)
+        # A day at the calendar's very ends is read as the last (first) day every time zone can hold.
+        first = max(query.validated_data["start"], date.min + timedelta(days=2))
+        last = min(query.validated_data["end"], LAST_DAY - timedelta(days=2))
+        start = datetime.combine(first, time.min, tzinfo=zone)
+        end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone)
         entries = calendar.calendar_entries(request.user, start, end)
         return Response(CalendarEntrySerializer(entries, many=True).data)
 
@@ -78,6 +84,7 @@ class MeCalendarFeedApi(ApiView):
         description="A new address each time; the one before stops answering.",
         request=None,
         responses={201: FeedSerializer, **problems(401)},
+        parameters=[IDEMPOTENCY_KEY],
     )
     def post(self, request):
         feed = calendar.calendar_feed_renew(user=request.user)
