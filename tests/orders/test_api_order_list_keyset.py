@@ -46,7 +46,8 @@ def test_each_row_says_what_the_serializer_says_of_the_order():
     rows = order_page_for_api(user=me, position=None, limit=10)
 
     # then
-    assert [row["id"] for row in rows] == [o.pk for o in reversed(orders)]
+    newest_first = sorted(orders, key=lambda o: (o.created_at, o.pk), reverse=True)
+    assert [row["id"] for row in rows] == [o.pk for o in newest_first]
     for row in rows:
         order = Order.objects.select_related("client", "provider", "policy").get(pk=row["id"])
         reference = OrderListItemOutputSerializer(order, context={"request": request}).data

@@ -16,8 +16,8 @@ def test_dashboard_needs_login(client):
 
 
 def test_dashboard_lists_my_orders_as_client_newest_first(client, user):
-    older = service_order(client=user)
-    newer = shift_order(client=user)
+    older = shift_order(client=user)  # booked a few minutes ago (the factory's shifts are)
+    newer = service_order(client=user)
     service_order()  # someone else's
     client.force_login(user)
 
@@ -33,14 +33,14 @@ def test_dashboard_lists_my_orders_as_client_newest_first(client, user):
 
 
 def test_dashboard_provider_tab_lists_orders_i_work_on(client, user):
+    booked = shift_order(provider=user)  # booked a few minutes ago (the factory's shifts are)
     sold = service_order(provider=user)
-    booked = shift_order(provider=user)
     bought = service_order(client=user)
     client.force_login(user)
 
     response = client.get(reverse("dashboard"), {"tab": "provider"})
 
-    assert [o.pk for o in response.context["page"].object_list] == [booked.pk, sold.pk]
+    assert [o.pk for o in response.context["page"].object_list] == [sold.pk, booked.pk]
     assert (response.context["client_count"], response.context["provider_count"]) == (1, 2)
     assert f"#{bought.pk} " not in response.content.decode()
     assert sold.client.public_name in response.content.decode()
