@@ -1,5 +1,5 @@
-"""The back office for reviews: the queue (low ratings first to read, removed ones on record) and
-removing a review that breaks the rules, with the reason.
+"""The back office for reviews (the queue: reported and low ones first to read, removed ones on
+record; removing or keeping, with the reason) and for shifts' waitlists.
 ``orders.admin`` imports this module, so admin autodiscovery registers it."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdminMixin, TransitionLogInline, admin_link, bulk_form_action
 
-from .models import Review, ReviewState
+from .models import Review, ReviewState, WaitlistEntry
 from .reviews import REASON_MAX, review_remove, review_report_dismiss
 
 
@@ -134,3 +134,14 @@ class ReviewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             run=lambda review, data: review_report_dismiss(review=review, actor=request.user, note=data["note"]),
             done=lambda n: ngettext("%(n)d review kept.", "%(n)d reviews kept.", n) % {"n": n},
         )
+
+
+@admin.register(WaitlistEntry)
+class WaitlistEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Who waits for a place on a full shift, and what became of each offer."""
+
+    list_display = ("id", "listing", "worker", "state", "created_at", "offered_at", "offer_expires_at", "ended_at")
+    list_filter = ("state", "created_at")
+    search_fields = ("listing__id__exact", "listing__title", "worker__username")
+    list_select_related = ("listing", "worker")
+    ordering = ("-created_at", "-id")

@@ -56,6 +56,7 @@ from .places import shift_places_of, shift_places_release
 from .quotes import QuoteTokenInvalid, quote_from_token, quote_token
 from .refunds import charge_create
 from .services import order_lock
+from .waitlist import waitlist_offer_next
 
 REFUSAL_MESSAGES = {
     engine.Refusal.ORDER_CLOSED: gettext_lazy(
@@ -376,8 +377,10 @@ def cancellations_execute(
         actor_role=lambda order: by_order[order.pk].actor_role,
         reason=log_reason,
     )
-    # A cancelled booking gives its place on the shift back.
-    shift_places_release(shift_places_of(item.order for item in items))
+    # A cancelled booking gives its place on the shift back: the first worker waiting is offered it.
+    freed = shift_places_of(item.order for item in items)
+    shift_places_release(freed)
+    waitlist_offer_next(freed, now=now)
 
     for item in items:
         order, outcome = item.order, item.decision.outcome

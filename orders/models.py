@@ -175,6 +175,11 @@ class Policy(models.Model):
     early_access_hours = models.PositiveSmallIntegerField(
         _("early access: a shift posted with it opens to everyone after (hours)"), default=24
     )
+    waitlist_offer_minutes = models.PositiveSmallIntegerField(
+        _("shifts: a place opened is kept for the next worker waiting for (minutes)"),
+        default=60,
+        validators=[MinValueValidator(1)],
+    )
     booking_undo_minutes = models.PositiveSmallIntegerField(
         _("shifts: a booking can be undone free within (minutes)"), default=5
     )
@@ -1104,3 +1109,45 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: calendar feed"
+
+
+# --- Waitlists ------------------------------------------------------------------------------------
+
+
+class WaitlistState(models.TextChoices):
+    WAITING = "waiting", _("waiting")
+    OFFERED = "offered", _("offered a place")
+    BOOKED = "booked", _("booked")
+    EXPIRED = "expired", _("offer not taken in time")
+    LEFT = "left", _("left the waitlist")
+
+
+class WaitlistEntry(models.Model):
+    """A worker queueing for a place on a full shift (``orders.waitlist``): offered the first
+    place that opens, for the policy's minutes; silence passes the offer on."""
+
+    listing = models.ForeignKey("marketplace.Listing", on_delete=models.CASCADE, related_name="waitlist")
+    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="waitlist_entries")
+    state = models.CharField(_("state"), max_length=16, choices=WaitlistState.choices, default=WaitlistState.WAITING)
+    created_at = models.DateTimeField(_("joined at"), default=timezone.now)
+    offered_at = models.DateTimeField(_("offered at"), null=True, blank=True)
+    offer_expires_at = models.DateTimeField(_("offer kept until"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("waitlist entry")
+        verbose_name_plural = _("waitlist entries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("listing", "worker"),
+                condition=Q(state__in=("waiting", "offered")),
+                name="waitlist_one_live_entry_per_worker",
+            )
+        ]
+        indexes = [
+            models.Index(fields=("listing", "state", "created_at"), name="waitlist_queue_idx"),
+            models.Index(fields=("state", "offer_expires_at"), name="waitlist_offer_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.worker_id} on {self.listing_id} ({self.state})"

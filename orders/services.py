@@ -47,6 +47,7 @@ from .models import (
 from .places import shift_places_release
 from .policy import DEFAULT_RULES
 from .selectors import order_extension_limit, policy_in_force
+from .waitlist import offers_out, waitlist_offer_next, waitlist_offer_taken
 
 MAX_TEXT = 20_000
 RULE_FIELDS = (
@@ -214,6 +215,13 @@ def _shift_place_take(*, listing: Listing, actor: User) -> None:
     an overlapping time. The listing's row lock makes bookings of one shift take turns (the last
     place has one winner); the worker's row lock does the same for one worker's bookings."""
     place = Listing.objects.select_for_update().only("pk", "positions", "positions_taken").get(pk=listing.pk)
+    # Places kept for waitlisted workers with an open offer count as taken, except for them.
+    kept = offers_out(listing.pk, now=timezone.now(), except_worker=actor.pk)
+    if place.positions_taken < place.positions <= place.positions_taken + kept:
+        raise Conflict(
+            _("The free place is kept for a worker from the waitlist until they answer; join the waitlist."),
+            code="shift_full",
+        )
     if place.positions_taken >= place.positions:
         raise Conflict(
             ngettext(
@@ -250,6 +258,7 @@ def _shift_place_take(*, listing: Listing, actor: User) -> None:
     ).exists():
         raise Conflict(_("You are booking another shift at the same time right now."), code="schedule_clash")
     Listing.objects.filter(pk=listing.pk).update(positions_taken=F("positions_taken") + 1)
+    waitlist_offer_taken(listing_id=listing.pk, worker_id=actor.pk)
 
 
 def shift_clash_for(*, worker: User, starts_at, ends_at, exclude_order_id: int | None = None) -> Order | None:
@@ -336,6 +345,7 @@ def _placement_record_charge(*, placement: OrderPlacement, charge: PlacementCall
         placement.save(update_fields=("status", "failure_reason"))
         if placement.kind == ListingKind.SHIFT:
             shift_places_release({placement.listing_id: 1})
+            waitlist_offer_next([placement.listing_id])
         return placement
     placement.charge_reference = result.reference
     try:
@@ -348,6 +358,7 @@ def _placement_record_charge(*, placement: OrderPlacement, charge: PlacementCall
         placement.save(update_fields=("status", "charge_reference", "failure_reason"))
         if placement.kind == ListingKind.SHIFT:
             shift_places_release({placement.listing_id: 1})
+            waitlist_offer_next([placement.listing_id])
         return placement
     order = _placement_order(placement)
     payment = Payment.objects.create(

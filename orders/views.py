@@ -30,7 +30,7 @@ from marketplace.selectors import listing_get
 from marketplace.views import listing_detail_context
 from orders.completion import completion_rate_effect_for
 
-from . import cancellation, reviews, services
+from . import cancellation, reviews, services, waitlist
 from .forms import (
     CancelForm,
     ConfirmForm,
@@ -658,3 +658,40 @@ def order_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     # Show the terms as they are now, with what went wrong; the reason and message are kept.
     order = _order_or_404(request, pk, lean=True)
     return _cancel_page(request, order, form, error=error)
+
+
+# --- Waitlists ------------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def waitlist_join(request: HttpRequest, pk: int) -> HttpResponse:
+    listing = listing_get(pk=pk)
+    if listing is None:
+        raise Http404(_("No such listing."))
+    try:
+        entry = waitlist.waitlist_join(listing=listing, worker=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("You are number %(n)d on the waitlist: if a place opens you are offered it and told at once.")
+            % {"n": waitlist.waitlist_position(entry)},
+        )
+    return redirect(reverse("listing_detail", args=[pk]) + "#waitlist")
+
+
+@login_required
+@require_POST
+def waitlist_leave(request: HttpRequest, pk: int) -> HttpResponse:
+    listing = listing_get(pk=pk)
+    if listing is None:
+        raise Http404(_("No such listing."))
+    try:
+        waitlist.waitlist_leave(listing=listing, worker=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("You left the waitlist."))
+    return redirect(reverse("listing_detail", args=[pk]))

@@ -327,6 +327,10 @@ GIGFAIR_SWEEPS = {
         "schedule": crontab(minute="*/5"),
     },
     "orders.mark_late_orders": {"path": "orders.jobs.mark_late_orders", "schedule": crontab(minute="*")},
+    "orders.expire_waitlist_offers": {
+        "path": "orders.waitlist.waitlist_offers_expire",
+        "schedule": crontab(minute="*"),
+    },
     "orders.send_shift_reminders": {"path": "orders.jobs.send_shift_reminders", "schedule": crontab(minute="*/5")},
     "orders.publish_due_reviews": {"path": "orders.reviews.reviews_publish_due", "schedule": crontab(minute="*/5")},
     "orders.send_review_reminders": {"path": "orders.reviews.review_reminders_send", "schedule": crontab(minute=17)},

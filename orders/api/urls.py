@@ -18,10 +18,12 @@ from .views import (
     OrderRequirementsSubmitApi,
     OrderRevisionRequestApi,
 )
+from .waitlist import ListingWaitlistApi
 
 urlpatterns = [
     path("orders/", OrderListCreateApi.as_view(), name="api-order-list"),
     path("me/calendar/", MeCalendarApi.as_view(), name="api-me-calendar"),
+    path("listings/<int:id>/waitlist/", ListingWaitlistApi.as_view(), name="api-listing-waitlist"),
     path("me/calendar/feed/", MeCalendarFeedApi.as_view(), name="api-me-calendar-feed"),
     path("orders/<int:id>/reviews/", OrderReviewListCreateApi.as_view(), name="api-order-reviews"),
     path("reviews/<int:id>/", ReviewDetailApi.as_view(), name="api-review-detail"),

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from core.models import ActorRole
 from core.templatetags.gigfair import system_text
-from orders import reviews
+from orders import reviews, waitlist
 from orders.cancellation import policy_rules
 from orders.forms import OrderCreateForm, ReviewForm, ReviewReplyForm
 from orders.gateways import SimulatedCardGateway, gateway_get
@@ -230,3 +230,28 @@ def early_access_of(listing) -> dict | None:
     if until is None or until <= timezone.now():
         return None
     return {"until": until, "score": policy.early_access_min_score}
+
+
+@register.inclusion_tag("orders/_waitlist_box.html", takes_context=True)
+def waitlist_box(context, listing) -> dict:
+    """A full shift's waitlist on its page: for a worker, join it, their place in line or the
+    place offered to them; for the employer, who waits. Nothing (no query) for other listings."""
+    request = context.get("request")
+    viewer = getattr(request, "user", None)
+    if not listing.is_shift or viewer is None or not viewer.is_authenticated:
+        return {"show": False}
+    if listing.owner_id == viewer.pk:
+        entries = list(waitlist.waitlist_of(listing))
+        return {"show": bool(entries), "owner": True, "entries": entries, "listing": listing}
+    entry = waitlist.waitlist_entry_for(listing=listing, worker=viewer)
+    full = listing.positions_left == 0
+    if entry is None and not full:
+        return {"show": False}
+    return {
+        "show": True,
+        "owner": False,
+        "listing": listing,
+        "entry": entry,
+        "position": waitlist.waitlist_position(entry) if entry else 0,
+        "csrf_token": context.get("csrf_token"),
+    }
