@@ -173,6 +173,14 @@ class ListingAdminForm(forms.ModelForm):
                 require_can_post(user=owner)
             except ApplicationError as error:
                 self.add_error("owner", error.message)
+        positions = cleaned.get("positions")
+        if self.instance.pk is not None and positions is not None:
+            taken = Listing.objects.filter(pk=self.instance.pk).values_list("positions_taken", flat=True).first() or 0
+            if positions < taken:
+                self.add_error(
+                    "positions",
+                    _("%(n)d places are booked or being booked: the shift keeps at least %(n)d.") % {"n": taken},
+                )
         return cleaned
 
 
@@ -186,14 +194,22 @@ class ListingAdmin(admin.ModelAdmin):
     list_select_related = ("owner",)
     date_hierarchy = "created_at"
     autocomplete_fields = ("owner",)
-    readonly_fields = ("created_at", "updated_at")
+    readonly_fields = ("created_at", "updated_at", "positions_taken")
     fieldsets = (
         (None, {"fields": ("kind", "owner", "title", "description", "is_active")}),
         (_("Price"), {"fields": ("price", "currency", "min_credit_score")}),
         (_("Service terms"), {"fields": ("delivery_days", "revisions")}),
-        (_("Shift"), {"fields": ("starts_at", "ends_at", "location")}),
+        (_("Shift"), {"fields": ("starts_at", "ends_at", "location", "positions", "positions_taken", "early_access")}),
         (_("History"), {"fields": ("created_at", "updated_at")}),
     )
+
+    def save_model(self, request, obj, form, change) -> None:
+        if not change:
+            return super().save_model(request, obj, form, change)
+        # The places taken move with bookings (under the row's lock), never with this form.
+        fields = [f.name for f in obj._meta.concrete_fields if not f.primary_key and f.name != "positions_taken"]
+        obj.save(update_fields=fields)
+        return None
 
     def get_readonly_fields(self, request, obj=None):
         # Orders copy the listing's terms when they are made, but the kind and owner decide

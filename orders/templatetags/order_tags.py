@@ -20,7 +20,7 @@ from orders.gateways import SimulatedCardGateway, gateway_get
 from orders.models import CancellationPath, Order, OrderState
 from orders.policy import Path, Rule, outcome_for
 from orders.selectors import open_orders_between as _open_orders_between
-from orders.services import early_access_until, policy_current
+from orders.services import early_access_until, policy_current, shift_clash_for
 from orders.thread_views import thread_context
 from orders.views import cancellation_effects
 
@@ -90,7 +90,11 @@ def order_box(context, listing, form=None) -> dict:
     """
     request = context["request"]
     policy = policy_current()
+    clash = None
+    if listing.is_shift and request.user.is_authenticated and listing.owner_id != request.user.pk:
+        clash = shift_clash_for(worker=request.user, starts_at=listing.starts_at, ends_at=listing.ends_at)
     return {
+        "clash": clash,
         "listing": listing,
         "order_form": form or OrderCreateForm(),
         "policy": policy,

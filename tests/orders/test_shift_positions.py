@@ -260,3 +260,33 @@ def test_a_shift_booked_two_hours_before_gets_only_the_last_reminder():
         sweep_run("orders.send_shift_reminders")
 
     assert Notification.objects.filter(kind="shift_reminder", user=order.provider).count() == 1
+
+
+def test_the_listing_page_warns_a_worker_who_holds_a_shift_at_that_time(client):
+    worker = UserFactory()
+    starts = timezone.now() + timedelta(days=4)
+    held = _book(ShiftListingFactory(starts_at=starts, ends_at=starts + timedelta(hours=4)), worker)
+    other = ShiftListingFactory(starts_at=starts + timedelta(hours=1), ends_at=starts + timedelta(hours=5))
+    client.force_login(worker)
+
+    page = client.get(reverse("listing_detail", args=[other.pk])).content.decode()
+
+    assert f"order #{held.pk}" in page and "so this one cannot be booked" in page
+    assert f'action="/listings/{other.pk}/order/"' not in page
+
+
+def test_support_cannot_set_fewer_places_than_are_booked():
+    from django.forms import modelform_factory
+
+    from marketplace.admin import ListingAdminForm
+
+    listing = ShiftListingFactory(positions=3)
+    for _n in range(2):
+        _book(listing)
+    form_class = modelform_factory(Listing, form=ListingAdminForm, fields=("positions",))
+
+    fewer = form_class(data={"positions": 1}, instance=Listing.objects.get(pk=listing.pk))
+    enough = form_class(data={"positions": 2}, instance=Listing.objects.get(pk=listing.pk))
+
+    assert not fewer.is_valid() and "2 places are booked" in str(fewer.errors["positions"])
+    assert enough.is_valid()
