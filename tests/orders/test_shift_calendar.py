@@ -102,3 +102,12 @@ def test_the_api_lists_the_week_and_manages_the_feed(api_as, week):
 
 def test_an_unknown_feed_is_404(client):
     assert client.get(reverse("shift_calendar_feed", args=["nope"])).status_code == 404
+
+
+def test_the_page_names_the_time_zone(client, week):
+    _employer, worker, _order = week
+    worker.time_zone = "Europe/Amsterdam"
+    worker.save(update_fields=["time_zone"])
+    client.force_login(worker)
+
+    assert "times in Europe/Amsterdam." in client.get(reverse("shift_calendar")).content.decode()
