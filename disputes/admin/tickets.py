@@ -311,7 +311,21 @@ class AfterSalesTicketAdmin(SlaSeenActionMixin, ServiceFormAdminMixin, ServiceOn
     date_hierarchy = "created_at"
     inlines = (TicketVersionInline, TicketEvidenceInline, TransitionLogInline)
     fieldsets = (
-        (None, {"fields": ("order_link", "type", "state", "opened_by", "opened_by_role", "version", "description")}),
+        (
+            None,
+            {
+                "fields": (
+                    "order_link",
+                    "type",
+                    "state",
+                    "opened_by",
+                    "opened_by_role",
+                    "version",
+                    "description",
+                    "hours_recorded",
+                )
+            },
+        ),
         (
             _("Decision"),
             {
@@ -384,6 +398,16 @@ class AfterSalesTicketAdmin(SlaSeenActionMixin, ServiceFormAdminMixin, ServiceOn
     @admin.display(description=_("cancellation waiting"), boolean=True)
     def cancel_waiting(self, obj: AfterSalesTicket) -> bool:
         return obj.cancel_pending
+
+    @admin.display(description=_("hours recorded (shift)"))
+    def hours_recorded(self, obj: AfterSalesTicket) -> str:
+        order = obj.order
+        if order.hours_worked is None:
+            return "—"
+        return gettext("%(worked)s worked of %(booked)s booked") % {
+            "worked": order.hours_worked,
+            "booked": order.hours_booked,
+        }
 
     @admin.display(description=_("SLA breached"), boolean=True, ordering="sla_breached_at")
     def sla_breached(self, obj: AfterSalesTicket) -> bool:

@@ -290,3 +290,19 @@ def test_support_cannot_set_fewer_places_than_are_booked():
 
     assert not fewer.is_valid() and "2 places are booked" in str(fewer.errors["positions"])
     assert enough.is_valid()
+
+
+def test_an_unpaid_wages_ticket_shows_the_recorded_hours(client):
+    import time_machine
+
+    from disputes.services.tickets import ticket_open
+
+    order = shift_checked_in(starts_in=timedelta(minutes=30))
+    with time_machine.travel(order.starts_at + timedelta(hours=3), tick=False):
+        services.order_check_out(order=order, actor=order.provider)
+        order = services.order_complete(order=Order.objects.get(pk=order.pk), actor=order.client)
+        ticket = ticket_open(order=order, actor=order.provider, type="unpaid_wages", description="Paid for 2 hours")
+        client.force_login(order.provider)
+        page = client.get(reverse("ticket_detail", args=[ticket.pk])).content.decode()
+
+    assert "3.00 worked of 6.00 booked" in page
