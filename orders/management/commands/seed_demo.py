@@ -26,6 +26,7 @@ from orders import services
 from orders.cancellation import order_cancel
 from orders.models import CancelReason, Delivery, LedgerTransaction, Order, Payment
 from orders.reviews import review_post
+from orders.waitlist import waitlist_join
 
 DEMO_PASSWORD = "Gigfair-Demo-2468"  # noqa: S105 - a demo login, printed on purpose
 ADMIN_USERNAME = "admin"
@@ -190,6 +191,7 @@ class Command(BaseCommand):
             starts_in=timedelta(days=3),
             hours=4,
             location="Neude, Utrecht",
+            positions=3,
         )
         shift(
             chen,
@@ -266,7 +268,8 @@ class Command(BaseCommand):
 
         # booked shift, in two days.
         order = services.order_create(actor=dora, listing_id=market.pk)
-        note(order, "dora booked ana's shift")
+        waitlist_join(listing=market, worker=bram)
+        note(order, "dora booked ana's shift (its one place); bram waits on its waitlist")
 
         # checked in: the shift starts in half an hour, so check-in is open now.
         order = services.order_create(actor=bram, listing_id=setup.pk)
