@@ -165,6 +165,11 @@ class UserAdmin(DjangoUserAdmin):
 class ListingAdminForm(forms.ModelForm):
     """A listing added here is posted for its owner: an owner who lost the right to post is refused."""
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if "positions" in self.fields:  # a service has none to give: one by default
+            self.fields["positions"].required = False
+
     def clean(self):
         cleaned = super().clean()
         owner = cleaned.get("owner")
@@ -174,6 +179,8 @@ class ListingAdminForm(forms.ModelForm):
             except ApplicationError as error:
                 self.add_error("owner", error.message)
         positions = cleaned.get("positions")
+        if positions is None and "positions" in self.fields:
+            positions = cleaned["positions"] = self.instance.positions or 1
         if self.instance.pk is not None and positions is not None:
             taken = Listing.objects.filter(pk=self.instance.pk).values_list("positions_taken", flat=True).first() or 0
             if positions < taken:

@@ -716,9 +716,7 @@ class CancellationAdmin(ServiceFormAdminMixin, ReadOnlyAdminMixin, admin.ModelAd
         "reason",
         "fault",
         "cancelled_by",
-        "refund_to_client",
-        "fee_to_platform",
-        "credit_delta",
+        "consequences",
         "reversed",
     )
     list_filter = ("path", "reason", "fault", ActorRoleFilter, ReversedFilter, "created_at")
@@ -774,6 +772,13 @@ class CancellationAdmin(ServiceFormAdminMixin, ReadOnlyAdminMixin, admin.ModelAd
     def cancelled_by(self, obj: Cancellation) -> str:
         role = dict(ActorRole.choices).get(obj.actor_role, obj.actor_role)
         return format_html("{} ({})", obj.actor.get_username(), role) if obj.actor_id else str(role)
+
+    @admin.display(description=_("refund · fee · credit"))
+    def consequences(self, obj: Cancellation) -> str:
+        """The money and credit in one column (the list fits a laptop's screen): the refund to the
+        client, the fee charged to the provider, the credit change and whom it hit."""
+        credit = f"{obj.credit_delta:+d} ({obj.credit_party})" if obj.credit_delta else "0"
+        return format_html("{} · {} · {}", obj.refund_to_client, obj.fee_to_platform, credit)
 
     @admin.display(description=_("reversed on appeal"), boolean=True, ordering="reversed_at")
     def reversed(self, obj: Cancellation) -> bool:
