@@ -1,8 +1,9 @@
 """Benchmark the clock-driven cancellation sweeps on a throw-away database.
 
-Seeds N due orders for each sweep (late marking, no-shows, abandoned orders, refund
-settlement), runs the sweep with every effect (ledger, credit, audit, notifications and
-their e-mails), and reports rows per second and the peak of Python memory during the sweep.
+Seeds N due rows for each sweep (late marking, no-shows, abandoned orders, refund
+settlement, waitlist offers run out and passed on), runs the sweep with every effect
+(ledger, credit, audit, notifications and their e-mails), and reports rows per second and
+the peak of Python memory during the sweep.
 It runs twice, at N/4 and at N, so you can see whether memory grows with the rows.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/gigfair python bench/cancellation_sweeps.py --orders 20000
@@ -166,6 +167,42 @@ def seed(n: int) -> None:
     ]
     for start in range(0, len(owed), 5000):
         ledger_post_many(owed[start : start + 5000])
+    # waitlists: N shifts with a place free again, each with an offer that ran out and a worker
+    # waiting next (the sweep expires the offer and offers the place on, with its notice)
+    from orders.models import WaitlistEntry, WaitlistState
+
+    open_again = Listing.objects.bulk_create(
+        [
+            Listing(
+                kind="shift",
+                owner=clients[i % 200],
+                title=f"place open again {i}",
+                price=Decimal("90.00"),
+                starts_at=now + timedelta(days=2),
+                ends_at=now + timedelta(days=2, hours=4),
+                location="Bench",
+                positions=1,
+            )
+            for i in range(n)
+        ],
+        batch_size=5000,
+    )
+    entries = []
+    for i, listing in enumerate(open_again):
+        entries.append(
+            WaitlistEntry(
+                listing=listing,
+                worker=providers[i % 200],
+                state=WaitlistState.OFFERED,
+                created_at=now - timedelta(hours=3),
+                offered_at=now - timedelta(hours=2),
+                offer_expires_at=now - timedelta(hours=1),
+            )
+        )
+        entries.append(
+            WaitlistEntry(listing=listing, worker=providers[(i + 1) % 200], created_at=now - timedelta(hours=2))
+        )
+    WaitlistEntry.objects.bulk_create(entries, batch_size=5000)
 
 
 SWEEPS = (
@@ -173,6 +210,7 @@ SWEEPS = (
     "orders.cancel_no_shows",
     "orders.close_orders_without_requirements",
     "orders.settle_refunds",
+    "orders.expire_waitlist_offers",
 )
 
 

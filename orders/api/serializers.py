@@ -383,10 +383,10 @@ class OrderOutputSerializer(OrderListItemOutputSerializer):
     checked_in_at = serializers.DateTimeField(allow_null=True)
     checked_out_at = serializers.DateTimeField(allow_null=True, help_text="Shift: when the worker checked out.")
     hours_booked = serializers.DecimalField(
-        max_digits=7, decimal_places=2, allow_null=True, help_text="Shift: its length as booked, in hours."
+        max_digits=12, decimal_places=2, allow_null=True, help_text="Shift: its length as booked, in hours."
     )
     hours_worked = serializers.DecimalField(
-        max_digits=7,
+        max_digits=12,
         decimal_places=2,
         allow_null=True,
         help_text="Shift: from check-in (or the start, if later) to check-out; null before check-out.",

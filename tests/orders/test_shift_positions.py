@@ -5,7 +5,7 @@ test_concurrency (PostgreSQL)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 from decimal import Decimal
 
 import pytest
@@ -306,3 +306,15 @@ def test_an_unpaid_wages_ticket_shows_the_recorded_hours(client):
         page = client.get(reverse("ticket_detail", args=[ticket.pk])).content.decode()
 
     assert "3.00 worked of 6.00 booked" in page
+
+
+def test_a_shift_as_long_as_the_calendar_allows_is_answered(api_as):
+    from datetime import datetime
+
+    starts = datetime(2030, 1, 1, tzinfo=UTC)
+    listing = ShiftListingFactory(starts_at=starts, ends_at=datetime(9999, 12, 31, 23, 0, tzinfo=UTC))
+
+    response = api_as(UserFactory()).post("/api/v1/orders/", {"listing": listing.pk}, format="json")
+
+    assert response.status_code == 201
+    assert Decimal(response.json()["hours_booked"]) > Decimal("69000000")  # about 7,970 years
