@@ -214,7 +214,7 @@ SWEEPS = (
 )
 
 
-def _run_all(n: int, *, trace: bool) -> dict[str, tuple[int, float, float]]:
+def _run_all(n: int, *, trace: bool, only: tuple[str, ...] = SWEEPS) -> dict[str, tuple[int, float, float]]:
     from django.core.management import call_command
 
     call_command("flush", interactive=False, verbosity=0)
@@ -223,7 +223,7 @@ def _run_all(n: int, *, trace: bool) -> dict[str, tuple[int, float, float]]:
     if not trace:
         print(f"  seeded {n} due rows for each sweep in {time.perf_counter() - t0:.1f}s", flush=True)
     out = {}
-    for name in SWEEPS:
+    for name in only:
         if trace:
             tracemalloc.start()
         t0 = time.perf_counter()
@@ -236,11 +236,11 @@ def _run_all(n: int, *, trace: bool) -> dict[str, tuple[int, float, float]]:
     return out
 
 
-def measure(n: int) -> None:
+def measure(n: int, only: tuple[str, ...] = SWEEPS) -> None:
     """Time each sweep, then run them again on fresh rows under tracemalloc for the memory peak."""
-    timed = _run_all(n, trace=False)
-    traced = _run_all(n, trace=True)
-    for name in SWEEPS:
+    timed = _run_all(n, trace=False, only=only)
+    traced = _run_all(n, trace=True, only=only)
+    for name in only:
         rows, elapsed, _ = timed[name]
         peak = traced[name][2]
         print(
@@ -252,7 +252,9 @@ def measure(n: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--orders", type=int, default=20000, help="due rows per sweep (default 20000)")
+    parser.add_argument("--only", action="append", choices=SWEEPS, help="time only this sweep (repeatable)")
     args = parser.parse_args()
+    only = tuple(args.only or SWEEPS)
     print(f"database: {connection.vendor}")
     setup_test_environment()
     # Its own database, so a test run on the same server is never disturbed.
@@ -261,7 +263,7 @@ def main() -> None:
     try:
         for n in (max(args.orders // 4, 1), args.orders):
             print(f"N = {n}")
-            measure(n)
+            measure(n, only)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 

@@ -14,7 +14,8 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -109,65 +110,79 @@ def waitlist_entry_for(*, listing: Listing, worker: User) -> WaitlistEntry | Non
 
 def waitlist_offer_next(listing_ids: Iterable[int], *, now: datetime | None = None) -> int:
     """Offer each free place of these shifts (not kept by an open offer) to the next worker
-    waiting; call inside the transaction that freed them. Returns how many offers were made."""
+    waiting; call inside the transaction that freed them. Returns how many offers were made.
+
+    A constant number of queries whatever the number of shifts: the shifts are locked (as a
+    booking locks them, so the two take turns), the next workers of every shift are ranked in
+    one query, the offers written in one update and their notices in one insert."""
     now = now or timezone.now()
     listing_ids = sorted(set(listing_ids))
     if not listing_ids:
         return 0
     listings = {
         listing.pk: listing
-        for listing in Listing.objects.filter(
-            pk__in=listing_ids, kind=ListingKind.SHIFT, is_active=True, starts_at__gt=now
-        )
+        for listing in Listing.objects.select_for_update()
+        .filter(pk__in=listing_ids, kind=ListingKind.SHIFT, is_active=True, starts_at__gt=now)
+        .only("pk", "title", "positions", "positions_taken")
+        .order_by("pk")
     }
     if not listings:
         return 0
     kept = dict(
         WaitlistEntry.objects.filter(listing_id__in=listings, state=WaitlistState.OFFERED, offer_expires_at__gt=now)
+        .order_by()
         .values_list("listing_id")
         .annotate(n=Count("pk"))
     )
-    expires = now + timedelta(minutes=_offer_minutes())
-    made, notices = 0, []
-    for listing_id, listing in listings.items():
-        free = listing.positions - listing.positions_taken - kept.get(listing_id, 0)
-        if free <= 0:
-            continue
-        nexts = list(
-            WaitlistEntry.objects.select_for_update(skip_locked=True)
-            .filter(listing_id=listing_id, state=WaitlistState.WAITING)
-            .order_by("created_at", "pk")[:free]
+    free = {pk: listing.positions - listing.positions_taken - kept.get(pk, 0) for pk, listing in listings.items()}
+    free = {pk: n for pk, n in free.items() if n > 0}
+    if not free:
+        return 0
+    ranked = (
+        WaitlistEntry.objects.filter(listing_id__in=free, state=WaitlistState.WAITING)
+        .annotate(
+            rank=Window(RowNumber(), partition_by=F("listing_id"), order_by=(F("created_at").asc(), F("pk").asc()))
         )
-        for entry in nexts:
-            entry.state, entry.offered_at, entry.offer_expires_at = WaitlistState.OFFERED, now, expires
-            entry.save(update_fields=("state", "offered_at", "offer_expires_at"))
-            notices.append(
-                notification_build(
-                    user_id=entry.worker_id,
-                    kind="waitlist_offer",
-                    title=Translatable(
-                        gettext_noop("A place opened on “%(title)s”: it is yours until %(until)s"),
-                        {"title": listing.title, "until": Moment(expires)},
-                    ),
-                    body=Translatable(
-                        gettext_noop(
-                            "Book it on the shift's page (%(url)s) before then, or it goes to the next worker."
-                        ),
-                        {"url": reverse("listing_detail", args=[listing_id])},
-                    ),
-                    at=now,
-                )
-            )
-            made += 1
-    notifications_send(notices)
-    return made
+        .values_list("pk", "listing_id", "worker_id", "rank")
+    )
+    chosen = [(pk, listing_id, worker_id) for pk, listing_id, worker_id, rank in ranked if rank <= free[listing_id]]
+    if not chosen:
+        return 0
+    expires = now + timedelta(minutes=_offer_minutes())
+    WaitlistEntry.objects.filter(pk__in=[pk for pk, _l, _w in chosen], state=WaitlistState.WAITING).update(
+        state=WaitlistState.OFFERED, offered_at=now, offer_expires_at=expires
+    )
+    notifications_send(
+        notification_build(
+            user_id=worker_id,
+            kind="waitlist_offer",
+            title=Translatable(
+                gettext_noop("A place opened on “%(title)s”: it is yours until %(until)s"),
+                {"title": listings[listing_id].title, "until": Moment(expires)},
+            ),
+            body=Translatable(
+                gettext_noop("Book it on the shift's page (%(url)s) before then, or it goes to the next worker."),
+                {"url": reverse("listing_detail", args=[listing_id])},
+            ),
+            at=now,
+        )
+        for _pk, listing_id, worker_id in chosen
+    )
+    return len(chosen)
 
 
 def waitlist_offer_taken(*, listing_id: int, worker_id: int) -> None:
-    """The worker booked the shift: their waitlist entry is done (inside the booking's transaction)."""
-    WaitlistEntry.objects.filter(listing_id=listing_id, worker_id=worker_id, state__in=LIVE).update(
-        state=WaitlistState.BOOKED, ended_at=timezone.now()
+    """The worker booked the shift: their waitlist entry is done (inside the booking's transaction).
+    An entry the offers' sweep holds at that moment is left to it (it is expiring it anyway):
+    waiting for it could deadlock with the sweep, which locks entries before shifts."""
+    live = (
+        WaitlistEntry.objects.select_for_update(skip_locked=True)
+        .filter(listing_id=listing_id, worker_id=worker_id, state__in=LIVE)
+        .values_list("pk", flat=True)
     )
+    ids = list(live)
+    if ids:
+        WaitlistEntry.objects.filter(pk__in=ids).update(state=WaitlistState.BOOKED, ended_at=timezone.now())
 
 
 def waitlist_offers_expire() -> SweepResult:
