@@ -491,3 +491,106 @@ def send_shift_reminders() -> SweepResult:
             batch.handled = _remind(list(batch), batch.now, field)
             done += batch.handled
     return SweepResult(processed=done)
+
+
+# --- Confirmation before a shift (a policy option) ------------------------------------------------
+
+
+def _confirmation_release(order: Order) -> datetime:
+    return order.starts_at - timedelta(hours=order.policy.shift_confirm_release_hours)
+
+
+def _ask_confirmation(batch: list[Order], now) -> int:
+    notices = []
+    for order in batch:
+        release = _confirmation_release(order)
+        notices.append(
+            notification_build(
+                user_id=order.provider_id,
+                kind="shift_confirm",
+                title=Translatable(
+                    gettext_noop("Confirm you will come to “%(title)s” (%(at)s)"),
+                    {"title": order.title, "at": Moment(order.starts_at)},
+                ),
+                body=Joined(
+                    " ",
+                    [
+                        Translatable(
+                            gettext_noop(
+                                "Confirm on the order's page by %(release)s. Unconfirmed, the place goes to the "
+                                "waitlist then and counts as your cancellation at that moment:"
+                            ),
+                            {"release": Moment(release)},
+                        ),
+                        _terms_for(order, "provider", release),
+                    ],
+                ),
+                order_id=order.pk,
+                at=now,
+            )
+        )
+    Order.objects.filter(pk__in=[o.pk for o in batch]).update(confirmation_asked_at=now)
+    notifications_send(notices)
+    return len(batch)
+
+
+def _release_unconfirmed(batch: list[Order], now) -> int:
+    """Unconfirmed in time: cancelled as the worker's cancellation at this moment (its tier)."""
+    items = []
+    for order in batch:
+        decision = cancellation_decide(order=order, actor_role="provider", now=now)
+        if decision.allowed:
+            items.append(
+                CancelItem(
+                    order,
+                    decision,
+                    None,
+                    ActorRole.SYSTEM,
+                    CancelReason.OTHER,
+                    message=str(Translatable(gettext_noop("Not confirmed in time"))),
+                )
+            )
+    attach_charge_payments([i.order for i in items])
+    cancellations_execute(items, now=now)
+    return len(items)
+
+
+def shift_confirmations() -> SweepResult:
+    """Under a policy that asks workers to confirm: ask them the policy's hours before the start
+    (48), and release a place still unconfirmed at the release hours (16) — to the waitlist, as
+    the worker's cancellation at that moment. Batched per policy version."""
+    policies = _policies()
+    done = 0
+    for policy in policies.values():
+        if not policy.shift_confirmation_required:
+            continue
+
+        def release_due(now, policy=policy):
+            return Order.objects.filter(
+                policy=policy,
+                kind="shift",
+                state=OrderState.BOOKED,
+                confirmed_at__isnull=True,
+                confirmation_asked_at__isnull=False,  # booked after the release time: never asked, kept
+                starts_at__gt=now,
+                starts_at__lte=now + timedelta(hours=policy.shift_confirm_release_hours),
+            )
+
+        def ask_due(now, policy=policy):
+            return Order.objects.filter(
+                policy=policy,
+                kind="shift",
+                state=OrderState.BOOKED,
+                confirmed_at__isnull=True,
+                confirmation_asked_at__isnull=True,
+                starts_at__gt=now + timedelta(hours=policy.shift_confirm_release_hours),
+                starts_at__lte=now + timedelta(hours=policy.shift_confirm_ask_hours),
+            )
+
+        for due, handle in ((release_due, _release_unconfirmed), (ask_due, _ask_confirmation)):
+            for batch in locked_batches(due, size=BATCH):
+                for order in batch:
+                    order.policy = policies[order.policy_id]
+                batch.handled = handle(list(batch), batch.now)
+                done += batch.handled
+    return SweepResult(processed=done)

@@ -180,6 +180,20 @@ class Policy(models.Model):
         default=60,
         validators=[MinValueValidator(1)],
     )
+    shift_confirmation_required = models.BooleanField(
+        _("shifts: workers confirm they will come"),
+        default=False,
+        help_text=_(
+            "Asked the first-confirmation hours before the start; a shift not confirmed by the release hours "
+            "before it goes to the waitlist and counts as the worker's cancellation at that moment."
+        ),
+    )
+    shift_confirm_ask_hours = models.PositiveSmallIntegerField(
+        _("shifts: ask for confirmation (hours before the start)"), default=48
+    )
+    shift_confirm_release_hours = models.PositiveSmallIntegerField(
+        _("shifts: release an unconfirmed place (hours before the start)"), default=16
+    )
     booking_undo_minutes = models.PositiveSmallIntegerField(
         _("shifts: a booking can be undone free within (minutes)"), default=5
     )
@@ -369,6 +383,8 @@ class Order(FSMModelMixin, TimeStampedModel):
     location = models.CharField(_("location"), max_length=200, blank=True)
     checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
     checked_out_at = models.DateTimeField(_("checked out at"), null=True, blank=True)
+    confirmation_asked_at = models.DateTimeField(_("confirmation asked at"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("worker confirmed at"), null=True, blank=True)
     # The shift reminders sent (``orders.jobs.send_shift_reminders``), once each.
     first_reminder_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_reminder_at = models.DateTimeField(null=True, blank=True, editable=False)

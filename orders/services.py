@@ -690,6 +690,30 @@ def order_check_in(*, order: Order, actor: User) -> Order:
 
 
 @transaction.atomic
+def order_confirm_attendance(*, order: Order, actor: User) -> Order:
+    """The worker confirms they will come to a booked shift (the policy may ask them to)."""
+    order = order_lock(order_id=order.pk)
+    _require_role(order, actor, "provider", _("confirm"))
+    if order.state != OrderState.BOOKED:
+        raise _refuse_transition(order, _("confirm"))
+    if order.confirmed_at is not None:
+        return order
+    now = timezone.now()
+    order.confirmed_at = now
+    order.save(update_fields=("confirmed_at", "updated_at"))
+    transition_logged(
+        order,
+        transition="confirm_attendance",
+        from_state=order.state,
+        actor=actor,
+        actor_role=ActorRole.PROVIDER,
+        reason=Translatable(gettext_noop("The worker confirmed they will come")),
+        at=now,
+    )
+    return order
+
+
+@transaction.atomic
 def order_check_out(*, order: Order, actor: User) -> Order:
     """The worker checks out of a shift they checked in to: the hours worked are recorded beside
     the booked hours (the order stays checked in until the client confirms it, or the sweep

@@ -188,6 +188,15 @@ ACTIONS: dict[str, Action] = {
             available=lambda order: order.check_in_is_open(),
         ),
         Action(
+            "confirm_attendance",
+            "provider",
+            (OrderState.BOOKED,),
+            ConfirmForm,
+            lambda order, user, data: services.order_confirm_attendance(order=order, actor=user),
+            gettext_lazy("Thank you: your place is confirmed."),
+            available=lambda order: order.confirmation_asked_at is not None and order.confirmed_at is None,
+        ),
+        Action(
             "check_out",
             "provider",
             (OrderState.CHECKED_IN,),

@@ -382,6 +382,9 @@ class OrderOutputSerializer(OrderListItemOutputSerializer):
     delivered_at = serializers.DateTimeField(allow_null=True)
     checked_in_at = serializers.DateTimeField(allow_null=True)
     checked_out_at = serializers.DateTimeField(allow_null=True, help_text="Shift: when the worker checked out.")
+    confirmed_at = serializers.DateTimeField(
+        allow_null=True, help_text="Shift: when the worker confirmed they will come (if the policy asks)."
+    )
     hours_booked = serializers.DecimalField(
         max_digits=12, decimal_places=2, allow_null=True, help_text="Shift: its length as booked, in hours."
     )

@@ -10,6 +10,7 @@ from .views import (
     OrderCheckInApi,
     OrderCheckOutApi,
     OrderCompleteApi,
+    OrderConfirmAttendanceApi,
     OrderDeliverApi,
     OrderDeliveryAcceptApi,
     OrderDetailApi,
@@ -37,6 +38,11 @@ urlpatterns = [
     path("orders/<int:id>/request-revision/", OrderRevisionRequestApi.as_view(), name="api-order-request-revision"),
     path("orders/<int:id>/check-in/", OrderCheckInApi.as_view(), name="api-order-check-in"),
     path("orders/<int:id>/check-out/", OrderCheckOutApi.as_view(), name="api-order-check-out"),
+    path(
+        "orders/<int:id>/confirm-attendance/",
+        OrderConfirmAttendanceApi.as_view(),
+        name="api-order-confirm-attendance",
+    ),
     path("orders/<int:id>/complete/", OrderCompleteApi.as_view(), name="api-order-complete"),
     path(
         "orders/<int:id>/cancellation-quote/",

@@ -253,6 +253,23 @@ class OrderCheckInApi(OrderActionApi):
 
 @extend_schema_view(
     post=extend_schema(
+        operation_id="orders_confirm_attendance",
+        tags=["orders"],
+        summary="Provider confirms they will come to a booked shift",
+        description="Under a policy that asks for it, a place still unconfirmed at the release hours before the "
+        "start goes to the waitlist and counts as the worker's cancellation at that moment.",
+        request=None,
+        responses=ACTION_RESPONSES,
+        parameters=[IDEMPOTENCY_KEY],
+    )
+)
+class OrderConfirmAttendanceApi(OrderActionApi):
+    def perform(self, order: Order) -> None:
+        services.order_confirm_attendance(order=order, actor=self.request.user)
+
+
+@extend_schema_view(
+    post=extend_schema(
         operation_id="orders_check_out",
         tags=["orders"],
         summary="Provider checks out of a shift they checked in to",

@@ -318,3 +318,83 @@ def test_a_shift_as_long_as_the_calendar_allows_is_answered(api_as):
 
     assert response.status_code == 201
     assert Decimal(response.json()["hours_booked"]) > Decimal("69000000")  # about 7,970 years
+
+
+# --- confirmation before the shift (a policy option, off by default) -------------------------------
+
+
+def _confirming_policy():
+    from orders.models import Policy
+
+    Policy.objects.update(shift_confirmation_required=True)
+
+
+def test_without_the_option_nobody_is_asked():
+    import time_machine
+
+    from core.jobs import sweep_run
+
+    order = _book(ShiftListingFactory(starts_at=timezone.now() + timedelta(days=3)))
+    with time_machine.travel(order.starts_at - timedelta(hours=40), tick=False):
+        assert sweep_run("orders.shift_confirmations").processed == 0
+
+
+def test_an_unconfirmed_place_goes_to_the_waitlist_as_the_workers_cancellation_then():
+    import time_machine
+
+    from core.jobs import sweep_run
+    from marketplace.models import Notification
+    from orders.models import Cancellation, WaitlistState
+    from orders.waitlist import waitlist_entry_for, waitlist_join
+
+    _confirming_policy()
+    listing = ShiftListingFactory(starts_at=timezone.now() + timedelta(days=3), price=Decimal("100.00"))
+    order = _book(listing)
+    waiting = UserFactory()
+    waitlist_join(listing=listing, worker=waiting)
+
+    with time_machine.travel(order.starts_at - timedelta(hours=40), tick=False):
+        assert sweep_run("orders.shift_confirmations").processed == 1
+        assert sweep_run("orders.shift_confirmations").processed == 0  # asked once
+    asked = Notification.objects.get(user=order.provider, kind="shift_confirm")
+    assert "a fee of 10.00 EUR" in asked.body_text  # the terms at the release time, shown in the request
+
+    with time_machine.travel(order.starts_at - timedelta(hours=15), tick=False):
+        assert sweep_run("orders.shift_confirmations").processed == 1
+
+    order.refresh_from_db()
+    assert order.state == OrderState.CANCELLED
+    cancellation = Cancellation.objects.get(order=order)
+    assert (cancellation.fee_to_platform, cancellation.fault) == (Decimal("10.00"), "provider")
+    assert waitlist_entry_for(listing=listing, worker=waiting).state == WaitlistState.OFFERED
+
+
+def test_a_confirmed_worker_keeps_the_place(api_as):
+    import time_machine
+
+    from core.jobs import sweep_run
+
+    _confirming_policy()
+    order = _book(ShiftListingFactory(starts_at=timezone.now() + timedelta(days=3)))
+    with time_machine.travel(order.starts_at - timedelta(hours=40), tick=False):
+        sweep_run("orders.shift_confirmations")
+        response = api_as(order.provider).post(f"/api/v1/orders/{order.pk}/confirm-attendance/")
+        assert response.status_code == 200 and response.json()["confirmed_at"]
+        assert api_as(order.client).post(f"/api/v1/orders/{order.pk}/confirm-attendance/").status_code in (403, 409)
+    with time_machine.travel(order.starts_at - timedelta(hours=15), tick=False):
+        sweep_run("orders.shift_confirmations")
+    order.refresh_from_db()
+    assert order.state == OrderState.BOOKED
+
+
+def test_a_shift_booked_after_the_release_time_is_kept():
+    import time_machine
+
+    from core.jobs import sweep_run
+
+    _confirming_policy()
+    order = _book(ShiftListingFactory(starts_at=timezone.now() + timedelta(hours=10)))
+    with time_machine.travel(timezone.now() + timedelta(minutes=10), tick=False):
+        sweep_run("orders.shift_confirmations")
+    order.refresh_from_db()
+    assert order.state == OrderState.BOOKED
