@@ -29,6 +29,14 @@ class ApplicationError(Exception):
         self.errors = errors or {}
         self.extra = extra or {}
 
+    @property
+    def first_message(self) -> str:
+        """What to tell a person in one line: the first field error, else the message."""
+        for field_messages in self.errors.values():
+            for message in field_messages:
+                return str(message)
+        return str(self.message)
+
 
 class ValidationFailed(ApplicationError):
     """Input was malformed or broke a rule about its own content (400)."""

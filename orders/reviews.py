@@ -144,16 +144,28 @@ def review_post(*, order: Order, actor: User, rating, text: str = "") -> Review:
     return review
 
 
-@transaction.atomic
-def review_reply(*, review: Review, actor: User, text: str) -> Review:
-    """The reviewed party answers a published review, once, in public."""
+def _published_review_of(review: Review, actor: User, *, not_reviewed: str, not_published: str) -> Review:
+    """``review`` locked, when it is published and about ``actor``: a stranger is told there is no
+    such review, the other party ``not_reviewed`` (403), an unpublished one ``not_published`` (409)."""
     review = Review.objects.select_for_update().select_related("order").get(pk=review.pk)
     if review.subject_id != actor.pk:
         if review.order.role_of(actor) is None:
             raise NotFound(_("No such review."))
-        raise PermissionDenied(_("Only the person reviewed can answer a review."), code="not_reviewed")
+        raise PermissionDenied(not_reviewed, code="not_reviewed")
     if review.state != ReviewState.PUBLISHED:
-        raise Conflict(_("A review can be answered once it is published."), code="review_not_published")
+        raise Conflict(not_published, code="review_not_published")
+    return review
+
+
+@transaction.atomic
+def review_reply(*, review: Review, actor: User, text: str) -> Review:
+    """The reviewed party answers a published review, once, in public."""
+    review = _published_review_of(
+        review,
+        actor,
+        not_reviewed=_("Only the person reviewed can answer a review."),
+        not_published=_("A review can be answered once it is published."),
+    )
     if review.replied_at is not None:
         raise Conflict(_("You have answered this review already."), code="reply_exists")
     review.reply = text_clean(text, field="text", limit=TEXT_MAX, required_message=_("Write your answer."))
@@ -207,13 +219,12 @@ def review_remove(*, review: Review, actor: User, reason: str) -> Review:
 @transaction.atomic
 def review_report(*, review: Review, actor: User, reason: str) -> Review:
     """The reviewed party asks support to look at a published review that breaks the rules, once."""
-    review = Review.objects.select_for_update().select_related("order").get(pk=review.pk)
-    if review.subject_id != actor.pk:
-        if review.order.role_of(actor) is None:
-            raise NotFound(_("No such review."))
-        raise PermissionDenied(_("Only the person reviewed can report a review."), code="not_reviewed")
-    if review.state != ReviewState.PUBLISHED:
-        raise Conflict(_("Only a published review can be reported."), code="review_not_published")
+    review = _published_review_of(
+        review,
+        actor,
+        not_reviewed=_("Only the person reviewed can report a review."),
+        not_published=_("Only a published review can be reported."),
+    )
     if review.reported_at is not None:
         raise Conflict(_("You have reported this review already."), code="review_reported")
     review.report_reason = text_clean(

@@ -318,17 +318,10 @@ def review_report(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         reviews.review_report(review=review, actor=request.user, reason=request.POST.get("reason", ""))
     except ApplicationError as exc:
-        messages.error(request, _first_message(exc))
+        messages.error(request, exc.first_message)
     else:
         messages.success(request, _("Support will look at the review and tell you what they decide."))
     return redirect(reverse("order_detail", args=[review.order_id]) + "#reviews")
-
-
-def _first_message(error: ApplicationError) -> str:
-    for field_messages in error.errors.values():
-        for message in field_messages:
-            return str(message)
-    return str(error.message)
 
 
 @login_required
@@ -344,7 +337,7 @@ def review_reply(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             reviews.review_reply(review=review, actor=request.user, text=form.cleaned_data["text"])
         except ApplicationError as exc:
-            messages.error(request, _first_message(exc))
+            messages.error(request, exc.first_message)
         else:
             messages.success(request, _("Your answer is published under the review."))
     else:

@@ -88,7 +88,7 @@ class GigfairAdminSite(admin.AdminSite):
         try:
             saved = saved_filter_save(user=request.user, name=request.POST.get("name", ""), path=path_, query=query)
         except ApplicationError as error:
-            messages.error(request, _("The filter is not saved: %(why)s") % {"why": _first_error(error)})
+            messages.error(request, _("The filter is not saved: %(why)s") % {"why": error.first_message})
             back = f"{path_}?{query}" if query else path_
             return HttpResponseRedirect(back if self._ours(request, back) else reverse("admin:index"))
         messages.success(request, _("Saved as “%(name)s”.") % {"name": saved.name})
@@ -134,10 +134,3 @@ class GigfairAdminSite(admin.AdminSite):
             "csv_url": f"?{query.urlencode()}",
         }
         return TemplateResponse(request, "admin/analytics/cancellations.html", context)
-
-
-def _first_error(error: ApplicationError) -> str:
-    for field_messages in error.errors.values():
-        for message in field_messages:
-            return str(message)
-    return str(error.message)
