@@ -214,7 +214,7 @@ def _shift_place_take(*, listing: Listing, actor: User) -> None:
     ``shift_full`` when every place is held, ``schedule_clash`` when ``actor`` holds a shift at
     an overlapping time. The listing's row lock makes bookings of one shift take turns (the last
     place has one winner); the worker's row lock does the same for one worker's bookings."""
-    place = Listing.objects.select_for_update().only("pk", "positions", "positions_taken").get(pk=listing.pk)
+    place = Listing.objects.select_for_update(no_key=True).only("pk", "positions", "positions_taken").get(pk=listing.pk)
     # Places kept for waitlisted workers with an open offer count as taken, except for them.
     kept = offers_out(listing.pk, now=timezone.now(), except_worker=actor.pk)
     if place.positions_taken < place.positions <= place.positions_taken + kept:

@@ -50,7 +50,7 @@ def offers_out(listing_id: int, *, now: datetime, except_worker: int | None = No
 @transaction.atomic
 def waitlist_join(*, listing: Listing, worker: User) -> WaitlistEntry:
     """``worker`` queues for a place on a full shift."""
-    listing = Listing.objects.select_for_update().get(pk=listing.pk)
+    listing = Listing.objects.select_for_update(no_key=True).get(pk=listing.pk)
     if listing.kind != ListingKind.SHIFT:
         raise Conflict(_("Only shifts have a waitlist."), code="not_a_shift")
     if listing.owner_id == worker.pk:
@@ -121,7 +121,7 @@ def waitlist_offer_next(listing_ids: Iterable[int], *, now: datetime | None = No
         return 0
     listings = {
         listing.pk: listing
-        for listing in Listing.objects.select_for_update()
+        for listing in Listing.objects.select_for_update(no_key=True)
         .filter(pk__in=listing_ids, kind=ListingKind.SHIFT, is_active=True, starts_at__gt=now)
         .only("pk", "title", "positions", "positions_taken")
         .order_by("pk")

@@ -80,8 +80,8 @@ def test_two_workers_booking_one_shift_leave_one_booking():
 
     results = race(*[lambda w=w: services.order_create(actor=w, listing_id=listing.pk) for w in workers])
 
-    assert sum(isinstance(r, Order) for r in results) == 1
-    assert all(r.code == "shift_full" for r in results if isinstance(r, ApplicationError))
+    assert sum(isinstance(r, Order) for r in results) == 1, results
+    assert all(r.code == "shift_full" for r in results if isinstance(r, ApplicationError)), results
     assert Order.objects.filter(listing=listing).count() == 1
     assert listing.orders.get().payments.count() == 1
     listing.refresh_from_db()
@@ -96,8 +96,8 @@ def test_the_last_place_of_a_shift_with_three_has_one_winner():
 
     results = race(*[lambda w=w: services.order_create(actor=w, listing_id=listing.pk) for w in workers])
 
-    assert sum(isinstance(r, Order) for r in results) == 1
-    assert all(r.code == "shift_full" for r in results if isinstance(r, ApplicationError))
+    assert sum(isinstance(r, Order) for r in results) == 1, results
+    assert all(r.code == "shift_full" for r in results if isinstance(r, ApplicationError)), results
     listing.refresh_from_db()
     assert (Order.objects.filter(listing=listing).count(), listing.positions_taken) == (3, 3)
 
