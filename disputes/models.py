@@ -28,6 +28,7 @@ class RequestType(models.TextChoices):
     CANCEL = "cancel", _("cancel the order")
     EXTEND_DELIVERY = "extend_delivery", _("extend the delivery")
     REQUEST_UPDATE = "request_update", _("request an update")
+    CHANGE_TERMS = "change_terms", _("change the hours or pay")
 
 
 class RequestState(models.TextChoices):
@@ -58,6 +59,13 @@ class ResolutionRequest(FSMModelMixin, TimeStampedModel):
     message = models.TextField(_("message"))
     refund_percent = models.DecimalField(_("refund to client %"), max_digits=5, decimal_places=2, null=True, blank=True)
     new_due_at = models.DateTimeField(_("new due date"), null=True, blank=True)
+    # change_terms: the shift's terms as they were when asked, and as proposed.
+    old_starts_at = models.DateTimeField(_("starts at (before)"), null=True, blank=True)
+    old_ends_at = models.DateTimeField(_("ends at (before)"), null=True, blank=True)
+    old_price = models.DecimalField(_("pay (before)"), max_digits=12, decimal_places=2, null=True, blank=True)
+    new_starts_at = models.DateTimeField(_("new start"), null=True, blank=True)
+    new_ends_at = models.DateTimeField(_("new end"), null=True, blank=True)
+    new_price = models.DecimalField(_("new pay"), max_digits=12, decimal_places=2, null=True, blank=True)
     respond_by = models.DateTimeField(_("answer by"))  # indexed with state: the sweeps ask for open ones
     reminder_sent_at = models.DateTimeField(_("reminder sent at"), null=True, blank=True)
     response_message = models.TextField(_("answer"), blank=True)
@@ -81,6 +89,16 @@ class ResolutionRequest(FSMModelMixin, TimeStampedModel):
             models.CheckConstraint(
                 condition=~Q(type="extend_delivery") | Q(new_due_at__isnull=False),
                 name="request_extension_has_new_due_date",
+            ),
+            models.CheckConstraint(
+                condition=~Q(type="change_terms")
+                | Q(
+                    new_starts_at__isnull=False,
+                    new_ends_at__isnull=False,
+                    new_price__gt=0,
+                    new_starts_at__lt=models.F("new_ends_at"),
+                ),
+                name="request_change_terms_complete",
             ),
         ]
 

@@ -151,6 +151,7 @@ def order_facts(order: Order) -> engine.OrderFacts:
         created_at=order.created_at,
         due_at=order.due_at,
         starts_at=order.starts_at,
+        terms_declined_at=order.terms_declined_at,
     )
 
 

@@ -388,6 +388,9 @@ class Order(FSMModelMixin, TimeStampedModel):
     # The shift reminders sent (``orders.jobs.send_shift_reminders``), once each.
     first_reminder_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_reminder_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The worker declined the employer's changed hours or pay (a ``change_terms`` request of the
+    # Resolution Center): from then on they may leave the shift free of any consequence.
+    terms_declined_at = models.DateTimeField(_("changed terms declined at"), null=True, blank=True)
     # both
     auto_complete_at = models.DateTimeField(_("completes itself at"), null=True, blank=True, db_index=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
@@ -635,6 +638,7 @@ class LedgerTransactionKind(models.TextChoices):
     REFUND_SETTLED = "refund_settled", _("refund paid out by the gateway")
     TICKET_COMPENSATION = "ticket_compensation", _("after-sales compensation")
     TICKET_COMPENSATION_REVERSAL = "ticket_compensation_reversal", _("after-sales compensation reversed")
+    TERMS_CHANGE = "terms_change", _("changed hours or pay agreed")
 
 
 class LedgerTransaction(models.Model):

@@ -107,6 +107,7 @@ class OrderFacts:
     created_at: datetime
     due_at: datetime | None = None
     starts_at: datetime | None = None
+    terms_declined_at: datetime | None = None  # the worker declined the employer's changed terms
 
 
 @dataclass(frozen=True)
@@ -310,6 +311,8 @@ def _decide_shift(facts: OrderFacts, actor_role: str, now: datetime, rules, wind
         undo_until = facts.created_at + timedelta(minutes=windows.booking_undo_minutes)
         if now < undo_until:
             return _undo(facts, now, windows, undo_until)
+    if actor_role == "provider" and facts.state == "booked" and facts.terms_declined_at is not None:
+        return _free(facts, now, windows, TERMS_DECLINED_TIER)
     path = Path.CLIENT_SHIFT if actor_role == "client" else Path.PROVIDER_SHIFT
     return _allow(rules, path, facts, now, windows, boundary=no_show_at)
 
@@ -329,6 +332,22 @@ def _undo(facts: OrderFacts, now: datetime, windows: Windows, undo_until: dateti
         outcome=outcome_for(free, facts.price),
         valid_until=min(now + timedelta(minutes=windows.quote_valid_minutes), undo_until),
         extra={"undo_until": undo_until},
+    )
+
+
+TERMS_DECLINED_TIER = gettext_noop("changed terms declined: the worker may leave free")
+
+
+def _free(facts: OrderFacts, now: datetime, windows: Windows, tier: str) -> Decision:
+    """A worker who declined the employer's changed hours or pay leaves free of any consequence:
+    the client refunded in full, no fee, no credit change, nothing counted (PRODUCT.md: "the
+    worker may then cancel without penalty if the employer insists")."""
+    return Decision(
+        allowed=True,
+        path=Path.PROVIDER_SHIFT,
+        tier=tier,
+        outcome=outcome_for(Rule(Path.PROVIDER_SHIFT, tier), facts.price),
+        valid_until=min(now + timedelta(minutes=windows.quote_valid_minutes), facts.starts_at),
     )
 
 

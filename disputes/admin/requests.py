@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdminMixin, TransitionLogInline, admin_link
-from disputes.models import RequestState, ResolutionRequest
+from disputes.models import RequestState, RequestType, ResolutionRequest
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -76,6 +76,12 @@ class ResolutionRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "message",
         "refund_percent",
         "new_due_at",
+        "old_starts_at",
+        "old_ends_at",
+        "old_price",
+        "new_starts_at",
+        "new_ends_at",
+        "new_price",
         "created_at",
         "respond_by",
         "reminder_sent_at",
@@ -83,6 +89,20 @@ class ResolutionRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "response_message",
         "resolved_at",
     )
+
+    def get_fieldsets(self, request, obj=None):
+        """A change of terms shows the shift's terms before and as proposed instead of the cancel fields."""
+        if obj is None or obj.type != RequestType.CHANGE_TERMS:
+            return self.fieldsets
+        asked = (
+            "message",
+            ("old_starts_at", "new_starts_at"),
+            ("old_ends_at", "new_ends_at"),
+            ("old_price", "new_price"),
+        )
+        fieldsets = list(self.fieldsets)
+        fieldsets[1] = (fieldsets[1][0], {"fields": asked})
+        return fieldsets
 
     @admin.display(description=_("order"), ordering="order")
     def order_link(self, obj: ResolutionRequest) -> str:

@@ -16,6 +16,7 @@ from disputes.selectors.requests import (
     request_consequences,
     request_get,
     request_list_for_order,
+    request_terms_preview,
     request_window_pause,
 )
 from disputes.services import requests as services
@@ -28,6 +29,7 @@ from .requests_serializers import (
     RequestListItemOutputSerializer,
     RequestOutputSerializer,
     consequences_data,
+    terms_consequences_data,
 )
 
 ACTION_RESPONSES = {200: RequestOutputSerializer, **problems(400, 401, 403, 404, 409, 422)}
@@ -46,6 +48,7 @@ def _request_response(request, request_id: int, *, status_code: int = status.HTT
     found = request_get(pk=request_id, user=request.user)
     found._actions = request_actions_for(found, request.user)
     found._consequences = consequences_data(request_consequences(resolution_request=found, user=request.user))
+    found._terms = terms_consequences_data(request_terms_preview(resolution_request=found, user=request.user))
     found._pause = request_window_pause(found)
     return Response(RequestOutputSerializer(found, context={"request": request}).data, status=status_code)
 
@@ -87,7 +90,11 @@ class OrderRequestListCreateApi(ApiView):
         description="`cancel` needs `reason` and `refund_percent` (the client's refund; the provider gets the "
         "rest); `extend_delivery` needs `new_due_at` after the current due date and at most the policy's "
         "`max_extension_days` (30 by default) past it, else 400 naming `new_due_at` (service orders in progress "
-        "or late); `request_update` is asked by the client of the provider. The other party answers by "
+        "or late); `request_update` is asked by the client of the provider; `change_terms` (the employer of a "
+        "booked or checked-in shift) proposes `new_starts_at`, `new_ends_at` and/or `new_price`, answered by the "
+        "shift's start at the latest (409 `too_late_to_change` with less than an hour left); silence changes "
+        "nothing, a refusal lets the worker leave free, acceptance moves the times and charges or refunds the "
+        "difference. The other party answers by "
         "`respond_by` (the policy's window, in business days if it says so, paused while the provider is "
         "away); on silence cancel and extension requests are accepted automatically. "
         "409 `request_already_open` (one open request per order), `order_closed` (completed or cancelled), "

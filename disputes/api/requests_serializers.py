@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
@@ -63,8 +65,35 @@ class RequestCreateInputSerializer(serializers.Serializer):
         "default) past it.",
     )
 
+    new_starts_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="change_terms: the shift's new start (in the future; left out: unchanged).",
+    )
+    new_ends_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="change_terms: the shift's new end (after the start, at most 24 hours later; left out: unchanged).",
+    )
+    new_price = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="change_terms: the shift's new pay, in the order's currency (left out: unchanged). A raise is "
+        "charged to the employer, a cut refunded to them, once the worker accepts.",
+    )
+
     def validate(self, attrs: dict) -> dict:
         errors = {}
+        if attrs["type"] == RequestType.CHANGE_TERMS and not any(
+            attrs.get(f) is not None for f in ("new_starts_at", "new_ends_at", "new_price")
+        ):
+            errors["new_price"] = [_("Propose new hours, new pay or both.")]
         if attrs["type"] == RequestType.CANCEL:
             if not attrs.get("reason"):
                 errors["reason"] = [_("A cancel request needs a reason.")]
@@ -164,6 +193,99 @@ def consequences_data(consequences: CancelConsequences | None) -> dict | None:
     return data
 
 
+class TermsOutputSerializer(serializers.Serializer):
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    price = serializers.DecimalField(max_digits=12, decimal_places=2)
+    hours = serializers.DecimalField(max_digits=6, decimal_places=2)
+
+
+class TermsQuoteOutputSerializer(serializers.Serializer):
+    """A cancellation as the engine would decide it at that moment."""
+
+    allowed = serializers.BooleanField()
+    tier = serializers.CharField(allow_null=True, help_text="The tier of the policy that would apply (translated).")
+    refund_to_client = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    compensation_to_provider = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    fee_to_platform = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    credit_delta = serializers.IntegerField(allow_null=True)
+    credit_party = serializers.ChoiceField(choices=CREDIT_PARTY_CHOICES, allow_null=True)
+    counts_against_completion_rate = serializers.BooleanField(allow_null=True)
+
+
+class TermsAcceptOutputSerializer(serializers.Serializer):
+    terms = TermsOutputSerializer(help_text="The shift's hours and pay from then on.")
+    difference = serializers.DecimalField(
+        max_digits=12, decimal_places=2, help_text="Charged to the employer when positive, refunded when negative."
+    )
+    hours_difference = serializers.DecimalField(max_digits=6, decimal_places=2)
+    schedule_clash_order = serializers.IntegerField(
+        allow_null=True,
+        help_text="For the worker only: their other shift the new hours overlap; accepting is then 409 "
+        "`schedule_clash`.",
+    )
+    worker_cancels_then = TermsQuoteOutputSerializer(
+        help_text="The worker's cancellation terms right after accepting (the tiers count from the new start)."
+    )
+
+
+class TermsDeclineOutputSerializer(serializers.Serializer):
+    terms = TermsOutputSerializer(help_text="Unchanged.")
+    worker_may_leave_free = serializers.BooleanField(
+        help_text="Always true: after a refusal the worker may cancel with no fee, no credit change and nothing "
+        "counted."
+    )
+    employer_cancels_then = TermsQuoteOutputSerializer(
+        help_text="The employer's own cancellation terms if they cancel after the refusal."
+    )
+
+
+class TermsConsequencesOutputSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    current = TermsOutputSerializer()
+    accept = TermsAcceptOutputSerializer()
+    decline = TermsDeclineOutputSerializer()
+
+
+def _terms_data(terms) -> dict:
+    return {"starts_at": terms.starts_at, "ends_at": terms.ends_at, "price": terms.price, "hours": terms.hours}
+
+
+def _quote_data(decision) -> dict:
+    outcome = decision.outcome
+    return {
+        "allowed": decision.allowed,
+        "tier": _(decision.tier) if decision.allowed and decision.tier else None,
+        "refund_to_client": outcome.refund_to_client if outcome else None,
+        "compensation_to_provider": outcome.compensation_to_provider if outcome else None,
+        "fee_to_platform": outcome.fee_to_platform if outcome else None,
+        "credit_delta": outcome.credit_delta if outcome else None,
+        "credit_party": (outcome.credit_party or None) if outcome else None,
+        "counts_against_completion_rate": outcome.counts_against_completion_rate if outcome else None,
+    }
+
+
+def terms_consequences_data(preview) -> dict | None:
+    if preview is None:
+        return None
+    return {
+        "currency": preview.currency,
+        "current": _terms_data(preview.current),
+        "accept": {
+            "terms": _terms_data(preview.proposed),
+            "difference": preview.difference,
+            "hours_difference": preview.hours_difference,
+            "schedule_clash_order": preview.clash.pk if preview.clash is not None else None,
+            "worker_cancels_then": _quote_data(preview.worker_leaves_after_accepting),
+        },
+        "decline": {
+            "terms": _terms_data(preview.current),
+            "worker_may_leave_free": True,
+            "employer_cancels_then": _quote_data(preview.employer_cancels_after_declining),
+        },
+    }
+
+
 class RequestListItemOutputSerializer(serializers.Serializer):
     """A request as lists show it (no consequences preview: GET the request for that)."""
 
@@ -184,6 +306,16 @@ class RequestListItemOutputSerializer(serializers.Serializer):
         max_digits=5, decimal_places=2, allow_null=True, help_text="cancel: the proposed refund to the client, %."
     )
     new_due_at = serializers.DateTimeField(allow_null=True, help_text="extend_delivery: the proposed due date.")
+    old_starts_at = serializers.DateTimeField(allow_null=True, help_text="change_terms: the start when asked.")
+    old_ends_at = serializers.DateTimeField(allow_null=True, help_text="change_terms: the end when asked.")
+    old_price = serializers.DecimalField(
+        max_digits=12, decimal_places=2, allow_null=True, help_text="change_terms: the pay when asked."
+    )
+    new_starts_at = serializers.DateTimeField(allow_null=True, help_text="change_terms: the proposed start.")
+    new_ends_at = serializers.DateTimeField(allow_null=True, help_text="change_terms: the proposed end.")
+    new_price = serializers.DecimalField(
+        max_digits=12, decimal_places=2, allow_null=True, help_text="change_terms: the proposed pay."
+    )
     response_message = serializers.CharField(help_text="The answer: the update, or why it was declined.")
     responded_by = UserRefSerializer(allow_null=True)
     reminder_sent_at = serializers.DateTimeField(allow_null=True)
@@ -222,6 +354,12 @@ class RequestOutputSerializer(RequestListItemOutputSerializer):
         allow_null=True,
         help_text="Open cancel requests: what accepting would do now (money, credit, completion rate). "
         "Null for other types and once the request is closed.",
+    )
+    terms_consequences = TermsConsequencesOutputSerializer(
+        source="_terms",
+        allow_null=True,
+        help_text="Open change_terms requests, for their parties: what accepting and what declining would mean. "
+        "Null otherwise.",
     )
     paused = RequestWindowPauseOutputSerializer(
         source="_pause",

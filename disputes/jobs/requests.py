@@ -41,6 +41,7 @@ REMINDER_BODIES = {
     RequestType.REQUEST_UPDATE: Translatable(
         gettext_noop("Without an answer, the request counts against your responsiveness.")
     ),
+    RequestType.CHANGE_TERMS: Translatable(gettext_noop("Without an answer, the shift keeps its hours and pay.")),
 }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -21,6 +21,7 @@ from orders.completion import completion_rate_effect_for
 from orders.models import Order, Policy
 from orders.policy import Decision, Outcome
 from orders.selectors import policy_in_force
+from orders.terms import Terms, TermsPreview, terms_preview
 
 
 def request_recipient_id(resolution_request: ResolutionRequest, order: Order | None = None) -> int:
@@ -260,6 +261,23 @@ def request_consequences(
     if decision.allowed and order.role_of(user) == "provider":
         effect = completion_rate_effect_for(user, counts=decision.outcome.counts_against_completion_rate, now=now)
     return CancelConsequences(decision=decision, currency=order.currency, completion_effect=effect)
+
+
+def request_terms_preview(
+    *, resolution_request: ResolutionRequest, user, now: datetime | None = None
+) -> TermsPreview | None:
+    """What accepting and declining an open ``change_terms`` request would mean, for its parties:
+    the money difference, the worker's terms if they then left, the employer's if they cancelled
+    after a refusal. The clash with another shift the new hours would cause is the worker's own
+    business: only they see it. None for other types, closed requests and anyone else."""
+    r = resolution_request
+    if r.type != RequestType.CHANGE_TERMS or r.state != RequestState.OPEN or r.order.role_of(user) is None:
+        return None
+    proposed = Terms(starts_at=r.new_starts_at, ends_at=r.new_ends_at, price=r.new_price)
+    preview = terms_preview(order=r.order, proposed=proposed, now=now)
+    if r.order.role_of(user) != "provider" and preview.clash is not None:
+        preview = replace(preview, clash=None)
+    return preview
 
 
 # --- Responsiveness ------------------------------------------------------------------------------

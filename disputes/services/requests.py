@@ -52,9 +52,12 @@ from orders.cancellation import (
 from orders.models import OPEN_STATES, PERSON_REASONS, Order, OrderState
 from orders.selectors import order_extension_limit
 from orders.services import order_extend_delivery, order_lock
+from orders.terms import Terms, order_change_terms, order_terms_declined, terms_answer_by, terms_check
 
 MESSAGE_MAX = 5000
 HUNDRED = Decimal(100)
+# Changed terms must leave the worker time to answer before the shift starts.
+TERMS_MIN_ANSWER = timedelta(hours=1)
 
 
 # --- Helpers ---------------------------------------------------------------------------------
@@ -77,6 +80,21 @@ def request_respond_by(*, order: Order, recipient_id: int, at: datetime, now: da
         paused=paused,
         tz=timezone.get_default_timezone(),
     )
+
+
+def proposed_terms(resolution_request: ResolutionRequest) -> Terms:
+    """The hours and pay a ``change_terms`` request proposes."""
+    r = resolution_request
+    return Terms(starts_at=r.new_starts_at, ends_at=r.new_ends_at, price=r.new_price)
+
+
+def _respond_by_for(resolution_request: ResolutionRequest, *, recipient_id: int, now: datetime) -> datetime:
+    """The request's window; changed terms are answered before the shift they change starts (or, under way, ends)."""
+    r = resolution_request
+    respond_by = request_respond_by(order=r.order, recipient_id=recipient_id, at=r.created_at, now=now)
+    if r.type == RequestType.CHANGE_TERMS:
+        respond_by = min(respond_by, terms_answer_by(r.order, proposed_terms(r)))
+    return respond_by
 
 
 def request_lock(*, request_id: int) -> ResolutionRequest:
@@ -213,6 +231,13 @@ def _validate_terms(
         if new_due_at <= now:
             raise invalid("new_due_at", _("The new due date must be in the future."))
         return "", None, new_due_at
+    if type_ == RequestType.CHANGE_TERMS:
+        if role != "client":
+            raise PermissionDenied(
+                _("Only the employer can propose changed hours or pay; you may decline or cancel."),
+                code="wrong_party",
+            )
+        return "", None, None
     # An update is asked of the provider; only the client asks for one.
     if role != "client":
         raise PermissionDenied(_("Only the client can ask the provider for an update."), code="wrong_party")
@@ -229,10 +254,15 @@ def request_open(
     reason: str = "",
     refund_percent=None,
     new_due_at: datetime | None = None,
+    new_starts_at: datetime | None = None,
+    new_ends_at: datetime | None = None,
+    new_price=None,
 ) -> ResolutionRequest:
-    """Ask the other party to cancel, extend the delivery or send an update; they have the policy's window."""
+    """Ask the other party to cancel, extend the delivery, send an update or (the employer of a
+    shift) agree to changed hours or pay; they have the policy's window (changed terms: until
+    the shift starts, at the latest)."""
     if type not in RequestType.values:
-        raise invalid("type", _("Choose cancel, extend_delivery or request_update."))
+        raise invalid("type", _("Choose cancel, extend_delivery, request_update or change_terms."))
     message = text_clean(
         message, field="message", limit=MESSAGE_MAX, required_message=_("Write a message to the other party.")
     )
@@ -248,6 +278,9 @@ def request_open(
     reason, refund_percent, new_due_at = _validate_terms(
         order, role, type, reason=reason, refund_percent=refund_percent, new_due_at=new_due_at, now=now
     )
+    proposed = None
+    if type == RequestType.CHANGE_TERMS:
+        proposed = terms_check(order=order, starts_at=new_starts_at, ends_at=new_ends_at, price=new_price, now=now)
     already = _("A request is already open on this order: wait for its answer or withdraw yours first.")
     if ResolutionRequest.objects.filter(order=order, state=RequestState.OPEN).exists():
         raise Conflict(already, code="request_already_open")
@@ -261,9 +294,25 @@ def request_open(
         message=message,
         refund_percent=refund_percent,
         new_due_at=new_due_at,
-        respond_by=request_respond_by(order=order, recipient_id=recipient_id, at=now),
+        respond_by=now,
         created_at=now,
     )
+    if proposed is not None:
+        resolution_request.old_starts_at = order.starts_at
+        resolution_request.old_ends_at = order.ends_at
+        resolution_request.old_price = order.price
+        resolution_request.new_starts_at = proposed.starts_at
+        resolution_request.new_ends_at = proposed.ends_at
+        resolution_request.new_price = proposed.price
+    resolution_request.respond_by = _respond_by_for(resolution_request, recipient_id=recipient_id, now=now)
+    if proposed is not None and resolution_request.respond_by < now + TERMS_MIN_ANSWER:
+        raise Conflict(
+            _(
+                "The shift starts too soon for the worker to answer changed terms: talk to them in the order's "
+                "messages, or cancel under your cancellation terms."
+            ),
+            code="too_late_to_change",
+        )
     try:
         # The database decides between two requests made at the same moment (one_open_request_per_order).
         with transaction.atomic():
@@ -284,6 +333,7 @@ def request_open(
             RequestType.CANCEL: gettext_noop("%(name)s asks to cancel order #%(id)s"),
             RequestType.EXTEND_DELIVERY: gettext_noop("%(name)s asks to extend the delivery of order #%(id)s"),
             RequestType.REQUEST_UPDATE: gettext_noop("%(name)s asks for an update on order #%(id)s"),
+            RequestType.CHANGE_TERMS: gettext_noop("%(name)s proposes new hours or pay for order #%(id)s"),
         }[type],
         {"name": actor.public_name, "id": order.pk},
     )
@@ -294,11 +344,39 @@ def request_open(
         )
     elif type == RequestType.EXTEND_DELIVERY:
         lines.append(Translatable(gettext_noop("Proposed new due date: %(at)s."), {"at": Moment(new_due_at)}))
+    elif type == RequestType.CHANGE_TERMS:
+        lines.append(
+            Translatable(
+                gettext_noop(
+                    "Now: %(starts)s to %(ends)s for %(price)s %(currency)s. Proposed: %(new_starts)s to "
+                    "%(new_ends)s for %(new_price)s %(currency)s."
+                ),
+                {
+                    "starts": Moment(order.starts_at),
+                    "ends": Moment(order.ends_at),
+                    "price": str(order.price),
+                    "new_starts": Moment(proposed.starts_at),
+                    "new_ends": Moment(proposed.ends_at),
+                    "new_price": str(proposed.price),
+                    "currency": order.currency,
+                },
+            )
+        )
     if type == RequestType.REQUEST_UPDATE:
         lines.append(
             Translatable(
                 gettext_noop(
                     "Answer with a message by %(at)s; an unanswered request counts against your responsiveness."
+                ),
+                {"at": Moment(resolution_request.respond_by)},
+            )
+        )
+    elif type == RequestType.CHANGE_TERMS:
+        lines.append(
+            Translatable(
+                gettext_noop(
+                    "Accept or decline by %(at)s; without an answer nothing changes. The request shows what each "
+                    "answer means for you."
                 ),
                 {"at": Moment(resolution_request.respond_by)},
             )
@@ -364,6 +442,8 @@ def _accept(*, resolution_request: ResolutionRequest, actor: User, message: str)
             reason=resolution_request.reason,
             message=resolution_request.message,
         )
+    elif resolution_request.type == RequestType.CHANGE_TERMS:
+        order_change_terms(order=order, proposed=proposed_terms(resolution_request), actor=actor)
     else:
         order_extend_delivery(
             extensions=[(order, resolution_request.new_due_at)],
@@ -389,6 +469,7 @@ def _accept(*, resolution_request: ResolutionRequest, actor: User, message: str)
         {
             RequestType.CANCEL: gettext_noop("%(name)s accepted your request to cancel order #%(id)s"),
             RequestType.EXTEND_DELIVERY: gettext_noop("%(name)s accepted your extension of order #%(id)s"),
+            RequestType.CHANGE_TERMS: gettext_noop("%(name)s accepted the new hours and pay of order #%(id)s"),
         }[resolution_request.type],
         {"name": actor.public_name, "id": order.pk},
     )
@@ -415,6 +496,8 @@ def _decline(*, resolution_request: ResolutionRequest, actor: User, message: str
     now = timezone.now()
     if _silence_decides(resolution_request, now):
         return resolution_request
+    if resolution_request.type == RequestType.CHANGE_TERMS:
+        order_terms_declined(order=order_lock(order_id=resolution_request.order_id), actor=actor)
     resolution_request.decline(by=actor, message=message, at=now)
     resolution_request.save()
     transition_logged(
@@ -430,10 +513,17 @@ def _decline(*, resolution_request: ResolutionRequest, actor: User, message: str
     title = Translatable(
         gettext_noop("%(name)s declined your request on order #%(id)s"), {"name": actor.public_name, "id": order.pk}
     )
-    body = Joined(
-        "\n\n",
-        [message, Translatable(gettext_noop("If you cannot agree, you can take it to support from the order page."))],
-    )
+    if resolution_request.type == RequestType.CHANGE_TERMS:
+        after = Translatable(
+            gettext_noop(
+                "The booking stays as it was. %(name)s may now leave the shift free of any consequence; if you "
+                "cancel it, your own cancellation terms apply."
+            ),
+            {"name": actor.public_name},
+        )
+    else:
+        after = Translatable(gettext_noop("If you cannot agree, you can take it to support from the order page."))
+    body = Joined("\n\n", [message, after])
     notify(users=[resolution_request.author_id], kind="request_declined", title=title, body=body, order=order)
     return resolution_request
 
@@ -538,6 +628,7 @@ def requests_end_unanswered(
         gettext_noop("The provider did not answer in time; this counts against their responsiveness.")
     )
     moot_body = Translatable(gettext_noop("The order moved on before the window ended, so nothing was changed."))
+    terms_body = Translatable(gettext_noop("No answer came in time, so the shift keeps its hours and pay."))
     too_far_body = gettext_noop(
         "The proposed due date lies more than %(days)s days past the current one, further than the rules let "
         "an extension go, so nothing was changed."
@@ -572,7 +663,9 @@ def requests_end_unanswered(
             title, kind = accepted_title, "request_auto_accepted"
         else:
             expired.append(r)
-            body = update_body if r.type == RequestType.REQUEST_UPDATE else moot.get(r.pk, moot_body)
+            body = {RequestType.REQUEST_UPDATE: update_body, RequestType.CHANGE_TERMS: terms_body}.get(
+                r.type, moot.get(r.pk, moot_body)
+            )
             title, kind = expired_title, "request_expired"
         title = Translatable(title, {"id": order.pk})
         notices += [
@@ -596,7 +689,7 @@ def requests_end_unanswered(
         kwargs={"at": now},
         at=now,
         actor_role=ActorRole.SYSTEM,
-        reason=lambda r: expired_reason if r.type == RequestType.REQUEST_UPDATE else moot_reason,
+        reason=lambda r: moot_reason if r.type in (RequestType.CANCEL, RequestType.EXTEND_DELIVERY) else expired_reason,
         logs=request_logs,
     )
     attach_charge_payments([i.order for i in cancel_items])
@@ -658,7 +751,7 @@ def requests_reschedule_for_provider(*, provider: User, now: datetime | None = N
     )
     moved = []
     for r in open_requests:
-        respond_by = request_respond_by(order=r.order, recipient_id=provider.pk, at=r.created_at, now=now)
+        respond_by = _respond_by_for(r, recipient_id=provider.pk, now=now)
         if respond_by == r.respond_by:
             continue
         r.respond_by = respond_by

@@ -42,6 +42,36 @@ class ExtendRequestForm(GigfairForm):
     message = _message(_("Why more time?"))
 
 
+class ChangeTermsRequestForm(GigfairForm):
+    new_starts_at = forms.DateTimeField(
+        label=_("New start"),
+        required=False,
+        input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
+    )
+    new_ends_at = forms.DateTimeField(
+        label=_("New end"),
+        required=False,
+        input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
+    )
+    new_price = forms.DecimalField(
+        label=_("New pay"),
+        required=False,
+        min_value=Decimal("0.01"),
+        max_digits=12,
+        decimal_places=2,
+        help_text=_("A raise is charged to you, a cut refunded to you, once the worker accepts."),
+    )
+    message = _message(_("Why the change?"))
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and all(data.get(f) is None for f in ("new_starts_at", "new_ends_at", "new_price")):
+            self.add_error("new_price", _("Propose new hours, new pay or both."))
+        return data
+
+
 class UpdateRequestForm(GigfairForm):
     message = _message(_("What would you like to know?"))
 
@@ -66,6 +96,7 @@ OPEN_FORMS = {
     "cancel": CancelRequestForm,
     "extend_delivery": ExtendRequestForm,
     "request_update": UpdateRequestForm,
+    "change_terms": ChangeTermsRequestForm,
 }
 ANSWER_FORMS = {
     "accept": AcceptForm,

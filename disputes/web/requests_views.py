@@ -28,6 +28,7 @@ from disputes.selectors.requests import (
     request_consequences,
     request_get,
     request_recipient_role,
+    request_terms_preview,
     request_window_pause,
     requests_of_order,
     unanswered_update_requests_count,
@@ -40,6 +41,15 @@ from orders.views import cancellation_effects
 from .requests_forms import ANSWER_FORMS, OPEN_FORMS
 
 
+def terms_effects(terms, order: Order, role: str) -> dict:
+    """The consequences of a change of terms as lines for the viewer: if the worker left after
+    accepting, and if the employer cancelled after a refusal."""
+    leave, cancel = terms.worker_leaves_after_accepting, terms.employer_cancels_after_declining
+    accept = cancellation_effects(leave.outcome, order, role) if leave.allowed else []
+    decline = cancellation_effects(cancel.outcome, order, role) if cancel.allowed else []
+    return {"worker_leaves": accept, "employer_cancels": decline}
+
+
 def _types_open_to(order: Order, role: str | None) -> list[str]:
     """The request types ``role`` may open on ``order`` now (the service has the last word)."""
     if role is None or not order.is_open:
@@ -49,12 +59,28 @@ def _types_open_to(order: Order, role: str | None) -> list[str]:
         types.append(RequestType.EXTEND_DELIVERY.value)
     if role == "client":
         types.append(RequestType.REQUEST_UPDATE.value)
+    if role == "client" and order.is_shift and order.state in (OrderState.BOOKED, OrderState.CHECKED_IN):
+        types.append(RequestType.CHANGE_TERMS.value)
     return types
 
 
 def _open_form(order: Order, type_: str, data=None) -> GigfairForm:
     """The form to open a request of ``type_``; an extension's says how far the due date may move."""
-    form = OPEN_FORMS[type_](data, prefix=f"open-{type_}")
+    initial = {}
+    if type_ == RequestType.CHANGE_TERMS and order.is_shift:
+        initial = {
+            "new_starts_at": timezone.localtime(order.starts_at),
+            "new_ends_at": timezone.localtime(order.ends_at),
+            "new_price": order.price,
+        }
+    form = OPEN_FORMS[type_](data, prefix=f"open-{type_}", initial=initial)
+    if type_ == RequestType.CHANGE_TERMS and order.is_shift:
+        now_text = _("Now: %(value)s.")
+        form.fields["new_starts_at"].help_text = now_text % {"value": when_text(order.starts_at)}
+        form.fields["new_ends_at"].help_text = now_text % {"value": when_text(order.ends_at)}
+        form.fields["new_price"].help_text = " ".join(
+            (now_text % {"value": f"{order.price} {order.currency}"}, str(form.fields["new_price"].help_text))
+        )
     if type_ == RequestType.EXTEND_DELIVERY and order.due_at is not None:
         form.fields["new_due_at"].help_text = _(
             "At most %(days)d days past the current due date (%(due)s): by %(latest)s."
@@ -78,7 +104,10 @@ def _open_request_context(request: HttpRequest, found: ResolutionRequest, bound:
     effects = []
     if consequences is not None and consequences.allowed:
         effects = cancellation_effects(consequences.outcome, found.order, role)
+    terms = request_terms_preview(resolution_request=found, user=user)
     return {
+        "terms": terms,
+        "terms_effects": terms_effects(terms, found.order, role) if terms is not None else None,
         "request": found,
         "role": role,
         "is_author": role == found.author_role,
