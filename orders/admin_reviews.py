@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdminMixin, TransitionLogInline, admin_link, bulk_form_action
 
-from .models import Review, ReviewState, WaitlistEntry
+from .models import Handover, Review, ReviewState, WaitlistEntry
 from .reviews import REASON_MAX, review_remove, review_report_dismiss
 
 
@@ -145,3 +145,30 @@ class WaitlistEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("listing__id__exact", "listing__title", "worker__username")
     list_select_related = ("listing", "worker")
     ordering = ("-created_at", "-id")
+
+
+@admin.register(Handover)
+class HandoverAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Booked workers handing their shift to another: who offered it, to whom, and who took it."""
+
+    list_display = ("id", "order_link", "from_worker", "to_worker", "state", "created_at", "expires_at", "taken_by")
+    list_filter = ("state", "created_at")
+    search_fields = ("order__id__exact", "order__title", "from_worker__username", "taken_by__username")
+    list_select_related = ("order", "from_worker", "to_worker", "taken_by")
+    ordering = ("-created_at", "-id")
+    fields = (
+        "order_link",
+        "state",
+        "from_worker",
+        "to_worker",
+        "message",
+        "created_at",
+        "expires_at",
+        "ended_at",
+        "taken_by",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=_("order"), ordering="order")
+    def order_link(self, obj: Handover) -> str:
+        return admin_link(obj.order, f"#{obj.order_id} {obj.order.title}")

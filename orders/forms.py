@@ -45,6 +45,21 @@ class ConfirmForm(GigfairForm):
     """A button with no fields (accept, check in, confirm); kept as a form to carry errors."""
 
 
+class HandoverForm(GigfairForm):
+    to = forms.CharField(
+        label=_("Worker's username (optional)"),
+        required=False,
+        max_length=150,
+        help_text=_("Leave it empty to offer the shift to any eligible worker: those on its waitlist are told."),
+    )
+    message = forms.CharField(
+        label=_("A word for whoever takes it (optional)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
 class CancelForm(GigfairForm):
     """Confirm a quoted cancellation: why, optionally a word to the other party, and which quote."""
 

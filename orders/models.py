@@ -1171,3 +1171,53 @@ class WaitlistEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.worker_id} on {self.listing_id} ({self.state})"
+
+
+# --- Handing a booked shift to another worker -----------------------------------------------
+
+
+class HandoverState(models.TextChoices):
+    OFFERED = "offered", _("offered")
+    ACCEPTED = "accepted", _("taken over")
+    WITHDRAWN = "withdrawn", _("withdrawn")
+    EXPIRED = "expired", _("not taken in time")
+
+
+class Handover(models.Model):
+    """A booked worker who cannot come offers their shift to another worker (``orders.handovers``):
+    to one they name, or to any eligible worker (those on the shift's waitlist are told). Until
+    someone accepts, before the start, the first worker stays booked; on acceptance the booking
+    (its escrow and terms) passes to the new worker and the first leaves with no penalty."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="handovers")
+    from_worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    to_worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Empty: open to any eligible worker."),
+    )
+    state = models.CharField(_("state"), max_length=16, choices=HandoverState.choices, default=HandoverState.OFFERED)
+    message = models.TextField(_("message"), blank=True)
+    created_at = models.DateTimeField(_("offered at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("open until"))
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        verbose_name = _("shift handover")
+        verbose_name_plural = _("shift handovers")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("order",), condition=Q(state="offered"), name="handover_one_open_per_order"
+            ),
+        ]
+        indexes = [models.Index(fields=("state", "expires_at"), name="handover_state_expires_idx")]
+
+    def __str__(self) -> str:
+        return f"Handover #{self.pk} of order #{self.order_id} ({self.state})"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import calendar_views, thread_views, views
+from . import calendar_views, handover_views, thread_views, views
 
 urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
@@ -14,6 +14,9 @@ urlpatterns = [
     path("orders/<int:pk>/", views.order_detail, name="order_detail"),
     path("orders/<int:pk>/cancel/", views.order_cancel, name="order_cancel"),
     path("orders/<int:pk>/review/", views.order_review, name="order_review"),
+    path("handovers/<int:pk>/", handover_views.handover_detail, name="handover_detail"),
+    path("handovers/<int:pk>/accept/", handover_views.handover_accept, name="handover_accept"),
+    path("handovers/<int:pk>/withdraw/", handover_views.handover_withdraw, name="handover_withdraw"),
     path("reviews/<int:pk>/reply/", views.review_reply, name="review_reply"),
     path("reviews/<int:pk>/report/", views.review_report, name="review_report"),
     # Before the action pattern below, which would take "messages" for an action.

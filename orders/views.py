@@ -30,11 +30,12 @@ from marketplace.selectors import listing_get
 from marketplace.views import listing_detail_context
 from orders.completion import completion_rate_effect_for
 
-from . import cancellation, reviews, services, waitlist
+from . import cancellation, handovers, reviews, services, waitlist
 from .forms import (
     CancelForm,
     ConfirmForm,
     DeliverForm,
+    HandoverForm,
     OrderCreateForm,
     RequirementsForm,
     ReviewForm,
@@ -206,6 +207,15 @@ ACTIONS: dict[str, Action] = {
             available=lambda order: order.checked_out_at is None and timezone.now() >= order.starts_at,
         ),
         Action(
+            "handover",
+            "provider",
+            (OrderState.BOOKED,),
+            HandoverForm,
+            lambda order, user, data: handovers.handover_offer(order=order, actor=user, **data),
+            gettext_lazy("Your shift is offered: you stay booked until another worker accepts it, and you are told."),
+            available=lambda order: getattr(order, "open_handover", None) is None and order.starts_at > timezone.now(),
+        ),
+        Action(
             "confirm",
             "client",
             (OrderState.CHECKED_IN,),
@@ -215,6 +225,10 @@ ACTIONS: dict[str, Action] = {
         ),
     )
 }
+
+
+# Always there while a shift is booked: they do not make the page stop saying what it waits for.
+SECONDARY_ACTIONS = {"handover"}
 
 
 def _account_label(account, order: Order) -> str:
@@ -255,6 +269,7 @@ def _order_page(
     review_form: ReviewForm | None = None,
 ) -> HttpResponse:
     role = order.role_of(request.user)
+    _note_open_handover(order)
     actions = []
     for action in ACTIONS.values():
         if action.shown_for(order, role):
@@ -274,6 +289,8 @@ def _order_page(
         "role": role,
         "counterpart": order.provider if role == "client" else order.client,
         "actions": dict(actions),
+        # Waiting is said unless the party has something to do now beyond the standing offers.
+        "primary_actions": [name for name, _form in actions if name not in SECONDARY_ACTIONS],
         "history": list(order.history.all()),
         "deliveries": list(order.deliveries.all()),
         "payments": list(order.payments.all()),
@@ -286,8 +303,15 @@ def _order_page(
         "cancel_door": _cancel_door(order, role),
         "steps": order_steps(order),
         "review_form": review_form,
+        "open_handover": order.open_handover,
     }
     return render(request, "orders/order_detail.html", context)
+
+
+def _note_open_handover(order: Order) -> None:
+    """The shift's open handover on the order, read once (none looked for on other orders)."""
+    booked = order.is_shift and order.state == OrderState.BOOKED
+    order.open_handover = handovers.handover_open_for_order(order) if booked else None
 
 
 @login_required
@@ -439,6 +463,7 @@ def order_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     # Show the page as it is now, with this form's errors; a form that is not on the
     # page (the order moved on, or the viewer may not do this) reports at the top instead.
     order = _order_or_404(request, pk)
+    _note_open_handover(order)
     if not spec.shown_for(order, order.role_of(request.user)):
         for error in form.errors.values():
             for message in error:

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.disputes.test_requests_services import open_cancel
-from tests.factories import UserFactory, order_in_progress
+from tests.factories import UserFactory, order_in_progress, shift_order
 
 pytestmark = pytest.mark.django_db
 
@@ -94,6 +94,8 @@ COVERED = {
     ("post", "/api/v1/listings/", "starts_at"),
     ("post", "/api/v1/listings/", "ends_at"),
     ("post", "/api/v1/orders/{id}/requests/", "new_due_at"),
+    ("post", "/api/v1/orders/{id}/requests/", "new_starts_at"),
+    ("post", "/api/v1/orders/{id}/requests/", "new_ends_at"),
     ("put", "/api/v1/me/availability/", "announcement.starts_at"),
     ("put", "/api/v1/me/availability/", "announcement.ends_at"),
 }
@@ -245,6 +247,42 @@ def test_extension_dates_never_give_a_5xx(api_as):
     check()
 
 
+def test_changed_shift_times_never_give_a_5xx(api_as):
+    order = shift_order()
+    client_api, provider_api = api_as(order.client), api_as(order.provider)
+
+    @EXAMPLES
+    @given(times=shift_times)
+    def check(times):
+        new_starts_at, new_ends_at = times
+        with rolled_back():
+            asked = client_api.post(
+                f"/api/v1/orders/{order.pk}/requests/",
+                {
+                    "type": "change_terms",
+                    "new_starts_at": new_starts_at,
+                    "new_ends_at": new_ends_at,
+                    "new_price": "95.00",
+                    "message": "Other hours",
+                },
+                format="json",
+            )
+            assert_no_5xx(asked)
+            if asked.status_code != 201:
+                return
+            request_url = f"/api/v1/requests/{asked.json()['id']}/"
+            assert_no_5xx(
+                provider_api.get(request_url),
+                provider_api.post(f"{request_url}accept/", {}, format="json"),
+                provider_api.get(f"/api/v1/orders/{order.pk}/"),
+                provider_api.get(f"/api/v1/orders/{order.pk}/cancellation-quote/"),
+                client_api.get(f"/api/v1/orders/{order.pk}/cancellation-quote/"),
+                provider_api.get("/api/v1/me/calendar/"),
+            )
+
+    check()
+
+
 def test_time_away_dates_never_give_a_5xx(api_as):
     # given a cancel request waiting on the provider, whose window time away re-counts
     order = order_in_progress()
@@ -316,3 +354,23 @@ def test_dates_typed_into_the_pages_never_give_a_5xx(client, first, second):
 
     for response in (listing, away, extension, order_page, cancel_dialog):
         assert response.status_code < 500
+
+
+@pytest.mark.parametrize(("first", "second"), WEB_DATES)
+def test_changed_shift_times_typed_into_the_page_never_give_a_5xx(client, first, second):
+    order = shift_order()
+    client.force_login(order.client)
+
+    asked = client.post(
+        reverse("request_open", args=[order.pk, "change_terms"]),
+        {
+            "open-change_terms-new_starts_at": first,
+            "open-change_terms-new_ends_at": second,
+            "open-change_terms-new_price": "90",
+            "open-change_terms-message": "Other hours",
+        },
+    )
+    client.force_login(order.provider)
+    order_page = client.get(reverse("order_detail", args=[order.pk]))
+
+    assert asked.status_code < 500 and order_page.status_code == 200

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from .calendar import MeCalendarApi, MeCalendarFeedApi
+from .handovers import HandoverAcceptApi, HandoverDetailApi, HandoverListApi, HandoverWithdrawApi, OrderHandoverApi
 from .reviews import OrderReviewListCreateApi, ReviewDetailApi, ReviewReplyApi, ReviewReportApi
 from .threads import MessageAttachmentApi, MessageReportCreateApi, OrderMessageListCreateApi
 from .views import (
@@ -37,6 +38,11 @@ urlpatterns = [
     path("orders/<int:id>/accept-delivery/", OrderDeliveryAcceptApi.as_view(), name="api-order-accept-delivery"),
     path("orders/<int:id>/request-revision/", OrderRevisionRequestApi.as_view(), name="api-order-request-revision"),
     path("orders/<int:id>/check-in/", OrderCheckInApi.as_view(), name="api-order-check-in"),
+    path("orders/<int:id>/handover/", OrderHandoverApi.as_view(), name="api-order-handover"),
+    path("handovers/", HandoverListApi.as_view(), name="api-handover-list"),
+    path("handovers/<int:id>/", HandoverDetailApi.as_view(), name="api-handover-detail"),
+    path("handovers/<int:id>/accept/", HandoverAcceptApi.as_view(), name="api-handover-accept"),
+    path("handovers/<int:id>/withdraw/", HandoverWithdrawApi.as_view(), name="api-handover-withdraw"),
     path("orders/<int:id>/check-out/", OrderCheckOutApi.as_view(), name="api-order-check-out"),
     path(
         "orders/<int:id>/confirm-attendance/",

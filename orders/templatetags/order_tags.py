@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from core.models import ActorRole
 from core.templatetags.gigfair import system_text
-from orders import reviews, waitlist
+from orders import handovers, reviews, waitlist
 from orders.cancellation import policy_rules
 from orders.forms import OrderCreateForm, ReviewForm, ReviewReplyForm
 from orders.gateways import SimulatedCardGateway, gateway_get
@@ -259,3 +259,14 @@ def waitlist_box(context, listing) -> dict:
         "position": waitlist.waitlist_position(entry) if entry else 0,
         "csrf_token": context.get("csrf_token"),
     }
+
+
+@register.inclusion_tag("orders/_handover_box.html", takes_context=True)
+def handover_box(context, listing) -> dict:
+    """Booked workers of a shift handing their place over, for a worker who might take it (one
+    query, on shift pages only; none for the employer or a visitor)."""
+    request = context.get("request")
+    viewer = getattr(request, "user", None)
+    if not listing.is_shift or viewer is None or not viewer.is_authenticated or listing.owner_id == viewer.pk:
+        return {"offers": []}
+    return {"offers": handovers.handovers_open_on_listing(listing=listing, viewer=viewer)}

@@ -10,8 +10,8 @@ from django.db import connection
 from django.utils import timezone
 
 from core.exceptions import ApplicationError
-from orders import services
-from orders.models import Order, OrderState, Policy
+from orders import handovers, services
+from orders.models import HandoverState, Order, OrderState, Policy
 from orders.policy_versions import PolicySaveKind, policy_create, policy_save
 from tests.factories import ShiftListingFactory, UserFactory, order_delivered, service_order
 
@@ -189,3 +189,17 @@ def test_two_used_versions_edited_at_once_take_the_next_two_numbers():
     assert all(not isinstance(r, Exception) for r in results), results
     assert sorted(r.policy.version for r in results) == [second.version + 1, second.version + 2]
     assert Policy.objects.count() == 4
+
+
+def test_two_workers_taking_over_one_handover_at_once_leave_one_taker():
+    order = services.order_create(actor=UserFactory(), listing_id=ShiftListingFactory().pk)
+    handover = handovers.handover_offer(order=order, actor=order.provider)
+    takers = [UserFactory(), UserFactory(), UserFactory()]
+
+    results = race(*[lambda t=t: handovers.handover_accept(handover=handover, actor=t) for t in takers])
+
+    handover.refresh_from_db()
+    order.refresh_from_db()
+    assert sum(not isinstance(r, Exception) for r in results) == 1, results
+    assert all(r.code == "handover_not_open" for r in results if isinstance(r, ApplicationError)), results
+    assert handover.state == HandoverState.ACCEPTED and order.provider_id == handover.taken_by_id
