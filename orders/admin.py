@@ -69,9 +69,12 @@ from .models import (
     LedgerTransaction,
     Order,
     Payment,
+    Payout,
     Policy,
+    ReconciliationRun,
     Refund,
 )
+from .payouts import payout_retry
 from .policy import Refusal
 from .policy_versions import PolicySaved, PolicySaveKind, policy_create, policy_save
 from .refunds import charge_retry_now
@@ -1022,3 +1025,54 @@ class RefundAdmin(RetryNowAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def retry(self, row: Refund, actor) -> None:
         refund_retry_now(refund=row, actor=actor)
+
+
+@admin.register(Payout)
+class PayoutAdmin(RetryNowAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Providers' payouts: the queue of failed ones, tried again (a new try) when the money is still there."""
+
+    list_display = ("id", "user", "amount", "currency", "state", "created_at", "paid_at", "retries", "failure_reason")
+    list_filter = ("state", "currency", "created_at")
+    search_fields = ("id__exact", "user__username", "reference")
+    list_select_related = ("user",)
+    date_hierarchy = "created_at"
+    ordering = ("-created_at", "-id")
+    actions = ("retry_now",)
+
+    retry_logged = _("Retry now: a new try of the payout.")
+    retried_message = ngettext_lazy("%(n)d failed payout is tried again.", "%(n)d failed payouts are tried again.", "n")
+    skipped_message = ngettext_lazy(
+        "%(n)d payout was not retried: only failed payouts whose money is still available can be.",
+        "%(n)d payouts were not retried: only failed payouts whose money is still available can be.",
+        "n",
+    )
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return [f.name for f in Payout._meta.fields]
+
+    def retry(self, row: Payout, actor) -> None:
+        payout_retry(payout=row, actor=actor)
+
+
+@admin.register(ReconciliationRun)
+class ReconciliationRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The books checked (nightly, and on demand from ``run_due_jobs``): each difference found."""
+
+    list_display = ("created_at", "checks", "difference_count")
+    ordering = ("-created_at", "-id")
+    fields = ("created_at", "checks", "differences_table")
+    readonly_fields = fields
+
+    @admin.display(description=_("differences"))
+    def difference_count(self, obj: ReconciliationRun) -> int:
+        return len(obj.differences)
+
+    @admin.display(description=_("differences"))
+    def differences_table(self, obj: ReconciliationRun) -> str:
+        if not obj.differences:
+            return gettext("None: the books balance.")
+        return format_html_join(
+            "\n",
+            "<div>{}: {}</div>",
+            ((d.get("check"), ", ".join(f"{k} {v}" for k, v in d.items() if k != "check")) for d in obj.differences),
+        )

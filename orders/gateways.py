@@ -1,10 +1,10 @@
 """The payment-gateway interface, and the simulated card gateway Gigfair ships with.
 
-A real deployment points ``settings.PAYMENT_GATEWAY`` at a class with the same two methods
+A real deployment points ``settings.PAYMENT_GATEWAY`` at a class with the same three methods
 that talks to a payment provider. The built-in one moves no real money.
 
 Every call carries an idempotency key, stable for the thing it pays (``order-placement-<id>``,
-``refund-<id>``): Gigfair calls the gateway outside its database transactions and records
+``refund-<id>``, ``payout-<id>``): Gigfair calls the gateway outside its database transactions and records
 the answer afterwards, so a call whose answer was lost is made again, and the gateway must
 answer a key it has seen with the first answer instead of moving money twice.
 """
@@ -43,6 +43,10 @@ class PaymentGateway(Protocol):
         """Send ``amount`` back to the payment method of ``charge_reference``."""
         ...
 
+    def payout(self, *, recipient_id: int, amount: Decimal, currency: str, idempotency_key: str) -> GatewayResult:
+        """Send ``amount`` to the bank account the recipient keeps with the processor."""
+        ...
+
 
 class SimulatedCardGateway:
     """A stand-in for a card processor: every charge and refund succeeds, no money moves.
@@ -59,6 +63,9 @@ class SimulatedCardGateway:
 
     def refund(self, *, charge_reference: str, amount: Decimal, currency: str, idempotency_key: str) -> GatewayResult:
         return GatewayResult(ok=True, reference=f"sim_re_{_key_digest('refund', idempotency_key)}", method=self.method)
+
+    def payout(self, *, recipient_id: int, amount: Decimal, currency: str, idempotency_key: str) -> GatewayResult:
+        return GatewayResult(ok=True, reference=f"sim_po_{_key_digest('payout', idempotency_key)}", method=self.method)
 
 
 def _key_digest(operation: str, idempotency_key: str) -> str:

@@ -206,6 +206,20 @@ class Policy(models.Model):
     early_access_min_score = models.PositiveSmallIntegerField(
         _("early access: credit score a worker needs before then"), default=90, validators=[MaxValueValidator(100)]
     )
+    clearance_days = models.PositiveSmallIntegerField(
+        _("money out: days earnings clear before they can be paid out"),
+        default=7,
+        help_text=_("Released money waits this long (protection against after-sales refunds) before it is available."),
+    )
+    payout_min_amount = models.DecimalField(
+        _("money out: smallest payout"), max_digits=12, decimal_places=2, default=Decimal("10.00")
+    )
+    payout_daily_limit = models.DecimalField(
+        _("money out: most paid out per person and currency in 24 hours"),
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("2000.00"),
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -601,6 +615,7 @@ class AccountKind(models.TextChoices):
     PROVIDER = "provider", _("owed to a provider")
     PLATFORM = "platform", _("platform revenue")
     REFUNDS = "refunds", _("refunds owed to clients")
+    PAYOUTS = "payouts", _("payouts on their way to providers")
 
 
 class Account(models.Model):
@@ -639,6 +654,9 @@ class LedgerTransactionKind(models.TextChoices):
     TICKET_COMPENSATION = "ticket_compensation", _("after-sales compensation")
     TICKET_COMPENSATION_REVERSAL = "ticket_compensation_reversal", _("after-sales compensation reversed")
     TERMS_CHANGE = "terms_change", _("changed hours or pay agreed")
+    PAYOUT = "payout", _("payout requested")
+    PAYOUT_PAID = "payout_paid", _("payout paid by the gateway")
+    PAYOUT_FAILED = "payout_failed", _("payout failed: money back to available")
 
 
 class LedgerTransaction(models.Model):
@@ -1221,3 +1239,68 @@ class Handover(models.Model):
 
     def __str__(self) -> str:
         return f"Handover #{self.pk} of order #{self.order_id} ({self.state})"
+
+
+# --- Money out ------------------------------------------------------------------------------
+
+
+class PayoutState(models.TextChoices):
+    REQUESTED = "requested", _("requested")
+    PAID = "paid", _("paid")
+    FAILED = "failed", _("failed")
+
+
+class Payout(TimeStampedModel):
+    """A provider withdraws available money (``orders.payouts``): requested (the amount moved from
+    their account to "payouts on their way" in the same transaction), then paid or failed (the
+    money back to available) by the gateway, called outside any transaction with the payout's
+    own idempotency key: a call whose answer was lost is made again and never pays twice."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payouts")
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    state = models.CharField(_("state"), max_length=16, choices=PayoutState.choices, default=PayoutState.REQUESTED)
+    attempts = models.PositiveSmallIntegerField(_("gateway calls"), default=0)
+    retries = models.PositiveSmallIntegerField(_("retries after a failure"), default=0)
+    # Set while the gateway call is under way outside any transaction; past it the sweep takes over.
+    claimed_until = models.DateTimeField(_("call under way until"), null=True, blank=True)
+    reference = models.CharField(_("gateway reference"), max_length=128, blank=True)
+    failure_reason = models.CharField(_("last failure"), max_length=255, blank=True)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    failed_at = models.DateTimeField(_("failed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        verbose_name = _("payout")
+        verbose_name_plural = _("payouts")
+        indexes = [
+            models.Index(fields=("state", "claimed_until"), name="payout_state_claim_idx"),
+            models.Index(fields=("user", "currency", "created_at"), name="payout_user_recent_idx"),
+        ]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="payout_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"Payout #{self.pk}: {self.amount} {self.currency} ({self.state})"
+
+    @property
+    def idempotency_key(self) -> str:
+        """The gateway's key: the same on every call of one try; a staff retry after a failure is a new try."""
+        return f"payout-{self.pk}" if not self.retries else f"payout-{self.pk}-retry-{self.retries}"
+
+
+class ReconciliationRun(models.Model):
+    """One check of the books (``orders.reconciliation``): every transaction balances, and the
+    platform's holding accounts equal what they hold money for. Differences are kept, and staff
+    told; a run with none is the books balancing."""
+
+    created_at = models.DateTimeField(_("checked at"), default=timezone.now, db_index=True)
+    checks = models.PositiveIntegerField(_("figures compared"), default=0)
+    differences = models.JSONField(_("differences"), default=list, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        verbose_name = _("reconciliation run")
+        verbose_name_plural = _("reconciliation runs")
+
+    def __str__(self) -> str:
+        return f"Reconciliation {self.created_at:%Y-%m-%d %H:%M} ({len(self.differences)} differences)"

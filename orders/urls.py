@@ -1,10 +1,11 @@
 from django.urls import path
 
-from . import calendar_views, handover_views, thread_views, views
+from . import calendar_views, handover_views, thread_views, views, wallet_views
 
 urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("calendar/", calendar_views.shift_calendar, name="shift_calendar"),
+    path("wallet/", wallet_views.wallet, name="wallet"),
     path("calendar/feed/", calendar_views.shift_calendar_feed_renew, name="shift_calendar_feed_renew"),
     path("calendar/feed/stop/", calendar_views.shift_calendar_feed_stop, name="shift_calendar_feed_stop"),
     path("calendar/<str:token>.ics", calendar_views.shift_calendar_feed, name="shift_calendar_feed"),

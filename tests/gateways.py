@@ -25,6 +25,13 @@ class FlakyRefundGateway(SimulatedCardGateway):
         return super().refund(**kwargs)
 
 
+class FailingPayoutGateway(SimulatedCardGateway):
+    name = "test-failing-payouts"
+
+    def payout(self, **kwargs) -> GatewayResult:
+        return GatewayResult(ok=False, reference="", failure_reason="bank account closed")
+
+
 class RecordingGateway(SimulatedCardGateway):
     """Keeps every call, and the money moved: like a real processor, a key it has seen moves none.
 
@@ -45,6 +52,10 @@ class RecordingGateway(SimulatedCardGateway):
     def refund(self, **kwargs) -> GatewayResult:
         self._record("refund", kwargs)
         return super().refund(**kwargs)
+
+    def payout(self, **kwargs) -> GatewayResult:
+        self._record("payout", kwargs)
+        return super().payout(**kwargs)
 
     @staticmethod
     def _record(operation: str, kwargs: dict) -> None:

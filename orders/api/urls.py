@@ -21,10 +21,13 @@ from .views import (
     OrderRevisionRequestApi,
 )
 from .waitlist import ListingWaitlistApi
+from .wallet import MePayoutListCreateApi, MeWalletApi
 
 urlpatterns = [
     path("orders/", OrderListCreateApi.as_view(), name="api-order-list"),
     path("me/calendar/", MeCalendarApi.as_view(), name="api-me-calendar"),
+    path("me/wallet/", MeWalletApi.as_view(), name="api-me-wallet"),
+    path("me/payouts/", MePayoutListCreateApi.as_view(), name="api-me-payouts"),
     path("listings/<int:id>/waitlist/", ListingWaitlistApi.as_view(), name="api-listing-waitlist"),
     path("me/calendar/feed/", MeCalendarFeedApi.as_view(), name="api-me-calendar-feed"),
     path("orders/<int:id>/reviews/", OrderReviewListCreateApi.as_view(), name="api-order-reviews"),
