@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
@@ -17,7 +19,7 @@ from core.exceptions import ApplicationError
 from core.forms import GigfairForm
 from core.web import paginate
 
-from . import payouts
+from . import payouts, statements
 from .models import CURRENCIES
 from .wallet import clearance_days, pending_orders, wallet_for, wallet_movements
 
@@ -59,5 +61,40 @@ def wallet(request: HttpRequest) -> HttpResponse:
         "pending": pending,
         "movements": movements,
         "payouts": list(payouts.payouts_for(request.user)[:20]),
+        "this_month": timezone.localdate().strftime("%Y-%m"),
     }
     return render(request, "orders/wallet.html", context, status=400 if form.errors else 200)
+
+
+def _month(value: str) -> date:
+    try:
+        month = datetime.strptime(value, "%Y-%m").date()
+    except ValueError:
+        raise Http404(_("No such month.")) from None
+    if not 2000 <= month.year <= 9998:
+        raise Http404(_("No such month."))
+    return month
+
+
+@login_required
+def wallet_statement(request: HttpRequest, month: str) -> HttpResponse:
+    """One month's statement, printable."""
+    found = _month(month)
+    statement = statements.statement_for(request.user, found)
+    context = {
+        "statement": statement,
+        "previous": (found - timedelta(days=1)).strftime("%Y-%m"),
+        "next": (found + timedelta(days=31)).replace(day=1).strftime("%Y-%m"),
+        "month_code": found.strftime("%Y-%m"),
+    }
+    return render(request, "orders/statement.html", context)
+
+
+@login_required
+def wallet_statement_csv(request: HttpRequest, month: str) -> HttpResponse:
+    found = _month(month)
+    response = HttpResponse(
+        statements.statement_csv(statements.statement_for(request.user, found)), content_type="text/csv"
+    )
+    response["Content-Disposition"] = f'attachment; filename="gigfair-statement-{found:%Y-%m}.csv"'
+    return response

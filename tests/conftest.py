@@ -19,6 +19,24 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_redis)
 
 
+DB_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback"}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """After every test that used the database, the books must balance: the reconciliation finds
+    no difference in what the test's scenario left (``@pytest.mark.books_unbalanced`` for the
+    tests that break the books on purpose, to see them found)."""
+    result = yield
+    uses_db = item.get_closest_marker("django_db") is not None or DB_FIXTURES & set(item.fixturenames)
+    if uses_db and item.get_closest_marker("books_unbalanced") is None:
+        from orders.reconciliation import reconcile
+
+        differences = reconcile().differences
+        assert not differences, f"the books do not balance after this test: {differences}"
+    return result
+
+
 @pytest.fixture(autouse=True)
 def _default_language():
     """Each test starts and ends in the site's default language.

@@ -197,6 +197,7 @@ def test_the_books_balance_after_orders_cancellations_changed_terms_and_payouts(
     assert ReconciliationRun.objects.get().differences == []
 
 
+@pytest.mark.books_unbalanced
 def test_a_difference_is_found_kept_and_told_to_supervisors():
     order = shift_order()
     supervisor = support_user()
@@ -258,3 +259,36 @@ def test_admin_payouts_queue_and_reconciliation(admin_client):
 
     assert admin_client.get(reverse("admin:orders_payout_changelist")).status_code == 200
     assert admin_client.get(reverse("admin:orders_reconciliationrun_changelist")).status_code == 200
+
+
+# --- Statements ------------------------------------------------------------------------------------------
+
+
+def test_a_months_statement_has_the_opening_each_movement_by_kind_and_the_closing(client):
+    from datetime import UTC, datetime
+
+    from orders.statements import statement_csv, statement_for
+
+    with time_machine.travel(datetime(2026, 12, 10, 9, 0, tzinfo=UTC), tick=False):
+        order = earned()  # released this month: 90 earned
+        late = shift_cancelled_late(provider=order.provider, price=Decimal("50.00"))  # a 5.00 fee
+        month = timezone.localdate().replace(day=1)
+
+        statement = statement_for(order.provider, month)
+
+        (eur,) = statement.currencies
+        assert eur.opening == 0 and eur.closing == Decimal("85.00")
+        totals = {code: total for code, _label, total in eur.totals}
+        assert totals == {"earnings": Decimal("90.00"), "fees": Decimal("-5.00")}
+        assert {line.order_id for line in eur.lines} == {order.pk, late.pk}
+        text = statement_csv(statement)
+        assert "total_earnings" in text and "closing" in text and "85.00" in text
+
+        client.force_login(order.provider)
+        page = client.get(reverse("wallet_statement", args=["2026-12"]))
+        csv_file = client.get(reverse("wallet_statement_csv", args=["2026-12"]))
+        assert page.status_code == 200 and "85.00" in page.content.decode()
+        assert csv_file["Content-Type"] == "text/csv" and b"closing" in csv_file.content
+        assert client.get(reverse("wallet_statement", args=["2026-13"])).status_code == 404
+        assert client.get(reverse("wallet_statement", args=["junk"])).status_code == 404
+        assert statement_for(order.provider, datetime(2027, 1, 1).date()).currencies[0].opening == Decimal("85.00")
