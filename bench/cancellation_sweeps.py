@@ -34,6 +34,7 @@ from django.test.utils import setup_test_environment  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from core.jobs import sweep_run  # noqa: E402
+from orders.reconciliation import reconcile  # noqa: E402
 
 
 def seed(n: int) -> None:
@@ -264,6 +265,11 @@ def main() -> None:
         for n in (max(args.orders // 4, 1), args.orders):
             print(f"N = {n}")
             measure(n, only)
+        # Every effect the sweeps wrote, checked like the nightly reconciliation does.
+        books = reconcile()
+        print(f"reconciliation: {books.checks} figures compared, {len(books.differences)} differences")
+        for difference in books.differences:
+            print(f"  {difference}")
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 

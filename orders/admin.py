@@ -56,6 +56,7 @@ from .forms_admin import (
 from .ledger import escrow_balance_for
 from .models import (
     Account,
+    AccountKind,
     Cancellation,
     CancellationPath,
     CancellationRule,
@@ -79,6 +80,7 @@ from .policy import Refusal
 from .policy_versions import PolicySaved, PolicySaveKind, policy_create, policy_save
 from .refunds import charge_retry_now
 from .services import RULE_FIELDS
+from .wallet import wallet_line
 
 ZERO = Decimal("0.00")
 
@@ -622,9 +624,20 @@ class AccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("kind", "currency")
     search_fields = ("user__username",)
     list_select_related = ("user",)
-    fields = ("kind", "user", "currency", "balance")
+    fields = ("kind", "user", "currency", "balance", "wallet_figures")
     readonly_fields = fields
     inlines = (AccountEntryInline,)
+
+    @admin.display(description=_("wallet (what the person sees)"))
+    def wallet_figures(self, obj: Account) -> str:
+        if obj.kind != AccountKind.PROVIDER or obj.user_id is None:
+            return "—"
+        line = wallet_line(obj.user, obj.currency)
+        return gettext("pending %(pending)s · clearing %(clearing)s · available %(available)s") % {
+            "pending": line.pending,
+            "clearing": line.clearing,
+            "available": line.available,
+        }
 
     def get_queryset(self, request: HttpRequest):
         return (

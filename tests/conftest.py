@@ -30,7 +30,12 @@ def pytest_runtest_call(item):
     result = yield
     uses_db = item.get_closest_marker("django_db") is not None or DB_FIXTURES & set(item.fixturenames)
     if uses_db and item.get_closest_marker("books_unbalanced") is None:
+        from django.db import connection
+
         from orders.reconciliation import reconcile
+
+        if connection.needs_rollback:
+            return result  # the test ended on a refused write (it asked for one): nothing more can be read
 
         differences = reconcile().differences
         assert not differences, f"the books do not balance after this test: {differences}"

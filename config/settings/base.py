@@ -334,7 +334,10 @@ GIGFAIR_SWEEPS = {
     "orders.shift_confirmations": {"path": "orders.jobs.shift_confirmations", "schedule": crontab(minute="*/5")},
     "orders.expire_handovers": {"path": "orders.handovers.handovers_expire", "schedule": crontab(minute="*")},
     "orders.send_payouts": {"path": "orders.payouts.send_payouts", "schedule": crontab(minute="*/5")},
-    "orders.reconcile_ledger": {"path": "orders.reconciliation.reconcile_ledger", "schedule": crontab(minute=40, hour=3)},
+    "orders.reconcile_ledger": {
+        "path": "orders.reconciliation.reconcile_ledger",
+        "schedule": crontab(minute=40, hour=3),
+    },
     "orders.send_shift_reminders": {"path": "orders.jobs.send_shift_reminders", "schedule": crontab(minute="*/5")},
     "orders.publish_due_reviews": {"path": "orders.reviews.reviews_publish_due", "schedule": crontab(minute="*/5")},
     "orders.send_review_reminders": {"path": "orders.reviews.review_reminders_send", "schedule": crontab(minute=17)},
