@@ -69,6 +69,18 @@ def seed(n: int) -> None:
                 **common,
             )
         )
+        # refunded: cancelled yesterday, its refund owed and due now (the settlement sweep pays it)
+        orders.append(
+            Order(
+                kind="service",
+                listing=service,
+                title="refunded",
+                delivery_days=3,
+                state="cancelled",
+                cancelled_at=now - timedelta(days=1),
+                **common,
+            )
+        )
         # abandoned: no requirements for 15 days
         orders.append(
             Order(
@@ -139,7 +151,7 @@ def seed(n: int) -> None:
     ]
     for start in range(0, len(built), 5000):
         ledger_post_many(built[start : start + 5000])
-    # refunds due: N pending refunds on the abandoned orders' payments
+    # refunds due: N pending refunds on the cancelled orders' payments
     refunds_owed = account_for(kind=AccountKind.REFUNDS, currency="EUR")
     Refund.objects.bulk_create(
         [
@@ -151,11 +163,12 @@ def seed(n: int) -> None:
                 settle_after=now - timedelta(minutes=1),
             )
             for p in payments
-            if p.order.title == "abandoned"
+            if p.order.title == "refunded"
         ],
         batch_size=5000,
     )
-    # The refunds above are owed: book them so the ledger stays balanced after settlement.
+    # The refunds above are owed: their orders' escrow went to "refunds owed" when they were
+    # cancelled, so the books reconcile before and after the sweeps.
     owed = [
         ledger_build(
             kind="cancellation",
@@ -164,7 +177,7 @@ def seed(n: int) -> None:
             lines=[(escrow, Decimal("100.00")), (refunds_owed, Decimal("-100.00"))],
         )
         for p in payments
-        if p.order.title == "abandoned"
+        if p.order.title == "refunded"
     ]
     for start in range(0, len(owed), 5000):
         ledger_post_many(owed[start : start + 5000])
