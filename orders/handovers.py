@@ -30,13 +30,12 @@ from core.i18n import Moment, Translatable
 from core.jobs import SweepResult
 from core.models import ActorRole
 from core.text import invalid, text_clean
-from credit.eligibility import require_can_take_orders, require_early_access, require_min_score
 from marketplace.models import Listing, User
 from marketplace.notifications import notification_build, notifications_send
 from marketplace.services import require_not_blocked
 
 from .models import Handover, HandoverState, Order, OrderState, WaitlistEntry, WaitlistState
-from .services import early_access_until, order_lock, shift_clash_for
+from .services import order_lock, require_can_work_shift, shift_clash_for
 from .waitlist import waitlist_offer_taken
 
 MESSAGE_MAX = 2000
@@ -278,11 +277,7 @@ def _require_eligible(order: Order, worker: User, now: datetime) -> None:
     """Everything booking the shift would ask of ``worker``, and no shift of their own at the same time."""
     listing = order.listing
     require_not_blocked(actor=worker, other=order.client)
-    require_can_take_orders(provider=worker, actor=worker, policy=order.policy)
-    require_min_score(user=worker, minimum=listing.min_credit_score)
-    opens = early_access_until(listing, order.policy)
-    if opens is not None and now < opens:
-        require_early_access(user=worker, minimum=order.policy.early_access_min_score, opens_at=opens)
+    require_can_work_shift(listing=listing, worker=worker, policy=order.policy, now=now)
     if Order.objects.filter(listing_id=order.listing_id, provider=worker, state=OrderState.BOOKED).exists():
         raise Conflict(_("You have booked this shift already."), code="already_booked")
     clash = shift_clash_for(worker=worker, starts_at=order.starts_at, ends_at=order.ends_at)

@@ -185,14 +185,12 @@ def _placement_begin(*, actor: User, listing_id, requirements: str) -> OrderPlac
         raise ValidationFailed(message, code="own_listing", errors={"listing": [message]})
     require_not_blocked(actor=actor, other=listing.owner)
     require_available(listing=listing, actor=actor)
-    provider = listing.owner if listing.kind == ListingKind.SERVICE else actor
     policy = policy_current()
-    require_can_take_orders(provider=provider, actor=actor, policy=policy)
-    require_min_score(user=actor, minimum=listing.min_credit_score)
+    if listing.kind == ListingKind.SERVICE:
+        require_can_take_orders(provider=listing.owner, actor=actor, policy=policy)
+        require_min_score(user=actor, minimum=listing.min_credit_score)
     if listing.kind == ListingKind.SHIFT:
-        opens = early_access_until(listing, policy)
-        if opens is not None and now < opens:
-            require_early_access(user=actor, minimum=policy.early_access_min_score, opens_at=opens)
+        require_can_work_shift(listing=listing, worker=actor, policy=policy, now=now)
         if listing.starts_at <= now:
             raise Conflict(_("This shift has already started."), code="shift_started")
         _shift_place_take(listing=listing, actor=actor)
@@ -207,6 +205,16 @@ def _placement_begin(*, actor: User, listing_id, requirements: str) -> OrderPlac
         claimed_until=now + PLACEMENT_CLAIM,
         created_at=now,
     )
+
+
+def require_can_work_shift(*, listing: Listing, worker: User, policy: Policy, now: datetime) -> None:
+    """What booking a shift asks of the worker: allowed to take orders, the listing's score, and
+    the policy's score while the shift is in its early-access hours (a handover asks the same)."""
+    require_can_take_orders(provider=worker, actor=worker, policy=policy)
+    require_min_score(user=worker, minimum=listing.min_credit_score)
+    opens = early_access_until(listing, policy)
+    if opens is not None and now < opens:
+        require_early_access(user=worker, minimum=policy.early_access_min_score, opens_at=opens)
 
 
 def _shift_place_take(*, listing: Listing, actor: User) -> None:
