@@ -46,6 +46,16 @@ def users_restricted(*, kind: str, user_ids: Iterable[int]) -> set[int]:
     )
 
 
+def users_scoring_at_least(score: int, user_ids: Iterable[int]) -> set[int]:
+    """Which of ``user_ids`` have a score of ``score`` or more (a user with no events has the starting score)."""
+    user_ids = set(user_ids)
+    if score <= START_SCORE:
+        return user_ids - set(
+            CreditAccount.objects.filter(user_id__in=user_ids, score__lt=score).values_list("user_id", flat=True)
+        )
+    return set(CreditAccount.objects.filter(user_id__in=user_ids, score__gte=score).values_list("user_id", flat=True))
+
+
 def accounts_with_a_level() -> set[int]:
     """The users whose stored level is not "new": the nightly job re-checks them even without orders."""
     return set(CreditAccount.objects.exclude(level=Level.NEW).values_list("user_id", flat=True))

@@ -46,6 +46,7 @@ from .cancellation import (
     refund_retry_now,
     refusal_message,
 )
+from .deposits import deposit_held
 from .forms_admin import (
     AppealForm,
     CancellationRuleForm,
@@ -65,6 +66,7 @@ from .models import (
     CreditParty,
     Delivery,
     DeliveryFile,
+    DepositPayment,
     Fault,
     LedgerEntry,
     LedgerTransaction,
@@ -153,7 +155,7 @@ class CancellationInline(ReadOnlyInlineMixin, admin.StackedInline):
         ("created_at", "actor", "actor_role"),
         ("path", "tier", "fault", "policy"),
         ("reason", "message"),
-        ("refund_to_client", "compensation_to_provider", "retained_by_platform", "fee_to_platform"),
+        ("refund_to_client", "compensation_to_provider", "retained_by_platform", "fee_to_platform", "deposit_kept"),
         ("credit_delta", "credit_party", "counts_against_completion_rate", "counts_as_complaint"),
         ("reversed_at", "reversed_by", "reversal_reason"),
     )
@@ -633,10 +635,13 @@ class AccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if obj.kind != AccountKind.PROVIDER or obj.user_id is None:
             return "—"
         line = wallet_line(obj.user, obj.currency)
-        return gettext("pending %(pending)s · clearing %(clearing)s · available %(available)s") % {
+        return gettext(
+            "pending %(pending)s · clearing %(clearing)s · available %(available)s · deposit held %(deposit)s"
+        ) % {
             "pending": line.pending,
             "clearing": line.clearing,
             "available": line.available,
+            "deposit": deposit_held(obj.user_id, obj.currency),
         }
 
     def get_queryset(self, request: HttpRequest):
@@ -1065,6 +1070,22 @@ class PayoutAdmin(RetryNowAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def retry(self, row: Payout, actor) -> None:
         payout_retry(payout=row, actor=actor)
+
+
+@admin.register(DepositPayment)
+class DepositPaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Deposits put down by workers, from their wallet or by card (what each holds: the ledger's
+    deposit accounts, under ledger accounts)."""
+
+    list_display = ("id", "user", "amount", "currency", "source", "state", "created_at", "reference", "failure_reason")
+    list_filter = ("state", "source", "currency", "created_at")
+    search_fields = ("id__exact", "user__username", "reference")
+    list_select_related = ("user",)
+    date_hierarchy = "created_at"
+    ordering = ("-created_at", "-id")
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return [f.name for f in DepositPayment._meta.fields]
 
 
 @admin.register(ReconciliationRun)

@@ -33,6 +33,7 @@ from marketplace.notifications import notification_build, notifications_send
 
 from . import policy as engine
 from .completion import restrictions_apply_after_cancellations
+from .deposits import DepositTaker, fee_lines
 from .ledger import account_for, ledger_build, ledger_post, ledger_post_many, provider_accounts
 from .models import (
     CLAIM_PATH,
@@ -383,9 +384,18 @@ def cancellations_execute(
     shift_places_release(freed)
     waitlist_offer_next(freed, now=now)
 
+    # Providers' fees are taken from their deposits first (one read, the deposits locked).
+    fees_due = {(i.order.currency, i.order.provider_id) for i in items if i.decision.outcome.fee_to_platform > 0}
+    deposits = DepositTaker(fees_due) if fees_due else None
+
     for item in items:
         order, outcome = item.order, item.decision.outcome
         reason_label = reason_labels[item.reason][0]
+        deposit, from_deposit = (
+            deposits.take(order.currency, order.provider_id, outcome.fee_to_platform)
+            if deposits is not None
+            else (None, Decimal("0.00"))
+        )
         cancellations.append(
             {
                 "order_id": order.pk,
@@ -402,6 +412,7 @@ def cancellations_execute(
                 "compensation_to_provider": outcome.compensation_to_provider,
                 "retained_by_platform": outcome.retained_by_platform,
                 "fee_to_platform": outcome.fee_to_platform,
+                "deposit_kept": from_deposit,
                 "credit_delta": outcome.credit_delta,
                 "credit_party": outcome.credit_party,
                 "counts_against_completion_rate": outcome.counts_against_completion_rate,
@@ -434,10 +445,13 @@ def cancellations_execute(
                     currency=cur,
                     order=order,
                     memo=f"Cancellation fee, order #{order.pk}",
-                    lines=[
-                        (account(AccountKind.PROVIDER, cur, order.provider_id), outcome.fee_to_platform),
-                        (account(AccountKind.PLATFORM, cur), -outcome.fee_to_platform),
-                    ],
+                    lines=fee_lines(
+                        provider=account(AccountKind.PROVIDER, cur, order.provider_id),
+                        platform=account(AccountKind.PLATFORM, cur),
+                        fee=outcome.fee_to_platform,
+                        deposit=deposit,
+                        from_deposit=from_deposit,
+                    ),
                 )
             )
         if outcome.refund_to_client > 0:
@@ -631,11 +645,22 @@ def cancellation_reverse(
             currency=order.currency,
             order=order,
             memo=f"Appeal upheld: fee of order #{order.pk} refunded",
+            # What the deposit gave goes back to the deposit; the rest to the provider's account.
             lines=[
                 (account_for(kind=AccountKind.PLATFORM, currency=order.currency), cancellation.fee_to_platform),
                 (
                     account_for(kind=AccountKind.PROVIDER, currency=order.currency, user=order.provider),
-                    -cancellation.fee_to_platform,
+                    -(cancellation.fee_to_platform - cancellation.deposit_kept),
+                ),
+                *(
+                    [
+                        (
+                            account_for(kind=AccountKind.DEPOSIT, currency=order.currency, user=order.provider),
+                            -cancellation.deposit_kept,
+                        )
+                    ]
+                    if cancellation.deposit_kept
+                    else []
                 ),
             ],
         )
@@ -807,19 +832,23 @@ def cancellation_claim_rejected(
     cancellation = Cancellation.objects.select_for_update().select_related("order__policy").get(pk=cancellation.pk)
     order, at = cancellation.order, cancellation.created_at
     ledger_ids = []
+    from_deposit = Decimal("0.00")
     if held.fee_to_platform > 0:
+        deposit, from_deposit = DepositTaker([(order.currency, order.provider_id)]).take(
+            order.currency, order.provider_id, held.fee_to_platform
+        )
         fee_id = ledger_post(
             kind=LedgerTransactionKind.PROVIDER_FEE,
             currency=order.currency,
             order=order,
             memo=f"Cancellation fee, order #{order.pk} (claim rejected)",
-            lines=[
-                (
-                    account_for(kind=AccountKind.PROVIDER, currency=order.currency, user=order.provider),
-                    held.fee_to_platform,
-                ),
-                (account_for(kind=AccountKind.PLATFORM, currency=order.currency), -held.fee_to_platform),
-            ],
+            lines=fee_lines(
+                provider=account_for(kind=AccountKind.PROVIDER, currency=order.currency, user=order.provider),
+                platform=account_for(kind=AccountKind.PLATFORM, currency=order.currency),
+                fee=held.fee_to_platform,
+                deposit=deposit,
+                from_deposit=from_deposit,
+            ),
         )
         ledger_ids.append(fee_id)
     credit_ids = []
@@ -841,6 +870,7 @@ def cancellation_claim_rejected(
     cancellation.fault = Fault.CLIENT if held.role == ActorRole.CLIENT else Fault.PROVIDER
     cancellation.tier = held.tier[:80]
     cancellation.fee_to_platform = held.fee_to_platform
+    cancellation.deposit_kept = from_deposit
     cancellation.credit_delta = held.credit_delta
     cancellation.credit_party = held.role if held.credit_delta else ""
     cancellation.counts_against_completion_rate = held.counts_against_completion_rate
@@ -850,6 +880,7 @@ def cancellation_claim_rejected(
             "fault",
             "tier",
             "fee_to_platform",
+            "deposit_kept",
             "credit_delta",
             "credit_party",
             "counts_against_completion_rate",

@@ -29,6 +29,11 @@ def money(value: Decimal) -> Decimal:
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def platform_fee(price: Decimal, fee_percent: Decimal) -> Decimal:
+    """The platform's fee on a price: what an order's release keeps back (and the wallet leaves out of pending)."""
+    return money(price * fee_percent / 100)
+
+
 def default_client_side_reasons() -> list[str]:
     """The cancellation reasons a policy counts as the client's side unless staff choose others."""
     return [CancelReason.CLIENT_CHANGED_DEMAND.value]
@@ -219,6 +224,26 @@ class Policy(models.Model):
         max_digits=12,
         decimal_places=2,
         default=Decimal("2000.00"),
+    )
+    deposit_below_score = models.PositiveSmallIntegerField(
+        _("deposits: required from workers with a credit score under"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(101)],
+        help_text=_(
+            "Empty: no deposits. A worker under this score puts down a deposit before booking a shift "
+            "priced above the value below."
+        ),
+    )
+    deposit_above_price = models.DecimalField(
+        _("deposits: for shifts priced above"), max_digits=12, decimal_places=2, default=Decimal("100.00")
+    )
+    deposit_amount = models.DecimalField(
+        _("deposits: amount held"),
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("50.00"),
+        help_text=_("Cancellation fees of the worker's late cancellations are taken from it first."),
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     created_by = models.ForeignKey(
@@ -455,7 +480,7 @@ class Order(FSMModelMixin, TimeStampedModel):
 
     @property
     def platform_fee(self) -> Decimal:
-        return money(self.price * self.policy.platform_fee_percent / 100)
+        return platform_fee(self.price, self.policy.platform_fee_percent)
 
     def role_of(self, user) -> str | None:
         """``"client"``, ``"provider"`` or None: the role belongs to the order, not the user."""
@@ -616,6 +641,7 @@ class AccountKind(models.TextChoices):
     PLATFORM = "platform", _("platform revenue")
     REFUNDS = "refunds", _("refunds owed to clients")
     PAYOUTS = "payouts", _("payouts on their way to providers")
+    DEPOSIT = "deposit", _("deposit held for a provider")
 
 
 class Account(models.Model):
@@ -657,6 +683,8 @@ class LedgerTransactionKind(models.TextChoices):
     PAYOUT = "payout", _("payout requested")
     PAYOUT_PAID = "payout_paid", _("payout paid by the gateway")
     PAYOUT_FAILED = "payout_failed", _("payout failed: money back to available")
+    DEPOSIT = "deposit", _("deposit put down")
+    DEPOSIT_RETURN = "deposit_return", _("deposit returned")
 
 
 class LedgerTransaction(models.Model):
@@ -783,6 +811,10 @@ class Cancellation(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     reversal_reason = models.TextField(_("appeal ruling"), blank=True)
+    # The part of the fee taken from the provider's deposit (the rest from their account).
+    deposit_kept = models.DecimalField(
+        _("of the fee, kept from the deposit"), max_digits=12, decimal_places=2, default=Decimal("0.00")
+    )
 
     class Meta:
         ordering = ("-created_at",)
@@ -1286,6 +1318,48 @@ class Payout(TimeStampedModel):
     def idempotency_key(self) -> str:
         """The gateway's key: the same on every call of one try; a staff retry after a failure is a new try."""
         return f"payout-{self.pk}" if not self.retries else f"payout-{self.pk}-retry-{self.retries}"
+
+
+class DepositSource(models.TextChoices):
+    WALLET = "wallet", _("from available money")
+    CARD = "card", _("by card")
+
+
+class DepositPaymentState(models.TextChoices):
+    CHARGING = "charging", _("charging the card")
+    PAID = "paid", _("held")
+    FAILED = "failed", _("card declined")
+
+
+class DepositPayment(TimeStampedModel):
+    """A provider puts down (part of) a deposit (``orders.deposits``): from available money at
+    once, or by card through the gateway, called outside any transaction with the payment's own
+    idempotency key (``charging`` until the gateway answers; a lost answer is asked again). What
+    the deposit holds is its ledger account: payments in, fees kept and returns out."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deposit_payments")
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    source = models.CharField(_("paid"), max_length=16, choices=DepositSource.choices)
+    state = models.CharField(_("state"), max_length=16, choices=DepositPaymentState.choices)
+    attempts = models.PositiveSmallIntegerField(_("gateway calls"), default=0)
+    claimed_until = models.DateTimeField(_("call under way until"), null=True, blank=True)
+    reference = models.CharField(_("gateway reference"), max_length=128, blank=True)
+    failure_reason = models.CharField(_("last failure"), max_length=255, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        verbose_name = _("deposit payment")
+        verbose_name_plural = _("deposit payments")
+        indexes = [models.Index(fields=("state", "claimed_until"), name="deposit_state_claim_idx")]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="deposit_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"Deposit #{self.pk}: {self.amount} {self.currency} ({self.state})"
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"deposit-{self.pk}"
 
 
 class ReconciliationRun(models.Model):

@@ -16,7 +16,7 @@ key), if the money is still available.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Q, QuerySet, Sum
@@ -28,7 +28,7 @@ from core.exceptions import Conflict, PermissionDenied
 from core.i18n import Translatable
 from core.jobs import SweepResult
 from core.support import is_support
-from core.text import invalid
+from core.text import invalid, money_clean
 from marketplace.notifications import notification_build, notifications_send
 
 from .gateways import gateway_get
@@ -38,20 +38,17 @@ from .selectors import policy_in_force
 from .wallet import wallet_line
 
 PAYOUT_CLAIM = timedelta(minutes=10)
-CENT = Decimal("0.01")
 BATCH = 200
 
 
-def _amount(value) -> Decimal:
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError, TypeError):
-        raise invalid("amount", _("Enter the amount as a number.")) from None
-    if not amount.is_finite() or amount <= 0:
-        raise invalid("amount", _("The amount must be more than zero."))
-    if amount != amount.quantize(CENT):
-        raise invalid("amount", _("At most two decimals."))
-    return amount
+def amount_clean(value) -> Decimal:
+    """A typed amount of money to move (a payout, a deposit)."""
+    return money_clean(
+        value,
+        field="amount",
+        not_a_number=_("Enter the amount as a number."),
+        not_positive=_("The amount must be more than zero."),
+    )
 
 
 def _lock_account(user, currency: str) -> Account:
@@ -73,7 +70,7 @@ def paid_out_since(user, currency: str, since: datetime) -> Decimal:
 @transaction.atomic
 def payout_request(*, user, amount, currency: str) -> Payout:
     """Withdraw ``amount`` of available money; the gateway is called once this commits."""
-    amount = _amount(amount)
+    amount = amount_clean(amount)
     if currency not in dict(CURRENCIES):
         raise invalid("currency", _("Choose one of: %(list)s.") % {"list": ", ".join(dict(CURRENCIES))})
     policy = policy_in_force()

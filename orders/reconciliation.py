@@ -5,7 +5,9 @@ the platform equals what it holds money for, per currency:
   yet (a raise agreed on a shift, for one);
 - **payouts on their way** = the payouts requested and not yet answered by the gateway;
 - **refunds owed to clients** = the refunds not yet paid out (pending or failed, to be retried);
-- **providers' accounts**: what each wallet shows as clearing and available adds up to the account.
+- **providers' accounts**: what each wallet shows as clearing and available adds up to the account;
+- **deposits** = the deposits paid in, less the fees kept from them (not given back on appeal) and
+  the returns; and no worker's deposit holds less than nothing.
 
 ``reconcile`` compares and returns the differences; ``reconcile_ledger`` (beat, nightly) keeps a
 ``ReconciliationRun`` and tells support supervisors and superusers when something is off.
@@ -30,10 +32,14 @@ from marketplace.notifications import notification_build, notifications_send
 from .models import (
     OPEN_STATES,
     AccountKind,
+    Cancellation,
     Charge,
     ChargeStatus,
+    DepositPayment,
+    DepositPaymentState,
     LedgerEntry,
     LedgerTransaction,
+    LedgerTransactionKind,
     Order,
     Payout,
     PayoutState,
@@ -123,7 +129,50 @@ def reconcile() -> Reconciliation:
         _sums(Refund.objects.filter(status__in=(RefundStatus.PENDING, RefundStatus.FAILED))),
         differences,
     )
+    checks += _check_deposits(differences)
     return Reconciliation(checks=checks, differences=differences)
+
+
+def _check_deposits(differences: list[dict]) -> int:
+    deposits = LedgerEntry.objects.filter(account__kind=AccountKind.DEPOSIT)
+    held = {
+        row["account__currency"]: -row["total"]
+        for row in deposits.values("account__currency").annotate(total=Sum("amount")).order_by()
+    }
+    expected = defaultdict(lambda: ZERO, _sums(DepositPayment.objects.filter(state=DepositPaymentState.PAID)))
+    kept = (
+        Cancellation.objects.filter(deposit_kept__gt=0, reversed_at__isnull=True)
+        .values("order__currency")
+        .annotate(total=Sum("deposit_kept"))
+        .order_by()
+    )
+    for row in kept:
+        expected[row["order__currency"]] -= row["total"]
+    returned = (
+        deposits.filter(transaction__kind=LedgerTransactionKind.DEPOSIT_RETURN)
+        .values("account__currency")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    for row in returned:
+        expected[row["account__currency"]] -= row["total"]
+    checks = _compare("deposits", held, dict(expected), differences)
+    below_zero = (
+        deposits.values("account_id", "account__currency")
+        .annotate(total=Sum("amount"))
+        .filter(total__gt=HALF_CENT)
+        .order_by("account_id")[:100]
+    )
+    for row in below_zero:
+        differences.append(
+            {
+                "check": "deposit_below_zero",
+                "account": row["account_id"],
+                "currency": row["account__currency"],
+                "difference": str(money(-row["total"])),
+            }
+        )
+    return checks + 1
 
 
 def reconcile_ledger() -> SweepResult:

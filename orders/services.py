@@ -28,6 +28,7 @@ from marketplace.models import Listing, ListingKind, User
 from marketplace.notifications import notification_build, notifications_send, notify
 from marketplace.services import listing_get_for_order, require_available, require_not_blocked
 
+from .deposits import require_deposit
 from .gateways import GatewayResult, gateway_get
 from .ledger import account_for, ledger_post
 from .models import (
@@ -209,12 +210,14 @@ def _placement_begin(*, actor: User, listing_id, requirements: str) -> OrderPlac
 
 def require_can_work_shift(*, listing: Listing, worker: User, policy: Policy, now: datetime) -> None:
     """What booking a shift asks of the worker: allowed to take orders, the listing's score, and
-    the policy's score while the shift is in its early-access hours (a handover asks the same)."""
+    the policy's score while the shift is in its early-access hours, and the policy's deposit
+    from a worker under its score for a shift above its value (a handover asks the same)."""
     require_can_take_orders(provider=worker, actor=worker, policy=policy)
     require_min_score(user=worker, minimum=listing.min_credit_score)
     opens = early_access_until(listing, policy)
     if opens is not None and now < opens:
         require_early_access(user=worker, minimum=policy.early_access_min_score, opens_at=opens)
+    require_deposit(worker=worker, price=listing.price, currency=listing.currency, policy=policy)
 
 
 def _shift_place_take(*, listing: Listing, actor: User) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,7 +26,7 @@ from core.audit import transition_logged
 from core.exceptions import Conflict
 from core.i18n import Moment, Translatable
 from core.models import ActorRole
-from core.text import invalid
+from core.text import invalid, money_clean
 from core.timeutils import shifted
 from marketplace.models import User
 
@@ -68,17 +68,14 @@ def _aware(value: datetime | None) -> datetime | None:
 def _pay(value) -> Decimal | None:
     if value is None or value == "":
         return None
-    try:
-        pay = Decimal(str(value))
-    except (InvalidOperation, ValueError, TypeError):
-        raise invalid("new_price", _("Enter the pay as a number.")) from None
-    if not pay.is_finite() or pay <= 0:
-        raise invalid("new_price", _("The pay must be more than zero."))
-    if pay != pay.quantize(CENT):
-        raise invalid("new_price", _("At most two decimals."))
-    if pay >= MAX_PAY:
-        raise invalid("new_price", _("The pay must be less than %(max)s.") % {"max": MAX_PAY})
-    return pay
+    return money_clean(
+        value,
+        field="new_price",
+        not_a_number=_("Enter the pay as a number."),
+        not_positive=_("The pay must be more than zero."),
+        too_much=_("The pay must be less than %(max)s."),
+        limit=MAX_PAY,
+    )
 
 
 def require_terms_changeable(order: Order, now: datetime) -> None:

@@ -29,6 +29,7 @@ from core.web import paginate, render_with_partial
 from marketplace.selectors import listing_get
 from marketplace.views import listing_detail_context
 from orders.completion import completion_rate_effect_for
+from orders.deposits import deposit_fee_preview
 
 from . import cancellation, handovers, reviews, services, waitlist
 from .forms import (
@@ -534,6 +535,14 @@ def cancellation_effects(terms: CancellationQuote | Cancellation, order: Order, 
     if is_provider:
         if fee:
             add(_("You pay a cancellation fee of %(amount)s"), "bad", fee)
+            # What the deposit gives: as kept by a cancellation, or as it would be now for a quote.
+            from_deposit = None
+            if isinstance(terms, Cancellation):
+                from_deposit = terms.deposit_kept
+            elif isinstance(terms, CancellationQuote):
+                from_deposit = deposit_fee_preview(order=order, fee=fee)
+            if from_deposit:
+                add(_("%(amount)s of it is kept from your deposit"), "bad", from_deposit)
         else:
             add(_("You pay no cancellation fee"), "good")
     elif fee:

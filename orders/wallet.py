@@ -19,7 +19,7 @@ from decimal import Decimal
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
-from .models import OPEN_STATES, AccountKind, LedgerEntry, LedgerTransactionKind, Order, money
+from .models import OPEN_STATES, AccountKind, LedgerEntry, LedgerTransactionKind, Order, money, platform_fee
 from .selectors import policy_in_force
 
 ZERO = Decimal("0.00")
@@ -77,7 +77,7 @@ def wallet_for(user, *, now: datetime | None = None) -> list[WalletLine]:
     for price, currency, fee_percent in Order.objects.filter(provider=user, state__in=OPEN_STATES).values_list(
         "price", "currency", "policy__platform_fee_percent"
     ):
-        pending[currency] = pending.get(currency, ZERO) + price - money(price * fee_percent / 100)
+        pending[currency] = pending.get(currency, ZERO) + price - platform_fee(price, fee_percent)
     balances, recent = {}, {}
     rows = (
         LedgerEntry.objects.filter(account__kind=AccountKind.PROVIDER, account__user=user)

@@ -30,6 +30,7 @@ _GROUP_MIGRATIONS = [
         "disputes.migrations.0014_supervisor_group",
         "orders.migrations.0023_review_support_permissions",
         "orders.migrations.0032_money_out_support_permissions",
+        "orders.migrations.0034_deposit_support_permissions",
     )
 ]
 

@@ -334,6 +334,11 @@ GIGFAIR_SWEEPS = {
     "orders.shift_confirmations": {"path": "orders.jobs.shift_confirmations", "schedule": crontab(minute="*/5")},
     "orders.expire_handovers": {"path": "orders.handovers.handovers_expire", "schedule": crontab(minute="*")},
     "orders.send_payouts": {"path": "orders.payouts.send_payouts", "schedule": crontab(minute="*/5")},
+    "orders.finish_deposit_payments": {
+        "path": "orders.deposits.finish_deposit_payments",
+        "schedule": crontab(minute="*/5"),
+    },
+    "orders.return_deposits": {"path": "orders.deposits.return_deposits", "schedule": crontab(minute=25)},
     "orders.reconcile_ledger": {
         "path": "orders.reconciliation.reconcile_ledger",
         "schedule": crontab(minute=40, hour=3),

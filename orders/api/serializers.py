@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
@@ -289,9 +291,18 @@ class CancellationQuoteOutputSerializer(serializers.Serializer):
         help_text="For the provider only (a rate is seen by its provider and staff): their completion rate "
         "now and as it would be after this cancellation. Null for the client and for a refusal.",
     )
+    fee_from_deposit = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        allow_null=True,
+        help_text="For the provider only: the part of fee_to_platform their deposit gives (taken from it first; "
+        "the rest from their account). Null for the client and for a refusal.",
+    )
 
 
-def cancellation_quote_data(view: QuoteView, *, completion_rate_effect: dict | None = None) -> dict:
+def cancellation_quote_data(
+    view: QuoteView, *, completion_rate_effect: dict | None = None, fee_from_deposit: Decimal | None = None
+) -> dict:
     """A quote view as the quote endpoint's fields: the stored terms, or the refusal with nulls."""
     order, quote, decision = view.order, view.quote, view.decision
     data = {
@@ -303,6 +314,7 @@ def cancellation_quote_data(view: QuoteView, *, completion_rate_effect: dict | N
         "currency": order.currency,
         "available_from": decision.available_from,
         "completion_rate_effect": completion_rate_effect if quote is not None else None,
+        "fee_from_deposit": fee_from_deposit if quote is not None else None,
         **dict.fromkeys(
             (
                 "tier",

@@ -21,13 +21,15 @@ from .views import (
     OrderRevisionRequestApi,
 )
 from .waitlist import ListingWaitlistApi
-from .wallet import MePayoutListCreateApi, MeWalletApi
+from .wallet import MeDepositReturnApi, MeDepositsApi, MePayoutListCreateApi, MeWalletApi
 
 urlpatterns = [
     path("orders/", OrderListCreateApi.as_view(), name="api-order-list"),
     path("me/calendar/", MeCalendarApi.as_view(), name="api-me-calendar"),
     path("me/wallet/", MeWalletApi.as_view(), name="api-me-wallet"),
     path("me/payouts/", MePayoutListCreateApi.as_view(), name="api-me-payouts"),
+    path("me/deposits/", MeDepositsApi.as_view(), name="api-me-deposits"),
+    path("me/deposits/return/", MeDepositReturnApi.as_view(), name="api-me-deposits-return"),
     path("listings/<int:id>/waitlist/", ListingWaitlistApi.as_view(), name="api-listing-waitlist"),
     path("me/calendar/feed/", MeCalendarFeedApi.as_view(), name="api-me-calendar-feed"),
     path("orders/<int:id>/reviews/", OrderReviewListCreateApi.as_view(), name="api-order-reviews"),

@@ -24,6 +24,7 @@ from credit.rates import CompletionRateEffect
 from orders import services
 from orders.cancellation import QuoteView, cancellation_quote, order_cancel
 from orders.completion import completion_rate_effect_for
+from orders.deposits import deposit_fee_preview
 from orders.models import PERSON_REASONS, Order
 from orders.selectors import delivery_file_get_for, order_detail_get, order_get_for_action, order_page_for_api
 
@@ -330,7 +331,14 @@ class OrderCancellationQuoteApi(ApiView):
         order = order_get_for_action(pk=id, user=request.user)
         view = cancellation_quote(order=order, actor=request.user)
         effect = _completion_rate_effect(view, request.user)
-        return Response(_quote_data(cancellation_quote_data(view, completion_rate_effect=effect)))
+        from_deposit = (
+            deposit_fee_preview(order=order, fee=view.quote.fee_to_platform)
+            if view.quote is not None and order.role_of(request.user) == "provider"
+            else None
+        )
+        return Response(
+            _quote_data(cancellation_quote_data(view, completion_rate_effect=effect, fee_from_deposit=from_deposit))
+        )
 
 
 _quote_data = Representer(CancellationQuoteOutputSerializer)

@@ -1,4 +1,4 @@
-"""The partner API for money out: the caller's wallet and payouts (API.md, "Second wave")."""
+"""The partner API for money out: the caller's wallet, payouts and deposit (API.md, "Second wave")."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from core.api.parsers import DecimalJSONParser
 from core.api.schema import IDEMPOTENCY_KEY, PAGE_PARAMETERS, problems
 from core.api.views import ApiView
 from orders import payouts
-from orders.models import CURRENCIES, PayoutState
+from orders.deposits import deposit_pay, deposit_return, deposits_for
+from orders.models import CURRENCIES, DepositPaymentState, DepositSource, PayoutState
 from orders.wallet import wallet_for
 
 TAGS = ["money out"]
@@ -115,3 +116,118 @@ class MePayoutListCreateApi(ApiView):
         payout = payouts.payout_request(user=request.user, **serializer.validated_data)
         payout.refresh_from_db()
         return Response(PayoutOutputSerializer(payout).data, status=status.HTTP_201_CREATED)
+
+
+class DepositLineSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    held = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="What the caller's deposit holds.")
+    asked = serializers.BooleanField(
+        help_text="Whether the policy in force asks the caller for a deposit (their credit score is under its "
+        "threshold)."
+    )
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, help_text="The deposit the policy asks for.")
+    above_price = serializers.DecimalField(
+        max_digits=12, decimal_places=2, help_text="Asked before booking shifts priced above this."
+    )
+    missing = serializers.DecimalField(
+        max_digits=12, decimal_places=2, help_text="What the deposit lacks (0 when not asked or complete)."
+    )
+
+
+class DepositInputSerializer(serializers.Serializer):
+    currency = serializers.ChoiceField(choices=CURRENCIES)
+    amount = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        required=False,
+        help_text="By default what the deposit lacks.",
+    )
+    source = serializers.ChoiceField(
+        choices=DepositSource.choices,
+        default=DepositSource.WALLET,
+        help_text="wallet: from available money at once; card: charged through the payment gateway.",
+    )
+
+
+class DepositPaymentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    currency = serializers.CharField()
+    source = serializers.ChoiceField(choices=DepositSource.choices)
+    state = serializers.ChoiceField(choices=DepositPaymentState.choices)
+    reference = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class DepositReturnInputSerializer(serializers.Serializer):
+    currency = serializers.ChoiceField(choices=CURRENCIES)
+
+
+class DepositReturnOutputSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    returned = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+
+def _deposit(line) -> dict:
+    return {
+        "currency": line.currency,
+        "held": line.held,
+        "asked": line.asked,
+        "amount": line.amount,
+        "above_price": line.above_price,
+        "missing": line.missing,
+    }
+
+
+class MeDepositsApi(ApiView):
+    parser_classes = (DecimalJSONParser,)
+
+    @extend_schema(
+        operation_id="me_deposits",
+        tags=TAGS,
+        summary="The caller's deposit per currency, and what the policy asks of them",
+        responses={200: DepositLineSerializer(many=True), **problems(401)},
+    )
+    def get(self, request):
+        return Response(DepositLineSerializer([_deposit(line) for line in deposits_for(request.user)], many=True).data)
+
+    @extend_schema(
+        operation_id="me_deposits_pay",
+        tags=TAGS,
+        summary="Put down a deposit",
+        description="From available money (`source` wallet; more than available is 409 `insufficient_funds`) or by "
+        "card through the payment gateway (`source` card; a declined card is 400 `payment_declined`). 409 "
+        "`deposit_complete` when no amount is given and the deposit already holds what is asked. Late "
+        "cancellation fees are taken from the deposit first; it is returned to available money when the "
+        "caller's credit score recovers, or on request with no open orders.",
+        request=DepositInputSerializer,
+        responses={201: DepositPaymentSerializer, **problems(400, 401, 409)},
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    def post(self, request):
+        serializer = DepositInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        payment = deposit_pay(user=request.user, **serializer.validated_data)
+        return Response(DepositPaymentSerializer(payment).data, status=status.HTTP_201_CREATED)
+
+
+class MeDepositReturnApi(ApiView):
+    parser_classes = (DecimalJSONParser,)
+
+    @extend_schema(
+        operation_id="me_deposits_return",
+        tags=TAGS,
+        summary="Have the deposit returned to available money",
+        description="Refused while the caller has open orders as a provider (409 `open_orders`, with "
+        "`open_orders`) and when the deposit holds nothing (409 `no_deposit`).",
+        request=DepositReturnInputSerializer,
+        responses={200: DepositReturnOutputSerializer, **problems(400, 401, 409)},
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    def post(self, request):
+        serializer = DepositReturnInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        currency = serializer.validated_data["currency"]
+        returned = deposit_return(user=request.user, currency=currency)
+        return Response({"currency": currency, "returned": str(returned)})

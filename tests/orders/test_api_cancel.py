@@ -25,7 +25,7 @@ QUOTE_FIELDS = {
     "credit_delta", "counts_against_completion_rate", "valid_until",
     # documented extras
     "message", "policy_version", "currency", "retained_by_platform", "credit_party", "counts_as_complaint", "fault",
-    "path", "available_from", "completion_rate_effect",
+    "path", "available_from", "completion_rate_effect", "fee_from_deposit",
 }  # fmt: skip
 
 CANCELLATION_FIELDS = {
