@@ -984,6 +984,7 @@ class ChargeAdmin(RetryNowAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     ordering = ("-created_at", "-id")
     actions = ("retry_now",)
+    inlines = (TransitionLogInline,)
 
     retry_logged = _("Retry now: due at once for the next charge run.")
     retried_message = ngettext_lazy(

@@ -24,9 +24,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from core.exceptions import Conflict, PermissionDenied
+from core.audit import transition_logged
+from core.exceptions import Conflict, NotFound, PermissionDenied
 from core.i18n import Translatable
 from core.jobs import SweepResult
+from core.models import ActorRole
 from core.support import is_support
 from core.text import invalid, money_clean
 from marketplace.notifications import notification_build, notifications_send
@@ -103,6 +105,8 @@ def payout_request(*, user, amount, currency: str) -> Payout:
             extra={"left": str(policy.payout_daily_limit - already)},
         )
     payout = Payout.objects.create(user=user, amount=amount, currency=currency, created_at=now, updated_at=now)
+    # Logged like every state change: the history in the admin, and payout.requested to partners.
+    transition_logged(payout, transition="request", from_state="", actor=user, actor_role=ActorRole.PROVIDER, at=now)
     ledger_post(
         kind=LedgerTransactionKind.PAYOUT,
         currency=currency,
@@ -201,6 +205,15 @@ def payout_record(*, payout: Payout, result) -> Payout | None:
         title = gettext_noop("Your payout of %(amount)s %(currency)s failed")
         body = gettext_noop("The money is available again in your wallet. The payment provider said: %(reason)s")
     payout.save()
+    transition_logged(
+        payout,
+        transition="record",
+        from_state=PayoutState.REQUESTED,
+        actor=None,
+        actor_role=ActorRole.SYSTEM,
+        reason=payout.failure_reason,
+        at=now,
+    )
     params = {
         "amount": money(payout.amount),
         "currency": payout.currency,
@@ -245,6 +258,9 @@ def payout_retry(*, payout: Payout, actor) -> Payout:
         now,
     )
     payout.save(update_fields=("state", "retries", "failed_at", "updated_at"))
+    transition_logged(
+        payout, transition="retry", from_state=PayoutState.FAILED, actor=actor, actor_role=ActorRole.SUPPORT, at=now
+    )
     ledger_post(
         kind=LedgerTransactionKind.PAYOUT,
         currency=payout.currency,
@@ -272,3 +288,11 @@ def send_payouts() -> SweepResult:
 
 def payouts_for(user) -> QuerySet[Payout]:
     return Payout.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+def payout_get_for(*, user, pk) -> Payout:
+    """One of the user's payouts (404 for anyone else's)."""
+    found = payouts_for(user).filter(pk=pk).first()
+    if found is None:
+        raise NotFound(_("No such payout."))
+    return found

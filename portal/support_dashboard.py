@@ -27,7 +27,7 @@ from disputes.models import (
     SupportCase,
     TicketState,
 )
-from orders.models import MessageReport, Refund, RefundStatus, Review
+from orders.models import MessageReport, Payout, PayoutState, ReconciliationRun, Refund, RefundStatus, Review
 
 # How far ahead "breaches its SLA soon" looks.
 SOON = timedelta(hours=4)
@@ -158,6 +158,19 @@ def _one_count(title: str, label: str, queryset, name: str, **query) -> Card:
     return Card(title, [_line(label, count, name, "alert", **query)], _url(name), count)
 
 
+def _books() -> Card:
+    """The latest reconciliation of the ledger: how many differences it found (one query)."""
+    name = "orders_reconciliationrun"
+    latest = ReconciliationRun.objects.order_by("-created_at", "-id").values_list("differences", flat=True).first()
+    count = len(latest or ())
+    return Card(
+        _("Books"),
+        [_line(_("differences in the last reconciliation"), count, name, "alert")],
+        _url(name),
+        count,
+    )
+
+
 def _due_soon(soon: datetime) -> list[DueItem]:
     """The next SLA deadlines not yet breached, across the four queues: one query (a union)."""
 
@@ -236,6 +249,14 @@ def support_dashboard(*, user, now: datetime) -> SupportDashboard:
                 "orders_refund",
                 status__exact=RefundStatus.FAILED,
             ),
+            _one_count(
+                _("Payouts"),
+                _("failed at the gateway, to retry"),
+                Payout.objects.filter(state=PayoutState.FAILED),
+                "orders_payout",
+                state__exact=PayoutState.FAILED,
+            ),
+            _books(),
             _one_count(
                 _("Webhook deliveries"),
                 _("failed"),

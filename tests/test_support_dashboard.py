@@ -75,11 +75,11 @@ def test_the_admin_front_page_shows_it_to_support_in_one_query_per_card(client, 
     client.force_login(agent)
     client.get(reverse("admin:index"))
 
-    # (the session, without Redis), user, the agent's groups (is support?); eight cards, one query
+    # (the session, without Redis), user, the agent's groups (is support?); ten cards, one query
     # each; the deadlines (one union); the agent's saved filters; the agent's user and group
     # permissions (Django's app list); the recent actions
     session = 0 if settings.SESSION_ENGINE.endswith("cached_db") else 1
-    with django_assert_num_queries(session + 15):
+    with django_assert_num_queries(session + 17):
         response = client.get(reverse("admin:index"))
 
     html = unescape(response.content.decode())
@@ -102,3 +102,18 @@ def test_staff_outside_support_see_no_dashboard(client):
 
     assert response.status_code == 200
     assert "What waits for support" not in response.content.decode()
+
+
+def test_failed_payouts_and_the_last_reconciliations_differences_have_their_cards():
+    from orders.models import Payout, PayoutState, ReconciliationRun
+
+    worker = UserFactory()
+    Payout.objects.create(user=worker, amount="10.00", currency="EUR", state=PayoutState.FAILED)
+    Payout.objects.create(user=worker, amount="10.00", currency="EUR", state=PayoutState.PAID)
+    ReconciliationRun.objects.create(checks=5, differences=[{"check": "escrow"}, {"check": "deposits"}])
+    ReconciliationRun.objects.create(checks=5, differences=[{"check": "escrow"}])
+
+    dashboard = support_dashboard(user=support_user(), now=timezone.now())
+
+    assert _line(dashboard, "Payouts", "failed at the gateway, to retry").count == 1
+    assert _line(dashboard, "Books", "differences in the last reconciliation").count == 1

@@ -447,6 +447,8 @@ GIGFAIR_WEBHOOK_SUBJECTS = {
     "disputes.PenaltyAppeal": {"event": "appeal", "parties": ("appellant",), "url_name": "api-appeal-detail"},
     # review.pending (written, still blind), review.published, review.removed
     "orders.Review": {"event": "review", "parties": ("author", "subject"), "url_name": "api-review-detail"},
+    # payout.requested, payout.paid, payout.failed (money back to available); a retry is requested again
+    "orders.Payout": {"event": "payout", "parties": ("user",), "url_name": "api-me-payout-detail"},
 }
 # Refuse endpoints on loopback, private and link-local addresses (true only on a laptop and in tests).
 WEBHOOKS_ALLOW_PRIVATE_HOSTS = env.bool("WEBHOOKS_ALLOW_PRIVATE_HOSTS", default=False)

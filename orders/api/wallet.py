@@ -118,6 +118,19 @@ class MePayoutListCreateApi(ApiView):
         return Response(PayoutOutputSerializer(payout).data, status=status.HTTP_201_CREATED)
 
 
+class MePayoutDetailApi(ApiView):
+    @extend_schema(
+        operation_id="me_payouts_read",
+        tags=TAGS,
+        summary="One of the caller's payouts",
+        description="Partners subscribed to `payout.*` get `payout.requested`, `payout.paid` and `payout.failed` "
+        "with this URL.",
+        responses={200: PayoutOutputSerializer, **problems(401, 404)},
+    )
+    def get(self, request, id: int):
+        return Response(PayoutOutputSerializer(payouts.payout_get_for(user=request.user, pk=id)).data)
+
+
 class DepositLineSerializer(serializers.Serializer):
     currency = serializers.CharField()
     held = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="What the caller's deposit holds.")

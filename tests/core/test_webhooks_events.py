@@ -37,7 +37,9 @@ def test_catalogue_names_each_subject_and_state():
     assert {"claim.pending_review", "claim.accepted", "claim.rejected", "appeal.upheld", "appeal.denied"} <= types
     assert "ping" not in types
     assert {"review.pending", "review.published", "review.removed"} <= types
-    assert all(t.split(".")[0] in {"order", "request", "case", "ticket", "claim", "appeal", "review"} for t in types)
+    assert {"payout.requested", "payout.paid", "payout.failed"} <= types
+    subjects = {"order", "request", "case", "ticket", "claim", "appeal", "review", "payout"}
+    assert all(t.split(".")[0] in subjects for t in types)
 
 
 def test_only_the_parties_endpoints_get_the_event():

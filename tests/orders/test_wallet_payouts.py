@@ -292,3 +292,35 @@ def test_a_months_statement_has_the_opening_each_movement_by_kind_and_the_closin
         assert client.get(reverse("wallet_statement", args=["2026-13"])).status_code == 404
         assert client.get(reverse("wallet_statement", args=["junk"])).status_code == 404
         assert statement_for(order.provider, datetime(2027, 1, 1).date()).currencies[0].opening == Decimal("85.00")
+
+
+def test_payouts_are_webhook_events_and_readable_one_by_one(api_as, settings):
+    from core.models import WebhookDelivery
+    from core.webhooks.services import webhook_endpoint_create
+
+    order = earned()
+    webhook_endpoint_create(owner=order.provider, url="https://partner.example/gigfair", events=["payout.*"])
+    with cleared(order.provider):
+        paid = payouts.payout_request(user=order.provider, amount="30", currency=EUR)
+        payouts.payout_send(payout_id=paid.pk)  # what the task queued on commit does
+        use_gateway(settings, "tests.gateways.FailingPayoutGateway")
+        failed = payouts.payout_request(user=order.provider, amount="20", currency=EUR)
+        payouts.payout_send(payout_id=failed.pk)
+        use_gateway(settings, "tests.gateways.RecordingGateway")
+        payouts.payout_retry(payout=failed, actor=support_user())
+        payouts.payout_send(payout_id=failed.pk)
+    deliveries = list(WebhookDelivery.objects.order_by("id").values_list("event_type", "payload"))
+    assert [t for t, _p in deliveries] == [
+        "payout.requested",
+        "payout.paid",
+        "payout.requested",
+        "payout.failed",
+        "payout.requested",
+        "payout.paid",
+    ]
+    assert deliveries[0][1]["data"]["object"]["url"].endswith(f"/api/v1/me/payouts/{paid.pk}/")
+    assert deliveries[3][1]["data"]["reason"] == "bank account closed"
+
+    body = api_as(order.provider).get(f"/api/v1/me/payouts/{paid.pk}/").json()
+    assert (body["id"], body["state"], body["amount"]) == (paid.pk, "paid", "30.00")
+    assert api_as(UserFactory()).get(f"/api/v1/me/payouts/{paid.pk}/").status_code == 404
