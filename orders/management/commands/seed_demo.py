@@ -20,12 +20,14 @@ from django.utils import timezone
 from core.jobs import sweep_run
 from core.models import TransitionLog
 from core.support import SUPERVISOR_GROUP, SUPPORT_GROUP
+from credit.services import credit_adjust
 from marketplace.models import Listing, ListingKind, User
 from marketplace.services import listing_create, user_create
 from orders import services
 from orders.cancellation import order_cancel
-from orders.models import CancelReason, Delivery, LedgerTransaction, Order, Payment
+from orders.models import CancelReason, Delivery, LedgerTransaction, Order, Payment, Policy
 from orders.reviews import review_post
+from orders.services import policy_current
 from orders.waitlist import waitlist_join
 
 DEMO_PASSWORD = "Gigfair-Demo-2468"  # noqa: S105 - a demo login, printed on purpose
@@ -288,6 +290,14 @@ class Command(BaseCommand):
         )
         review_post(order=order, actor=dora, rating=4, text="Well organised; the coffee ran out early.")
         note(order, "ana confirmed dora's shift; escrow released; dora reviewed (blind until ana does)")
+
+        # The demo's policy asks a deposit of workers under 80 for shifts above 100.00; bram's
+        # score is lowered by support, so his wallet shows what it asks of him.
+        Policy.objects.filter(pk=policy_current().pk).update(
+            deposit_below_score=80, deposit_above_price=Decimal("100.00"), deposit_amount=Decimal("50.00")
+        )
+        credit_adjust(user=bram, delta=-28, actor=admin, reason="Three shifts cancelled within two hours of the start")
+        made.append("bram's credit score is 72: shifts paying over 100.00 ask him for a 50.00 deposit (his wallet)")
         return made
 
 
