@@ -36,6 +36,8 @@ CATEGORIES = {
     "fees": (gettext_lazy("Fees and penalties"), (K.PROVIDER_FEE, K.FEE_REVERSAL)),
     "refunds": (gettext_lazy("After-sales refunds"), (K.TICKET_COMPENSATION, K.TICKET_COMPENSATION_REVERSAL)),
     "payouts": (gettext_lazy("Payouts"), (K.PAYOUT, K.PAYOUT_FAILED, K.PAYOUT_PAID)),
+    # Money moved between the account and the deposit (fees the deposit paid never touch the account).
+    "deposit": (gettext_lazy("Deposit put down and returned"), (K.DEPOSIT, K.DEPOSIT_RETURN)),
 }
 
 

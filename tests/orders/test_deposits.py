@@ -328,3 +328,24 @@ def test_support_sees_deposit_payments_in_the_admin(client):
     client.force_login(support_user())
     page = client.get(reverse("admin:orders_depositpayment_changelist"))
     assert page.status_code == 200 and "50.00" in page.content.decode()
+
+
+def test_the_months_statement_shows_the_deposit_put_down_and_returned():
+    from orders.statements import statement_for
+
+    worker = low()
+    shift_completed(provider=worker, price=D("100.00"))  # 90.00 earned
+    with time_machine.travel(timezone.now() + timedelta(days=8), tick=False):
+        deposits.deposit_pay(user=worker, currency=EUR, amount="40.00")
+        deposits.deposit_return(user=worker, currency=EUR)
+        deposits.deposit_pay(user=worker, currency=EUR, amount="30.00")
+        month = timezone.localdate().replace(day=1)
+        lines = [line for c in statement_for(worker, month).currencies for line in c.lines]
+        months = {month} | {timezone.localdate(line.at).replace(day=1) for line in lines}
+        totals: dict[str, Decimal] = {}
+        for m in months:
+            for currency in statement_for(worker, m).currencies:
+                for code, _label, total in currency.totals:
+                    totals[code] = totals.get(code, D("0")) + total
+    assert totals["deposit"] == D("-30.00")
+    assert totals["earnings"] == D("90.00")
