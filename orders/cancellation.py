@@ -834,6 +834,7 @@ def cancellation_claim_rejected(
     ledger_ids = []
     from_deposit = Decimal("0.00")
     if held.fee_to_platform > 0:
+        provider = account_for(kind=AccountKind.PROVIDER, currency=order.currency, user=order.provider)
         deposit, from_deposit = DepositTaker([(order.currency, order.provider_id)]).take(
             order.currency, order.provider_id, held.fee_to_platform
         )
@@ -843,7 +844,7 @@ def cancellation_claim_rejected(
             order=order,
             memo=f"Cancellation fee, order #{order.pk} (claim rejected)",
             lines=fee_lines(
-                provider=account_for(kind=AccountKind.PROVIDER, currency=order.currency, user=order.provider),
+                provider=provider,
                 platform=account_for(kind=AccountKind.PLATFORM, currency=order.currency),
                 fee=held.fee_to_platform,
                 deposit=deposit,

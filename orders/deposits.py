@@ -82,13 +82,15 @@ def deposits_held(
 ) -> dict[tuple[str, int], tuple[int, Decimal]]:
     """For many (currency, user id) pairs, the deposit account's id and what it holds; pairs with
     no deposit account are left out. ``lock``: the accounts are locked first (inside a transaction),
-    so what is read stays true until it commits: fees taken and returns made take turns."""
+    so what is read stays true until it commits: fees taken and returns made take turns. (FOR NO KEY
+    UPDATE, as every lock here: ledger lines pointing at the account may still be written meanwhile,
+    so a payment into the deposit never waits on a cancellation that waits on it.)"""
     pairs = set(pairs)
     if not pairs:
         return {}
     accounts = Account.objects.filter(kind=AccountKind.DEPOSIT, user_id__in={uid for _, uid in pairs})
     if lock:
-        list(accounts.select_for_update().order_by("pk").values_list("pk", flat=True))
+        list(accounts.select_for_update(no_key=True).order_by("pk").values_list("pk", flat=True))
     rows = accounts.annotate(total=Sum("entries__amount")).values_list("pk", "currency", "user_id", "total")
     return {
         (currency, uid): (pk, money(-(total or 0))) for pk, currency, uid, total in rows if (currency, uid) in pairs
@@ -155,7 +157,7 @@ def require_deposit(*, worker: User, price: Decimal, currency: str, policy: Poli
     score = credit_score(worker)
     if not deposit_asked(policy, score):
         return
-    User.objects.select_for_update().filter(pk=worker.pk).values_list("pk", flat=True).first()
+    User.objects.select_for_update(no_key=True).filter(pk=worker.pk).values_list("pk", flat=True).first()
     held = deposit_held(worker.pk, currency)
     if held >= policy.deposit_amount:
         return
@@ -211,7 +213,7 @@ def _payment_begin(*, user, currency: str, amount, source: str) -> DepositPaymen
     if source not in DepositSource.values:
         raise invalid("source", _("Choose one of: %(list)s.") % {"list": ", ".join(DepositSource.values)})
     # The worker's row lock: one deposit move (and one wallet read) at a time, and a booking waits.
-    User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).first()
+    User.objects.select_for_update(no_key=True).filter(pk=user.pk).values_list("pk", flat=True).first()
     if amount in (None, ""):
         policy = policy_in_force()
         amount = policy.deposit_amount - deposit_held(user.pk, currency)
@@ -225,7 +227,7 @@ def _payment_begin(*, user, currency: str, amount, source: str) -> DepositPaymen
     now = timezone.now()
     if source == DepositSource.WALLET:
         account = account_for(kind=AccountKind.PROVIDER, currency=currency, user=user)
-        Account.objects.select_for_update().filter(pk=account.pk).values_list("pk", flat=True).first()
+        Account.objects.select_for_update(no_key=True).filter(pk=account.pk).values_list("pk", flat=True).first()
         line = wallet_line(user, currency, now=now)
         if amount > line.available:
             available = max(line.available, ZERO)
@@ -288,7 +290,7 @@ def _charge(payment: DepositPayment) -> DepositPayment | None:
 @transaction.atomic
 def _charge_record(*, payment: DepositPayment, result) -> DepositPayment | None:
     claimed_until = payment.claimed_until
-    payment = DepositPayment.objects.select_for_update().select_related("user").get(pk=payment.pk)
+    payment = DepositPayment.objects.select_for_update(no_key=True).get(pk=payment.pk)
     if payment.state != DepositPaymentState.CHARGING or payment.claimed_until != claimed_until:
         return None  # recorded already, or another run took the call over
     payment.claimed_until = None
@@ -366,7 +368,8 @@ def deposit_return(*, user, currency: str) -> Decimal:
     Refused while they have an open order as a provider (409 ``open_orders``): the deposit stands
     for those. Returns the amount returned."""
     currency = _currency(currency)
-    User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).first()
+    provider = account_for(kind=AccountKind.PROVIDER, currency=currency, user=user)  # before any lock
+    User.objects.select_for_update(no_key=True).filter(pk=user.pk).values_list("pk", flat=True).first()
     held = deposits_held([(currency, user.pk)], lock=True).get((currency, user.pk))
     if held is None or held[1] <= 0:
         raise Conflict(_("Your deposit holds nothing in %(currency)s.") % {"currency": currency}, code="no_deposit")
@@ -384,16 +387,7 @@ def deposit_return(*, user, currency: str) -> Decimal:
         )
     account_id, amount = held
     now = timezone.now()
-    ledger_post_many(
-        [
-            _return_posting(
-                account_id=account_id,
-                provider=account_for(kind=AccountKind.PROVIDER, currency=currency, user=user),
-                amount=amount,
-                why="request",
-            )
-        ]
-    )
+    ledger_post_many([_return_posting(account_id=account_id, provider=provider, amount=amount, why="request")])
     notifications_send([_returned_notice(user.pk, currency, amount, "request", now)])
     return amount
 
@@ -419,22 +413,24 @@ def return_deposits() -> SweepResult:
         returned += _return_page({(cur, uid) for _pk, cur, uid in page})
 
 
-@transaction.atomic
 def _return_page(pairs: set[tuple[str, int]]) -> int:
-    held = {pair: found for pair, found in deposits_held(pairs, lock=True).items() if found[1] > 0}
-    if not held:
-        return 0
-    now = timezone.now()
-    providers = provider_accounts(currency_user_pairs=set(held))
-    ledger_post_many(
-        [
-            _return_posting(account_id=pk, provider=providers[pair], amount=amount, why="recovered")
-            for pair, (pk, amount) in held.items()
-        ]
-    )
-    notifications_send(
-        [_returned_notice(uid, cur, amount, "recovered", now) for (cur, uid), (_pk, amount) in held.items()]
-    )
+    # The workers' accounts exist (committed) before any deposit is locked: a cancellation creates
+    # them before it locks deposits, so creating them under the lock could wait on it in a circle.
+    providers = provider_accounts(currency_user_pairs=pairs)
+    with transaction.atomic():
+        held = {pair: found for pair, found in deposits_held(pairs, lock=True).items() if found[1] > 0}
+        if not held:
+            return 0
+        now = timezone.now()
+        ledger_post_many(
+            [
+                _return_posting(account_id=pk, provider=providers[pair], amount=amount, why="recovered")
+                for pair, (pk, amount) in held.items()
+            ]
+        )
+        notifications_send(
+            [_returned_notice(uid, cur, amount, "recovered", now) for (cur, uid), (_pk, amount) in held.items()]
+        )
     return len(held)
 
 

@@ -203,3 +203,50 @@ def test_two_workers_taking_over_one_handover_at_once_leave_one_taker():
     assert sum(not isinstance(r, Exception) for r in results) == 1, results
     assert all(r.code == "handover_not_open" for r in results if isinstance(r, ApplicationError)), results
     assert handover.state == HandoverState.ACCEPTED and order.provider_id == handover.taken_by_id
+
+
+@pytest.mark.parametrize("with_return", [True, False], ids=["and-its-return", "alone"])
+def test_fees_taken_from_a_deposit_at_once_never_take_more_than_it_holds(with_return):
+    from decimal import Decimal
+
+    from core.jobs import sweep_run
+    from credit.services import credit_adjust
+    from orders import deposits
+    from orders.cancellation import order_cancel
+    from orders.models import Cancellation, LedgerEntry
+    from orders.reconciliation import reconcile
+    from tests.factories import shift_order, support_user
+
+    services.policy_current()  # the tables are emptied between these tests: the default version again
+    Policy.objects.update(deposit_below_score=80, deposit_above_price=Decimal("100.00"), deposit_amount=Decimal("30"))
+    worker = UserFactory()
+    agent = support_user()
+    credit_adjust(user=worker, delta=-30, actor=agent, reason="Late three times")
+    deposits.deposit_pay(user=worker, currency="EUR", source="card")  # 30.00
+    first, second = (
+        shift_order(provider=worker, price=Decimal("200.00"), starts_in=timedelta(hours=hours)) for hours in (5, 12)
+    )  # a late cancellation of each costs 20.00
+    credit_adjust(user=worker, delta=30, actor=agent, reason="Reviewed")  # recovered: the sweep returns it
+
+    results = race(
+        lambda: order_cancel(order=Order.objects.get(pk=first.pk), actor=worker, reason="schedule_change"),
+        lambda: order_cancel(order=Order.objects.get(pk=second.pk), actor=worker, reason="schedule_change"),
+        *([lambda: sweep_run("orders.return_deposits")] if with_return else []),
+    )
+    print("results:", results)
+
+    assert not [r for r in results if isinstance(r, Exception)]
+    kept = sum(Cancellation.objects.filter(order__provider=worker).values_list("deposit_kept", flat=True))
+    returned = sum(
+        LedgerEntry.objects.filter(
+            account__kind="deposit", account__user=worker, transaction__kind="deposit_return"
+        ).values_list("amount", flat=True)
+    )
+    held = deposits.deposit_held(worker.pk, "EUR")
+    assert held == 0 and kept + returned == Decimal("30.00")
+    if not with_return:
+        assert sorted(Cancellation.objects.filter(order__provider=worker).values_list("deposit_kept", flat=True)) == [
+            Decimal("10.00"),
+            Decimal("20.00"),
+        ]
+    assert reconcile().balanced
