@@ -214,8 +214,13 @@ def _payment_begin(*, user, currency: str, amount, source: str) -> DepositPaymen
         raise invalid("source", _("Choose one of: %(list)s.") % {"list": ", ".join(DepositSource.values)})
     # The worker's row lock: one deposit move (and one wallet read) at a time, and a booking waits.
     User.objects.select_for_update(no_key=True).filter(pk=user.pk).values_list("pk", flat=True).first()
+    policy = policy_in_force()
+    if not deposit_asked(policy, credit_score(user)):
+        raise Conflict(
+            _("Gigfair asks no deposit of you: your credit score is high enough, or the rules ask none."),
+            code="deposit_not_asked",
+        )
     if amount in (None, ""):
-        policy = policy_in_force()
         amount = policy.deposit_amount - deposit_held(user.pk, currency)
         if amount <= 0:
             raise Conflict(

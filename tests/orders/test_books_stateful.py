@@ -1,5 +1,5 @@
-"""Any sequence of orders, completions, cancellations, changed terms and payouts keeps the books
-balanced (hypothesis, stateful): after every step the reconciliation finds no difference, no
+"""Any sequence of orders, completions, cancellations, changed terms, payouts and deposits keeps the
+books balanced (hypothesis, stateful): after every step the reconciliation finds no difference, no
 holding account of the platform goes the wrong way, and a provider's balance is negative only
 where fees were netted beyond their money (and the wallet shows it as owed)."""
 
@@ -15,18 +15,27 @@ from django.db import transaction
 from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 from core.exceptions import ApplicationError
+from credit.services import credit_adjust
 from disputes.services.requests import request_accept, request_open
-from orders import payouts, services
+from orders import deposits, payouts, services
 from orders.cancellation import order_cancel
 from orders.ledger import account_balance, account_for
-from orders.models import AccountKind, Charge, ChargeStatus, LedgerEntry, Order, OrderState
+from orders.models import AccountKind, Charge, ChargeStatus, LedgerEntry, Order, OrderState, Policy
 from orders.reconciliation import reconcile
 from orders.refunds import charge_settle
+from orders.services import policy_current
 from orders.wallet import wallet_for
-from tests.factories import ServiceListingFactory, ShiftListingFactory, UserFactory
+from tests.factories import ServiceListingFactory, ShiftListingFactory, UserFactory, support_user
 
 pytestmark = pytest.mark.django_db
 
@@ -41,6 +50,14 @@ class Books(RuleBasedStateMachine):
         self.people = [UserFactory() for _ in range(3)]
         self.orders: list[int] = []
         self.clock = timezone.now()
+        # Deposits on: workers under 80 hold 30.00 before shifts above 50.00 (most prices drawn).
+        policy_current()
+        Policy.objects.update(
+            deposit_below_score=80, deposit_above_price=Decimal("50.00"), deposit_amount=Decimal("30")
+        )
+        self.agent = support_user()
+        for person in self.people[:2]:  # two of the three start under the score
+            credit_adjust(user=person, delta=-30, actor=self.agent, reason="Late three times")
 
     def teardown(self):
         transaction.set_rollback(True)
@@ -140,6 +157,48 @@ class Books(RuleBasedStateMachine):
                     continue  # more than available, below the minimum, past the daily limit
                 payouts.payout_send(payout_id=payout.pk)
 
+    @initialize(share=st.sampled_from(["10.00", None]))
+    def deposits_put_down_by_card(self, share):
+        """The two workers under the score start with a deposit (whole, or a part of it)."""
+        for person in self.people[:2]:
+            deposits.deposit_pay(user=person, currency="EUR", amount=share, source="card")
+
+    @rule(price=PRICES, client=st.integers(0, 2), provider=st.integers(0, 2), hours=st.sampled_from([1, 5, 30]))
+    def book_a_shift_and_cancel_it_as_its_worker(self, price, client, provider, hours):
+        """The deposit's case: a late cancellation's fee is taken from it first."""
+        if client == provider:
+            return
+        with self._at():
+            listing = ShiftListingFactory(
+                owner=self.people[client], price=price, starts_at=self.clock + timedelta(hours=hours)
+            )
+            try:
+                order = services.order_create(actor=self.people[provider], listing_id=listing.pk)
+            except ApplicationError:
+                return
+            self.orders.append(order.pk)
+        with self._at():
+            order_cancel(order=order, actor=order.provider, reason="schedule_change")
+
+    @rule(who=st.integers(0, 2), delta=st.sampled_from([-25, 25]))
+    def change_a_score(self, who, delta):
+        with contextlib.suppress(ApplicationError):
+            credit_adjust(user=self.people[who], delta=delta, actor=self.agent, reason="Reviewed")
+
+    @rule(who=st.integers(0, 2), source=st.sampled_from(["wallet", "card"]), amount=st.sampled_from([None, "10.00"]))
+    def put_down_a_deposit(self, who, source, amount):
+        with time_machine.travel(self.clock + timedelta(days=30), tick=False), contextlib.suppress(ApplicationError):
+            deposits.deposit_pay(user=self.people[who], currency="EUR", amount=amount, source=source)
+
+    @rule(who=st.integers(0, 2))
+    def ask_for_the_deposit_back(self, who):
+        with contextlib.suppress(ApplicationError):
+            deposits.deposit_return(user=self.people[who], currency="EUR")
+
+    @rule()
+    def return_deposits_no_longer_asked(self):
+        deposits.return_deposits()
+
     @invariant()
     def the_books_balance(self):
         assert reconcile().differences == []
@@ -148,6 +207,8 @@ class Books(RuleBasedStateMachine):
     def holding_accounts_hold(self):
         for kind in (AccountKind.ESCROW, AccountKind.PAYOUTS, AccountKind.REFUNDS):
             assert account_balance(account_for(kind=kind, currency="EUR")) <= 0  # a credit balance, or none
+        for person in self.people:
+            assert deposits.deposit_held(person.pk, "EUR") >= 0
 
     @invariant()
     def negative_only_where_fees_were_netted(self):
@@ -164,7 +225,7 @@ def test_any_sequence_keeps_the_books_balanced():
     run_state_machine_as_test(
         Books,
         settings=settings(
-            max_examples=15,
+            max_examples=25,
             stateful_step_count=12,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],

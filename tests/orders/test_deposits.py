@@ -349,3 +349,9 @@ def test_the_months_statement_shows_the_deposit_put_down_and_returned():
                     totals[code] = totals.get(code, D("0")) + total
     assert totals["deposit"] == D("-30.00")
     assert totals["earnings"] == D("90.00")
+
+
+def test_nobody_puts_down_a_deposit_the_rules_do_not_ask_of_them(api_as):
+    response = api_as(UserFactory()).post("/api/v1/me/deposits/", {"currency": EUR, "source": "card"}, format="json")
+    assert (response.status_code, response.json()["code"]) == (409, "deposit_not_asked")
+    assert DepositPayment.objects.count() == 0
