@@ -505,7 +505,9 @@ class PolicyAdmin(admin.ModelAdmin):
             return initial
         # Start from the rules in force, so staff change only what differs.
         for name in POLICY_FIELDS:
-            initial.setdefault(name, getattr(newest, name))
+            value = getattr(newest, name)
+            if value is not None:  # an empty option (no deposits) stays an empty field
+                initial.setdefault(name, value)
         initial["version"] = newest.version + 1
         return initial
 

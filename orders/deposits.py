@@ -62,6 +62,7 @@ from .wallet import wallet_line
 
 ZERO = Decimal("0.00")
 DEPOSIT_CLAIM = timedelta(minutes=10)
+DEFAULT_CURRENCY = "EUR"  # a worker with no money and no work yet sees the deposit asked in it
 BATCH = 500
 
 
@@ -132,9 +133,11 @@ def deposits_for(user, *, policy: Policy | None = None) -> list[DepositLine]:
         held[currency] = money(-(total or 0))
     currencies = set(held)
     if asked:
-        currencies |= set(
-            Account.objects.filter(kind=AccountKind.PROVIDER, user=user).values_list("currency", flat=True)
-        ) or {CURRENCIES[0][0]}
+        # Where the worker has money or work: their account's currencies and their open orders'.
+        currencies |= (
+            set(Account.objects.filter(kind=AccountKind.PROVIDER, user=user).values_list("currency", flat=True))
+            | set(Order.objects.filter(provider=user, state__in=OPEN_STATES).values_list("currency", flat=True))
+        ) or {DEFAULT_CURRENCY}
     return [
         DepositLine(
             currency=currency,

@@ -355,3 +355,20 @@ def test_nobody_puts_down_a_deposit_the_rules_do_not_ask_of_them(api_as):
     response = api_as(UserFactory()).post("/api/v1/me/deposits/", {"currency": EUR, "source": "card"}, format="json")
     assert (response.status_code, response.json()["code"]) == (409, "deposit_not_asked")
     assert DepositPayment.objects.count() == 0
+
+
+def test_staff_set_the_deposit_rules_in_the_policy_admin(admin_client):
+    from tests.orders.test_admin_policies import change_url, form_data, make_draft
+
+    draft = make_draft(admin_client)
+    page = admin_client.get(change_url(draft))
+    assert "deposits: required from workers with a credit score under" in page.content.decode().lower()
+    data = form_data(page)
+    data.update(deposit_below_score="", deposit_above_price="150.00", deposit_amount="75.00")
+    assert admin_client.post(change_url(draft), data).status_code == 302
+    draft.refresh_from_db()
+    assert (draft.deposit_below_score, draft.deposit_amount) == (None, D("75.00"))
+    data.update(deposit_below_score="70")
+    admin_client.post(change_url(draft), data)
+    draft.refresh_from_db()
+    assert draft.deposit_below_score == 70
