@@ -150,6 +150,15 @@ def deposits_for(user, *, policy: Policy | None = None) -> list[DepositLine]:
     ]
 
 
+def deposit_missing(*, worker: User, price: Decimal, currency: str, policy: Policy) -> Decimal:
+    """What the worker's deposit lacks before they may book a shift at ``price`` (0 when nothing is asked)."""
+    if policy.deposit_below_score is None or price <= policy.deposit_above_price:
+        return ZERO
+    if not deposit_asked(policy, credit_score(worker)):
+        return ZERO
+    return max(policy.deposit_amount - deposit_held(worker.pk, currency), ZERO)
+
+
 def require_deposit(*, worker: User, price: Decimal, currency: str, policy: Policy) -> None:
     """Refuse a shift priced above the policy's value to a worker under its score whose deposit
     holds less than its amount (409 ``deposit_required``, with ``deposit``, ``held`` and ``missing``).
@@ -157,14 +166,11 @@ def require_deposit(*, worker: User, price: Decimal, currency: str, policy: Poli
     Call inside the booking's transaction: the worker's row lock orders it against a return."""
     if policy.deposit_below_score is None or price <= policy.deposit_above_price:
         return
-    score = credit_score(worker)
-    if not deposit_asked(policy, score):
-        return
     User.objects.select_for_update(no_key=True).filter(pk=worker.pk).values_list("pk", flat=True).first()
-    held = deposit_held(worker.pk, currency)
-    if held >= policy.deposit_amount:
+    missing = deposit_missing(worker=worker, price=price, currency=currency, policy=policy)
+    if not missing:
         return
-    missing = policy.deposit_amount - held
+    held = policy.deposit_amount - missing
     raise Conflict(
         _(
             "With a credit score under %(score)d, shifts paying more than %(above)s %(currency)s ask for a deposit "

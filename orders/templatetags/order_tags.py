@@ -15,6 +15,7 @@ from core.models import ActorRole
 from core.templatetags.gigfair import system_text
 from orders import handovers, reviews, waitlist
 from orders.cancellation import policy_rules
+from orders.deposits import deposit_missing
 from orders.forms import OrderCreateForm, ReviewForm, ReviewReplyForm
 from orders.gateways import SimulatedCardGateway, gateway_get
 from orders.models import CancellationPath, Order, OrderState
@@ -90,11 +91,15 @@ def order_box(context, listing, form=None) -> dict:
     """
     request = context["request"]
     policy = policy_current()
-    clash = None
+    clash, deposit = None, None
     if listing.is_shift and request.user.is_authenticated and listing.owner_id != request.user.pk:
         clash = shift_clash_for(worker=request.user, starts_at=listing.starts_at, ends_at=listing.ends_at)
+        missing = deposit_missing(worker=request.user, price=listing.price, currency=listing.currency, policy=policy)
+        if missing:
+            deposit = {"missing": missing, "amount": policy.deposit_amount, "score": policy.deposit_below_score}
     return {
         "clash": clash,
+        "deposit": deposit,
         "listing": listing,
         "order_form": form or OrderCreateForm(),
         "policy": policy,

@@ -372,3 +372,17 @@ def test_staff_set_the_deposit_rules_in_the_policy_admin(admin_client):
     admin_client.post(change_url(draft), data)
     draft.refresh_from_db()
     assert draft.deposit_below_score == 70
+
+
+def test_the_shift_page_says_what_deposit_is_missing_before_booking(client):
+    listing = ShiftListingFactory(price=D("150.00"))
+    worker = low()
+    client.force_login(worker)
+    page = client.get(reverse("listing_detail", args=[listing.pk])).content.decode()
+    assert "deposit-needed" in page and reverse("wallet") + "#deposit" in page and "50.00" in page
+    refused = client.post(reverse("order_create", args=[listing.pk]), {"requirements": ""})
+    assert "yours holds 0.00" in refused.content.decode()
+    card_deposit(worker)
+    assert "deposit-needed" not in client.get(reverse("listing_detail", args=[listing.pk])).content.decode()
+    client.force_login(UserFactory())
+    assert "deposit-needed" not in client.get(reverse("listing_detail", args=[listing.pk])).content.decode()
