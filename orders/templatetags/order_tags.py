@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from core.models import ActorRole
 from core.templatetags.gigfair import system_text
+from credit.services import credit_score
 from orders import handovers, reviews, waitlist
 from orders.cancellation import policy_rules
 from orders.deposits import deposit_missing
@@ -95,7 +96,8 @@ def order_box(context, listing, form=None) -> dict:
     if listing.is_shift and request.user.is_authenticated and listing.owner_id != request.user.pk:
         clash = shift_clash_for(worker=request.user, starts_at=listing.starts_at, ends_at=listing.ends_at)
         missing = deposit_missing(worker=request.user, price=listing.price, currency=listing.currency, policy=policy)
-        if missing:
+        # Only where the deposit is what stands in the way: not below the listing's own minimum score.
+        if missing and (listing.min_credit_score is None or credit_score(request.user) >= listing.min_credit_score):
             deposit = {"missing": missing, "amount": policy.deposit_amount, "score": policy.deposit_below_score}
     return {
         "clash": clash,

@@ -291,13 +291,13 @@ class Command(BaseCommand):
         review_post(order=order, actor=dora, rating=4, text="Well organised; the coffee ran out early.")
         note(order, "ana confirmed dora's shift; escrow released; dora reviewed (blind until ana does)")
 
-        # The demo's policy asks a deposit of workers under 80 for shifts above 100.00; bram's
-        # score is lowered by support, so his wallet shows what it asks of him.
+        # The demo's policy asks a deposit of workers under 80 for shifts above 50.00; bram's
+        # score is lowered by support, so his wallet and the flyer shift show what it asks of him.
         Policy.objects.filter(pk=policy_current().pk).update(
-            deposit_below_score=80, deposit_above_price=Decimal("100.00"), deposit_amount=Decimal("50.00")
+            deposit_below_score=80, deposit_above_price=Decimal("50.00"), deposit_amount=Decimal("30.00")
         )
         credit_adjust(user=bram, delta=-28, actor=admin, reason="Three shifts cancelled within two hours of the start")
-        made.append("bram's credit score is 72: shifts paying over 100.00 ask him for a 50.00 deposit (his wallet)")
+        made.append("bram's credit score is 72: shifts paying over 50.00 ask him for a 30.00 deposit (his wallet)")
         return made
 
 
