@@ -5,6 +5,8 @@ settlement, waitlist offers run out and passed on), runs the sweep with every ef
 (ledger, credit, audit, notifications and their e-mails), and reports rows per second and
 the peak of Python memory during the sweep.
 It runs twice, at N/4 and at N, so you can see whether memory grows with the rows.
+With ``--deposits`` the policy asks every worker for a deposit and each has put one down, so
+the no-show sweep takes its fees from deposits first (compare its rate with a run without).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/gigfair python bench/cancellation_sweeps.py --orders 20000
 
@@ -37,7 +39,7 @@ from core.jobs import sweep_run  # noqa: E402
 from orders.reconciliation import reconcile  # noqa: E402
 
 
-def seed(n: int) -> None:
+def seed(n: int, *, deposits: bool = False) -> None:
     """N orders due for each sweep, written in bulk (the way they would have accumulated)."""
     from marketplace.models import Listing, User
     from orders.ledger import account_for, ledger_build, ledger_post_many
@@ -217,6 +219,34 @@ def seed(n: int) -> None:
             WaitlistEntry(listing=listing, worker=providers[(i + 1) % 200], created_at=now - timedelta(hours=2))
         )
     WaitlistEntry.objects.bulk_create(entries, batch_size=5000)
+    if deposits:
+        _seed_deposits(policy, providers, gateway)
+
+
+def _seed_deposits(policy, providers, gateway) -> None:
+    """Every worker asked for a deposit of 30.00 (for shifts above 50.00) and holding it."""
+    from orders.ledger import ledger_build, ledger_post_many
+    from orders.models import Account, AccountKind, DepositPayment, Policy
+
+    Policy.objects.filter(pk=policy.pk).update(
+        deposit_below_score=101, deposit_above_price=Decimal("50.00"), deposit_amount=Decimal("30.00")
+    )
+    amount = Decimal("30.00")
+    DepositPayment.objects.bulk_create(
+        [
+            DepositPayment(user=p, amount=amount, currency="EUR", source="card", state="paid", reference=f"b-{p.pk}")
+            for p in providers
+        ]
+    )
+    accounts = Account.objects.bulk_create(
+        [Account(kind=AccountKind.DEPOSIT, user=p, currency="EUR") for p in providers]
+    )
+    ledger_post_many(
+        [
+            ledger_build(kind="deposit", currency="EUR", lines=[(gateway, amount), (account, -amount)])
+            for account in accounts
+        ]
+    )
 
 
 SWEEPS = (
@@ -228,12 +258,14 @@ SWEEPS = (
 )
 
 
-def _run_all(n: int, *, trace: bool, only: tuple[str, ...] = SWEEPS) -> dict[str, tuple[int, float, float]]:
+def _run_all(
+    n: int, *, trace: bool, only: tuple[str, ...] = SWEEPS, deposits: bool = False
+) -> dict[str, tuple[int, float, float]]:
     from django.core.management import call_command
 
     call_command("flush", interactive=False, verbosity=0)
     t0 = time.perf_counter()
-    seed(n)
+    seed(n, deposits=deposits)
     if not trace:
         print(f"  seeded {n} due rows for each sweep in {time.perf_counter() - t0:.1f}s", flush=True)
     out = {}
@@ -250,10 +282,10 @@ def _run_all(n: int, *, trace: bool, only: tuple[str, ...] = SWEEPS) -> dict[str
     return out
 
 
-def measure(n: int, only: tuple[str, ...] = SWEEPS) -> None:
+def measure(n: int, only: tuple[str, ...] = SWEEPS, *, deposits: bool = False) -> None:
     """Time each sweep, then run them again on fresh rows under tracemalloc for the memory peak."""
-    timed = _run_all(n, trace=False, only=only)
-    traced = _run_all(n, trace=True, only=only)
+    timed = _run_all(n, trace=False, only=only, deposits=deposits)
+    traced = _run_all(n, trace=True, only=only, deposits=deposits)
     for name in only:
         rows, elapsed, _ = timed[name]
         peak = traced[name][2]
@@ -267,6 +299,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--orders", type=int, default=20000, help="due rows per sweep (default 20000)")
     parser.add_argument("--only", action="append", choices=SWEEPS, help="time only this sweep (repeatable)")
+    parser.add_argument("--deposits", action="store_true", help="every worker holds a deposit the fees come from")
     args = parser.parse_args()
     only = tuple(args.only or SWEEPS)
     print(f"database: {connection.vendor}")
@@ -277,10 +310,15 @@ def main() -> None:
     try:
         for n in (max(args.orders // 4, 1), args.orders):
             print(f"N = {n}")
-            measure(n, only)
+            measure(n, only, deposits=args.deposits)
         # Every effect the sweeps wrote, checked like the nightly reconciliation does.
         books = reconcile()
         print(f"reconciliation: {books.checks} figures compared, {len(books.differences)} differences")
+        if args.deposits:
+            from orders.models import Cancellation
+
+            kept = sum(Cancellation.objects.values_list("deposit_kept", flat=True))
+            print(f"fees kept from deposits: {kept} EUR")
         for difference in books.differences:
             print(f"  {difference}")
     finally:
