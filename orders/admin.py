@@ -12,6 +12,7 @@ message thread and its reports have their own module, ``orders.admin_threads``.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from weakref import WeakKeyDictionary
 
@@ -19,8 +20,9 @@ from django.contrib import admin, messages
 from django.contrib.admin.views.main import PAGE_VAR
 from django.db.models import Count, IntegerField, Max, OuterRef, Prefetch, Subquery, Sum
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest, HttpResponseRedirect
-from django.urls import reverse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, ngettext_lazy
@@ -38,7 +40,7 @@ from core.admin import (
 from core.exceptions import ApplicationError
 from core.models import ActorRole
 
-from . import admin_reviews, admin_threads  # noqa: F401 - registers the reviews and message threads admin
+from . import admin_reviews, admin_threads, statements  # noqa: F401 - the first two register their admin pages
 from .cancellation import (
     cancellation_decide,
     cancellation_reverse,
@@ -628,9 +630,49 @@ class AccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("kind", "currency")
     search_fields = ("user__username",)
     list_select_related = ("user",)
-    fields = ("kind", "user", "currency", "balance", "wallet_figures")
+    fields = ("kind", "user", "currency", "balance", "wallet_figures", "statements")
     readonly_fields = fields
     inlines = (AccountEntryInline,)
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/statement/<str:month>.csv",
+                self.admin_site.admin_view(self.statement_csv_view),
+                name="orders_account_statement_csv",
+            ),
+            *super().get_urls(),
+        ]
+
+    def statement_csv_view(self, request: HttpRequest, pk: int, month: str) -> HttpResponse:
+        """A provider's monthly statement as CSV, as they download it themselves (times in the staff's zone)."""
+        account = Account.objects.filter(pk=pk, kind=AccountKind.PROVIDER, user__isnull=False).first()
+        if account is None or not self.has_view_permission(request, account):
+            raise Http404
+        try:
+            found = statements.month_parse(month)
+        except ApplicationError:
+            raise Http404 from None
+        response = HttpResponse(
+            statements.statement_csv(statements.statement_for(account.user, found)), content_type="text/csv"
+        )
+        response["Content-Disposition"] = f'attachment; filename="statement-{account.user.username}-{month}.csv"'
+        return response
+
+    @admin.display(description=_("monthly statements (CSV)"))
+    def statements(self, obj: Account) -> str:
+        if obj.kind != AccountKind.PROVIDER or obj.user_id is None:
+            return "—"
+        this_month = timezone.localdate().replace(day=1)
+        months = [this_month, (this_month - timedelta(days=1)).replace(day=1)]
+        return format_html_join(
+            " · ",
+            '<a href="{}">{}</a>',
+            (
+                (reverse("admin:orders_account_statement_csv", args=[obj.pk, f"{m:%Y-%m}"]), f"{m:%Y-%m}")
+                for m in months
+            ),
+        )
 
     @admin.display(description=_("wallet (what the person sees)"))
     def wallet_figures(self, obj: Account) -> str:

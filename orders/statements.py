@@ -19,6 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.exceptions import NotFound
+
 from .models import (
     AccountKind,
     LedgerEntry,
@@ -81,6 +83,17 @@ class Statement:
     month: date
     time_zone: str
     currencies: list[CurrencyStatement]
+
+
+def month_parse(value: str) -> date:
+    """``YYYY-MM`` as the month's first day; anything else is 404 (no such month)."""
+    try:
+        month = datetime.strptime(value, "%Y-%m").date()
+    except ValueError:
+        raise NotFound(_("No such month.")) from None
+    if not 2000 <= month.year <= 9998:
+        raise NotFound(_("No such month."))
+    return month
 
 
 def month_bounds(month: date, tz: ZoneInfo) -> tuple[datetime, datetime]:

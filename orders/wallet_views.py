@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django import forms
@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from core.exceptions import ApplicationError
+from core.exceptions import ApplicationError, NotFound
 from core.forms import GigfairForm
 from core.web import paginate
 
@@ -129,12 +129,9 @@ def _to_you(entries) -> list:
 
 def _month(value: str) -> date:
     try:
-        month = datetime.strptime(value, "%Y-%m").date()
-    except ValueError:
-        raise Http404(_("No such month.")) from None
-    if not 2000 <= month.year <= 9998:
-        raise Http404(_("No such month."))
-    return month
+        return statements.month_parse(value)
+    except NotFound as exc:
+        raise Http404(exc.message) from None
 
 
 @login_required

@@ -21,7 +21,14 @@ from .views import (
     OrderRevisionRequestApi,
 )
 from .waitlist import ListingWaitlistApi
-from .wallet import MeDepositReturnApi, MeDepositsApi, MePayoutDetailApi, MePayoutListCreateApi, MeWalletApi
+from .wallet import (
+    MeDepositReturnApi,
+    MeDepositsApi,
+    MePayoutDetailApi,
+    MePayoutListCreateApi,
+    MeStatementApi,
+    MeWalletApi,
+)
 
 urlpatterns = [
     path("orders/", OrderListCreateApi.as_view(), name="api-order-list"),
@@ -29,6 +36,7 @@ urlpatterns = [
     path("me/wallet/", MeWalletApi.as_view(), name="api-me-wallet"),
     path("me/payouts/", MePayoutListCreateApi.as_view(), name="api-me-payouts"),
     path("me/payouts/<int:id>/", MePayoutDetailApi.as_view(), name="api-me-payout-detail"),
+    path("me/statements/<str:month>/", MeStatementApi.as_view(), name="api-me-statement"),
     path("me/deposits/", MeDepositsApi.as_view(), name="api-me-deposits"),
     path("me/deposits/return/", MeDepositReturnApi.as_view(), name="api-me-deposits-return"),
     path("listings/<int:id>/waitlist/", ListingWaitlistApi.as_view(), name="api-listing-waitlist"),

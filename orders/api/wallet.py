@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
@@ -12,7 +12,7 @@ from core.api.pagination import Pagination, paginated_response
 from core.api.parsers import DecimalJSONParser
 from core.api.schema import IDEMPOTENCY_KEY, PAGE_PARAMETERS, problems
 from core.api.views import ApiView
-from orders import payouts
+from orders import payouts, statements
 from orders.deposits import deposit_pay, deposit_return, deposits_for
 from orders.models import CURRENCIES, DepositPaymentState, DepositSource, PayoutState
 from orders.wallet import wallet_for
@@ -129,6 +129,60 @@ class MePayoutDetailApi(ApiView):
     )
     def get(self, request, id: int):
         return Response(PayoutOutputSerializer(payouts.payout_get_for(user=request.user, pk=id)).data)
+
+
+class StatementLineSerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    category = serializers.CharField(help_text="earnings, fees, refunds, payouts, deposit or other.")
+    kind = serializers.CharField(source="kind_label", help_text="The ledger movement, in the caller's language.")
+    order = serializers.IntegerField(source="order_id", allow_null=True)
+    memo = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="To the caller: positive in.")
+
+
+class StatementTotalSerializer(serializers.Serializer):
+    category = serializers.CharField()
+    label = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class CurrencyStatementSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    opening = serializers.DecimalField(max_digits=14, decimal_places=2)
+    closing = serializers.DecimalField(max_digits=14, decimal_places=2)
+    totals = serializers.SerializerMethodField()
+    lines = StatementLineSerializer(many=True)
+    paid_as_client = serializers.DecimalField(source="paid", max_digits=14, decimal_places=2)
+    refunded_as_client = serializers.DecimalField(source="refunded", max_digits=14, decimal_places=2)
+
+    @extend_schema_field(StatementTotalSerializer(many=True))
+    def get_totals(self, statement) -> list[dict]:
+        return StatementTotalSerializer(
+            [{"category": code, "label": label, "amount": total} for code, label, total in statement.totals],
+            many=True,
+        ).data
+
+
+class StatementSerializer(serializers.Serializer):
+    month = serializers.DateField(format="%Y-%m")
+    time_zone = serializers.CharField(help_text="The caller's time zone: the month's bounds are in it.")
+    currencies = CurrencyStatementSerializer(many=True)
+
+
+class MeStatementApi(ApiView):
+    @extend_schema(
+        operation_id="me_statement",
+        tags=TAGS,
+        summary="The caller's statement of one month (YYYY-MM)",
+        description="Per currency: the opening balance of the caller's account, each movement of the month "
+        "(earnings, fees, after-sales refunds, payouts, deposit moves), the totals and the closing balance; "
+        "and what they paid and got back as a client. The same as the wallet's printable statement and its "
+        "CSV. A month that is not YYYY-MM is 404.",
+        responses={200: StatementSerializer, **problems(401, 404)},
+    )
+    def get(self, request, month: str):
+        found = statements.month_parse(month)
+        return Response(StatementSerializer(statements.statement_for(request.user, found)).data)
 
 
 class DepositLineSerializer(serializers.Serializer):

@@ -324,3 +324,42 @@ def test_payouts_are_webhook_events_and_readable_one_by_one(api_as, settings):
     body = api_as(order.provider).get(f"/api/v1/me/payouts/{paid.pk}/").json()
     assert (body["id"], body["state"], body["amount"]) == (paid.pk, "paid", "30.00")
     assert api_as(UserFactory()).get(f"/api/v1/me/payouts/{paid.pk}/").status_code == 404
+
+
+def test_the_statement_is_in_the_api_too(api_as):
+    from datetime import UTC, datetime
+
+    with time_machine.travel(datetime(2026, 12, 10, 9, 0, tzinfo=UTC), tick=False):
+        order = earned()
+        late = shift_cancelled_late(provider=order.provider, price=Decimal("50.00"))
+        api = api_as(order.provider)
+        body = api.get("/api/v1/me/statements/2026-12/").json()
+    assert body["month"] == "2026-12" and body["time_zone"]
+    (eur,) = body["currencies"]
+    assert (eur["currency"], eur["opening"], eur["closing"]) == ("EUR", "0.00", "85.00")
+    assert {t["category"]: t["amount"] for t in eur["totals"]} == {"earnings": "90.00", "fees": "-5.00"}
+    assert {line["order"] for line in eur["lines"]} == {order.pk, late.pk}
+    assert (eur["paid_as_client"], eur["refunded_as_client"]) == ("0.00", "0.00")
+    for bad in ("2026-13", "junk", "1999-12"):
+        response = api.get(f"/api/v1/me/statements/{bad}/")
+        assert response.status_code == 404 and response["Content-Type"].startswith("application/problem+json")
+    assert api_as(UserFactory()).get("/api/v1/me/statements/2026-12/").json()["currencies"] == []
+
+
+def test_support_downloads_a_providers_statement_from_the_admin(client):
+    from orders.models import Account
+
+    order = earned()
+    account = Account.objects.get(kind=AccountKind.PROVIDER, user=order.provider)
+    client.force_login(support_user())
+    page = client.get(reverse("admin:orders_account_change", args=[account.pk])).content.decode()
+    month = f"{timezone.localdate():%Y-%m}"
+    url = reverse("admin:orders_account_statement_csv", args=[account.pk, month])
+    assert url in page
+    csv_file = client.get(url)
+    assert csv_file["Content-Type"] == "text/csv" and b"90.00" in csv_file.content
+    assert client.get(reverse("admin:orders_account_statement_csv", args=[account.pk, "junk"])).status_code == 404
+    escrow = account_for(kind=AccountKind.ESCROW, currency=EUR)
+    assert client.get(reverse("admin:orders_account_statement_csv", args=[escrow.pk, month])).status_code == 404
+    client.force_login(order.provider)
+    assert client.get(url).status_code == 302  # not staff: to the admin's login
