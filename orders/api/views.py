@@ -111,7 +111,9 @@ class OrderListCreateApi(ApiView):
         "A shift has `positions`: each worker's booking is its own order. 409 `shift_full` when every "
         "place is booked; 409 `schedule_clash` when the caller holds a shift (booked or checked in) at an "
         "overlapping time (the problem's `order` names it); 409 `shift_started`; 403 `early_access` during "
-        "an early-access shift's first hours for a credit score under the policy's.",
+        "an early-access shift's first hours for a credit score under the policy's; 409 `deposit_required` "
+        "when the policy asks the caller (under its credit score) for a deposit before a shift above its "
+        "value (the problem's `deposit`, `held`, `missing` and `currency` say what; see /me/deposits/).",
         request=OrderCreateInputSerializer,
         responses={201: OrderOutputSerializer, **problems(400, 401, 403, 409, 422)},
         parameters=[IDEMPOTENCY_KEY],
