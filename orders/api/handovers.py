@@ -116,7 +116,7 @@ class HandoverAcceptApi(ApiView):
         summary="Take the shift over: the booking becomes the caller's",
         description="The caller must be able to book the shift: 403 `blocked`, `taking_orders_restricted`, "
         "`provider_credit_too_low`, `credit_score_too_low`, `early_access`; 409 `schedule_clash` (with `order`), "
-        "`already_booked`, `handover_not_open`, "
+        "`already_booked`, `handover_not_open`, `deposit_required` (the policy's deposit, as when booking), "
         "`shift_started`; 403 `wrong_party` for the worker who offered it or the employer; 404 for an offer made "
         "to someone else.",
         request=None,
