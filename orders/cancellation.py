@@ -645,23 +645,20 @@ def cancellation_reverse(
             currency=order.currency,
             order=order,
             memo=f"Appeal upheld: fee of order #{order.pk} refunded",
-            # What the deposit gave goes back to the deposit; the rest to the provider's account.
+            # The fee's own lines turned round: what the deposit gave goes back to the deposit.
             lines=[
-                (account_for(kind=AccountKind.PLATFORM, currency=order.currency), cancellation.fee_to_platform),
-                (
-                    account_for(kind=AccountKind.PROVIDER, currency=order.currency, user=order.provider),
-                    -(cancellation.fee_to_platform - cancellation.deposit_kept),
-                ),
-                *(
-                    [
-                        (
-                            account_for(kind=AccountKind.DEPOSIT, currency=order.currency, user=order.provider),
-                            -cancellation.deposit_kept,
-                        )
-                    ]
-                    if cancellation.deposit_kept
-                    else []
-                ),
+                (account, -amount)
+                for account, amount in fee_lines(
+                    provider=account_for(kind=AccountKind.PROVIDER, currency=order.currency, user=order.provider),
+                    platform=account_for(kind=AccountKind.PLATFORM, currency=order.currency),
+                    fee=cancellation.fee_to_platform,
+                    deposit=(
+                        account_for(kind=AccountKind.DEPOSIT, currency=order.currency, user=order.provider)
+                        if cancellation.deposit_kept
+                        else None
+                    ),
+                    from_deposit=cancellation.deposit_kept,
+                )
             ],
         )
     if credit_events is None:

@@ -41,7 +41,6 @@ from marketplace.notifications import notification_build, notifications_send
 from .gateways import gateway_get
 from .ledger import account_for, ledger_build, ledger_post, ledger_post_many, provider_accounts
 from .models import (
-    CURRENCIES,
     OPEN_STATES,
     Account,
     AccountKind,
@@ -56,7 +55,7 @@ from .models import (
     Policy,
     money,
 )
-from .payouts import amount_clean
+from .payouts import amount_clean, currency_clean
 from .selectors import policy_in_force
 from .wallet import wallet_line
 
@@ -96,6 +95,11 @@ def deposits_held(
     return {
         (currency, uid): (pk, money(-(total or 0))) for pk, currency, uid, total in rows if (currency, uid) in pairs
     }
+
+
+def _lock_worker(user_id: int) -> None:
+    """The worker's row lock: their deposit moves, returns and bookings that check it take turns."""
+    User.objects.select_for_update(no_key=True).filter(pk=user_id).values_list("pk", flat=True).first()
 
 
 def deposit_asked(policy: Policy, score: int) -> bool:
@@ -166,7 +170,7 @@ def require_deposit(*, worker: User, price: Decimal, currency: str, policy: Poli
     Call inside the booking's transaction: the worker's row lock orders it against a return."""
     if policy.deposit_below_score is None or price <= policy.deposit_above_price:
         return
-    User.objects.select_for_update(no_key=True).filter(pk=worker.pk).values_list("pk", flat=True).first()
+    _lock_worker(worker.pk)
     missing = deposit_missing(worker=worker, price=price, currency=currency, policy=policy)
     if not missing:
         return
@@ -198,12 +202,6 @@ def require_deposit(*, worker: User, price: Decimal, currency: str, policy: Poli
 # --- Putting a deposit down ---------------------------------------------------------------------
 
 
-def _currency(value: str) -> str:
-    if value not in dict(CURRENCIES):
-        raise invalid("currency", _("Choose one of: %(list)s.") % {"list": ", ".join(dict(CURRENCIES))})
-    return value
-
-
 def _deposit_in(payment: DepositPayment, *, source_account: Account) -> None:
     ledger_post(
         kind=LedgerTransactionKind.DEPOSIT,
@@ -218,11 +216,10 @@ def _deposit_in(payment: DepositPayment, *, source_account: Account) -> None:
 
 @transaction.atomic
 def _payment_begin(*, user, currency: str, amount, source: str) -> DepositPayment:
-    currency = _currency(currency)
+    currency = currency_clean(currency)
     if source not in DepositSource.values:
         raise invalid("source", _("Choose one of: %(list)s.") % {"list": ", ".join(DepositSource.values)})
-    # The worker's row lock: one deposit move (and one wallet read) at a time, and a booking waits.
-    User.objects.select_for_update(no_key=True).filter(pk=user.pk).values_list("pk", flat=True).first()
+    _lock_worker(user.pk)
     policy = policy_in_force()
     if not deposit_asked(policy, credit_score(user)):
         raise Conflict(
@@ -381,9 +378,9 @@ def deposit_return(*, user, currency: str) -> Decimal:
 
     Refused while they have an open order as a provider (409 ``open_orders``): the deposit stands
     for those. Returns the amount returned."""
-    currency = _currency(currency)
+    currency = currency_clean(currency)
     provider = account_for(kind=AccountKind.PROVIDER, currency=currency, user=user)  # before any lock
-    User.objects.select_for_update(no_key=True).filter(pk=user.pk).values_list("pk", flat=True).first()
+    _lock_worker(user.pk)
     held = deposits_held([(currency, user.pk)], lock=True).get((currency, user.pk))
     if held is None or held[1] <= 0:
         raise Conflict(_("Your deposit holds nothing in %(currency)s.") % {"currency": currency}, code="no_deposit")
@@ -485,19 +482,3 @@ def deposit_fee_preview(*, order: Order, fee: Decimal) -> Decimal:
     if fee <= 0 or order.provider_id is None:
         return ZERO
     return min(deposit_held(order.provider_id, order.currency), fee)
-
-
-# --- Reads for the pages ----------------------------------------------------------------------
-
-
-def deposit_movements(user) -> QuerySet[LedgerEntry]:
-    """Every line of the user's deposit accounts, newest first, with its transaction (and order)."""
-    return (
-        LedgerEntry.objects.filter(account__kind=AccountKind.DEPOSIT, account__user=user)
-        .select_related("transaction", "account")
-        .order_by("-transaction__created_at", "-id")
-    )
-
-
-def deposit_payments_for(user) -> QuerySet[DepositPayment]:
-    return DepositPayment.objects.filter(user=user).order_by("-created_at", "-id")

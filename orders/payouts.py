@@ -43,6 +43,13 @@ PAYOUT_CLAIM = timedelta(minutes=10)
 BATCH = 200
 
 
+def currency_clean(value: str) -> str:
+    """A currency money may be moved in (a payout, a deposit)."""
+    if value not in dict(CURRENCIES):
+        raise invalid("currency", _("Choose one of: %(list)s.") % {"list": ", ".join(dict(CURRENCIES))})
+    return value
+
+
 def amount_clean(value) -> Decimal:
     """A typed amount of money to move (a payout, a deposit)."""
     return money_clean(
@@ -73,8 +80,7 @@ def paid_out_since(user, currency: str, since: datetime) -> Decimal:
 def payout_request(*, user, amount, currency: str) -> Payout:
     """Withdraw ``amount`` of available money; the gateway is called once this commits."""
     amount = amount_clean(amount)
-    if currency not in dict(CURRENCIES):
-        raise invalid("currency", _("Choose one of: %(list)s.") % {"list": ", ".join(dict(CURRENCIES))})
+    currency = currency_clean(currency)
     policy = policy_in_force()
     if amount < policy.payout_min_amount:
         raise invalid(

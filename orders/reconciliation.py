@@ -63,10 +63,11 @@ class Reconciliation:
         return not self.differences
 
 
-def _held(kind: str) -> dict[str, Decimal]:
-    """What each currency's platform account of ``kind`` holds (a credit balance, as a positive amount)."""
+def _held(kind: str, *, people: bool = False) -> dict[str, Decimal]:
+    """What each currency's platform account of ``kind`` holds (a credit balance, as a positive amount);
+    ``people``: what people's accounts of ``kind`` (their deposits) hold together."""
     rows = (
-        LedgerEntry.objects.filter(account__kind=kind, account__user__isnull=True)
+        LedgerEntry.objects.filter(account__kind=kind, account__user__isnull=not people)
         .values("account__currency")
         .annotate(total=Sum("amount"))
         .order_by()
@@ -135,10 +136,7 @@ def reconcile() -> Reconciliation:
 
 def _check_deposits(differences: list[dict]) -> int:
     deposits = LedgerEntry.objects.filter(account__kind=AccountKind.DEPOSIT)
-    held = {
-        row["account__currency"]: -row["total"]
-        for row in deposits.values("account__currency").annotate(total=Sum("amount")).order_by()
-    }
+    held = _held(AccountKind.DEPOSIT, people=True)
     expected = defaultdict(lambda: ZERO, _sums(DepositPayment.objects.filter(state=DepositPaymentState.PAID)))
     kept = (
         Cancellation.objects.filter(deposit_kept__gt=0, reversed_at__isnull=True)

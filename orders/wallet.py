@@ -103,9 +103,10 @@ def wallet_line(user, currency: str, *, now: datetime | None = None) -> WalletLi
     return found or WalletLine(currency=currency, pending=ZERO, clearing=ZERO, available=ZERO)
 
 
-def wallet_movements(user, *, currency: str | None = None) -> QuerySet[LedgerEntry]:
-    """Every line of the user's provider accounts, newest first, with its transaction (and order)."""
-    entries = LedgerEntry.objects.filter(account__kind=AccountKind.PROVIDER, account__user=user)
+def wallet_movements(user, *, currency: str | None = None, kind: str = AccountKind.PROVIDER) -> QuerySet[LedgerEntry]:
+    """Every line of the user's accounts of ``kind`` (their own account, or their deposit), newest
+    first, with its transaction (and order)."""
+    entries = LedgerEntry.objects.filter(account__kind=kind, account__user=user)
     if currency:
         entries = entries.filter(account__currency=currency)
     return entries.select_related("transaction", "account").order_by("-transaction__created_at", "-id")

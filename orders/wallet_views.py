@@ -20,7 +20,7 @@ from core.forms import GigfairForm
 from core.web import paginate
 
 from . import deposits, payouts, statements
-from .models import CURRENCIES, DepositSource
+from .models import CURRENCIES, AccountKind, DepositSource
 from .wallet import clearance_days, pending_orders, wallet_for, wallet_movements
 
 MOVEMENTS_PER_PAGE = 50
@@ -113,7 +113,7 @@ def wallet(request: HttpRequest) -> HttpResponse:
         "deposit_lines": deposit_lines,
         "deposit_form": deposit_form,
         "return_errors": return_form.non_field_errors() if return_form.is_bound else (),
-        "deposit_movements": _to_you(deposits.deposit_movements(request.user)[:20]),
+        "deposit_movements": _to_you(wallet_movements(request.user, kind=AccountKind.DEPOSIT)[:20]),
         "this_month": timezone.localdate().strftime("%Y-%m"),
     }
     failed = form.errors or deposit_form.errors or (return_form.is_bound and return_form.errors)
